@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from tercel import cli
+
+raise SystemExit(cli.main())

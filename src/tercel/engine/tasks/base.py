@@ -1,0 +1,121 @@
+"""What a task type declares, and what a runnable task gets when it runs.
+
+A task type is a `TaskType`: its Kestra class name (and legacy aliases), its kind, its properties
+(`Prop` specs, which the flow loader validates against) and, for runnables, an async `run`
+function. `registry.register()` adds one; the engine never needs to change for a new runnable.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from tercel.engine import model
+
+__all__ = [
+    "Prop",
+    "PropKind",
+    "RunContext",
+    "RunFunction",
+    "TaskFailure",
+    "TaskOutcome",
+    "TaskType",
+]
+
+
+class PropKind(enum.Enum):
+    """How the flow loader checks a property, and what `TaskDef.properties` then holds."""
+
+    STRING = "string"  #: a scalar, kept as its source text (templates allowed and validated)
+    STRING_OR_LIST = "string_or_list"  #: a string, or a list of strings (Log `message`)
+    STRING_LIST = "string_list"  #: a list of strings (Commands `commands`)
+    INT = "int"  #: an integer (bool refused)
+    NUMBER = "number"  #: an int or float
+    BOOL = "bool"
+    DURATION = "duration"  #: a string: ISO-8601 duration, or a template rendered at run time
+    LEVEL = "level"  #: TRACE, DEBUG, INFO, WARN or ERROR (kept as the upper-case name)
+    MAP = "map"  #: a mapping of any values (string leaves may be templates)
+    ANY = "any"  #: any YAML value (string leaves may be templates)
+    LIST_OR_STRING_VALUES = "values"  #: ForEach `values`: a list, or a string (template/JSON)
+    INPUTS = "inputs"  #: a list of input definitions -> tuple[model.InputDef, ...]
+    TASKS = "tasks"  #: a task list -> TaskDef.branches[name]
+    CASES = "cases"  #: a map of key -> task list -> TaskDef.cases
+
+
+@dataclass(frozen=True, slots=True)
+class Prop:
+    """One property of a task type."""
+
+    kind: PropKind
+    required: bool = False
+    #: applied when the property is absent (None: absent stays absent)
+    default: Any = None
+    #: other accepted names (`message` for Fail's `errorMessage`)
+    aliases: tuple[str, ...] = ()
+    #: for INT/NUMBER: the smallest accepted value
+    minimum: float | None = None
+    #: for TASKS: refuse an empty list
+    non_empty: bool = False
+    #: accepted and ignored with a WARN log (Commands `taskRunner`, `containerImage`, `docker`)
+    ignored: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TaskOutcome:
+    """What a runnable returns when it did not fail."""
+
+    state: str = "SUCCESS"  #: SUCCESS or WARNING
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+class TaskFailure(Exception):
+    """Raised by a runnable to fail its attempt; the message is logged at ERROR as it is."""
+
+
+class RunContext(Protocol):
+    """What a runnable task sees while one of its attempts runs."""
+
+    @property
+    def task(self) -> model.TaskDef: ...
+
+    @property
+    def execution_id(self) -> str: ...
+
+    @property
+    def task_run_id(self) -> str: ...
+
+    @property
+    def attempt_number(self) -> int: ...
+
+    @property
+    def idempotency_key(self) -> str:
+        """`execution_id/task_run_id/attempt_number`: stable for one attempt."""
+
+    def render(self, value: Any) -> Any:
+        """Render templates in a string, or recursively in a map or list (keys too)."""
+
+    def log(self, level: model.LogLevel, message: str) -> None: ...
+
+    def counter(self, name: str, value: float, tags: Mapping[str, str] | None = None) -> None: ...
+
+    def timer(self, name: str, seconds: float, tags: Mapping[str, str] | None = None) -> None: ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep on the engine's clock; cancelled at once by a kill or a timeout."""
+
+
+RunFunction = Callable[[RunContext], Awaitable[TaskOutcome]]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskType:
+    """A task type: its names, kind, properties and (for runnables) how it runs."""
+
+    name: str
+    kind: model.TaskKind
+    properties: Mapping[str, Prop]
+    aliases: tuple[str, ...] = ()
+    run: RunFunction | None = None
+    deprecated: bool = False
