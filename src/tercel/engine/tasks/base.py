@@ -105,6 +105,9 @@ class RunContext(Protocol):
     async def sleep(self, seconds: float) -> None:
         """Sleep on the engine's clock; cancelled at once by a kill or a timeout."""
 
+    def process_started(self, pid: int) -> None:
+        """Record a subprocess (its own process group) so a restarted engine can end it."""
+
 
 RunFunction = Callable[[RunContext], Awaitable[TaskOutcome]]
 

@@ -1,0 +1,98 @@
+"""The unit of work: everything one engine transaction writes.
+
+The engine records changes while it runs passes; the storage writer commits a whole `ChangeSet`
+in one transaction with a few `executemany` calls, and assigns sequence numbers to the
+state-change and log rows it appends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tercel.engine import model, states
+
+__all__ = ["ChangeSet", "LogRow", "StateRow", "TimerRow"]
+
+
+@dataclass(slots=True)
+class StateRow:
+    """One appended history entry: a row of the state-change log."""
+
+    execution_id: str
+    entity: states.Entity
+    task_run_id: str | None
+    attempt_number: int | None
+    state: states.StateType
+    previous: states.StateType | None
+    date: datetime
+    task_id: str | None = None
+    value: str | None = None
+    seq: int = 0  #: assigned by the writer at commit
+
+
+@dataclass(slots=True)
+class LogRow:
+    execution_id: str
+    task_run_id: str | None
+    task_id: str | None
+    attempt_number: int | None
+    level: model.LogLevel
+    message: str
+    timestamp: datetime
+    seq: int = 0  #: assigned by the writer at commit
+
+
+@dataclass(slots=True)
+class TimerRow:
+    """A durable timer: the database alone says what is due."""
+
+    id: str
+    execution_id: str
+    kind: str  #: RETRY, PAUSE_DELAY, PAUSE_TIMEOUT, NEW_EXECUTION
+    task_run_id: str | None
+    due: datetime
+    payload: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class ChangeSet:
+    new_executions: dict[str, model.Execution] = field(default_factory=dict)
+    executions: dict[str, model.Execution] = field(default_factory=dict)
+    task_runs: dict[str, model.TaskRun] = field(default_factory=dict)
+    #: task run id -> its plan (flowable start decisions), written once
+    plans: dict[str, dict[str, Any]] = field(default_factory=dict)
+    attempts: dict[tuple[str, int], tuple[model.TaskRun, model.Attempt]] = field(
+        default_factory=dict
+    )
+    states: list[StateRow] = field(default_factory=list)
+    logs: list[LogRow] = field(default_factory=list)
+    timers_added: list[TimerRow] = field(default_factory=list)
+    timers_removed: list[str] = field(default_factory=list)
+    removed_task_runs: list[str] = field(default_factory=list)
+    deleted_executions: list[str] = field(default_factory=list)
+    #: (task run id, process group id) of subprocesses started by attempts
+    processes: list[tuple[str, int, int]] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (
+            self.new_executions or self.executions or self.task_runs or self.attempts
+            or self.states or self.logs or self.timers_added or self.timers_removed
+            or self.removed_task_runs or self.deleted_executions or self.processes
+        )
+
+    def merge(self, other: ChangeSet) -> None:
+        """Fold `other` (later) into this one."""
+        self.new_executions.update(other.new_executions)
+        self.executions.update(other.executions)
+        self.task_runs.update(other.task_runs)
+        self.plans.update(other.plans)
+        self.attempts.update(other.attempts)
+        self.states.extend(other.states)
+        self.logs.extend(other.logs)
+        self.timers_added.extend(other.timers_added)
+        self.timers_removed.extend(other.timers_removed)
+        self.removed_task_runs.extend(other.removed_task_runs)
+        self.deleted_executions.extend(other.deleted_executions)
+        self.processes.extend(other.processes)

@@ -1,0 +1,97 @@
+"""What the engine does when an attempt ends or a timer fires (execution-model §7.3, §12, §15)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from tercel.engine import model, passes, retries, states
+from tercel.engine.runstate import ExecutionState
+from tercel.engine.worker import AttemptResult
+
+__all__ = ["apply_result", "fire_timer", "resume_pause"]
+
+S = states.StateType
+Now = Callable[[], datetime]
+
+
+def apply_result(es: ExecutionState, result: AttemptResult, now: Now) -> None:
+    run = es.by_id.get(result.task_run_id)
+    if run is None or not run.attempts or len(run.attempts) < result.attempt_number:
+        return
+    attempt = run.attempts[result.attempt_number - 1]
+    if attempt.state.current.is_terminated or run.state.current not in (S.RUNNING, S.KILLING):
+        return  # a late result for an attempt already resolved (resubmitted, killed)
+    es.changes.attempts[(run.id, attempt.number)] = (run, attempt)
+    if result.state is S.KILLED or es.ex.state.current is S.KILLING:
+        es.set_attempt_state(run, attempt, S.KILLED, now())
+        es.set_run_state(run, S.KILLED, now())
+        return
+    es.set_attempt_state(run, attempt, result.state, now())
+    if result.state in (S.SUCCESS, S.WARNING):
+        es.record_outputs(run, result.outputs)
+    task = es.tasks[run.task_id]
+    ancestors = [es.tasks[a.task_id] for a in es.ancestors(run)]
+    policy = retries.policy_for(task, ancestors, es.flow)
+    state = result.state
+    if state is S.SUCCESS and policy and policy.warning_on_retry and run.counted_attempts() >= 2:
+        state = S.WARNING
+    if state is S.FAILED and policy is not None and _retry(es, run, policy, now):
+        return
+    es.set_run_state(run, passes.apply_flags(task, state), now())
+
+
+def _retry(es: ExecutionState, run: model.TaskRun, policy: model.RetryPolicy, now: Now) -> bool:
+    """Schedule a same-execution retry when the policy allows one (§12.4)."""
+    counted = [a for a in run.attempts or () if a.state.current is not S.RESUBMITTED]
+    base = counted[-1].state.histories[-1].date
+    due = retries.next_date(policy, len(counted), base, counted[0].state.start_date)
+    if due is None or policy.behavior != "RETRY_FAILED_TASK":
+        return False
+    es.set_run_state(run, S.FAILED, now())
+    if run.parent_task_run_id is None and es.ex.state.current is S.RUNNING:
+        es.set_state(S.FAILED, now())
+        es.set_state(S.RETRYING, now())
+    es.set_run_state(run, S.RETRYING, now())
+    es.add_timer("RETRY", run, due)
+    return True
+
+
+def fire_timer(es: ExecutionState, timer_id: str, now: Now) -> None:
+    timer = es.timers.get(timer_id)
+    if timer is None:
+        return
+    es.remove_timer(timer_id)
+    run = es.by_id.get(timer.task_run_id or "")
+    if run is None:
+        return
+    if timer.kind == "RETRY" and run.state.current is S.RETRYING:
+        es.set_run_state(run, S.CREATED, now())
+    elif timer.kind == "PAUSE_DELAY" and run.state.current is S.PAUSED:
+        resume_pause(es, run, None, now)
+    elif timer.kind == "PAUSE_TIMEOUT" and run.state.current is S.PAUSED:
+        _drop_timers(es, run)
+        es.set_run_state(run, S.FAILED, now())
+
+
+def resume_pause(
+    es: ExecutionState, run: model.TaskRun, on_resume: dict[str, Any] | None, now: Now
+) -> None:
+    """§15.3: a Pause with tasks goes RUNNING, one without goes SUCCESS."""
+    _drop_timers(es, run)
+    task = es.tasks[run.task_id]
+    if "onResume" in task.properties and task.properties.get("onResume") is not None:
+        es.record_outputs(run, {"onResume": on_resume or {}})
+    has_tasks = any(not t.disabled for t in task.branch("tasks"))
+    if has_tasks:
+        es.set_run_state(run, S.RUNNING, now())
+    else:
+        if run.outputs is None:
+            es.record_outputs(run, {})
+        es.set_run_state(run, S.SUCCESS, now())
+
+
+def _drop_timers(es: ExecutionState, run: model.TaskRun) -> None:
+    for timer_id in [t.id for t in es.timers.values() if t.task_run_id == run.id]:
+        es.remove_timer(timer_id)

@@ -1,0 +1,303 @@
+"""The engine loop: one asyncio task that owns every write (procrastinate's `_run_loop` shape).
+
+Each iteration waits for a wake-up (attempt finished, timer due, command, log), applies what
+arrived, runs passes over the touched executions, commits ALL their changes in one transaction
+on the writer thread, and only then starts attempts, answers commands and notifies listeners.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import heapq
+import os
+import signal
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from tercel import clock as clocks
+from tercel.engine import changes, flows, model, passes, rebuild, results, states, worker
+from tercel.engine.runstate import ExecutionState
+from tercel.storage import flowstore, lock, reader, sqlite
+
+__all__ = ["Batch", "Engine"]
+
+T = TypeVar("T")
+S = states.StateType
+
+
+@dataclass(slots=True)
+class Batch:
+    """What one commit wrote, published after the commit."""
+
+    changes: changes.ChangeSet
+    executions: list[model.Execution] = field(default_factory=list)
+
+
+class Engine:
+    def __init__(
+        self, db_path: str, *, clock: clocks.Clock | None = None, synchronous: str = "FULL",
+        worker_slots: int = 64,
+    ) -> None:
+        self.db_path, self.clock, self._synchronous = db_path, clock or clocks.SystemClock(), synchronous
+        self._lock = lock.EngineLock(db_path)
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="tercel-writer")
+        self._db: sqlite.Database | None = None
+        self.slots = passes.Slots(worker_slots)
+        self.active: dict[str, ExecutionState] = {}
+        self._touched: set[str] = set()
+        self._results: list[worker.AttemptResult] = []
+        self._commands: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
+        self._timers: list[tuple[float, str, str]] = []
+        self._running: dict[tuple[str, int], tuple[asyncio.Task[worker.AttemptResult], worker.AttemptContext]] = {}
+        self._flows: dict[tuple[str, str, int], model.Flow] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.listeners: list[Callable[[Batch], None]] = []
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        self._lock.acquire()
+        try:
+            self._db = await self.call(lambda: sqlite.Database(self.db_path, synchronous=self._synchronous))
+            await self._recover()
+        except BaseException:
+            self._lock.release()
+            raise
+        self._task = asyncio.create_task(self._loop(), name="tercel-engine")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+        for task, _ in list(self._running.values()):
+            task.cancel()
+        if self._running:
+            await asyncio.gather(*(t for t, _ in self._running.values()), return_exceptions=True)
+        if self._db is not None:
+            await self.call(self._db.close)
+        self._pool.shutdown(wait=True)
+        self._lock.release()
+
+    async def call(self, fn: Callable[[], T]) -> T:
+        """Run `fn` on the writer thread (the only thread that touches the writer connection)."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
+
+    @property
+    def db(self) -> sqlite.Database:
+        assert self._db is not None, "engine not started"
+        return self._db
+
+    # ------------------------------------------------------------------ commands
+
+    async def submit(self, command: Callable[[], T]) -> T:
+        """Run `command` inside the loop; answer once its changes are committed."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._commands.append((command, future))
+        self._wake.set()
+        return await future
+
+    def track(self, es: ExecutionState) -> None:
+        self.active[es.ex.id] = es
+        self._touched.add(es.ex.id)
+        for timer in es.timers.values():
+            self._push_timer(timer)
+
+    def touch(self, execution_id: str) -> None:
+        self._touched.add(execution_id)
+        self._wake.set()
+
+    async def flow(self, namespace: str, flow_id: str, revision: int) -> model.Flow | None:
+        key = (namespace, flow_id, revision)
+        if key not in self._flows:
+            row = await self.call(lambda: flowstore.get(self.db.conn, namespace, flow_id, revision))
+            if row is None:
+                return None
+            self._flows[key] = flows.load_flow(row.source, revision=row.revision)
+        return self._flows[key]
+
+    def remember_flow(self, flow: model.Flow) -> None:
+        self._flows[(flow.namespace, flow.id, flow.revision)] = flow
+
+    # ------------------------------------------------------------------ the loop
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            await self._wait()
+            self._wake.clear()
+            if self._stopping:
+                break
+            answered = self._apply_inputs()
+            batch = self._run_passes()
+            if not batch.changes.is_empty():
+                await self.call(lambda: self.db.commit(batch.changes))
+            self._after_commit(batch, answered)
+
+    async def _wait(self) -> None:
+        if self._wake.is_set():
+            return
+        if not self._timers:
+            await self._wake.wait()
+            return
+        delay = self._timers[0][0] - clocks.to_micros(self.clock.now()) / 1e6
+        if delay <= 0:
+            return
+        sleeper = asyncio.ensure_future(self.clock.sleep(delay))
+        waker = asyncio.ensure_future(self._wake.wait())
+        await asyncio.wait((sleeper, waker), return_when=asyncio.FIRST_COMPLETED)
+        sleeper.cancel()
+        waker.cancel()
+
+    def _apply_inputs(self) -> list[tuple[asyncio.Future[Any], Any, BaseException | None]]:
+        now = self.clock.now
+        due = clocks.to_micros(now()) / 1e6
+        while self._timers and self._timers[0][0] <= due:
+            _, timer_id, execution_id = heapq.heappop(self._timers)
+            es = self.active.get(execution_id)
+            if es is not None and timer_id in es.timers:
+                results.fire_timer(es, timer_id, now)
+                self._touched.add(execution_id)
+        taken, self._results = self._results, []
+        for result in taken:
+            es = self.active.get(result.execution_id)
+            if es is not None:
+                results.apply_result(es, result, now)
+                self._touched.add(result.execution_id)
+        answered: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        commands, self._commands = self._commands, []
+        for command, future in commands:
+            try:
+                answered.append((future, command(), None))
+            except Exception as error:
+                answered.append((future, None, error))
+        return answered
+
+    def _run_passes(self) -> Batch:
+        batch = Batch(changes.ChangeSet())
+        touched, self._touched = self._touched, set()
+        now = self.clock.now
+        for execution_id in touched:
+            es = self.active.get(execution_id)
+            if es is None:
+                continue
+            passes.run_passes(es, now, self.slots)
+            batch.executions.append(es.ex)
+        for es in self.active.values():
+            if es.changes.is_empty():
+                continue
+            batch.changes.merge(es.take_changes())
+        return batch
+
+    def _after_commit(
+        self, batch: Batch, answered: list[tuple[asyncio.Future[Any], Any, BaseException | None]]
+    ) -> None:
+        for es in list(self.active.values()):
+            self._start_attempts(es)
+            for timer in batch.changes.timers_added:
+                if timer.execution_id == es.ex.id:
+                    self._push_timer(timer)
+            if es.pending and self.slots.free > 0:
+                self._touched.add(es.ex.id)
+            if es.ex.state.current.is_terminated and not es.timers and not self._has_running(es):
+                del self.active[es.ex.id]
+        for future, value, error in answered:
+            if future.done():
+                continue
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(value)
+        for listener in list(self.listeners):
+            listener(batch)
+        if self._touched:
+            self._wake.set()
+
+    def _has_running(self, es: ExecutionState) -> bool:
+        return any(key[0] in es.by_id for key in self._running)
+
+    def _push_timer(self, timer: changes.TimerRow) -> None:
+        heapq.heappush(self._timers, (clocks.to_micros(timer.due) / 1e6, timer.id, timer.execution_id))
+
+    def _start_attempts(self, es: ExecutionState) -> None:
+        starting, es.to_start = es.to_start, []
+        for run, attempt, before in starting:
+            ctx = worker.AttemptContext(es, run, attempt, before, self.clock, self._wake.set)
+            task = asyncio.create_task(worker.run_attempt(ctx))
+            key = (run.id, attempt.number)
+            self._running[key] = (task, ctx)
+            task.add_done_callback(functools.partial(self._attempt_done, key))
+        for task_run_id in es.to_cancel:
+            for (run_id, _), (task, ctx) in self._running.items():
+                if run_id == task_run_id:
+                    ctx.killed = True
+                    task.cancel()
+        es.to_cancel = []
+
+    def _attempt_done(self, key: tuple[str, int], task: asyncio.Task[worker.AttemptResult]) -> None:
+        self._running.pop(key, None)
+        self.slots.free += 1
+        if task.cancelled() or task.exception() is not None:
+            return  # engine stopping: the attempt stays RUNNING and is resubmitted at start
+        self._results.append(task.result())
+        self._wake.set()
+
+    # ------------------------------------------------------------------ recovery
+
+    async def _recover(self) -> None:
+        """§5 crash recovery: resubmit lost attempts, end orphan processes, reload timers."""
+        conn = self.db.conn
+        ids = await self.call(lambda: reader.active_execution_ids(conn))
+        loaded = await self.call(lambda: reader.load_executions(conn, ids))
+        timers = await self.call(lambda: reader.load_timers(conn))
+        groups = await self.call(lambda: [r[0] for r in conn.execute("SELECT pgid FROM processes")])
+        for pgid in groups:
+            _end_process_group(pgid)
+        if groups:
+            await self.call(lambda: conn.execute("DELETE FROM processes"))
+        now = self.clock.now
+        for ex in loaded.executions:
+            flow = await self.flow(ex.namespace, ex.flow_id, ex.flow_revision)
+            if flow is None:
+                continue
+            mine = [t for t in timers if t.execution_id == ex.id]
+            es = rebuild.rebuild(ex, flow, loaded.plans, mine)
+            _resubmit_lost_attempts(es, now)
+            self.slots.free -= len(es.to_start)
+            self.track(es)
+        if self.active:
+            self._wake.set()
+
+
+def _resubmit_lost_attempts(es: ExecutionState, now: Callable[[], Any]) -> None:
+    killing = es.ex.state.current is S.KILLING
+    for run in es.ex.task_runs:
+        if not run.attempts or run.state.current not in (S.RUNNING, S.KILLING):
+            continue
+        last = run.attempts[-1]
+        if last.state.current.is_terminated:
+            continue
+        if killing:
+            if last.state.current is S.CREATED:
+                es.set_attempt_state(run, last, S.RUNNING, now())
+            es.set_attempt_state(run, last, S.KILLED, now())
+            es.set_run_state(run, S.KILLED, now())
+            continue
+        es.set_attempt_state(run, last, S.RESUBMITTED, now())
+        before = run.counted_attempts()
+        attempt = es.add_attempt(run, now())
+        es.set_attempt_state(run, attempt, S.RUNNING, now())
+        es.to_start.append((run, attempt, before))
+
+
+def _end_process_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+

@@ -1,0 +1,116 @@
+"""Engine services: the commands the CLI and the GraphQL resolvers call.
+
+Each returns a domain object or a domain error value (never raises for an expected outcome).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tercel import ids
+from tercel.engine import flows, inputs, model, plans, states
+from tercel.engine.runstate import ExecutionState
+from tercel.engine.scheduler import Engine
+from tercel.storage import flowstore, reader
+
+__all__ = [
+    "InvalidInputs",
+    "InvalidState",
+    "NotFound",
+    "create_execution",
+    "deploy_flow",
+    "get_execution",
+]
+
+S = states.StateType
+
+
+@dataclass(frozen=True, slots=True)
+class NotFound:
+    kind: str
+    id: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.kind} `{self.id}` not found"
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidState:
+    message: str
+    state: S | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidInputs:
+    issues: list[inputs.InputIssue]
+
+    @property
+    def message(self) -> str:
+        return "; ".join(issue.message for issue in self.issues)
+
+
+async def deploy_flow(engine: Engine, source: str, file: str | None = None) -> model.Flow:
+    """Validate and store a flow; raises flows.FlowValidationError."""
+    parsed = flows.load_flow(source, file=file)
+    now = engine.clock.now()
+    row = await engine.call(
+        lambda: flowstore.deploy(engine.db.conn, parsed.namespace, parsed.id, source, parsed.disabled, now)
+    )
+    flow = flows.load_flow(row.source, file=file, revision=row.revision)
+    engine.remember_flow(flow)
+    return flow
+
+
+async def create_execution(
+    engine: Engine, namespace: str, flow_id: str, given: Mapping[str, Any] | None = None,
+    labels: Sequence[model.Label] = (), *, from_text: bool = False,
+) -> model.Execution | NotFound | InvalidInputs | InvalidState:
+    row = await engine.call(lambda: flowstore.latest(engine.db.conn, namespace, flow_id))
+    if row is None:
+        return NotFound("flow", f"{namespace}.{flow_id}")
+    flow = await engine.flow(namespace, flow_id, row.revision)
+    if flow is None:
+        return NotFound("flow", f"{namespace}.{flow_id}")
+    if flow.disabled:
+        return InvalidState(f"flow `{namespace}.{flow_id}` is disabled")
+    resolved = inputs.resolve(flow.inputs, given or {}, from_text=from_text)
+    if resolved.issues:
+        return InvalidInputs(resolved.issues)
+
+    def command() -> model.Execution:
+        es = _new_execution(engine, flow, resolved.values if flow.inputs else None, labels)
+        for name in resolved.undeclared:
+            es.log(model.LogLevel.WARN, f"Input `{name}` is not declared by the flow: ignored", engine.clock.now())
+        engine.track(es)
+        return es.ex
+
+    return await engine.submit(command)
+
+
+def _new_execution(
+    engine: Engine, flow: model.Flow, values: dict[str, Any] | None, given: Sequence[model.Label]
+) -> ExecutionState:
+    now = engine.clock.now()
+    execution_id = ids.new_id()
+    merged = {label.key: label.value for label in flow.labels}
+    merged.update({label.key: label.value for label in given})
+    merged.setdefault("system.correlationId", execution_id)
+    ex = model.Execution(
+        id=execution_id, namespace=flow.namespace, flow_id=flow.id, flow_revision=flow.revision,
+        state=states.State.new(S.CREATED, now), inputs=values,
+        labels=[model.Label(k, v) for k, v in merged.items()], original_id=execution_id,
+        original_created_date=now,
+    )
+    es = ExecutionState(ex, flow)
+    plans.apply_top_level(es.containers[None], flow)
+    es.changes.new_executions[ex.id] = ex
+    es.record_created()
+    return es
+
+
+async def get_execution(engine: Engine, execution_id: str) -> model.Execution | None:
+    loaded = await engine.call(lambda: reader.load_executions(engine.db.conn, [execution_id]))
+    return loaded.executions[0] if loaded.executions else None

@@ -1,0 +1,352 @@
+"""The shell Commands task: a real local subprocess (execution-model §13.3).
+
+The script runs in its own process group, in a fresh temporary directory, with a minimal
+environment. Output lines become logs; `::{json}::` lines carry outputs, metrics and logs. A kill
+or a timeout arrives as asyncio cancellation: the whole group gets SIGTERM, then SIGKILL after
+2 s, and the attempt ends only once the group is gone (no process outlives its attempt).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from tercel.engine import durations, model
+from tercel.engine.tasks import base
+
+__all__ = ["run"]
+
+T = TypeVar("T")
+
+#: lines longer than this many bytes are cut
+LINE_LIMIT = 64 * 1024
+#: how long a terminated process group gets before SIGKILL
+KILL_GRACE_SECONDS = 2.0
+#: the only variables of the server's environment passed on
+_INHERITED_ENV = ("PATH", "HOME", "LANG", "TMPDIR")
+_IGNORED_PROPERTIES = ("taskRunner", "containerImage", "docker")
+_DIRECTIVE = re.compile(r"^::(\{.*\})::$")
+_POLL_SECONDS = 0.02
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass(slots=True)
+class _Script:
+    args: list[str]
+    env: dict[str, str]
+    warning_on_stderr: bool
+
+
+@dataclass(slots=True)
+class _Collector:
+    """Turns output lines into logs, metrics and vars."""
+
+    ctx: base.RunContext
+    vars: dict[str, Any] = field(default_factory=dict)
+    stderr_seen: bool = False
+
+    def line(self, text: str, *, stderr: bool) -> None:
+        match = _DIRECTIVE.match(text)
+        if match:
+            self._directive(match.group(1))
+            return
+        self.stderr_seen = self.stderr_seen or stderr
+        self.ctx.log(model.LogLevel.ERROR if stderr else model.LogLevel.INFO, text)
+
+    def _directive(self, text: str) -> None:
+        try:
+            outputs, metrics, logs = _parse_directive(text)
+        except (ValueError, TypeError, KeyError):
+            self.ctx.log(model.LogLevel.WARN, f"Invalid outputs '{text}'")
+            return
+        self.vars.update(outputs)
+        for kind, name, value, tags in metrics:
+            record = self.ctx.counter if kind == "counter" else self.ctx.timer
+            record(name, value, tags)
+        for level, message in logs:
+            self.ctx.log(level, message)
+
+
+async def run(ctx: base.RunContext) -> base.TaskOutcome:
+    """Run one attempt of a Commands task."""
+    properties = ctx.task.properties
+    for name in _IGNORED_PROPERTIES:
+        if properties.get(name) is not None:
+            ctx.log(
+                model.LogLevel.WARN, f"Property '{name}' is ignored: Tercel runs a local process"
+            )
+    script = _prepare(ctx, properties)
+    workdir = tempfile.mkdtemp(prefix="tercel-commands-")
+    try:
+        collector = _Collector(ctx)
+        code = await _execute(ctx, script, workdir, collector)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if code != 0:
+        raise base.TaskFailure(f"Command failed with exit code {code}")
+    state = "WARNING" if script.warning_on_stderr and collector.stderr_seen else "SUCCESS"
+    return base.TaskOutcome(state=state, outputs={"exitCode": 0, "vars": collector.vars})
+
+
+def _prepare(ctx: base.RunContext, properties: Mapping[str, Any]) -> _Script:
+    lines = ["set -e"] if properties.get("failFast", True) else []
+    lines += [_text(ctx.render(line)) for line in properties.get("beforeCommands") or []]
+    lines += [_text(ctx.render(line)) for line in properties.get("commands") or []]
+    interpreter = [str(part) for part in properties.get("interpreter") or ["/bin/sh", "-c"]]
+    env = {key: os.environ[key] for key in _INHERITED_ENV if key in os.environ}
+    for key, value in (properties.get("env") or {}).items():
+        env[str(key)] = _text(ctx.render(value) if isinstance(value, str) else value)
+    warning = bool(properties.get("warningOnStdErr", True))
+    return _Script([*interpreter, "\n".join(lines)], env, warning)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
+
+
+async def _execute(
+    ctx: base.RunContext, script: _Script, workdir: str, collector: _Collector
+) -> int:
+    """Run the script to its end (or until cancelled); returns Kestra's exit code."""
+    proc = await _spawn(script, workdir)
+    ctx.process_started(proc.pid)
+    assert proc.stdout is not None and proc.stderr is not None
+    readers = asyncio.gather(
+        _read_lines(proc.stdout, lambda text: collector.line(text, stderr=False)),
+        _read_lines(proc.stderr, lambda text: collector.line(text, stderr=True)),
+    )
+    try:
+        code = await proc.wait()
+        # leftovers (`cmd &`) would hold the pipes open and outlive the attempt
+        await _stop_group(proc)
+        await readers
+    except BaseException:
+        await _uninterruptible(_cleanup(proc, readers))
+        raise
+    # Java's Process reports death by signal N as 128 + N
+    return 128 - code if code < 0 else code
+
+
+async def _spawn(script: _Script, workdir: str) -> asyncio.subprocess.Process:
+    try:
+        return await _uninterruptible(
+            asyncio.create_subprocess_exec(
+                *script.args,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                cwd=workdir,
+                env=script.env,
+                start_new_session=True,
+                preexec_fn=_die_with_parent(),
+            ),
+            on_cancel=_kill_spawned,
+        )
+    except OSError as error:
+        raise base.TaskFailure(f"Cannot start {script.args[0]}: {error.strerror}") from error
+
+
+async def _kill_spawned(proc: asyncio.subprocess.Process) -> None:
+    await _cleanup(proc, None)
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """Ask Linux to SIGKILL the child when this process dies (a crashed engine leaves none)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    option, signum = ctypes.c_int(_PR_SET_PDEATHSIG), ctypes.c_ulong(signal.SIGKILL)
+
+    def preexec() -> None:
+        prctl(option, signum)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+async def _read_lines(stream: asyncio.StreamReader, on_line: Callable[[str], None]) -> None:
+    """Feed each line (without its end of line, cut at LINE_LIMIT bytes) to on_line."""
+    buffer = bytearray()
+    skipping = False  # inside the tail of a line already cut
+
+    def emit(raw: bytes) -> None:
+        on_line(raw[:LINE_LIMIT].rstrip(b"\r").decode("utf-8", errors="replace"))
+
+    while chunk := await stream.read(LINE_LIMIT):
+        buffer += chunk
+        while (end := buffer.find(b"\n")) >= 0:
+            if not skipping:
+                emit(bytes(buffer[:end]))
+            skipping = False
+            del buffer[: end + 1]
+        if len(buffer) > LINE_LIMIT:
+            if not skipping:
+                emit(bytes(buffer))
+            skipping = True
+            buffer.clear()
+    if buffer and not skipping:
+        emit(bytes(buffer))
+
+
+async def _cleanup(proc: asyncio.subprocess.Process, readers: asyncio.Future[Any] | None) -> None:
+    """End the whole process group, reap the child, then drain (or drop) the readers."""
+    await _stop_group(proc)
+    await proc.wait()
+    if readers is None:
+        return
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(asyncio.shield(readers), timeout=1.0)
+    if not readers.done():
+        # a process outside the group still holds a pipe: stop reading and close our ends
+        readers.cancel()
+        with contextlib.suppress(BaseException):
+            await readers
+        transport = getattr(proc, "_transport", None)
+        if transport is not None:
+            transport.close()
+
+
+async def _stop_group(proc: asyncio.subprocess.Process) -> None:
+    """SIGTERM the process group, SIGKILL it after the grace period, return once it is gone."""
+    pgid = proc.pid
+    if not _group_alive(pgid):
+        return
+    _signal_group(pgid, signal.SIGTERM)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + KILL_GRACE_SECONDS
+    while _group_alive(pgid) and loop.time() < deadline:
+        await asyncio.sleep(_POLL_SECONDS)
+    while _group_alive(pgid):
+        _signal_group(pgid, signal.SIGKILL)
+        await asyncio.sleep(_POLL_SECONDS)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether the group still has a member that is not a zombie."""
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    # zombies count for kill(); an orphan re-parented to a process that never reaps (an engine
+    # running as PID 1, say) would otherwise keep the group "alive" forever
+    return _live_member(pgid) if os.path.isdir("/proc/self") else True
+
+
+def _live_member(pgid: int) -> bool:
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != b"Z":
+            return True
+    return False
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
+
+
+async def _uninterruptible(
+    awaitable: Awaitable[T],
+    on_cancel: Callable[[T], Awaitable[None]] | None = None,
+) -> T:
+    """Await to completion even when cancelled meanwhile; then re-raise the cancellation.
+
+    Cleanup must not be cut short by a second cancel (a kill during a timeout, say), and a
+    process spawned while the cancel arrived must still be ended (`on_cancel`).
+    """
+    future = asyncio.ensure_future(awaitable)
+    cancelled: asyncio.CancelledError | None = None
+    while True:
+        try:
+            result = await asyncio.shield(future)
+            break
+        except asyncio.CancelledError as error:
+            if future.cancelled():
+                raise
+            if future.done():
+                result = future.result()
+                cancelled = error
+                break
+            cancelled = error
+    if cancelled is not None:
+        if on_cancel is not None:
+            await _uninterruptible(on_cancel(result))
+        raise cancelled
+    return result
+
+
+def _parse_directive(
+    text: str,
+) -> tuple[dict[str, Any], list[tuple[str, str, float, dict[str, str]]], list[tuple[Any, str]]]:
+    """Validate a `::{...}::` payload as a whole; raises ValueError/TypeError/KeyError."""
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise TypeError("not an object")
+    outputs = data.get("outputs") or {}
+    if not isinstance(outputs, dict):
+        raise TypeError("outputs must be a map")
+    metrics = [_parse_metric(entry) for entry in _list(data.get("metrics"))]
+    logs = [_parse_log(entry) for entry in _list(data.get("logs"))]
+    return outputs, metrics, logs
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise TypeError("expected a list")
+    return value
+
+
+def _parse_metric(entry: Any) -> tuple[str, str, float, dict[str, str]]:
+    if not isinstance(entry, dict) or not isinstance(entry["name"], str):
+        raise TypeError("a metric needs a name")
+    kind = str(entry["type"]).lower()
+    value = entry["value"]
+    if kind == "timer" and isinstance(value, str):
+        value = durations.parse_duration(value).total_seconds()
+    if kind not in ("counter", "timer") or isinstance(value, bool):
+        raise ValueError("bad metric")
+    if not isinstance(value, int | float):
+        raise TypeError("a metric value must be a number")
+    tags = entry.get("tags") or {}
+    if not isinstance(tags, dict) or any(isinstance(v, dict | list) for v in tags.values()):
+        raise TypeError("tags must be a map of strings")
+    return kind, entry["name"], float(value), {str(k): _text(v) for k, v in tags.items()}
+
+
+def _parse_log(entry: Any) -> tuple[model.LogLevel, str]:
+    if not isinstance(entry, dict):
+        raise TypeError("a log must be a map")
+    level = model.LogLevel[str(entry.get("level") or "INFO").upper()]
+    message = entry.get("message")
+    if isinstance(message, dict | list):
+        raise TypeError("a log message must be text")
+    return level, _text(message)

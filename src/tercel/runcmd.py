@@ -1,0 +1,113 @@
+"""`tercel run FLOW.yaml`: validate, store, execute in-process until the execution settles."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from typing import Any
+
+import orjson
+
+from tercel import progress
+from tercel.engine import flows, model, scheduler, service, states
+from tercel.storage import lock
+
+__all__ = ["run"]
+
+S = states.StateType
+EXIT_FOR_STATE = {S.SUCCESS: 0, S.WARNING: 0, S.PAUSED: 3}
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        with open(args.flow, encoding="utf-8") as handle:
+            source = handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"{args.flow}: cannot read the flow file: {error}", file=sys.stderr)
+        return 2
+    try:
+        flows.load_flow(source, file=args.flow)
+    except flows.FlowValidationError as error:
+        for line in error.lines():
+            print(line, file=sys.stderr)
+        return 2
+    given = _pairs(args.input, "--input")
+    labels = _pairs(args.label, "--label")
+    if given is None or labels is None:
+        return 2
+    with tempfile.TemporaryDirectory(prefix="tercel-") as scratch:
+        db_path = args.db or os.path.join(scratch, "tercel.db")
+        try:
+            return asyncio.run(_execute(db_path, source, args, given, labels))
+        except lock.DatabaseInUseError as error:
+            print(f"tercel: {error}", file=sys.stderr)
+            return 2
+
+
+def _pairs(items: list[str], option: str) -> dict[str, str] | None:
+    found: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            print(f"tercel run: {option} expects NAME=VALUE, got `{item}`", file=sys.stderr)
+            return None
+        found[name] = value
+    return found
+
+
+async def _execute(
+    db_path: str, source: str, args: argparse.Namespace, given: dict[str, str], labels: dict[str, str]
+) -> int:
+    engine = scheduler.Engine(db_path)
+    await engine.start()
+    try:
+        flow = await service.deploy_flow(engine, source, file=args.flow)
+        created = await service.create_execution(
+            engine, flow.namespace, flow.id, given,
+            [model.Label(k, v) for k, v in labels.items()], from_text=True,
+        )
+        if not isinstance(created, model.Execution):
+            for line in getattr(created, "issues", None) or [created]:
+                print(f"{args.flow}: {line.message}", file=sys.stderr)
+            return 2
+        reporter = progress.Reporter(sys.stderr, created.id)
+        settled = _settled(engine, created.id, reporter)
+        await settled
+        final = await service.get_execution(engine, created.id)
+    finally:
+        await engine.stop()
+    assert final is not None
+    reporter.summary(final)
+    if args.json:
+        sys.stdout.write(orjson.dumps(_document(final)).decode() + "\n")
+    return EXIT_FOR_STATE.get(final.state.current, 1)
+
+
+def _document(final: model.Execution) -> dict[str, Any]:
+    from tercel.engine import document
+
+    return document.execution_document(final)
+
+
+def _settled(engine: scheduler.Engine, execution_id: str, reporter: progress.Reporter) -> asyncio.Future[None]:
+    """Resolves once the execution is terminal, or PAUSED with nothing left but a manual resume."""
+    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def listener(batch: scheduler.Batch) -> None:
+        reporter.batch(batch)
+        if future.done():
+            return
+        es = engine.active.get(execution_id)
+        if es is None or es.ex.state.current.is_terminated:
+            future.set_result(None)
+        elif es.ex.state.current is S.PAUSED and not es.timers and all(
+            run.state.current is S.PAUSED or run.state.current.is_terminated or run.id in es.containers
+            for run in es.ex.task_runs
+        ) and not es.retrying:
+            future.set_result(None)
+
+    engine.listeners.append(listener)
+    return future

@@ -1,0 +1,3 @@
+"""Storage: SQLite schema and migrations, the single writer, and the readers."""
+
+from __future__ import annotations

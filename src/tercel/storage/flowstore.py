@@ -1,0 +1,77 @@
+"""Flow revisions: deploy (a new revision only when the source changed) and look-ups."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from tercel import clock
+
+__all__ = ["FlowRow", "deploy", "get", "latest", "list_latest"]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowRow:
+    namespace: str
+    id: str
+    revision: int
+    source: str
+    disabled: bool
+    updated: datetime
+
+
+_COLUMNS = "namespace, id, revision, source, disabled, updated"
+
+
+def _row(row: tuple[str, str, int, str, int, int]) -> FlowRow:
+    return FlowRow(row[0], row[1], row[2], row[3], bool(row[4]), clock.from_micros(row[5]))
+
+
+def latest(conn: sqlite3.Connection, namespace: str, flow_id: str) -> FlowRow | None:
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM flows WHERE namespace = ? AND id = ? AND deleted = 0"
+        " ORDER BY revision DESC LIMIT 1", (namespace, flow_id),
+    ).fetchone()
+    return None if row is None else _row(row)
+
+
+def get(conn: sqlite3.Connection, namespace: str, flow_id: str, revision: int) -> FlowRow | None:
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM flows WHERE namespace = ? AND id = ? AND revision = ?",
+        (namespace, flow_id, revision),
+    ).fetchone()
+    return None if row is None else _row(row)
+
+
+def deploy(
+    conn: sqlite3.Connection, namespace: str, flow_id: str, source: str, disabled: bool, now: datetime
+) -> FlowRow:
+    """Store `source` as revision n+1, unless it equals the latest revision's source."""
+    current = latest(conn, namespace, flow_id)
+    if current is not None and current.source == source:
+        return current
+    top = conn.execute(
+        "SELECT max(revision) FROM flows WHERE namespace = ? AND id = ?", (namespace, flow_id)
+    ).fetchone()[0]
+    revision = (top or 0) + 1
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute(
+        f"INSERT INTO flows ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+        (namespace, flow_id, revision, source, int(disabled), clock.to_micros(now)),
+    )
+    conn.execute("COMMIT")
+    return FlowRow(namespace, flow_id, revision, source, disabled, now)
+
+
+def list_latest(conn: sqlite3.Connection, namespace: str | None = None) -> list[FlowRow]:
+    sql = (
+        f"SELECT {_COLUMNS} FROM flows f WHERE deleted = 0 AND revision = (SELECT max(revision)"
+        " FROM flows g WHERE g.namespace = f.namespace AND g.id = f.id)"
+    )
+    params: tuple[str, ...] = ()
+    if namespace:
+        sql += " AND (namespace = ? OR namespace LIKE ? ESCAPE '\\')"
+        escaped = namespace.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params = (namespace, escaped + ".%")
+    return [_row(r) for r in conn.execute(sql + " ORDER BY namespace, id", params)]

@@ -1,0 +1,124 @@
+"""The SQLite database: pragmas, migrations, and the single writer's commit.
+
+All writes go through `Database.commit(changes)`: one `BEGIN IMMEDIATE` transaction, a few
+`executemany` statements, raw SQL (no ORM in the per-transition path). The engine calls it from
+one dedicated thread, so there is exactly one writer per database file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from importlib import resources
+from pathlib import Path
+
+from tercel.engine import changes
+
+__all__ = ["Database", "connect"]
+
+SCHEMA_VERSION = 1
+_MIGRATIONS = ("0001_init.sql",)
+
+
+def connect(path: str, *, synchronous: str = "FULL", readonly: bool = False) -> sqlite3.Connection:
+    """A connection with Tercel's pragmas (WAL; `synchronous=FULL` unless told otherwise)."""
+    if readonly:
+        uri = Path(path).resolve().as_uri() + "?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+    else:
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    if not readonly:
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(f"PRAGMA synchronous = {synchronous}")
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Apply every migration newer than `PRAGMA user_version`, each in its own transaction."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"database schema version {version} is newer than this Tercel ({SCHEMA_VERSION})"
+        )
+    folder = resources.files("tercel.storage") / "migrations"
+    for number, name in enumerate(_MIGRATIONS, start=1):
+        if number <= version:
+            continue
+        script = (folder / name).read_text()
+        conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+
+
+class Database:
+    """The writer's connection. Not thread-safe: use it from one thread."""
+
+    def __init__(self, path: str, *, synchronous: str = "FULL") -> None:
+        self.path = path
+        self.conn = connect(path, synchronous=synchronous)
+        migrate(self.conn)
+        check = self.conn.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise RuntimeError(f"database {path} failed its integrity check: {check}")
+        self._next_state_seq = self._sequence("state_changes") + 1
+        self._next_log_seq = self._sequence("logs") + 1
+
+    def _sequence(self, table: str) -> int:
+        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
+        return int(row[0]) if row else 0
+
+    @property
+    def last_state_seq(self) -> int:
+        return self._next_state_seq - 1
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def commit(self, cs: changes.ChangeSet) -> None:
+        """Write one change set in one transaction; assigns `seq` to its state and log rows."""
+        state_seq, log_seq = self._next_state_seq, self._next_log_seq
+        for row in cs.states:
+            row.seq, state_seq = state_seq, state_seq + 1
+        for log in cs.logs:
+            log.seq, log_seq = log_seq, log_seq + 1
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            _write(conn, cs)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            for row in cs.states:
+                row.seq = 0
+            for log in cs.logs:
+                log.seq = 0
+            raise
+        self._next_state_seq, self._next_log_seq = state_seq, log_seq
+
+
+def _write(conn: sqlite3.Connection, cs: changes.ChangeSet) -> None:
+    from tercel.storage import writes
+
+    if cs.deleted_executions:
+        writes.delete_executions(conn, cs.deleted_executions)
+    if cs.new_executions:
+        writes.insert_executions(conn, list(cs.new_executions.values()))
+    if cs.executions:
+        writes.update_executions(conn, list(cs.executions.values()))
+    if cs.removed_task_runs:
+        writes.remove_task_runs(conn, cs.removed_task_runs)
+    if cs.task_runs:
+        writes.upsert_task_runs(conn, list(cs.task_runs.values()), cs.plans)
+    if cs.attempts:
+        writes.upsert_attempts(conn, list(cs.attempts.values()))
+    if cs.states:
+        writes.insert_states(conn, cs.states)
+    if cs.logs:
+        writes.insert_logs(conn, cs.logs)
+    if cs.timers_removed:
+        conn.executemany("DELETE FROM timers WHERE id = ?", [(t,) for t in cs.timers_removed])
+    if cs.timers_added:
+        writes.insert_timers(conn, cs.timers_added)
+    if cs.processes:
+        conn.executemany(
+            "INSERT OR IGNORE INTO processes (task_run_id, attempt_number, pgid) VALUES (?, ?, ?)",
+            cs.processes,
+        )

@@ -1,0 +1,82 @@
+"""The transition tables, tested as a full matrix (Prefect's orchestration-rule habit)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from itertools import product
+
+import pytest
+
+from tercel.engine import states
+
+S = states.StateType
+E = states.Entity
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+# (entity, from, to) triples that the spec's tables (execution-model §6) allow.
+EXPECTED: dict[E, set[tuple[S, S]]] = {
+    E.EXECUTION: {
+        (S.CREATED, S.RUNNING), (S.CREATED, S.KILLING),
+        *((S.RUNNING, t) for t in (S.PAUSED, S.RETRYING, S.KILLING, S.SUCCESS, S.WARNING,
+                                    S.FAILED, S.KILLED, S.RETRIED)),
+        *((S.RETRYING, t) for t in (S.PAUSED, S.RUNNING, S.RETRIED, S.KILLING, S.FAILED)),
+        *((S.PAUSED, t) for t in (S.RESTARTED, S.RETRIED, S.KILLING, S.FAILED)),
+        (S.RESTARTED, S.RUNNING), (S.RESTARTED, S.KILLING), (S.KILLING, S.KILLED),
+        (S.FAILED, S.RETRYING), (S.FAILED, S.RETRIED),
+        *((t, S.RESTARTED) for t in (S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.CANCELLED,
+                                      S.RETRIED, S.SKIPPED)),
+    },
+    E.TASK_RUN: {
+        *((f, t) for f in (S.CREATED, S.RESTARTED) for t in (S.RUNNING, S.SKIPPED, S.FAILED, S.KILLED)),
+        (S.RETRYING, S.CREATED), (S.RETRYING, S.KILLED), (S.RETRYING, S.RETRIED),
+        *((S.RUNNING, t) for t in (S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.PAUSED,
+                                    S.KILLING, S.RETRIED)),
+        *((S.PAUSED, t) for t in (S.RUNNING, S.SUCCESS, S.FAILED, S.KILLING)),
+        (S.KILLING, S.KILLED), (S.FAILED, S.RETRYING), (S.FAILED, S.RETRIED),
+        *((f, t) for f in (S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.CANCELLED, S.RETRIED,
+                           S.SKIPPED) for t in (S.RESTARTED, S.RUNNING)),
+    },
+    E.ATTEMPT: {
+        (S.CREATED, S.RUNNING), (S.CREATED, S.RESUBMITTED),
+        *((S.RUNNING, t) for t in (S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.RESUBMITTED)),
+    },
+}
+
+
+@pytest.mark.parametrize(("entity", "source", "target"), list(product(E, S, S)))
+def test_transition_matrix(entity: E, source: S, target: S) -> None:
+    state = states.State.new(source, T0)
+    if source is target:
+        assert states.transition(entity, state, target, T0) is None
+    elif (source, target) in EXPECTED[entity]:
+        moved = states.transition(entity, state, target, T0 + timedelta(seconds=1))
+        assert moved is not None
+        assert moved.current is target
+        assert [h.state for h in moved.histories] == [source, target]
+    else:
+        with pytest.raises(states.InvalidTransitionError):
+            states.transition(entity, state, target, T0)
+
+
+def test_terminal_set_and_predicates() -> None:
+    assert {s.value for s in states.TERMINAL} == {
+        "SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED", "RETRIED", "SKIPPED", "RESUBMITTED"
+    }
+    assert S.KILLING.is_running and S.RUNNING.is_running and not S.PAUSED.is_running
+    assert S.RESTARTED.is_created and S.RETRIED.is_retrying and S.PAUSED.is_active
+
+
+def test_dates_never_decrease_and_derived_fields() -> None:
+    state = states.State.new(S.CREATED, T0)
+    running = states.transition(E.TASK_RUN, state, S.RUNNING, T0 - timedelta(seconds=5))
+    assert running is not None and running.histories[-1].date == T0
+    assert running.end_date is None and running.duration is None
+    done = states.transition(E.TASK_RUN, running, S.SUCCESS, T0 + timedelta(seconds=2))
+    assert done is not None
+    assert done.end_date == T0 + timedelta(seconds=2)
+    assert done.duration == timedelta(seconds=2)
+
+
+def test_paused_has_an_end_date() -> None:
+    paused = states.State.new(S.PAUSED, T0)
+    assert paused.end_date == T0
