@@ -17,6 +17,10 @@ class Reporter:
     def __init__(self, stream: TextIO, execution_id: str) -> None:
         self.stream, self.execution_id = stream, execution_id
 
+    def replay(self, batches: list[scheduler.Batch]) -> None:
+        for batch in batches:
+            self.batch(batch)
+
     def batch(self, batch: scheduler.Batch) -> None:
         lines: list[str] = []
         for row in batch.changes.states:

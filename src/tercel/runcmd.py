@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 import tempfile
+import traceback
 from typing import Any
 
 import orjson
@@ -65,6 +66,8 @@ async def _execute(
     await engine.start()
     try:
         flow = await service.deploy_flow(engine, source, file=args.flow)
+        reporter = progress.Reporter(sys.stderr, "")
+        settled = _settled(engine, reporter)
         created = await service.create_execution(
             engine, flow.namespace, flow.id, given,
             [model.Label(k, v) for k, v in labels.items()], from_text=True,
@@ -73,9 +76,17 @@ async def _execute(
             for line in getattr(created, "issues", None) or [created]:
                 print(f"{args.flow}: {line.message}", file=sys.stderr)
             return 2
-        reporter = progress.Reporter(sys.stderr, created.id)
-        settled = _settled(engine, created.id, reporter)
-        await settled
+        reporter.execution_id = created.id
+        reporter.replay(engine.last_batches)
+        _check(engine, created.id, settled)
+        crashed = asyncio.ensure_future(engine.crashed())
+        await asyncio.wait((settled, crashed), return_when=asyncio.FIRST_COMPLETED)
+        if crashed.done():
+            error = crashed.result()
+            traceback.print_exception(error, file=sys.stderr)
+            print(f"tercel: internal error: {error!r}", file=sys.stderr)
+            return 4
+        crashed.cancel()
         final = await service.get_execution(engine, created.id)
     finally:
         await engine.stop()
@@ -92,22 +103,28 @@ def _document(final: model.Execution) -> dict[str, Any]:
     return document.execution_document(final)
 
 
-def _settled(engine: scheduler.Engine, execution_id: str, reporter: progress.Reporter) -> asyncio.Future[None]:
+def _settled(engine: scheduler.Engine, reporter: progress.Reporter) -> asyncio.Future[None]:
     """Resolves once the execution is terminal, or PAUSED with nothing left but a manual resume."""
     future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def listener(batch: scheduler.Batch) -> None:
-        reporter.batch(batch)
-        if future.done():
+        if not reporter.execution_id:
             return
-        es = engine.active.get(execution_id)
-        if es is None or es.ex.state.current.is_terminated:
-            future.set_result(None)
-        elif es.ex.state.current is S.PAUSED and not es.timers and all(
-            run.state.current is S.PAUSED or run.state.current.is_terminated or run.id in es.containers
-            for run in es.ex.task_runs
-        ) and not es.retrying:
-            future.set_result(None)
+        reporter.batch(batch)
+        _check(engine, reporter.execution_id, future)
 
     engine.listeners.append(listener)
     return future
+
+
+def _check(engine: scheduler.Engine, execution_id: str, future: asyncio.Future[None]) -> None:
+    if future.done():
+        return
+    es = engine.active.get(execution_id)
+    if es is None or es.ex.state.current.is_terminated:
+        future.set_result(None)
+    elif es.ex.state.current is S.PAUSED and not es.timers and not es.retrying and all(
+        run.state.current is S.PAUSED or run.state.current.is_terminated or run.id in es.containers
+        for run in es.ex.task_runs
+    ):
+        future.set_result(None)

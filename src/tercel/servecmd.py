@@ -5,9 +5,44 @@ from __future__ import annotations
 import argparse
 import sys
 
+import uvicorn
+
+from tercel.settings import Settings
+from tercel.storage import lock
+
 __all__ = ["serve"]
+
+EXIT_OK = 0
+EXIT_IN_USE = 2
+EXIT_STARTUP = 4
 
 
 def serve(args: argparse.Namespace) -> int:
-    print("tercel server: the GraphQL API is not available in this build yet", file=sys.stderr)
-    return 4
+    settings = Settings.from_args(args)
+    # Checked before uvicorn starts so the refusal is one clear line rather than a lifespan
+    # traceback; the engine takes the lock for good when it starts.
+    probe = lock.EngineLock(settings.db_path)
+    try:
+        probe.acquire()
+    except lock.DatabaseInUseError as error:
+        print(f"tercel server: {error}", file=sys.stderr)
+        return EXIT_IN_USE
+    probe.release()
+
+    from tercel.app import create_app
+
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, lifespan="on", ws="websockets-sansio",
+        log_level="info",
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    try:
+        server.run()
+    except lock.DatabaseInUseError as error:  # lost a race with another process
+        print(f"tercel server: {error}", file=sys.stderr)
+        return EXIT_IN_USE
+    if not server.started:
+        print("tercel server: startup failed (see above)", file=sys.stderr)
+        return EXIT_STARTUP
+    return EXIT_OK

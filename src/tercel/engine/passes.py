@@ -32,13 +32,15 @@ class Slots:
 
 def run_passes(es: ExecutionState, now: Now, slots: Slots) -> None:
     for _ in range(_MAX_PASSES):
+        # Containers marked during this pass are looked at in the next one.
+        dirty, es.dirty = es.dirty, set()
         changed = _start(es, now)
-        changed |= _resolve(es, now)
-        changed |= _end(es, now)
-        changed |= _next(es, now)
+        changed |= _resolve(es, dirty, now)
+        changed |= _end(es, dirty, now)
+        changed |= _next(es, dirty, now)
         changed |= _dispatch(es, now, slots)
         changed |= _derive(es, now)
-        if not changed:
+        if not changed and not es.dirty:
             return
     raise RuntimeError(f"execution {es.ex.id}: passes did not settle")
 
@@ -77,9 +79,9 @@ def _flowables_in_order(es: ExecutionState, keys: set[str | None]) -> list[model
     return runs
 
 
-def _resolve(es: ExecutionState, now: Now) -> bool:
+def _resolve(es: ExecutionState, dirty: set[str | None], now: Now) -> bool:
     changed = False
-    for run in _flowables_in_order(es, es.dirty):
+    for run in _flowables_in_order(es, dirty):
         state = run.state.current
         c = es.containers.get(run.id)
         if c is None or state not in (S.RUNNING, S.KILLING):
@@ -134,7 +136,7 @@ def _pause(es: ExecutionState, run: model.TaskRun, task: model.TaskDef, now: Now
         return
 
 
-def _end(es: ExecutionState, now: Now) -> bool:
+def _end(es: ExecutionState, dirty: set[str | None], now: Now) -> bool:
     top = es.containers[None]
     current = es.ex.state.current
     if current is S.KILLING:
@@ -142,7 +144,7 @@ def _end(es: ExecutionState, now: Now) -> bool:
             return False
         _final(es, S.KILLED, now)
         return True
-    if current is not S.RUNNING or None not in es.dirty or not _complete(top):
+    if current is not S.RUNNING or None not in dirty or not _complete(top):
         return False
     state = top.main.derived()
     if es.flow.outputs:
@@ -177,8 +179,7 @@ def _final(es: ExecutionState, state: S, now: Now) -> None:
     es.log(L.INFO, f"Flow completed with state {state.value} in {took}", now())
 
 
-def _next(es: ExecutionState, now: Now) -> bool:
-    keys, es.dirty = es.dirty, set()
+def _next(es: ExecutionState, keys: set[str | None], now: Now) -> bool:
     changed = False
     current = es.ex.state.current
     if None in keys and current in (S.RUNNING, S.RETRYING, S.PAUSED):
@@ -257,8 +258,12 @@ def _dispatch(es: ExecutionState, now: Now, slots: Slots) -> bool:
             es.to_start.append((run, attempt, before))
         elif task.kind is model.TaskKind.FLOWABLE:
             _start_flowable(es, run, task, now)
+        elif es.hooks is not None:
+            from tercel.engine import subflows
+
+            subflows.start(es, run, task, now, es.hooks)
         else:
-            es.log(L.ERROR, "Subflow is not supported by this engine yet", now(), run)
+            es.log(L.ERROR, "Subflow needs an engine to start its child execution", now(), run)
             es.set_run_state(run, S.FAILED, now())
         changed = True
     return changed

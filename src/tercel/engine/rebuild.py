@@ -44,6 +44,8 @@ def rebuild(
             c = Container(run, task)
             plans.apply_plan(c, task, task_plans[run.id])
             es.containers[run.id] = c
+        elif task is not None and task.kind is model.TaskKind.SUBFLOW and run.id in task_plans:
+            es.subflow_children[run.id] = str(task_plans[run.id]["child"])
         es.merge_outputs(run)
         if run.state.current.is_created:
             es.pending.append(run)

@@ -47,6 +47,10 @@ class ExecutionState:
         self.new_execution_pending: set[str] = set()
         self.tasks: dict[str, model.TaskDef] = {t.id: t for t in flow.all_tasks()}
         self.on_log: Callable[[changes.LogRow], None] | None = None
+        #: the engine side of subflows (set by the engine when it tracks this execution)
+        self.hooks: Any = None
+        #: subflow task run id -> child execution id
+        self.subflow_children: dict[str, str] = {}
         #: ERROR log entries of this execution, for `errorLogs()`
         self.error_logs: list[dict[str, Any]] = []
 
@@ -60,12 +64,33 @@ class ExecutionState:
         self.ex.state = new
         self._row(E.EXECUTION, None, None, to, previous, new.histories[-1].date)
         self.touch()
+        self.dirty.add(None)
         return True
 
     def record_created(self) -> None:
         """The first history entry of a new execution."""
         first = self.ex.state.histories[0]
         self._row(E.EXECUTION, None, None, first.state, None, first.date)
+
+    def replay_histories(self) -> None:
+        """Write every existing history entry as state-change rows (a replayed copy)."""
+        previous: S | None = None
+        for entry in self.ex.state.histories:
+            self._row(E.EXECUTION, None, None, entry.state, previous, entry.date)
+            previous = entry.state
+        for run in self.ex.task_runs:
+            previous = None
+            attempts = run.attempts
+            run.attempts = None
+            for entry in run.state.histories:
+                self._row(E.TASK_RUN, run, None, entry.state, previous, entry.date)
+                previous = entry.state
+            run.attempts = attempts
+            for attempt in attempts or ():
+                previous = None
+                for entry in attempt.state.histories:
+                    self._row(E.ATTEMPT, run, attempt.number, entry.state, previous, entry.date)
+                    previous = entry.state
 
     def touch(self) -> None:
         if self.ex.id not in self.changes.new_executions:

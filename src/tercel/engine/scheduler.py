@@ -8,6 +8,7 @@ on the writer thread, and only then starts attempts, answers commands and notifi
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import heapq
 import os
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tercel import clock as clocks
-from tercel.engine import changes, flows, model, passes, rebuild, results, states, worker
+from tercel.engine import changes, flows, model, passes, rebuild, results, states, subflows, worker
 from tercel.engine.runstate import ExecutionState
 from tercel.storage import flowstore, lock, reader, sqlite
 
@@ -53,10 +54,16 @@ class Engine:
         self._timers: list[tuple[float, str, str]] = []
         self._running: dict[tuple[str, int], tuple[asyncio.Task[worker.AttemptResult], worker.AttemptContext]] = {}
         self._flows: dict[tuple[str, str, int], model.Flow] = {}
+        self._latest: dict[tuple[str, str], model.Flow] = {}
+        #: child execution id -> (parent execution id, subflow task run id), for `wait: true`
+        self._subflow_parents: dict[str, tuple[str, str]] = {}
+        self._child_ends: list[model.Execution] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.listeners: list[Callable[[Batch], None]] = []
+        #: the last few committed batches, for a listener that registers late
+        self.last_batches: collections.deque[Batch] = collections.deque(maxlen=8)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -70,11 +77,20 @@ class Engine:
             raise
         self._task = asyncio.create_task(self._loop(), name="tercel-engine")
 
+    async def crashed(self) -> BaseException:
+        """Wait until the engine loop dies; returns why (an engine bug)."""
+        assert self._task is not None, "engine not started"
+        try:
+            await asyncio.shield(self._task)
+        except Exception as error:
+            return error
+        return RuntimeError("the engine stopped")
+
     async def stop(self) -> None:
         self._stopping = True
         self._wake.set()
         if self._task is not None:
-            await self._task
+            await asyncio.gather(self._task, return_exceptions=True)
         for task, _ in list(self._running.values()):
             task.cancel()
         if self._running:
@@ -103,6 +119,7 @@ class Engine:
         return await future
 
     def track(self, es: ExecutionState) -> None:
+        es.hooks = self
         self.active[es.ex.id] = es
         self._touched.add(es.ex.id)
         for timer in es.timers.values():
@@ -118,11 +135,28 @@ class Engine:
             row = await self.call(lambda: flowstore.get(self.db.conn, namespace, flow_id, revision))
             if row is None:
                 return None
-            self._flows[key] = flows.load_flow(row.source, revision=row.revision)
+            try:
+                self.remember_flow(flows.load_flow(row.source, revision=row.revision))
+            except flows.FlowValidationError:
+                return None  # stored under an older, laxer validator
         return self._flows[key]
 
     def remember_flow(self, flow: model.Flow) -> None:
         self._flows[(flow.namespace, flow.id, flow.revision)] = flow
+        latest = self._latest.get((flow.namespace, flow.id))
+        if latest is None or latest.revision <= flow.revision:
+            self._latest[(flow.namespace, flow.id)] = flow
+
+    # subflows.Hooks
+    def find_flow(self, namespace: str, flow_id: str, revision: int | None) -> model.Flow | None:
+        if revision is None:
+            return self._latest.get((namespace, flow_id))
+        return self._flows.get((namespace, flow_id, int(revision)))
+
+    def spawn(self, es: ExecutionState, parent: tuple[str, str] | None) -> None:
+        if parent is not None:
+            self._subflow_parents[es.ex.id] = parent
+        self.track(es)
 
     # ------------------------------------------------------------------ the loop
 
@@ -162,6 +196,13 @@ class Engine:
             if es is not None and timer_id in es.timers:
                 results.fire_timer(es, timer_id, now)
                 self._touched.add(execution_id)
+        ended, self._child_ends = self._child_ends, []
+        for child in ended:
+            parent_id, run_id = self._subflow_parents.pop(child.id, ("", ""))
+            parent = self.active.get(parent_id)
+            if parent is not None:
+                subflows.child_ended(parent, run_id, child, now)
+                self._touched.add(parent_id)
         taken, self._results = self._results, []
         for result in taken:
             es = self.active.get(result.execution_id)
@@ -203,6 +244,9 @@ class Engine:
                     self._push_timer(timer)
             if es.pending and self.slots.free > 0:
                 self._touched.add(es.ex.id)
+            if es.ex.state.current.is_terminated and es.ex.id in self._subflow_parents:
+                self._child_ends.append(es.ex)
+                self._touched.add(es.ex.id)
             if es.ex.state.current.is_terminated and not es.timers and not self._has_running(es):
                 del self.active[es.ex.id]
         for future, value, error in answered:
@@ -212,6 +256,7 @@ class Engine:
                 future.set_exception(error)
             else:
                 future.set_result(value)
+        self.last_batches.append(batch)
         for listener in list(self.listeners):
             listener(batch)
         if self._touched:
@@ -259,6 +304,8 @@ class Engine:
             _end_process_group(pgid)
         if groups:
             await self.call(lambda: conn.execute("DELETE FROM processes"))
+        for row in await self.call(lambda: flowstore.list_latest(conn)):
+            await self.flow(row.namespace, row.id, row.revision)
         now = self.clock.now
         for ex in loaded.executions:
             flow = await self.flow(ex.namespace, ex.flow_id, ex.flow_revision)
@@ -269,6 +316,19 @@ class Engine:
             _resubmit_lost_attempts(es, now)
             self.slots.free -= len(es.to_start)
             self.track(es)
+        await self._recover_subflows()
+
+    async def _recover_subflows(self) -> None:
+        """Re-link waiting subflow task runs to their children; finish those already ended."""
+        for es in list(self.active.values()):
+            for run_id, child_id in es.subflow_children.items():
+                run = es.by_id.get(run_id)
+                if run is None or run.state.current not in (S.RUNNING, S.KILLING):
+                    continue
+                self._subflow_parents[child_id] = (es.ex.id, run_id)
+                if child_id not in self.active:
+                    load = functools.partial(reader.load_executions, self.db.conn, [child_id])
+                    self._child_ends.extend((await self.call(load)).executions)
         if self.active:
             self._wake.set()
 

@@ -9,9 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tercel import ids
-from tercel.engine import flows, inputs, model, plans, states
-from tercel.engine.runstate import ExecutionState
+from tercel.engine import executions, flows, inputs, model, states
 from tercel.engine.scheduler import Engine
 from tercel.storage import flowstore, reader
 
@@ -81,34 +79,14 @@ async def create_execution(
         return InvalidInputs(resolved.issues)
 
     def command() -> model.Execution:
-        es = _new_execution(engine, flow, resolved.values if flow.inputs else None, labels)
+        values = resolved.values if flow.inputs else None
+        es = executions.new_execution(flow, values, labels, engine.clock.now())
         for name in resolved.undeclared:
             es.log(model.LogLevel.WARN, f"Input `{name}` is not declared by the flow: ignored", engine.clock.now())
         engine.track(es)
         return es.ex
 
     return await engine.submit(command)
-
-
-def _new_execution(
-    engine: Engine, flow: model.Flow, values: dict[str, Any] | None, given: Sequence[model.Label]
-) -> ExecutionState:
-    now = engine.clock.now()
-    execution_id = ids.new_id()
-    merged = {label.key: label.value for label in flow.labels}
-    merged.update({label.key: label.value for label in given})
-    merged.setdefault("system.correlationId", execution_id)
-    ex = model.Execution(
-        id=execution_id, namespace=flow.namespace, flow_id=flow.id, flow_revision=flow.revision,
-        state=states.State.new(S.CREATED, now), inputs=values,
-        labels=[model.Label(k, v) for k, v in merged.items()], original_id=execution_id,
-        original_created_date=now,
-    )
-    es = ExecutionState(ex, flow)
-    plans.apply_top_level(es.containers[None], flow)
-    es.changes.new_executions[ex.id] = ex
-    es.record_created()
-    return es
 
 
 async def get_execution(engine: Engine, execution_id: str) -> model.Execution | None:

@@ -155,6 +155,9 @@ def test_outputs_metrics_and_logs_from_lines() -> None:
         '{"metrics": [{"type": "counter", "value": 1}]}',
         '{"logs": [{"level": "LOUD", "message": "x"}]}',
         '{"outputs": {"k": 1}, "metrics": {}}',
+        '{"metrics": [{"name": "x", "type": "counter", "value": NaN}]}',
+        '{"metrics": [{"name": "x", "type": "timer", "value": "soon"}]}',
+        '{"outputs": ' + "[" * 30000 + "]" * 30000 + "}",
     ],
 )
 def test_malformed_directives_are_warned_and_ignored_whole(payload: str) -> None:
@@ -165,7 +168,7 @@ def test_malformed_directives_are_warned_and_ignored_whole(payload: str) -> None
 
 
 def test_stderr_lines_are_errors_and_make_a_warning() -> None:
-    ctx = make_ctx("echo out", "echo err >&2", "echo '::{\"outputs\": {\"a\": 1}}::' >&2")
+    ctx = make_ctx("echo out", "echo err >&2", 'echo \'::{"outputs": {"a": 1}}::\' >&2')
     outcome = run(ctx)
     assert outcome == base.TaskOutcome("WARNING", {"exitCode": 0, "vars": {"a": 1}})
     assert sorted(ctx.logs) == sorted([(L.INFO, "out"), (L.ERROR, "err")])
@@ -178,7 +181,7 @@ def test_stderr_without_warning_on_stderr() -> None:
 
 
 def test_directives_on_stderr_do_not_make_a_warning() -> None:
-    ctx = make_ctx("echo '::{\"outputs\": {\"a\": 1}}::' >&2")
+    ctx = make_ctx('echo \'::{"outputs": {"a": 1}}::\' >&2')
     assert run(ctx) == base.TaskOutcome("SUCCESS", {"exitCode": 0, "vars": {"a": 1}})
 
 
@@ -207,11 +210,11 @@ def test_without_fail_fast_the_last_command_decides() -> None:
 def test_before_commands_and_rendering() -> None:
     ctx = make_ctx(
         "echo {{ who }} $GREETING",
+        'echo "$NUMBER $FLAG"',
         beforeCommands=["echo before"],
         env={"GREETING": "hi {{ who }}", "NUMBER": 7, "FLAG": True},
         variables={"who": "world"},
     )
-    ctx.task.properties["commands"].append('echo "$NUMBER $FLAG"')
     run(ctx)
     assert ctx.messages() == ["before", "world hi world", "7 true"]
 
@@ -224,7 +227,9 @@ def test_environment_is_isolated(monkeypatch: pytest.MonkeyPatch) -> None:
     names = {line.split("=", 1)[0] for line in ctx.messages()}
     assert "TERCEL_TEST_SECRET" not in names
     assert {"PATH", "LANG", "MINE"} <= names
-    assert names - {"PATH", "HOME", "LANG", "TMPDIR", "MINE", "PWD", "SHLVL", "_", "OLDPWD"} == set()
+    assert (
+        names - {"PATH", "HOME", "LANG", "TMPDIR", "MINE", "PWD", "SHLVL", "_", "OLDPWD"} == set()
+    )
     assert "MINE=yes" in ctx.messages()
 
 
@@ -255,9 +260,11 @@ def test_long_lines_are_cut_and_last_line_kept() -> None:
 
 def test_other_interpreter() -> None:
     ctx = make_ctx(
-        "import sys", "print('from python', sys.argv[0])", interpreter=[sys.executable, "-c"]
+        "import sys",
+        "print('from python', sys.argv[0])",
+        interpreter=[sys.executable, "-c"],
+        failFast=False,
     )
-    ctx.task.properties["failFast"] = False
     run(ctx)
     assert ctx.messages() == ["from python -c"]
 
@@ -270,7 +277,10 @@ def test_missing_interpreter_fails() -> None:
 def test_ignored_properties_are_warned() -> None:
     ctx = make_ctx("echo x", containerImage="ubuntu")
     run(ctx)
-    assert ctx.logs[0] == (L.WARN, "Property 'containerImage' is ignored: Tercel runs a local process")
+    assert ctx.logs[0] == (
+        L.WARN,
+        "Property 'containerImage' is ignored: Tercel runs a local process",
+    )
 
 
 def test_background_leftovers_do_not_outlive_the_attempt() -> None:
@@ -280,6 +290,16 @@ def test_background_leftovers_do_not_outlive_the_attempt() -> None:
     assert time.monotonic() - started < 3
     assert not alive(int(ctx.messages()[0]))
     assert not alive(ctx.pids[0], group=True)
+
+
+def test_a_process_that_left_the_group_does_not_hold_the_attempt() -> None:
+    ctx = make_ctx("setsid sleep 30 &", "echo $!")
+    started = time.monotonic()
+    try:
+        assert run(ctx).outputs == {"exitCode": 0, "vars": {}}
+        assert time.monotonic() - started < 3
+    finally:
+        os.kill(int(ctx.messages()[0]), signal.SIGKILL)
 
 
 def _cancel_after_line(ctx: FakeContext, ready: Callable[[FakeContext], bool]) -> float:

@@ -133,7 +133,7 @@ def test_return_without_format_outputs_null() -> None:
     ctx = make_ctx(RETURN)
     outcome = run(runnables.run_return(ctx))
     assert outcome.outputs == {"value": None}
-    assert [metric[:3] for metric in ctx.metrics][0] == ("counter", "length", 0.0)
+    assert ctx.metrics[0][:3] == ("counter", "length", 0.0)
 
 
 def test_render_errors_propagate() -> None:
@@ -147,7 +147,7 @@ def test_render_errors_propagate() -> None:
 def test_log_at_each_level(level: str) -> None:
     ctx = make_ctx(LOG, message="hello {{ task.id }}", level=level)
     assert run(runnables.run_log(ctx)) == base.TaskOutcome("SUCCESS", {})
-    assert ctx.logs == [(L[level], "hello t")]
+    assert ctx.logs == [(model.LogLevel[level], "hello t")]
 
 
 def test_log_defaults_to_info_and_takes_a_list() -> None:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import ctypes
 import json
+import math
 import os
 import re
 import shutil
@@ -37,7 +38,8 @@ KILL_GRACE_SECONDS = 2.0
 _INHERITED_ENV = ("PATH", "HOME", "LANG", "TMPDIR")
 _IGNORED_PROPERTIES = ("taskRunner", "containerImage", "docker")
 _DIRECTIVE = re.compile(r"^::(\{.*\})::$")
-_POLL_SECONDS = 0.02
+_POLL_SECONDS = 0.05
+_DRAIN_SECONDS = 1.0
 _PR_SET_PDEATHSIG = 1
 
 
@@ -67,7 +69,7 @@ class _Collector:
     def _directive(self, text: str) -> None:
         try:
             outputs, metrics, logs = _parse_directive(text)
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, RecursionError):
             self.ctx.log(model.LogLevel.WARN, f"Invalid outputs '{text}'")
             return
         self.vars.update(outputs)
@@ -131,10 +133,16 @@ async def _execute(
         _read_lines(proc.stderr, lambda text: collector.line(text, stderr=True)),
     )
     try:
-        code = await proc.wait()
-        # leftovers (`cmd &`) would hold the pipes open and outlive the attempt
-        await _stop_group(proc)
+        # `proc.wait()` also waits for the pipes to close, which leftovers of the script
+        # (`cmd &`) would keep open: watch the exit code while the output drains instead
+        while not readers.done():
+            if proc.returncode is not None:
+                await _stop_group(proc)  # no process outlives its attempt
+                await _drain(proc, readers)
+                break
+            await asyncio.wait([readers], timeout=_POLL_SECONDS)
         await readers
+        code = await proc.wait()
     except BaseException:
         await _uninterruptible(_cleanup(proc, readers))
         raise
@@ -155,14 +163,10 @@ async def _spawn(script: _Script, workdir: str) -> asyncio.subprocess.Process:
                 start_new_session=True,
                 preexec_fn=_die_with_parent(),
             ),
-            on_cancel=_kill_spawned,
+            on_cancel=lambda proc: _cleanup(proc, None),
         )
     except OSError as error:
         raise base.TaskFailure(f"Cannot start {script.args[0]}: {error.strerror}") from error
-
-
-async def _kill_spawned(proc: asyncio.subprocess.Process) -> None:
-    await _cleanup(proc, None)
 
 
 def _die_with_parent() -> Callable[[], None] | None:
@@ -174,7 +178,6 @@ def _die_with_parent() -> Callable[[], None] | None:
     except (OSError, AttributeError):
         return None
     parent = os.getpid()
-
     option, signum = ctypes.c_int(_PR_SET_PDEATHSIG), ctypes.c_ulong(signal.SIGKILL)
 
     def preexec() -> None:
@@ -210,18 +213,20 @@ async def _read_lines(stream: asyncio.StreamReader, on_line: Callable[[str], Non
 
 
 async def _cleanup(proc: asyncio.subprocess.Process, readers: asyncio.Future[Any] | None) -> None:
-    """End the whole process group, reap the child, then drain (or drop) the readers."""
+    """End the whole process group, let the readers drain, reap the child."""
     await _stop_group(proc)
-    await proc.wait()
-    if readers is None:
-        return
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(asyncio.shield(readers), timeout=1.0)
-    if not readers.done():
-        # a process outside the group still holds a pipe: stop reading and close our ends
-        readers.cancel()
-        with contextlib.suppress(BaseException):
+    if readers is not None:
+        await _drain(proc, readers)
+        with contextlib.suppress(Exception):
             await readers
+    await proc.wait()
+
+
+async def _drain(proc: asyncio.subprocess.Process, readers: asyncio.Future[Any]) -> None:
+    """Give the readers the rest of the output; with the group gone they end at once, unless a
+    process that left the group still holds a pipe: then close our ends (the readers see EOF)."""
+    await asyncio.wait([readers], timeout=_DRAIN_SECONDS)
+    if not readers.done():
         transport = getattr(proc, "_transport", None)
         if transport is not None:
             transport.close()
@@ -243,27 +248,25 @@ async def _stop_group(proc: asyncio.subprocess.Process) -> None:
 
 
 def _group_alive(pgid: int) -> bool:
-    """Whether the group still has a member that is not a zombie."""
+    """Whether the group still has a member that is not a zombie.
+
+    kill() counts zombies: an orphan re-parented to a process that never reaps (an engine
+    running as PID 1, say) would keep the group "alive" forever.
+    """
     try:
         os.killpg(pgid, 0)
     except (ProcessLookupError, PermissionError):
         return False
-    # zombies count for kill(); an orphan re-parented to a process that never reaps (an engine
-    # running as PID 1, say) would otherwise keep the group "alive" forever
-    return _live_member(pgid) if os.path.isdir("/proc/self") else True
-
-
-def _live_member(pgid: int) -> bool:
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
+    if not os.path.isdir("/proc/self"):
+        return True
+    for name in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{name}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except OSError:
+                state, _, group = stat.read().rsplit(b")", 1)[1].split()[:3]
+            if int(group) == pgid and state != b"Z":
+                return True
+        except (OSError, ValueError):
             continue
-        if int(fields[2]) == pgid and fields[0] != b"Z":
-            return True
     return False
 
 
@@ -309,33 +312,24 @@ def _parse_directive(
     data = json.loads(text)
     if not isinstance(data, dict):
         raise TypeError("not an object")
-    outputs = data.get("outputs") or {}
-    if not isinstance(outputs, dict):
+    if not isinstance(outputs := data.get("outputs") or {}, dict):
         raise TypeError("outputs must be a map")
-    metrics = [_parse_metric(entry) for entry in _list(data.get("metrics"))]
-    logs = [_parse_log(entry) for entry in _list(data.get("logs"))]
-    return outputs, metrics, logs
-
-
-def _list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise TypeError("expected a list")
-    return value
+    metrics = [] if data.get("metrics") is None else data["metrics"]
+    logs = [] if data.get("logs") is None else data["logs"]
+    if not isinstance(metrics, list) or not isinstance(logs, list):
+        raise TypeError("metrics and logs must be lists")
+    return outputs, [_parse_metric(m) for m in metrics], [_parse_log(e) for e in logs]
 
 
 def _parse_metric(entry: Any) -> tuple[str, str, float, dict[str, str]]:
     if not isinstance(entry, dict) or not isinstance(entry["name"], str):
         raise TypeError("a metric needs a name")
-    kind = str(entry["type"]).lower()
-    value = entry["value"]
+    kind, value = str(entry["type"]).lower(), entry["value"]
     if kind == "timer" and isinstance(value, str):
         value = durations.parse_duration(value).total_seconds()
-    if kind not in ("counter", "timer") or isinstance(value, bool):
-        raise ValueError("bad metric")
-    if not isinstance(value, int | float):
-        raise TypeError("a metric value must be a number")
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if kind not in ("counter", "timer") or not number or not math.isfinite(value):
+        raise ValueError("a metric is a counter or a timer with a finite number value")
     tags = entry.get("tags") or {}
     if not isinstance(tags, dict) or any(isinstance(v, dict | list) for v in tags.values()):
         raise TypeError("tags must be a map of strings")

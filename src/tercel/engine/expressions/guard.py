@@ -1,0 +1,135 @@
+"""Caps of §19.7 and the per-render budget (deadline, output size, nesting).
+
+The budget lives in a thread-local so filters, functions and operators can check it without
+receiving it: a render on one thread never sees another thread's deadline. A nested `render()`
+shares the deadline of the render that started it.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Any
+
+from tercel.engine.expressions import errors
+
+__all__ = [
+    "DEADLINE_SECONDS",
+    "MAX_EXPONENT",
+    "MAX_INT_BITS",
+    "MAX_ITEMS",
+    "MAX_JQ_PROGRAM",
+    "MAX_NESTED_RENDERS",
+    "MAX_OUTPUT",
+    "MAX_RANGE",
+    "MAX_TEMPLATE",
+    "Budget",
+    "add_output",
+    "check_deadline",
+    "check_result",
+    "check_text_size",
+    "enter",
+    "extend_deadline",
+    "leave",
+    "remaining",
+]
+
+#: time allowed for one render, nested `render()` calls included
+DEADLINE_SECONDS = 1.0
+#: largest template source, in UTF-8 bytes
+MAX_TEMPLATE = 64 * 1024
+#: largest rendered string and largest intermediate string, in characters
+MAX_OUTPUT = 1024 * 1024
+#: largest intermediate list; a longer one could never be rendered under MAX_OUTPUT
+MAX_ITEMS = MAX_OUTPUT
+#: most elements a range (`1..5`, `range()`) may produce
+MAX_RANGE = 10_000
+#: largest exponent accepted by `**`
+MAX_EXPONENT = 64
+#: largest integer an operator may produce, in bits
+MAX_INT_BITS = 65_536
+#: largest jq program, in UTF-8 bytes
+MAX_JQ_PROGRAM = 4 * 1024
+#: deepest chain of `render()` calls inside one render
+MAX_NESTED_RENDERS = 10
+
+
+class _State(threading.local):
+    def __init__(self) -> None:
+        self.deadline = math.inf
+        self.output = 0
+        self.depth = 0
+
+
+_STATE = _State()
+
+
+class Budget:
+    """What `enter` saved, for `leave` to restore."""
+
+    __slots__ = ("output",)
+
+    def __init__(self, output: int) -> None:
+        self.output = output
+
+
+def enter() -> Budget:
+    """Start a render: a fresh deadline at the outermost level, a fresh output counter always."""
+    state = _STATE
+    if state.depth == 0:
+        state.deadline = time.monotonic() + DEADLINE_SECONDS
+    elif state.depth > MAX_NESTED_RENDERS:
+        raise errors.RenderFailure(f"Too many nested renders (more than {MAX_NESTED_RENDERS})")
+    state.depth += 1
+    saved = Budget(state.output)
+    state.output = 0
+    return saved
+
+
+def leave(saved: Budget) -> None:
+    state = _STATE
+    state.depth -= 1
+    state.output = saved.output
+    if state.depth == 0:
+        state.deadline = math.inf
+
+
+def check_deadline() -> None:
+    if time.monotonic() > _STATE.deadline:
+        raise errors.RenderFailure(
+            f"Rendering took longer than the {DEADLINE_SECONDS:g} s time limit"
+        )
+
+
+def remaining() -> float:
+    """Seconds left before the deadline (infinite outside a render)."""
+    return _STATE.deadline - time.monotonic()
+
+
+def extend_deadline(seconds: float) -> None:
+    """Give back time the render did not spend on the expression (jq helper start-up)."""
+    _STATE.deadline += seconds
+
+
+def add_output(size: int) -> None:
+    state = _STATE
+    state.output += size
+    if state.output > MAX_OUTPUT:
+        raise errors.RenderFailure(f"Rendered text is larger than {MAX_OUTPUT} characters")
+
+
+def check_text_size(size: int) -> None:
+    if size > MAX_OUTPUT:
+        raise errors.RenderFailure(f"String is larger than {MAX_OUTPUT} characters")
+
+
+def check_result(value: Any) -> Any:
+    """Refuse intermediate strings and lists above the caps; return `value`."""
+    kind = type(value)
+    if kind is str:
+        if len(value) > MAX_OUTPUT:
+            raise errors.RenderFailure(f"String is larger than {MAX_OUTPUT} characters")
+    elif kind is list and len(value) > MAX_ITEMS:
+        raise errors.RenderFailure(f"List has more than {MAX_ITEMS} elements")
+    return value

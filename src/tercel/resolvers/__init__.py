@@ -1,0 +1,3 @@
+"""GraphQL resolvers: thin functions that parse arguments, call a service or a query, and map."""
+
+from __future__ import annotations

@@ -1,0 +1,133 @@
+"""The per-request context: the application's services and fresh DataLoaders.
+
+Loaders cache for the life of one HTTP request only (graphql-api §7): module-level loaders would
+serve stale rows forever and break across event loops. A websocket connection's context is
+created once per connection, so it must not hold loaders: subscriptions call `new_loaders` per
+event instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.extensions import SchemaExtension
+
+from tercel.engine import model, states
+from tercel.settings import Settings
+from tercel.storage import queries, readdb
+
+if TYPE_CHECKING:
+    from tercel.engine.scheduler import Engine
+
+__all__ = [
+    "Context",
+    "Loaders",
+    "OperationLoaders",
+    "Services",
+    "loaders",
+    "new_loaders",
+    "reset_loaders",
+    "services",
+]
+
+_BATCH = 500
+
+
+@dataclass(slots=True)
+class Services:
+    """What lives for the whole application: settings, the engine and the read engine."""
+
+    settings: Settings
+    engine: Engine
+    db: readdb.Reader
+
+
+@dataclass(slots=True)
+class Loaders:
+    """Batched loads keyed by execution id: one `WHERE execution_id IN (...)` per batch."""
+
+    executions: DataLoader[str, readdb.ExecutionRow | None]
+    task_runs: DataLoader[str, list[readdb.TaskRunRow]]
+    attempts: DataLoader[str, dict[str, list[int]]]
+    metrics: DataLoader[str, dict[tuple[str, int], list[model.Metric]]]
+    histories: DataLoader[str, dict[queries.HistoryKey, states.State]]
+    labels: DataLoader[str, list[model.Label]]
+
+
+def new_loaders(db: readdb.Reader) -> Loaders:
+    def loader(fn: Any) -> Any:
+        async def load(ids: list[str]) -> Any:
+            return await fn(db, ids)
+
+        return DataLoader(load_fn=load, max_batch_size=_BATCH)
+
+    return Loaders(
+        executions=loader(queries.executions_by_id),
+        task_runs=loader(queries.task_runs_by_execution),
+        attempts=loader(queries.attempts_by_execution),
+        metrics=loader(queries.metrics_by_execution),
+        histories=loader(queries.histories_by_execution),
+        labels=loader(queries.labels_by_execution),
+    )
+
+
+@dataclass(slots=True)
+class Context:
+    services: Services
+    request: Any = None
+    response: Any = None
+    #: None on websocket connections (see the module docstring)
+    loaders: Loaders | None = None
+    #: the websocket `connection_init` payload (set by Strawberry)
+    connection_params: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+#: loaders of the running websocket operation (set by `OperationLoaders`)
+_operation_loaders: ContextVar[Loaders | None] = ContextVar("tercel_loaders", default=None)
+
+
+class OperationLoaders(SchemaExtension):
+    """Fresh loaders per operation on websocket connections, whose context is shared by every
+    operation of the connection (HTTP contexts already carry per-request loaders)."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if not isinstance(context, Context) or context.loaders is not None:
+            yield
+            return
+        token = _operation_loaders.set(new_loaders(context.services.db))
+        try:
+            yield
+        finally:
+            try:
+                _operation_loaders.reset(token)
+            except ValueError:  # exited in another context: nothing to restore
+                pass
+
+
+def services(info: strawberry.Info) -> Services:
+    context: Context = info.context
+    return context.services
+
+
+def loaders(info: strawberry.Info) -> Loaders:
+    context: Context = info.context
+    if context.loaders is not None:
+        return context.loaders
+    found = _operation_loaders.get()
+    return found if found is not None else new_loaders(context.services.db)
+
+
+def reset_loaders(info: strawberry.Info) -> None:
+    """Fresh caches after a write: the next mutation of the request must not see stale rows."""
+    context: Context = info.context
+    if context.loaders is not None:
+        context.loaders = new_loaders(context.services.db)
+    else:
+        _operation_loaders.set(new_loaders(context.services.db))

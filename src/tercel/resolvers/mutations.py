@@ -1,0 +1,182 @@
+"""Mutation resolvers and the `Mutation` root. Domain outcomes are union members, never errors.
+
+Engine services answer once their change is committed; the execution returned is read back from
+the database (the engine's own objects keep changing in its loop after the commit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import strawberry
+
+from tercel.engine import flows, model, service, states
+from tercel.engine.inputs import InputIssue
+from tercel.resolvers.context import reset_loaders, services
+from tercel.schema import errors, types
+from tercel.schema.flowtypes import Flow
+from tercel.schema.inputs import LabelInput
+from tercel.schema.scalars import JSON
+from tercel.storage import deletion, flowadmin, queries
+from tercel.storage import streams as stream_rows
+
+__all__ = ["Mutation"]
+
+DeployFlowResult = Annotated[
+    Flow | errors.FlowValidationError, strawberry.union("DeployFlowResult")
+]
+ValidateFlowResult = Annotated[
+    "ValidFlow | errors.FlowValidationError", strawberry.union("ValidateFlowResult")
+]
+CreateExecutionResult = Annotated[
+    types.Execution | errors.NotFoundError | errors.InvalidInputsError | errors.InvalidStateError,
+    strawberry.union("CreateExecutionResult"),
+]
+ExecutionResult = Annotated[
+    types.Execution | errors.NotFoundError | errors.InvalidStateError | errors.InvalidInputsError,
+    strawberry.union("ExecutionResult"),
+]
+DeleteResult = Annotated[
+    types.Execution | errors.NotFoundError | errors.InvalidStateError,
+    strawberry.union("DeleteResult"),
+]
+DeleteFlowResult = Annotated[Flow | errors.NotFoundError, strawberry.union("DeleteFlowResult")]
+Outcome = model.Execution | service.NotFound | service.InvalidState | service.InvalidInputs
+Mapped = (
+    types.Execution | errors.NotFoundError | errors.InvalidStateError | errors.InvalidInputsError
+)
+
+
+@strawberry.type(description="a flow source that validates (nothing was deployed)")
+class ValidFlow:
+    namespace: str
+    id: str
+    description: str | None
+
+
+async def _mapped(info: strawberry.Info, outcome: Outcome) -> Mapped:
+    if isinstance(outcome, service.NotFound):
+        return errors.NotFoundError.from_domain(outcome)
+    if isinstance(outcome, service.InvalidState):
+        return errors.InvalidStateError.from_domain(outcome)
+    if isinstance(outcome, service.InvalidInputs):
+        return errors.InvalidInputsError.from_domain(outcome)
+    reset_loaders(info)
+    rows = await queries.executions_by_id(services(info).db, [outcome.id])
+    row = rows[0]
+    return types.Execution.from_domain(outcome) if row is None else types.Execution.from_row(row)
+
+
+async def deploy_flow(info: strawberry.Info, source: str) -> DeployFlowResult:
+    svc = services(info)
+    try:
+        parsed = await service.deploy_flow(svc.engine, source)
+    except flows.FlowValidationError as error:
+        return errors.FlowValidationError.from_domain(error)
+    row = await stream_rows.flow_get(svc.db, parsed.namespace, parsed.id, parsed.revision)
+    assert row is not None, "a deployed revision is committed before deploy_flow returns"
+    return Flow.from_row(row, parsed)
+
+
+def validate_flow(source: str) -> ValidateFlowResult:
+    try:
+        parsed = flows.load_flow(source)
+    except flows.FlowValidationError as error:
+        return errors.FlowValidationError.from_domain(error)
+    return ValidFlow(namespace=parsed.namespace, id=parsed.id, description=parsed.description)
+
+
+async def create_execution(
+    info: strawberry.Info,
+    namespace: str,
+    flow_id: str,
+    inputs: JSON | None = None,
+    labels: list[LabelInput] | None = None,
+) -> CreateExecutionResult:
+    if inputs is not None and not isinstance(inputs, dict):
+        issue = InputIssue("inputs", "inputs must be a JSON object")
+        return errors.InvalidInputsError.from_domain(service.InvalidInputs([issue]))
+    given = [label.to_domain() for label in labels or ()]
+    engine = services(info).engine
+    return await _mapped(
+        info, await service.create_execution(engine, namespace, flow_id, inputs, given)
+    )
+
+
+async def _lifecycle(info: strawberry.Info, name: str, *args: Any) -> ExecutionResult:
+    action: Callable[..., Awaitable[Outcome]] | None = getattr(service, name, None)
+    if action is None:
+        return errors.InvalidStateError(message=f"{name}: not supported yet")
+    return await _mapped(info, await action(services(info).engine, *args))
+
+
+async def kill_execution(info: strawberry.Info, id: strawberry.ID) -> ExecutionResult:
+    return await _lifecycle(info, "kill_execution", id)
+
+
+async def restart_execution(info: strawberry.Info, id: strawberry.ID) -> ExecutionResult:
+    return await _lifecycle(info, "restart_execution", id)
+
+
+async def resume_execution(
+    info: strawberry.Info, id: strawberry.ID, inputs: JSON | None = None
+) -> ExecutionResult:
+    return await _lifecycle(info, "resume_execution", id, inputs)
+
+
+async def replay_execution(
+    info: strawberry.Info, id: strawberry.ID, task_run_id: strawberry.ID | None = None
+) -> ExecutionResult:
+    return await _lifecycle(info, "replay_execution", id, task_run_id)
+
+
+async def delete_execution(info: strawberry.Info, id: strawberry.ID) -> DeleteResult:
+    engine = services(info).engine
+    before = await service.get_execution(engine, id)
+    if before is None:
+        return errors.NotFoundError.from_domain(service.NotFound("execution", id))
+    refused = await engine.call(lambda: deletion.delete_terminal_execution(engine.db.conn, id))
+    if refused == "NOT_FOUND":
+        return errors.NotFoundError.from_domain(service.NotFound("execution", id))
+    if refused is not None:
+        state = states.StateType(refused)
+        message = f"execution `{id}` is {refused}: only ended executions can be deleted (kill it)"
+        return errors.InvalidStateError(message=message, state=state)
+    reset_loaders(info)
+    return types.Execution.from_domain(before)
+
+
+async def delete_flow(info: strawberry.Info, namespace: str, id: str) -> DeleteFlowResult:
+    svc = services(info)
+    revision = await svc.engine.call(
+        lambda: flowadmin.delete_flow(svc.engine.db.conn, namespace, id)
+    )
+    row = None if revision is None else await stream_rows.flow_get(svc.db, namespace, id, revision)
+    if row is None:
+        return errors.NotFoundError.from_domain(service.NotFound("flow", f"{namespace}.{id}"))
+    return Flow.from_row(row)
+
+
+@strawberry.type
+class Mutation:
+    deploy_flow: DeployFlowResult = strawberry.field(
+        resolver=deploy_flow,
+        description="a new revision, or the latest when the source is identical",
+    )
+    validate_flow: ValidateFlowResult = strawberry.field(
+        resolver=validate_flow, description="validation only: nothing is deployed"
+    )
+    create_execution: CreateExecutionResult = strawberry.field(resolver=create_execution)
+    kill_execution: ExecutionResult = strawberry.field(resolver=kill_execution)
+    restart_execution: ExecutionResult = strawberry.field(resolver=restart_execution)
+    resume_execution: ExecutionResult = strawberry.field(resolver=resume_execution)
+    replay_execution: ExecutionResult = strawberry.field(
+        resolver=replay_execution, description="the new execution (parentId = id)"
+    )
+    delete_execution: DeleteResult = strawberry.field(
+        resolver=delete_execution, description="terminated executions only; returns it as it was"
+    )
+    delete_flow: DeleteFlowResult = strawberry.field(
+        resolver=delete_flow, description="every revision; executions are kept"
+    )

@@ -1,0 +1,226 @@
+"""Object types, thin over domain values (`from_domain`) and read rows (`from_row`).
+
+Plain data fields are synchronous. Only `Execution.state` and `Execution.taskRunList` are async:
+for a page they go through the request's DataLoaders (one statement per table for the page);
+for an execution returned by a mutation they read the preloaded domain object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import strawberry
+
+from tercel.engine import model, states
+from tercel.resolvers import context
+from tercel.schema import enums
+from tercel.schema.scalars import JSON, DateTime, Duration
+from tercel.storage import readdb
+
+__all__ = [
+    "Attempt",
+    "Execution",
+    "ExecutionMetadata",
+    "ExecutionTrigger",
+    "Label",
+    "Metric",
+    "State",
+    "StateHistory",
+    "TaskRun",
+]
+
+
+@strawberry.type
+class StateHistory:
+    state: enums.StateType
+    date: DateTime
+
+
+@strawberry.type
+class State:
+    current: enums.StateType
+    histories: list[StateHistory]
+    start_date: DateTime
+    end_date: DateTime | None
+    duration: Duration | None
+
+    @classmethod
+    def from_domain(cls, state: states.State) -> State:
+        end, duration = state.end_date, state.duration
+        return cls(
+            current=state.current,
+            histories=[StateHistory(state=h.state, date=DateTime(h.date)) for h in state.histories],
+            start_date=DateTime(state.start_date),
+            end_date=None if end is None else DateTime(end),
+            duration=None if duration is None else Duration(duration),
+        )
+
+
+@strawberry.type
+class Label:
+    key: str
+    value: str
+
+
+@strawberry.type
+class Metric:
+    name: str
+    type: enums.MetricType
+    value: float = strawberry.field(description="the count, or seconds for a timer")
+    tags: JSON
+
+    @classmethod
+    def from_domain(cls, metric: model.Metric) -> Metric:
+        kind = enums.MetricType(metric.type)
+        return cls(name=metric.name, type=kind, value=metric.value, tags=JSON(metric.tags))
+
+
+@strawberry.type
+class Attempt:
+    state: State
+    metrics: list[Metric]
+
+    @classmethod
+    def from_domain(cls, attempt: model.Attempt) -> Attempt:
+        metrics = [Metric.from_domain(m) for m in attempt.metrics]
+        return cls(state=State.from_domain(attempt.state), metrics=metrics)
+
+
+@strawberry.type
+class TaskRun:
+    id: strawberry.ID
+    execution_id: strawberry.ID
+    namespace: str
+    flow_id: str
+    task_id: str
+    parent_task_run_id: strawberry.ID | None
+    value: str | None
+    iteration: int | None
+    state: State
+    attempts: list[Attempt] | None = strawberry.field(description="null for flowables")
+    outputs: JSON | None
+
+    @classmethod
+    def from_domain(cls, run: model.TaskRun) -> TaskRun:
+        attempts = run.attempts
+        return cls(
+            id=strawberry.ID(run.id),
+            execution_id=strawberry.ID(run.execution_id),
+            namespace=run.namespace,
+            flow_id=run.flow_id,
+            task_id=run.task_id,
+            parent_task_run_id=_id(run.parent_task_run_id),
+            value=run.value,
+            iteration=run.iteration,
+            state=State.from_domain(run.state),
+            attempts=None if attempts is None else [Attempt.from_domain(a) for a in attempts],
+            outputs=JSON(run.outputs) if run.outputs is not None else None,
+        )
+
+
+@strawberry.type
+class ExecutionMetadata:
+    attempt_number: int
+    original_created_date: DateTime
+
+
+@strawberry.type
+class ExecutionTrigger:
+    id: str
+    type: str
+    variables: JSON | None
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any] | None) -> ExecutionTrigger | None:
+        if data is None:
+            return None
+        variables = data.get("variables")
+        return cls(id=str(data.get("id", "")), type=str(data.get("type", "")), variables=variables)
+
+
+@strawberry.type
+class Execution:
+    id: strawberry.ID
+    namespace: str
+    flow_id: str
+    flow_revision: int
+    inputs: JSON | None
+    outputs: JSON | None
+    labels: list[Label]
+    parent_id: strawberry.ID | None
+    original_id: strawberry.ID
+    metadata: ExecutionMetadata
+    trigger: ExecutionTrigger | None
+    #: the whole execution when it is already in memory (mutations, subscription snapshots)
+    _full: strawberry.Private[model.Execution | None] = None
+
+    @strawberry.field
+    async def state(self, info: strawberry.Info) -> State:
+        if self._full is not None:
+            return State.from_domain(self._full.state)
+        histories = await context.loaders(info).histories.load(self.id)
+        return State.from_domain(histories[("E", self.id, None)])
+
+    @strawberry.field
+    async def task_run_list(self, info: strawberry.Info) -> list[TaskRun]:
+        if self._full is not None:
+            return [TaskRun.from_domain(run) for run in self._full.task_runs]
+        loaders = context.loaders(info)
+        rows, histories, attempts, metrics = await asyncio.gather(
+            loaders.task_runs.load(self.id),
+            loaders.histories.load(self.id),
+            loaders.attempts.load(self.id),
+            loaders.metrics.load(self.id),
+        )
+        return [
+            TaskRun.from_domain(readdb.domain_task_run(row, histories, attempts, metrics))
+            for row in rows
+        ]
+
+    @classmethod
+    def from_row(cls, row: readdb.ExecutionRow) -> Execution:
+        return cls(
+            id=strawberry.ID(row.id),
+            namespace=row.namespace,
+            flow_id=row.flow_id,
+            flow_revision=row.flow_revision,
+            inputs=_json(row.inputs),
+            outputs=_json(row.outputs),
+            labels=[Label(key=lb.key, value=lb.value) for lb in row.labels],
+            parent_id=_id(row.parent_id),
+            original_id=strawberry.ID(row.original_id),
+            metadata=ExecutionMetadata(
+                attempt_number=row.attempt_number,
+                original_created_date=DateTime(row.original_created_date),
+            ),
+            trigger=ExecutionTrigger.from_data(row.trigger),
+        )
+
+    @classmethod
+    def from_domain(cls, ex: model.Execution) -> Execution:
+        created = ex.original_created_date or ex.state.start_date
+        return cls(
+            id=strawberry.ID(ex.id),
+            namespace=ex.namespace,
+            flow_id=ex.flow_id,
+            flow_revision=ex.flow_revision,
+            inputs=_json(ex.inputs),
+            outputs=_json(ex.outputs),
+            labels=[Label(key=lb.key, value=lb.value) for lb in ex.labels],
+            parent_id=_id(ex.parent_id),
+            original_id=strawberry.ID(ex.original_id),
+            metadata=ExecutionMetadata(
+                attempt_number=ex.attempt_number, original_created_date=DateTime(created)
+            ),
+            trigger=ExecutionTrigger.from_data(ex.trigger),
+            _full=ex,
+        )
+
+
+def _id(value: str | None) -> strawberry.ID | None:
+    return None if value is None else strawberry.ID(value)
+
+
+def _json(value: Any) -> JSON | None:
+    return None if value is None else JSON(value)

@@ -1,0 +1,28 @@
+"""Flow administration beside `flowstore`: deletion (sync, on the engine's writer connection)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+__all__ = ["delete_flow"]
+
+
+def delete_flow(conn: sqlite3.Connection, namespace: str, flow_id: str) -> int | None:
+    """Mark every revision of the flow deleted; returns the latest revision, or None when the
+    flow does not exist (or is deleted already). Executions of the flow are kept."""
+    row = conn.execute(
+        "SELECT max(revision) FROM flows WHERE namespace = ? AND id = ? AND deleted = 0",
+        (namespace, flow_id),
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "UPDATE flows SET deleted = 1 WHERE namespace = ? AND id = ?", (namespace, flow_id)
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return int(row[0])

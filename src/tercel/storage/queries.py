@@ -1,0 +1,249 @@
+"""Async read queries of the API: pages with keyset cursors, counts, and batched child loads.
+
+Every batched load takes a list of execution ids and issues ONE `WHERE execution_id IN (...)`
+statement, returning one value per id in the order given (the DataLoader contract), so the number
+of statements of a request does not depend on page sizes or on how many task runs there are.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, func, select
+
+from tercel import clock
+from tercel.engine import model, states
+from tercel.storage import filters, pagination, readdb, tables
+from tercel.storage.codec import loads
+
+__all__ = [
+    "HistoryKey",
+    "Page",
+    "attempts_by_execution",
+    "count_executions",
+    "count_task_runs",
+    "execution_order",
+    "executions_by_id",
+    "executions_page",
+    "histories_by_execution",
+    "labels_by_execution",
+    "metrics_by_execution",
+    "task_run_order",
+    "task_runs_by_execution",
+    "task_runs_page",
+]
+
+R = TypeVar("R")
+E = tables.table(tables.ExecutionTable)
+T = tables.table(tables.TaskRunTable)
+A = tables.table(tables.AttemptTable)
+M = tables.table(tables.MetricTable)
+SC = tables.table(tables.StateChangeTable)
+L = tables.table(tables.LabelTable)
+#: ("E", execution id, None) | ("T", task run id, None) | ("A", task run id, attempt number)
+HistoryKey = tuple[str, str, int | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[R]):
+    edges: list[tuple[str, R]]  #: (cursor, row)
+    has_next: bool
+
+
+async def _rows(db: readdb.Reader, statement: Select[Any]) -> Sequence[Any]:
+    return await db.rows(statement)
+
+
+# ------------------------------------------------------------------------------------ orders
+
+_EXECUTION_KEYS: dict[str, tuple[ColumnElement[Any], bool]] = {
+    "START_DATE": (E.c.start_date, False),
+    "END_DATE": (E.c.end_date, True),
+    "DURATION": (E.c.end_date - E.c.start_date, True),
+    "NAMESPACE": (E.c.namespace, False),
+    "FLOW_ID": (E.c.flow_id, False),
+    "STATE": (E.c.state_current, False),
+}
+_TASK_RUN_KEYS: dict[str, tuple[ColumnElement[Any], bool]] = {
+    "START_DATE": (T.c.start_date, False),
+    "END_DATE": (T.c.end_date, True),
+    "DURATION": (T.c.end_date - T.c.start_date, True),
+    "STATE": (T.c.state_current, False),
+}
+
+
+def execution_order(field: str, descending: bool) -> pagination.Order:
+    key, nullable = _EXECUTION_KEYS[field]
+    return pagination.Order(field, descending, (key,), E.c.id, nullable)
+
+
+def task_run_order(field: str, descending: bool) -> pagination.Order:
+    if field == "CREATION":  # creation instant, then position within the execution
+        return pagination.Order(field, descending, (T.c.start_date, T.c.position), T.c.id)
+    key, nullable = _TASK_RUN_KEYS[field]
+    return pagination.Order(field, descending, (key,), T.c.id, nullable)
+
+
+def _paged(
+    statement: Select[Any], order: pagination.Order, first: int, after: str | None
+) -> Select[Any]:
+    statement = statement.add_columns(*(k.label(f"_k{i}") for i, k in enumerate(order.keys)))
+    if after is not None:
+        value, row_id = order.decode(after)
+        statement = statement.where(order.after(value, row_id))
+    return statement.order_by(*order.order_by()).limit(first + 1)
+
+
+def _page(rows: Sequence[Any], order: pagination.Order, first: int, build: Any) -> Page[Any]:
+    edges = []
+    for row in rows[:first]:
+        value = pagination.sort_value([getattr(row, f"_k{i}") for i in range(len(order.keys))])
+        edges.append((order.cursor(value, row.id), build(row)))
+    return Page(edges, len(rows) > first)
+
+
+# ------------------------------------------------------------------------------------ pages
+
+
+def _execution_select() -> Select[Any]:
+    return select(*(E.c[name] for name in readdb.EXECUTION_COLUMNS))
+
+
+def _task_run_select() -> Select[Any]:
+    columns = [T.c[name] for name in readdb.TASK_RUN_COLUMNS]
+    joined = T.join(E, E.c.id == T.c.execution_id)
+    return select(*columns, E.c.namespace, E.c.flow_id).select_from(joined)
+
+
+async def executions_page(
+    db: readdb.Reader,
+    flt: filters.ExecutionFilter,
+    order: pagination.Order,
+    first: int,
+    after: str | None,
+) -> Page[readdb.ExecutionRow]:
+    """Raises pagination.CursorError for a bad `after`."""
+    statement = _paged(_execution_select().where(*flt.where()), order, first, after)
+    return _page(await _rows(db, statement), order, first, readdb.execution_row)
+
+
+async def count_executions(db: readdb.Reader, flt: filters.ExecutionFilter) -> int:
+    rows = await _rows(db, select(func.count()).select_from(E).where(*flt.where()))
+    return int(rows[0][0])
+
+
+async def task_runs_page(
+    db: readdb.Reader,
+    flt: filters.TaskRunFilter,
+    order: pagination.Order,
+    first: int,
+    after: str | None,
+) -> Page[readdb.TaskRunRow]:
+    statement = _paged(_task_run_select().where(*flt.where()), order, first, after)
+    return _page(await _rows(db, statement), order, first, readdb.task_run_row)
+
+
+async def count_task_runs(db: readdb.Reader, flt: filters.TaskRunFilter) -> int:
+    joined = T.join(E, E.c.id == T.c.execution_id)
+    rows = await _rows(db, select(func.count()).select_from(joined).where(*flt.where()))
+    return int(rows[0][0])
+
+
+# ------------------------------------------------------------------------------------ batches
+
+
+async def executions_by_id(
+    db: readdb.Reader, ids: Sequence[str]
+) -> list[readdb.ExecutionRow | None]:
+    rows = await _rows(db, _execution_select().where(E.c.id.in_(list(ids))))
+    found = {row.id: readdb.execution_row(row) for row in rows}
+    return [found.get(i) for i in ids]
+
+
+async def task_runs_by_execution(
+    db: readdb.Reader, ids: Sequence[str]
+) -> list[list[readdb.TaskRunRow]]:
+    statement = _task_run_select().where(T.c.execution_id.in_(list(ids))).order_by(T.c.position)
+    found: dict[str, list[readdb.TaskRunRow]] = defaultdict(list)
+    for row in await _rows(db, statement):
+        found[row.execution_id].append(readdb.task_run_row(row))
+    return [found.get(i, []) for i in ids]
+
+
+async def attempts_by_execution(
+    db: readdb.Reader, ids: Sequence[str]
+) -> list[dict[str, list[int]]]:
+    """Per execution: task run id -> its attempt numbers, ascending."""
+    statement = (
+        select(A.c.execution_id, A.c.task_run_id, A.c.number)
+        .where(A.c.execution_id.in_(list(ids)))
+        .order_by(A.c.task_run_id, A.c.number)
+    )
+    found: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for ex_id, tr_id, number in await _rows(db, statement):
+        found[ex_id][tr_id].append(number)
+    return [dict(found.get(i, {})) for i in ids]
+
+
+async def metrics_by_execution(
+    db: readdb.Reader, ids: Sequence[str]
+) -> list[dict[tuple[str, int], list[model.Metric]]]:
+    """Per execution: (task run id, attempt number) -> metrics in recording order."""
+    statement = (
+        select(M.c.execution_id, M.c.task_run_id, M.c.attempt_number, M.c.name, M.c.type,
+               M.c.value, M.c.tags, M.c.timestamp)
+        .where(M.c.execution_id.in_(list(ids)))
+        .order_by(M.c.task_run_id, M.c.attempt_number, M.c.position)
+    )  # fmt: skip
+    found: dict[str, dict[tuple[str, int], list[model.Metric]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for ex_id, tr_id, number, name, kind, value, tags, ts in await _rows(db, statement):
+        metric = model.Metric(name, kind, float(value), loads(tags), clock.from_micros(ts))
+        found[ex_id][(tr_id, number)].append(metric)
+    return [dict(found.get(i, {})) for i in ids]
+
+
+async def histories_by_execution(
+    db: readdb.Reader, ids: Sequence[str]
+) -> list[dict[HistoryKey, states.State]]:
+    """Per execution: the state (with its full history) of the execution and of every task run
+    and attempt, from the append-only `state_changes` log."""
+    statement = (
+        select(SC.c.execution_id, SC.c.entity, SC.c.task_run_id, SC.c.attempt_number, SC.c.state,
+               SC.c.date)
+        .where(SC.c.execution_id.in_(list(ids)))
+        .order_by(SC.c.seq)
+    )  # fmt: skip
+    entries: dict[str, dict[HistoryKey, list[states.HistoryEntry]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for ex_id, entity, tr_id, number, state, date in await _rows(db, statement):
+        key: HistoryKey
+        if entity == "EXECUTION":
+            key = ("E", ex_id, None)
+        elif entity == "TASK_RUN":
+            key = ("T", tr_id, None)
+        else:
+            key = ("A", tr_id, number)
+        entries[ex_id][key].append(
+            states.HistoryEntry(states.StateType(state), clock.from_micros(date))
+        )
+    return [
+        {key: states.State(tuple(value)) for key, value in entries.get(i, {}).items()} for i in ids
+    ]
+
+
+async def labels_by_execution(db: readdb.Reader, ids: Sequence[str]) -> list[list[model.Label]]:
+    statement = (
+        select(L.c.execution_id, L.c.key, L.c.value)
+        .where(L.c.execution_id.in_(list(ids)))
+        .order_by(L.c.execution_id, L.c.position)
+    )
+    found: dict[str, list[model.Label]] = defaultdict(list)
+    for ex_id, key, value in await _rows(db, statement):
+        found[ex_id].append(model.Label(key, value))
+    return [found.get(i, []) for i in ids]
