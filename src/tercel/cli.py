@@ -17,7 +17,9 @@ EXIT_INTERNAL = 4
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tercel", description="Kestra's execution model, in one process.")
+    parser = argparse.ArgumentParser(
+        prog="tercel", description="Kestra's execution model, in one process."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run a flow file until its execution ends")
     run.add_argument("flow", metavar="FLOW.yaml")

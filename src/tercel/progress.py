@@ -3,6 +3,7 @@ summary table. Plain text (stderr is usually not a terminal for scripts and CI).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
 
 from tercel.engine import durations, model, states
@@ -17,7 +18,7 @@ class Reporter:
     def __init__(self, stream: TextIO, execution_id: str) -> None:
         self.stream, self.execution_id = stream, execution_id
 
-    def replay(self, batches: list[scheduler.Batch]) -> None:
+    def replay(self, batches: Iterable[scheduler.Batch]) -> None:
         for batch in batches:
             self.batch(batch)
 
@@ -42,8 +43,14 @@ class Reporter:
             self.stream.flush()
 
     def summary(self, ex: model.Execution) -> None:
-        rows = [(run.task_id + (f"[{run.value}]" if run.value is not None else ""),
-                 run.state.current.value, _took(run.state)) for run in ex.task_runs]
+        rows = [
+            (
+                run.task_id + (f"[{run.value}]" if run.value is not None else ""),
+                run.state.current.value,
+                _took(run.state),
+            )
+            for run in ex.task_runs
+        ]
         width = max([len(r[0]) for r in rows] + [4])
         out = [f"\nexecution {ex.id} {ex.state.current.value} in {_took(ex.state)}"]
         out += [f"  {name:<{width}}  {state:<9} {took}" for name, state, took in rows]

@@ -60,7 +60,11 @@ def _pairs(items: list[str], option: str) -> dict[str, str] | None:
 
 
 async def _execute(
-    db_path: str, source: str, args: argparse.Namespace, given: dict[str, str], labels: dict[str, str]
+    db_path: str,
+    source: str,
+    args: argparse.Namespace,
+    given: dict[str, str],
+    labels: dict[str, str],
 ) -> int:
     engine = scheduler.Engine(db_path)
     await engine.start()
@@ -69,8 +73,12 @@ async def _execute(
         reporter = progress.Reporter(sys.stderr, "")
         settled = _settled(engine, reporter)
         created = await service.create_execution(
-            engine, flow.namespace, flow.id, given,
-            [model.Label(k, v) for k, v in labels.items()], from_text=True,
+            engine,
+            flow.namespace,
+            flow.id,
+            given,
+            [model.Label(k, v) for k, v in labels.items()],
+            from_text=True,
         )
         if not isinstance(created, model.Execution):
             for line in getattr(created, "issues", None) or [created]:
@@ -123,8 +131,15 @@ def _check(engine: scheduler.Engine, execution_id: str, future: asyncio.Future[N
     es = engine.active.get(execution_id)
     if es is None or es.ex.state.current.is_terminated:
         future.set_result(None)
-    elif es.ex.state.current is S.PAUSED and not es.timers and not es.retrying and all(
-        run.state.current is S.PAUSED or run.state.current.is_terminated or run.id in es.containers
-        for run in es.ex.task_runs
+    elif (
+        es.ex.state.current is S.PAUSED
+        and not es.timers
+        and not es.retrying
+        and all(
+            run.state.current is S.PAUSED
+            or run.state.current.is_terminated
+            or run.id in es.containers
+            for run in es.ex.task_runs
+        )
     ):
         future.set_result(None)

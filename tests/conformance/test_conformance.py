@@ -36,4 +36,6 @@ def test_case(case: object) -> None:
     assert not case.problems, case.problems  # type: ignore[attr-defined]
     result = CHECK.run_case(case, TERCEL, 60.0, False)
     reasons = CHECK.evaluate(case, result)
-    assert not reasons, "\n".join(reasons) + "\nstderr:\n" + CHECK.stderr_tail(result.stderr, 30, 4000)
+    assert not reasons, (
+        "\n".join(reasons) + "\nstderr:\n" + CHECK.stderr_tail(result.stderr, 30, 4000)
+    )

@@ -77,9 +77,17 @@ class ChangeSet:
 
     def is_empty(self) -> bool:
         return not (
-            self.new_executions or self.executions or self.task_runs or self.attempts
-            or self.states or self.logs or self.timers_added or self.timers_removed
-            or self.removed_task_runs or self.deleted_executions or self.processes
+            self.new_executions
+            or self.executions
+            or self.task_runs
+            or self.attempts
+            or self.states
+            or self.logs
+            or self.timers_added
+            or self.timers_removed
+            or self.removed_task_runs
+            or self.deleted_executions
+            or self.processes
         )
 
     def merge(self, other: ChangeSet) -> None:

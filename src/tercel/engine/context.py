@@ -32,7 +32,9 @@ def names_in(value: Any) -> frozenset[str]:
     return frozenset(found)
 
 
-def render(es: ExecutionState, run: model.TaskRun | None, value: Any, attempts_before: int | None = None) -> Any:
+def render(
+    es: ExecutionState, run: model.TaskRun | None, value: Any, attempts_before: int | None = None
+) -> Any:
     """Render `value` in the context of `run` (or of the execution when `run` is None)."""
     names = names_in(value)
     if not names and not any(expressions.is_template(t) for t in _strings(value)):
@@ -65,7 +67,10 @@ def execution_context(es: ExecutionState, names: frozenset[str]) -> dict[str, An
 
 
 def task_run_context(
-    es: ExecutionState, run: model.TaskRun, names: frozenset[str], attempts_before: int | None = None
+    es: ExecutionState,
+    run: model.TaskRun,
+    names: frozenset[str],
+    attempts_before: int | None = None,
 ) -> dict[str, Any]:
     ctx = execution_context(es, names)
     task = es.tasks[run.task_id]

@@ -16,7 +16,8 @@ def state_document(state: states.State) -> dict[str, Any]:
     return {
         "current": state.current.value,
         "histories": [
-            {"state": h.state.value, "date": durations.format_instant(h.date)} for h in state.histories
+            {"state": h.state.value, "date": durations.format_instant(h.date)}
+            for h in state.histories
         ],
         "startDate": durations.format_instant(state.start_date),
         "endDate": None if end is None else durations.format_instant(end),
@@ -25,7 +26,12 @@ def state_document(state: states.State) -> dict[str, Any]:
 
 
 def _metric(metric: model.Metric) -> dict[str, Any]:
-    return {"name": metric.name, "type": metric.type.upper(), "value": metric.value, "tags": metric.tags}
+    return {
+        "name": metric.name,
+        "type": metric.type.upper(),
+        "value": metric.value,
+        "tags": metric.tags,
+    }
 
 
 def _task_run(run: model.TaskRun) -> dict[str, Any]:
@@ -39,7 +45,9 @@ def _task_run(run: model.TaskRun) -> dict[str, Any]:
         "value": run.value,
         "iteration": run.iteration,
         "state": state_document(run.state),
-        "attempts": None if run.attempts is None else [
+        "attempts": None
+        if run.attempts is None
+        else [
             {"state": state_document(a.state), "metrics": [_metric(m) for m in a.metrics]}
             for a in run.attempts
         ],

@@ -36,7 +36,9 @@ async def _state(engine: Engine, execution_id: str) -> ExecutionState | NotFound
     flow = await engine.flow(ex.namespace, ex.flow_id, ex.flow_revision)
     if flow is None:
         return NotFound("flow", f"{ex.namespace}.{ex.flow_id} revision {ex.flow_revision}")
-    timers = await engine.call(lambda: [t for t in reader.load_timers(conn) if t.execution_id == ex.id])
+    timers = await engine.call(
+        lambda: [t for t in reader.load_timers(conn) if t.execution_id == ex.id]
+    )
     return engine.active.get(execution_id) or rebuild.rebuild(ex, flow, loaded.plans, timers)
 
 
@@ -64,7 +66,11 @@ def _kill(engine: Engine, es: ExecutionState) -> None:
     engine.track(es)
     for child_id in es.subflow_children.values():
         child = engine.active.get(child_id)
-        if child is not None and child.ex.state.current.is_active and child.ex.state.current is not S.KILLING:
+        if (
+            child is not None
+            and child.ex.state.current.is_active
+            and child.ex.state.current is not S.KILLING
+        ):
             _kill(engine, child)
     for timer_id in list(es.timers):
         es.remove_timer(timer_id)
@@ -73,13 +79,18 @@ def _kill(engine: Engine, es: ExecutionState) -> None:
         current = run.state.current
         if current in (S.CREATED, S.RESTARTED, S.RETRYING):
             es.set_run_state(run, S.KILLED, now())
-        elif current in (S.RUNNING, S.PAUSED) and es.tasks[run.task_id].kind is not model.TaskKind.RUNNABLE:
+        elif (
+            current in (S.RUNNING, S.PAUSED)
+            and es.tasks[run.task_id].kind is not model.TaskKind.RUNNABLE
+        ):
             es.set_run_state(run, S.KILLING, now())
         elif current is S.RUNNING:
             es.to_cancel.append(run.id)
 
 
-async def resume_execution(engine: Engine, execution_id: str, given: dict[str, Any] | None) -> Outcome:
+async def resume_execution(
+    engine: Engine, execution_id: str, given: dict[str, Any] | None
+) -> Outcome:
     es = await _state(engine, execution_id)
     if isinstance(es, NotFound):
         return es
@@ -112,10 +123,14 @@ async def restart_execution(engine: Engine, execution_id: str) -> Outcome:
         if not current.is_terminated:
             return InvalidState(
                 "Execution must be terminated to be restarted, current state is "
-                f"'{current.value}' !", current,
+                f"'{current.value}' !",
+                current,
             )
-        failed = [r for r in es.ex.task_runs if r.state.current is S.FAILED
-                  and es.place[r.id][1] is Branch.MAIN]
+        failed = [
+            r
+            for r in es.ex.task_runs
+            if r.state.current is S.FAILED and es.place[r.id][1] is Branch.MAIN
+        ]
         if not failed:
             return InvalidState("No task found to restart execution from!", current)
         _restart(es, failed, engine.clock.now)
@@ -167,7 +182,8 @@ async def replay_execution(engine: Engine, execution_id: str, task_run_id: str |
         current = es.ex.state.current
         if not current.is_terminated:
             return InvalidState(
-                f"Execution must be terminated to be replayed, current state is '{current.value}' !",
+                "Execution must be terminated to be replayed, current state is "
+                f"'{current.value}' !",
                 current,
             )
         new = replay.replay(es, task_run_id, engine.clock.now)

@@ -164,7 +164,9 @@ def _flow_outputs(es: ExecutionState) -> dict[str, object]:
     for output in es.flow.outputs:
         value = context.render(es, None, output.value)
         for _ in range(10):
-            again = context.render(es, None, value) if isinstance(value, str | dict | list) else value
+            again = (
+                context.render(es, None, value) if isinstance(value, str | dict | list) else value
+            )
             if again == value:
                 break
             value = again

@@ -14,10 +14,14 @@ from typing import Any
 from tercel.engine import model
 from tercel.engine.progress import Container, Mode, Pair
 
-__all__ = ["PlanError", "apply_plan", "apply_top_level", "make_plan", "java_string"]
+__all__ = ["PlanError", "apply_plan", "apply_top_level", "java_string", "make_plan"]
 
 CORE = "io.kestra.plugin.core.flow."
-LOOPS = {CORE + "ForEach": "values", CORE + "EachSequential": "value", CORE + "EachParallel": "value"}
+LOOPS = {
+    CORE + "ForEach": "values",
+    CORE + "EachSequential": "value",
+    CORE + "EachParallel": "value",
+}
 
 Render = Callable[[Any], Any]
 
@@ -59,7 +63,9 @@ def make_plan(task: model.TaskDef, render: Render) -> dict[str, Any]:
 def apply_plan(container: Container, task: model.TaskDef, plan: dict[str, Any]) -> None:
     """Set the three branches' pairs of a started flowable from its plan."""
     container.errors.set_plan([Pair(t) for t in enabled(task.branch("errors"))], Mode.SEQUENTIAL, 0)
-    container.finally_.set_plan([Pair(t) for t in enabled(task.branch("finally"))], Mode.SEQUENTIAL, 0)
+    container.finally_.set_plan(
+        [Pair(t) for t in enabled(task.branch("finally"))], Mode.SEQUENTIAL, 0
+    )
     container.outputs = dict(plan.get("outputs") or {})
     if "failure" in plan:
         container.failure = plan["failure"]
@@ -68,9 +74,7 @@ def apply_plan(container: Container, task: model.TaskDef, plan: dict[str, Any]) 
     if kind in LOOPS:
         children = enabled(task.branch("tasks"))
         pairs = [
-            Pair(child, value, i, i)
-            for i, value in enumerate(plan["values"])
-            for child in children
+            Pair(child, value, i, i) for i, value in enumerate(plan["values"]) for child in children
         ]
         if kind == CORE + "ForEach":
             limit = int(props.get("concurrencyLimit", 1))
@@ -83,7 +87,9 @@ def apply_plan(container: Container, task: model.TaskDef, plan: dict[str, Any]) 
         return
     if kind == CORE + "Parallel":
         tasks = enabled(task.branch("tasks"))
-        container.main.set_plan([Pair(t) for t in tasks], Mode.PARALLEL, int(props.get("concurrent", 0)))
+        container.main.set_plan(
+            [Pair(t) for t in tasks], Mode.PARALLEL, int(props.get("concurrent", 0))
+        )
         return
     branch = plan.get("branch", "tasks")
     chosen = task.cases.get(plan["case"], ()) if branch == "case" else task.branch(branch)

@@ -31,7 +31,9 @@ def branch_of(flow: model.Flow) -> dict[str, Branch]:
 
 
 def rebuild(
-    ex: model.Execution, flow: model.Flow, task_plans: dict[str, dict[str, Any]],
+    ex: model.Execution,
+    flow: model.Flow,
+    task_plans: dict[str, dict[str, Any]],
     timers: list[changes.TimerRow],
 ) -> ExecutionState:
     es = ExecutionState(ex, flow)

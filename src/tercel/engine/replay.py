@@ -18,17 +18,26 @@ S = states.StateType
 E = states.Entity
 
 
-def replay(old: ExecutionState, task_run_id: str | None, now: Callable[[], datetime]) -> ExecutionState:
+def replay(
+    old: ExecutionState, task_run_id: str | None, now: Callable[[], datetime]
+) -> ExecutionState:
     """Build the new execution's state; its change set holds every row to insert."""
     src = old.ex
     new_id = ids.new_id()
     ex = model.Execution(
-        id=new_id, namespace=src.namespace, flow_id=src.flow_id, flow_revision=src.flow_revision,
-        state=states.State.new(S.CREATED, now()), inputs=copy.deepcopy(src.inputs),
-        labels=list(src.labels), parent_id=src.id, original_id=src.original_id,
+        id=new_id,
+        namespace=src.namespace,
+        flow_id=src.flow_id,
+        flow_revision=src.flow_revision,
+        state=states.State.new(S.CREATED, now()),
+        inputs=copy.deepcopy(src.inputs),
+        labels=list(src.labels),
+        parent_id=src.id,
+        original_id=src.original_id,
         attempt_number=src.attempt_number + 1,
         original_created_date=src.original_created_date or src.state.start_date,
-        trigger=copy.deepcopy(src.trigger), variables=dict(src.variables),
+        trigger=copy.deepcopy(src.trigger),
+        variables=dict(src.variables),
     )
     if task_run_id is None:
         es = ExecutionState(ex, old.flow)
@@ -71,8 +80,10 @@ def _plan_of(old: ExecutionState, run: model.TaskRun) -> dict[str, object]:
     c = old.containers[run.id]
     if c.failure is not None:
         return {"failure": c.failure, "outputs": dict(c.outputs)}
-    values = sorted({p.value for p in c.main.pairs if p.value is not None},
-                    key=lambda v: next(p.iteration for p in c.main.pairs if p.value == v) or 0)
+    values = sorted(
+        {p.value for p in c.main.pairs if p.value is not None},
+        key=lambda v: next(p.iteration for p in c.main.pairs if p.value == v) or 0,
+    )
     plan: dict[str, object] = {"outputs": dict(c.outputs)}
     if values or any(p.iteration is not None for p in c.main.pairs):
         plan["values"] = values
@@ -84,7 +95,11 @@ def _plan_of(old: ExecutionState, run: model.TaskRun) -> dict[str, object]:
             plan["branch"] = "defaults"
         else:
             plan["branch"], plan["case"] = "case", c.outputs.get("value")
-    elif task is not None and task.type.split(".")[-1] in ("ForEach", "EachSequential", "EachParallel"):
+    elif task is not None and task.type.split(".")[-1] in (
+        "ForEach",
+        "EachSequential",
+        "EachParallel",
+    ):
         plan["values"] = values
     return plan
 

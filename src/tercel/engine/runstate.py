@@ -101,11 +101,19 @@ class ExecutionState:
     def container_of(self, run: model.TaskRun) -> Container:
         return self.containers[self.place[run.id][0]]
 
-    def add_task_run(self, key: str | None, branch: Branch, pair: Pair, at: datetime) -> model.TaskRun:
+    def add_task_run(
+        self, key: str | None, branch: Branch, pair: Pair, at: datetime
+    ) -> model.TaskRun:
         run = model.TaskRun(
-            id=ids.new_id(), execution_id=self.ex.id, namespace=self.ex.namespace,
-            flow_id=self.ex.flow_id, task_id=pair.task.id, state=states.State.new(S.CREATED, at),
-            position=len(self.ex.task_runs), parent_task_run_id=key, value=pair.value,
+            id=ids.new_id(),
+            execution_id=self.ex.id,
+            namespace=self.ex.namespace,
+            flow_id=self.ex.flow_id,
+            task_id=pair.task.id,
+            state=states.State.new(S.CREATED, at),
+            position=len(self.ex.task_runs),
+            parent_task_run_id=key,
+            value=pair.value,
             iteration=pair.iteration,
         )
         self.ex.task_runs.append(run)
@@ -205,7 +213,9 @@ class ExecutionState:
         self._row(E.ATTEMPT, run, attempt.number, S.CREATED, None, at)
         return attempt
 
-    def set_attempt_state(self, run: model.TaskRun, attempt: model.Attempt, to: S, at: datetime) -> None:
+    def set_attempt_state(
+        self, run: model.TaskRun, attempt: model.Attempt, to: S, at: datetime
+    ) -> None:
         new = states.transition(E.ATTEMPT, attempt.state, to, at)
         if new is None:
             return
@@ -216,22 +226,48 @@ class ExecutionState:
 
     # ------------------------------------------------------------------ logs, timers
 
-    def log(self, level: model.LogLevel, message: str, at: datetime, run: model.TaskRun | None = None,
-            attempt: int | None = None) -> None:
-        row = changes.LogRow(self.ex.id, run.id if run else None, run.task_id if run else None,
-                             attempt, level, message, at)
+    def log(
+        self,
+        level: model.LogLevel,
+        message: str,
+        at: datetime,
+        run: model.TaskRun | None = None,
+        attempt: int | None = None,
+    ) -> None:
+        row = changes.LogRow(
+            self.ex.id,
+            run.id if run else None,
+            run.task_id if run else None,
+            attempt,
+            level,
+            message,
+            at,
+        )
         self.changes.logs.append(row)
         if level is model.LogLevel.ERROR:
-            self.error_logs.append({
-                "taskId": row.task_id, "taskRunId": row.task_run_id,
-                "attemptNumber": attempt, "level": "ERROR", "message": message, "timestamp": at,
-            })
+            self.error_logs.append(
+                {
+                    "taskId": row.task_id,
+                    "taskRunId": row.task_run_id,
+                    "attemptNumber": attempt,
+                    "level": "ERROR",
+                    "message": message,
+                    "timestamp": at,
+                }
+            )
         if self.on_log is not None:
             self.on_log(row)
 
-    def add_timer(self, kind: str, run: model.TaskRun | None, due: datetime,
-                  payload: dict[str, Any] | None = None) -> None:
-        timer = changes.TimerRow(ids.new_id(), self.ex.id, kind, run.id if run else None, due, payload)
+    def add_timer(
+        self,
+        kind: str,
+        run: model.TaskRun | None,
+        due: datetime,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        timer = changes.TimerRow(
+            ids.new_id(), self.ex.id, kind, run.id if run else None, due, payload
+        )
         self.timers[timer.id] = timer
         self.changes.timers_added.append(timer)
 
@@ -243,14 +279,30 @@ class ExecutionState:
         taken, self.changes = self.changes, changes.ChangeSet()
         return taken
 
-    def _row(self, entity: states.Entity, run: model.TaskRun | None, attempt: int | None, state: S,
-             previous: S | None, at: datetime) -> None:
+    def _row(
+        self,
+        entity: states.Entity,
+        run: model.TaskRun | None,
+        attempt: int | None,
+        state: S,
+        previous: S | None,
+        at: datetime,
+    ) -> None:
         if entity is E.TASK_RUN and run is not None:
             attempt = len(run.attempts or ()) or None
-        self.changes.states.append(changes.StateRow(
-            self.ex.id, entity, run.id if run else None, attempt, state, previous, at,
-            run.task_id if run else None, run.value if run else None,
-        ))
+        self.changes.states.append(
+            changes.StateRow(
+                self.ex.id,
+                entity,
+                run.id if run else None,
+                attempt,
+                state,
+                previous,
+                at,
+                run.task_id if run else None,
+                run.value if run else None,
+            )
+        )
 
 
 def _deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:

@@ -39,10 +39,18 @@ class Batch:
 
 class Engine:
     def __init__(
-        self, db_path: str, *, clock: clocks.Clock | None = None, synchronous: str = "FULL",
+        self,
+        db_path: str,
+        *,
+        clock: clocks.Clock | None = None,
+        synchronous: str = "FULL",
         worker_slots: int = 64,
     ) -> None:
-        self.db_path, self.clock, self._synchronous = db_path, clock or clocks.SystemClock(), synchronous
+        self.db_path, self.clock, self._synchronous = (
+            db_path,
+            clock or clocks.SystemClock(),
+            synchronous,
+        )
         self._lock = lock.EngineLock(db_path)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="tercel-writer")
         self._db: sqlite.Database | None = None
@@ -52,7 +60,9 @@ class Engine:
         self._results: list[worker.AttemptResult] = []
         self._commands: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._timers: list[tuple[float, str, str]] = []
-        self._running: dict[tuple[str, int], tuple[asyncio.Task[worker.AttemptResult], worker.AttemptContext]] = {}
+        self._running: dict[
+            tuple[str, int], tuple[asyncio.Task[worker.AttemptResult], worker.AttemptContext]
+        ] = {}
         self._flows: dict[tuple[str, str, int], model.Flow] = {}
         self._latest: dict[tuple[str, str], model.Flow] = {}
         #: child execution id -> (parent execution id, subflow task run id), for `wait: true`
@@ -70,7 +80,9 @@ class Engine:
     async def start(self) -> None:
         self._lock.acquire()
         try:
-            self._db = await self.call(lambda: sqlite.Database(self.db_path, synchronous=self._synchronous))
+            self._db = await self.call(
+                lambda: sqlite.Database(self.db_path, synchronous=self._synchronous)
+            )
             await self._recover()
         except BaseException:
             self._lock.release()
@@ -169,7 +181,7 @@ class Engine:
             answered = self._apply_inputs()
             batch = self._run_passes()
             if not batch.changes.is_empty():
-                await self.call(lambda: self.db.commit(batch.changes))
+                await self.call(functools.partial(self.db.commit, batch.changes))
             self._after_commit(batch, answered)
 
     async def _wait(self) -> None:
@@ -266,7 +278,9 @@ class Engine:
         return any(key[0] in es.by_id for key in self._running)
 
     def _push_timer(self, timer: changes.TimerRow) -> None:
-        heapq.heappush(self._timers, (clocks.to_micros(timer.due) / 1e6, timer.id, timer.execution_id))
+        heapq.heappush(
+            self._timers, (clocks.to_micros(timer.due) / 1e6, timer.id, timer.execution_id)
+        )
 
     def _start_attempts(self, es: ExecutionState) -> None:
         starting, es.to_start = es.to_start, []
@@ -359,5 +373,3 @@ def _end_process_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-
-

@@ -55,7 +55,9 @@ async def deploy_flow(engine: Engine, source: str, file: str | None = None) -> m
     parsed = flows.load_flow(source, file=file)
     now = engine.clock.now()
     row = await engine.call(
-        lambda: flowstore.deploy(engine.db.conn, parsed.namespace, parsed.id, source, parsed.disabled, now)
+        lambda: flowstore.deploy(
+            engine.db.conn, parsed.namespace, parsed.id, source, parsed.disabled, now
+        )
     )
     flow = flows.load_flow(row.source, file=file, revision=row.revision)
     engine.remember_flow(flow)
@@ -63,8 +65,13 @@ async def deploy_flow(engine: Engine, source: str, file: str | None = None) -> m
 
 
 async def create_execution(
-    engine: Engine, namespace: str, flow_id: str, given: Mapping[str, Any] | None = None,
-    labels: Sequence[model.Label] = (), *, from_text: bool = False,
+    engine: Engine,
+    namespace: str,
+    flow_id: str,
+    given: Mapping[str, Any] | None = None,
+    labels: Sequence[model.Label] = (),
+    *,
+    from_text: bool = False,
 ) -> model.Execution | NotFound | InvalidInputs | InvalidState:
     row = await engine.call(lambda: flowstore.latest(engine.db.conn, namespace, flow_id))
     if row is None:
@@ -82,7 +89,11 @@ async def create_execution(
         values = resolved.values if flow.inputs else None
         es = executions.new_execution(flow, values, labels, engine.clock.now())
         for name in resolved.undeclared:
-            es.log(model.LogLevel.WARN, f"Input `{name}` is not declared by the flow: ignored", engine.clock.now())
+            es.log(
+                model.LogLevel.WARN,
+                f"Input `{name}` is not declared by the flow: ignored",
+                engine.clock.now(),
+            )
         engine.track(es)
         return es.ex
 

@@ -88,7 +88,9 @@ class Entity(enum.Enum):
     ATTEMPT = "ATTEMPT"
 
 
-def _table(rows: Mapping[StateType, frozenset[StateType]]) -> Mapping[StateType, frozenset[StateType]]:
+def _table(
+    rows: Mapping[StateType, frozenset[StateType]],
+) -> Mapping[StateType, frozenset[StateType]]:
     return {state: rows.get(state, frozenset()) for state in StateType}
 
 
@@ -193,5 +195,7 @@ def transition(entity: Entity, state: State, to: StateType, at: datetime) -> Sta
     if current is to:
         return None
     if to not in ALLOWED[entity][current]:
-        raise InvalidTransitionError(f"{entity.value}: {current.value} -> {to.value} is not allowed")
+        raise InvalidTransitionError(
+            f"{entity.value}: {current.value} -> {to.value} is not allowed"
+        )
     return state.with_entry(to, at)

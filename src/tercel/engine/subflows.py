@@ -19,12 +19,16 @@ Now = Callable[[], datetime]
 class Hooks(Protocol):
     """What subflows need from the engine, without importing it."""
 
-    def find_flow(self, namespace: str, flow_id: str, revision: int | None) -> model.Flow | None: ...
+    def find_flow(
+        self, namespace: str, flow_id: str, revision: int | None
+    ) -> model.Flow | None: ...
 
     def spawn(self, es: ExecutionState, parent: tuple[str, str] | None) -> None: ...
 
 
-def start(es: ExecutionState, run: model.TaskRun, task: model.TaskDef, now: Now, hooks: Hooks) -> None:
+def start(
+    es: ExecutionState, run: model.TaskRun, task: model.TaskDef, now: Now, hooks: Hooks
+) -> None:
     """Create the child execution; the subflow task run goes RUNNING (or FAILED)."""
     try:
         props = context.render(es, run, {k: v for k, v in task.properties.items() if k != "wait"})
@@ -39,14 +43,26 @@ def start(es: ExecutionState, run: model.TaskRun, task: model.TaskDef, now: Now,
     resolved = inputs.resolve(flow.inputs, props.get("inputs") or {})
     if resolved.issues:
         return _fail(es, run, "; ".join(i.message for i in resolved.issues), now)
-    labels = [lb for lb in es.ex.labels if props.get("inheritLabels") or lb.key.startswith("system.")]
+    labels = [
+        lb for lb in es.ex.labels if props.get("inheritLabels") or lb.key.startswith("system.")
+    ]
     labels += _labels(props.get("labels"))
-    trigger = {"id": task.id, "type": task.type, "variables": {
-        "executionId": es.ex.id, "namespace": es.ex.namespace, "flowId": es.ex.flow_id,
-        "flowRevision": es.ex.flow_revision,
-    }}
+    trigger = {
+        "id": task.id,
+        "type": task.type,
+        "variables": {
+            "executionId": es.ex.id,
+            "namespace": es.ex.namespace,
+            "flowId": es.ex.flow_id,
+            "flowRevision": es.ex.flow_revision,
+        },
+    }
     child = executions.new_execution(
-        flow, resolved.values if flow.inputs else None, labels, now(), trigger=trigger,
+        flow,
+        resolved.values if flow.inputs else None,
+        labels,
+        now(),
+        trigger=trigger,
     )
     es.changes.plans[run.id] = {"child": child.ex.id}
     es.subflow_children[run.id] = child.ex.id
@@ -64,7 +80,9 @@ def _labels(raw: Any) -> list[model.Label]:
     if isinstance(raw, dict):
         return [model.Label(str(k), str(v)) for k, v in raw.items()]
     if isinstance(raw, list):
-        return [model.Label(str(i.get("key")), str(i.get("value"))) for i in raw if isinstance(i, dict)]
+        return [
+            model.Label(str(i.get("key")), str(i.get("value"))) for i in raw if isinstance(i, dict)
+        ]
     return []
 
 
@@ -85,5 +103,7 @@ def child_ended(es: ExecutionState, run_id: str, child: model.Execution, now: No
     task = es.tasks[run.task_id]
     transmit = task.properties.get("transmitFailed", True)
     state = final if transmit and final in (S.FAILED, S.KILLED, S.WARNING) else S.SUCCESS
-    es.record_outputs(run, {"executionId": child.id, "state": final.value, "outputs": child.outputs})
+    es.record_outputs(
+        run, {"executionId": child.id, "state": final.value, "outputs": child.outputs}
+    )
     es.set_run_state(run, passes.apply_flags(task, state), now())

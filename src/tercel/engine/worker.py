@@ -38,8 +38,13 @@ class AttemptContext:
     """The `RunContext` a runnable sees; logs and metrics go straight to the engine."""
 
     def __init__(
-        self, es: ExecutionState, run: model.TaskRun, attempt: model.Attempt,
-        attempts_before: int, clock: clocks.Clock, wake: Callable[[], None],
+        self,
+        es: ExecutionState,
+        run: model.TaskRun,
+        attempt: model.Attempt,
+        attempts_before: int,
+        clock: clocks.Clock,
+        wake: Callable[[], None],
     ) -> None:
         self._es, self._run, self._attempt = es, run, attempt
         self._before, self._clock, self._wake = attempts_before, clock, wake

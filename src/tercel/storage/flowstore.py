@@ -31,7 +31,8 @@ def _row(row: tuple[str, str, int, str, int, int]) -> FlowRow:
 def latest(conn: sqlite3.Connection, namespace: str, flow_id: str) -> FlowRow | None:
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM flows WHERE namespace = ? AND id = ? AND deleted = 0"
-        " ORDER BY revision DESC LIMIT 1", (namespace, flow_id),
+        " ORDER BY revision DESC LIMIT 1",
+        (namespace, flow_id),
     ).fetchone()
     return None if row is None else _row(row)
 
@@ -45,7 +46,12 @@ def get(conn: sqlite3.Connection, namespace: str, flow_id: str, revision: int) -
 
 
 def deploy(
-    conn: sqlite3.Connection, namespace: str, flow_id: str, source: str, disabled: bool, now: datetime
+    conn: sqlite3.Connection,
+    namespace: str,
+    flow_id: str,
+    source: str,
+    disabled: bool,
+    now: datetime,
 ) -> FlowRow:
     """Store `source` as revision n+1, unless it equals the latest revision's source."""
     current = latest(conn, namespace, flow_id)

@@ -43,7 +43,8 @@ def load_executions(conn: sqlite3.Connection, ids: Sequence[str]) -> Loaded:
     attempts: dict[str, list[model.Attempt]] = defaultdict(list)
     for tr_id, number in conn.execute(
         f"SELECT task_run_id, number FROM attempts WHERE execution_id IN ({q})"
-        " ORDER BY task_run_id, number", ids,
+        " ORDER BY task_run_id, number",
+        ids,
     ):
         state = histories.get(("A", tr_id, number))
         if state is not None:
@@ -53,29 +54,51 @@ def load_executions(conn: sqlite3.Connection, ids: Sequence[str]) -> Loaded:
     for row in conn.execute(
         "SELECT id, execution_id, position, task_id, parent_task_run_id, value, iteration,"
         f" outputs, plan, attempts_count FROM task_runs WHERE execution_id IN ({q})"
-        " ORDER BY execution_id, position", ids,
+        " ORDER BY execution_id, position",
+        ids,
     ):
         tr_id, ex_id = row[0], row[1]
         state = histories[("T", tr_id, None)]
-        runs[ex_id].append(model.TaskRun(
-            id=tr_id, execution_id=ex_id, namespace="", flow_id="", task_id=row[3], state=state,
-            position=row[2], parent_task_run_id=row[4], value=row[5], iteration=row[6],
-            attempts=attempts.get(tr_id) or None, outputs=loads(row[7]),
-        ))
+        runs[ex_id].append(
+            model.TaskRun(
+                id=tr_id,
+                execution_id=ex_id,
+                namespace="",
+                flow_id="",
+                task_id=row[3],
+                state=state,
+                position=row[2],
+                parent_task_run_id=row[4],
+                value=row[5],
+                iteration=row[6],
+                attempts=attempts.get(tr_id) or None,
+                outputs=loads(row[7]),
+            )
+        )
         if row[8] is not None:
             plans[tr_id] = loads(row[8])
     found: dict[str, model.Execution] = {}
     for row in conn.execute(
         "SELECT id, namespace, flow_id, flow_revision, inputs, outputs, labels, variables,"
         " parent_id, original_id, attempt_number, original_created_date, trigger_info"
-        f" FROM executions WHERE id IN ({q})", ids,
+        f" FROM executions WHERE id IN ({q})",
+        ids,
     ):
         ex = model.Execution(
-            id=row[0], namespace=row[1], flow_id=row[2], flow_revision=row[3],
-            state=histories[("E", row[0], None)], inputs=loads(row[4]), outputs=loads(row[5]),
-            labels=[model.Label(k, v) for k, v in loads(row[6])], variables=loads(row[7]),
-            parent_id=row[8], original_id=row[9], attempt_number=row[10],
-            original_created_date=clock.from_micros(row[11]), trigger=loads(row[12]),
+            id=row[0],
+            namespace=row[1],
+            flow_id=row[2],
+            flow_revision=row[3],
+            state=histories[("E", row[0], None)],
+            inputs=loads(row[4]),
+            outputs=loads(row[5]),
+            labels=[model.Label(k, v) for k, v in loads(row[6])],
+            variables=loads(row[7]),
+            parent_id=row[8],
+            original_id=row[9],
+            attempt_number=row[10],
+            original_created_date=clock.from_micros(row[11]),
+            trigger=loads(row[12]),
             task_runs=runs.get(row[0], []),
         )
         for tr in ex.task_runs:
@@ -84,11 +107,14 @@ def load_executions(conn: sqlite3.Connection, ids: Sequence[str]) -> Loaded:
     return Loaded([found[i] for i in ids if i in found], plans)
 
 
-def _histories(conn: sqlite3.Connection, ids: Sequence[str], q: str) -> dict[_HistoryKey, states.State]:
+def _histories(
+    conn: sqlite3.Connection, ids: Sequence[str], q: str
+) -> dict[_HistoryKey, states.State]:
     entries: dict[_HistoryKey, list[states.HistoryEntry]] = defaultdict(list)
     for ex_id, entity, tr_id, number, state, date in conn.execute(
         "SELECT execution_id, entity, task_run_id, attempt_number, state, date FROM state_changes"
-        f" WHERE execution_id IN ({q}) ORDER BY seq", ids,
+        f" WHERE execution_id IN ({q}) ORDER BY seq",
+        ids,
     ):
         if entity == "EXECUTION":
             key: _HistoryKey = ("E", ex_id, None)
@@ -100,11 +126,14 @@ def _histories(conn: sqlite3.Connection, ids: Sequence[str], q: str) -> dict[_Hi
     return {key: states.State(tuple(value)) for key, value in entries.items()}
 
 
-def _metrics(conn: sqlite3.Connection, ids: Sequence[str], q: str) -> dict[tuple[str, int], list[model.Metric]]:
+def _metrics(
+    conn: sqlite3.Connection, ids: Sequence[str], q: str
+) -> dict[tuple[str, int], list[model.Metric]]:
     found: dict[tuple[str, int], list[model.Metric]] = defaultdict(list)
     for tr_id, number, name, kind, value, tags, ts in conn.execute(
         "SELECT task_run_id, attempt_number, name, type, value, tags, timestamp FROM metrics"
-        f" WHERE execution_id IN ({q}) ORDER BY task_run_id, attempt_number, position", ids,
+        f" WHERE execution_id IN ({q}) ORDER BY task_run_id, attempt_number, position",
+        ids,
     ):
         found[(tr_id, number)].append(
             model.Metric(name, kind, float(value), loads(tags), clock.from_micros(ts))
@@ -116,7 +145,8 @@ def active_execution_ids(conn: sqlite3.Connection) -> list[str]:
     terminal = [s.value for s in states.TERMINAL]
     rows = conn.execute(
         f"SELECT id FROM executions WHERE state_current NOT IN ({_marks(len(terminal))})"
-        " ORDER BY start_date, id", terminal,
+        " ORDER BY start_date, id",
+        terminal,
     )
     return [r[0] for r in rows]
 

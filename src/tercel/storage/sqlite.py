@@ -62,7 +62,9 @@ class Database:
         self._next_log_seq = self._sequence("logs") + 1
 
     def _sequence(self, table: str) -> int:
-        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
+        row = self.conn.execute(
+            "SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)
+        ).fetchone()
         return int(row[0]) if row else 0
 
     @property

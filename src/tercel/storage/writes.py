@@ -27,13 +27,26 @@ def insert_executions(conn: sqlite3.Connection, executions: Sequence[model.Execu
     label_rows: list[tuple[str, int, str, str]] = []
     for ex in executions:
         created = ex.original_created_date or ex.state.start_date
-        rows.append((
-            ex.id, ex.namespace, ex.flow_id, ex.flow_revision, ex.state.current.value,
-            micros(ex.state.start_date), micros_or_none(ex.state.end_date), dumps(ex.inputs),
-            dumps(ex.outputs), dumps([[lb.key, lb.value] for lb in ex.labels]),
-            dumps(ex.variables) or "{}", ex.parent_id, ex.original_id, ex.attempt_number,
-            micros(created), dumps(ex.trigger),
-        ))
+        rows.append(
+            (
+                ex.id,
+                ex.namespace,
+                ex.flow_id,
+                ex.flow_revision,
+                ex.state.current.value,
+                micros(ex.state.start_date),
+                micros_or_none(ex.state.end_date),
+                dumps(ex.inputs),
+                dumps(ex.outputs),
+                dumps([[lb.key, lb.value] for lb in ex.labels]),
+                dumps(ex.variables) or "{}",
+                ex.parent_id,
+                ex.original_id,
+                ex.attempt_number,
+                micros(created),
+                dumps(ex.trigger),
+            )
+        )
         label_rows.extend((ex.id, i, lb.key, lb.value) for i, lb in enumerate(ex.labels))
     conn.executemany(
         "INSERT INTO executions (id, namespace, flow_id, flow_revision, state_current, start_date,"
@@ -51,8 +64,13 @@ def update_executions(conn: sqlite3.Connection, executions: Sequence[model.Execu
         "UPDATE executions SET state_current = ?, end_date = ?, outputs = ?, attempt_number = ?"
         " WHERE id = ?",
         [
-            (ex.state.current.value, micros_or_none(ex.state.end_date), dumps(ex.outputs),
-             ex.attempt_number, ex.id)
+            (
+                ex.state.current.value,
+                micros_or_none(ex.state.end_date),
+                dumps(ex.outputs),
+                ex.attempt_number,
+                ex.id,
+            )
             for ex in executions
         ],
     )
@@ -69,10 +87,21 @@ def upsert_task_runs(
         " attempts_count = excluded.attempts_count, outputs = excluded.outputs,"
         " plan = coalesce(excluded.plan, task_runs.plan), position = excluded.position",
         [
-            (tr.id, tr.execution_id, tr.position, tr.task_id, tr.parent_task_run_id, tr.value,
-             tr.iteration, tr.state.current.value, micros(tr.state.start_date),
-             micros_or_none(tr.state.end_date), len(tr.attempts or ()), dumps(tr.outputs),
-             dumps(plans.get(tr.id)))
+            (
+                tr.id,
+                tr.execution_id,
+                tr.position,
+                tr.task_id,
+                tr.parent_task_run_id,
+                tr.value,
+                tr.iteration,
+                tr.state.current.value,
+                micros(tr.state.start_date),
+                micros_or_none(tr.state.end_date),
+                len(tr.attempts or ()),
+                dumps(tr.outputs),
+                dumps(plans.get(tr.id)),
+            )
             for tr in runs
         ],
     )
@@ -86,14 +115,29 @@ def upsert_attempts(
         " end_date) VALUES (?,?,?,?,?,?) ON CONFLICT (task_run_id, number) DO UPDATE SET"
         " state_current = excluded.state_current, end_date = excluded.end_date",
         [
-            (tr.id, at.number, tr.execution_id, at.state.current.value,
-             micros(at.state.start_date), micros_or_none(at.state.end_date))
+            (
+                tr.id,
+                at.number,
+                tr.execution_id,
+                at.state.current.value,
+                micros(at.state.start_date),
+                micros_or_none(at.state.end_date),
+            )
             for tr, at in attempts
         ],
     )
     metric_rows = [
-        (tr.execution_id, tr.id, at.number, i, m.name, m.type, m.value, dumps(m.tags) or "{}",
-         micros(m.timestamp))
+        (
+            tr.execution_id,
+            tr.id,
+            at.number,
+            i,
+            m.name,
+            m.type,
+            m.value,
+            dumps(m.tags) or "{}",
+            micros(m.timestamp),
+        )
         for tr, at in attempts
         if at.state.current.is_terminated
         for i, m in enumerate(at.metrics)
@@ -111,8 +155,18 @@ def insert_states(conn: sqlite3.Connection, rows: Sequence[changes.StateRow]) ->
         "INSERT INTO state_changes (seq, execution_id, entity, task_run_id, attempt_number, state,"
         " previous, date, task_id, value) VALUES (?,?,?,?,?,?,?,?,?,?)",
         [
-            (r.seq, r.execution_id, r.entity.value, r.task_run_id, r.attempt_number, r.state.value,
-             r.previous.value if r.previous else None, micros(r.date), r.task_id, r.value)
+            (
+                r.seq,
+                r.execution_id,
+                r.entity.value,
+                r.task_run_id,
+                r.attempt_number,
+                r.state.value,
+                r.previous.value if r.previous else None,
+                micros(r.date),
+                r.task_id,
+                r.value,
+            )
             for r in rows
         ],
     )
@@ -123,8 +177,16 @@ def insert_logs(conn: sqlite3.Connection, rows: Sequence[changes.LogRow]) -> Non
         "INSERT INTO logs (seq, execution_id, task_run_id, task_id, attempt_number, level,"
         " message, timestamp) VALUES (?,?,?,?,?,?,?,?)",
         [
-            (r.seq, r.execution_id, r.task_run_id, r.task_id, r.attempt_number, r.level.name,
-             r.message, micros(r.timestamp))
+            (
+                r.seq,
+                r.execution_id,
+                r.task_run_id,
+                r.task_id,
+                r.attempt_number,
+                r.level.name,
+                r.message,
+                micros(r.timestamp),
+            )
             for r in rows
         ],
     )
@@ -134,8 +196,10 @@ def insert_timers(conn: sqlite3.Connection, rows: Sequence[changes.TimerRow]) ->
     conn.executemany(
         "INSERT OR REPLACE INTO timers (id, execution_id, kind, task_run_id, due, payload)"
         " VALUES (?,?,?,?,?,?)",
-        [(t.id, t.execution_id, t.kind, t.task_run_id, micros(t.due), dumps(t.payload))
-         for t in rows],
+        [
+            (t.id, t.execution_id, t.kind, t.task_run_id, micros(t.due), dumps(t.payload))
+            for t in rows
+        ],
     )
 
 

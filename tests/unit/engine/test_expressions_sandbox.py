@@ -141,7 +141,7 @@ def test_nested_renders_are_bounded() -> None:
     ],
 )
 def test_jq_refuses_builtins_that_escape(program: str) -> None:
-    with pytest.raises(ExpressionError, match="is not allowed in expressions"):
+    with pytest.raises(ExpressionError, match="is not allowed in the expression"):
         render("{{ data | jq(p) }}", {"data": {"a": 1}, "p": program})
 
 

@@ -16,28 +16,59 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 # (entity, from, to) triples that the spec's tables (execution-model §6) allow.
 EXPECTED: dict[E, set[tuple[S, S]]] = {
     E.EXECUTION: {
-        (S.CREATED, S.RUNNING), (S.CREATED, S.KILLING),
-        *((S.RUNNING, t) for t in (S.PAUSED, S.RETRYING, S.KILLING, S.SUCCESS, S.WARNING,
-                                    S.FAILED, S.KILLED, S.RETRIED)),
+        (S.CREATED, S.RUNNING),
+        (S.CREATED, S.KILLING),
+        *(
+            (S.RUNNING, t)
+            for t in (
+                S.PAUSED,
+                S.RETRYING,
+                S.KILLING,
+                S.SUCCESS,
+                S.WARNING,
+                S.FAILED,
+                S.KILLED,
+                S.RETRIED,
+            )
+        ),
         *((S.RETRYING, t) for t in (S.PAUSED, S.RUNNING, S.RETRIED, S.KILLING, S.FAILED)),
         *((S.PAUSED, t) for t in (S.RESTARTED, S.RETRIED, S.KILLING, S.FAILED)),
-        (S.RESTARTED, S.RUNNING), (S.RESTARTED, S.KILLING), (S.KILLING, S.KILLED),
-        (S.FAILED, S.RETRYING), (S.FAILED, S.RETRIED),
-        *((t, S.RESTARTED) for t in (S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.CANCELLED,
-                                      S.RETRIED, S.SKIPPED)),
+        (S.RESTARTED, S.RUNNING),
+        (S.RESTARTED, S.KILLING),
+        (S.KILLING, S.KILLED),
+        (S.FAILED, S.RETRYING),
+        (S.FAILED, S.RETRIED),
+        *(
+            (t, S.RESTARTED)
+            for t in (S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.CANCELLED, S.RETRIED, S.SKIPPED)
+        ),
     },
     E.TASK_RUN: {
-        *((f, t) for f in (S.CREATED, S.RESTARTED) for t in (S.RUNNING, S.SKIPPED, S.FAILED, S.KILLED)),
-        (S.RETRYING, S.CREATED), (S.RETRYING, S.KILLED), (S.RETRYING, S.RETRIED),
-        *((S.RUNNING, t) for t in (S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.PAUSED,
-                                    S.KILLING, S.RETRIED)),
+        *(
+            (f, t)
+            for f in (S.CREATED, S.RESTARTED)
+            for t in (S.RUNNING, S.SKIPPED, S.FAILED, S.KILLED)
+        ),
+        (S.RETRYING, S.CREATED),
+        (S.RETRYING, S.KILLED),
+        (S.RETRYING, S.RETRIED),
+        *(
+            (S.RUNNING, t)
+            for t in (S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.PAUSED, S.KILLING, S.RETRIED)
+        ),
         *((S.PAUSED, t) for t in (S.RUNNING, S.SUCCESS, S.FAILED, S.KILLING)),
-        (S.KILLING, S.KILLED), (S.FAILED, S.RETRYING), (S.FAILED, S.RETRIED),
-        *((f, t) for f in (S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.CANCELLED, S.RETRIED,
-                           S.SKIPPED) for t in (S.RESTARTED, S.RUNNING)),
+        (S.KILLING, S.KILLED),
+        (S.FAILED, S.RETRYING),
+        (S.FAILED, S.RETRIED),
+        *(
+            (f, t)
+            for f in (S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.CANCELLED, S.RETRIED, S.SKIPPED)
+            for t in (S.RESTARTED, S.RUNNING)
+        ),
     },
     E.ATTEMPT: {
-        (S.CREATED, S.RUNNING), (S.CREATED, S.RESUBMITTED),
+        (S.CREATED, S.RUNNING),
+        (S.CREATED, S.RESUBMITTED),
         *((S.RUNNING, t) for t in (S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.RESUBMITTED)),
     },
 }
@@ -60,7 +91,14 @@ def test_transition_matrix(entity: E, source: S, target: S) -> None:
 
 def test_terminal_set_and_predicates() -> None:
     assert {s.value for s in states.TERMINAL} == {
-        "SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED", "RETRIED", "SKIPPED", "RESUBMITTED"
+        "SUCCESS",
+        "WARNING",
+        "FAILED",
+        "KILLED",
+        "CANCELLED",
+        "RETRIED",
+        "SKIPPED",
+        "RESUBMITTED",
     }
     assert S.KILLING.is_running and S.RUNNING.is_running and not S.PAUSED.is_running
     assert S.RESTARTED.is_created and S.RETRIED.is_retrying and S.PAUSED.is_active

@@ -32,6 +32,8 @@ _FORBIDDEN = frozenset(
     | {"stderr", "halt", "halt_error", "$__loc__", "__loc__", "input_line_number"}
     | {"get_search_list", "$__prog_args", "get_prog_origin", "get_jq_origin", "modulemeta"}
 )
+#: all the helper inherits: enough to start Python, nothing that could hold a secret
+_PASSED_ENVIRONMENT = ("PATH", "LD_LIBRARY_PATH", "SYSTEMROOT", "TMPDIR")
 _IDENT = re.compile(r"\$?[A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z_][A-Za-z0-9_]*)*")
 
 
@@ -41,7 +43,7 @@ def check_program(program: str) -> None:
         raise errors.RenderFailure(f"jq program is larger than {guard.MAX_JQ_PROGRAM} bytes")
     for name in _identifiers(program):
         if name in _FORBIDDEN:
-            raise errors.RenderFailure(f"jq `{name}` is not allowed in expressions")
+            raise errors.RenderFailure(f"jq `{name}` is not allowed")
 
 
 def _identifiers(program: str) -> list[str]:
@@ -93,7 +95,7 @@ class _Worker:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            env={},
+            env={key: os.environ[key] for key in _PASSED_ENVIRONMENT if key in os.environ},
             close_fds=True,
         )
         self.pending = bytearray()
@@ -211,4 +213,19 @@ def shutdown() -> None:
         _worker = None
 
 
+def _after_fork_in_child() -> None:
+    """The parent's helper is the parent's: drop our copies of its pipes, never kill it."""
+    global _LOCK, _worker
+    _LOCK = threading.Lock()  # a parent thread may have held it while forking
+    if _worker is not None:
+        for pipe in _worker._pipes():
+            try:
+                pipe.close()
+            except OSError:
+                pass
+        _worker.process.returncode = -1  # not our child: nothing to wait for
+        _worker = None
+
+
 atexit.register(shutdown)
+os.register_at_fork(after_in_child=_after_fork_in_child)

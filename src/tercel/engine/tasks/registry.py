@@ -19,8 +19,18 @@ FLOWABLE = model.TaskKind.FLOWABLE
 
 #: properties every task takes; the flow loader maps them onto TaskDef fields
 COMMON_PROPERTIES: frozenset[str] = frozenset(
-    {"id", "type", "description", "disabled", "allowFailure", "allowWarning", "runIf", "retry",
-     "timeout", "logLevel"}
+    {
+        "id",
+        "type",
+        "description",
+        "disabled",
+        "allowFailure",
+        "allowWarning",
+        "runIf",
+        "retry",
+        "timeout",
+        "logLevel",
+    }
 )
 
 _FLOWABLE_EXTRA: dict[str, Prop] = {"errors": Prop(K.TASKS), "finally": Prop(K.TASKS)}
@@ -43,57 +53,88 @@ def _builtins() -> list[TaskType]:
     tasks = Prop(K.TASKS, required=True)
     return [
         TaskType(
-            f"{CORE}.debug.Return", RUNNABLE, {"format": Prop(K.STRING)},
-            ("io.kestra.core.tasks.debugs.Return",), runnables.run_return,
+            f"{CORE}.debug.Return",
+            RUNNABLE,
+            {"format": Prop(K.STRING)},
+            ("io.kestra.core.tasks.debugs.Return",),
+            runnables.run_return,
         ),
         TaskType(
-            f"{CORE}.log.Log", RUNNABLE,
-            {"message": Prop(K.STRING_OR_LIST, required=True),
-             "level": Prop(K.LEVEL, default="INFO")},
-            ("io.kestra.core.tasks.log.Log",), runnables.run_log,
+            f"{CORE}.log.Log",
+            RUNNABLE,
+            {
+                "message": Prop(K.STRING_OR_LIST, required=True),
+                "level": Prop(K.LEVEL, default="INFO"),
+            },
+            ("io.kestra.core.tasks.log.Log",),
+            runnables.run_log,
         ),
         TaskType(
-            f"{CORE}.debug.Echo", RUNNABLE,
+            f"{CORE}.debug.Echo",
+            RUNNABLE,
             {"format": Prop(K.STRING, required=True), "level": Prop(K.LEVEL, default="INFO")},
-            ("io.kestra.core.tasks.debugs.Echo",), runnables.run_echo, deprecated=True,
+            ("io.kestra.core.tasks.debugs.Echo",),
+            runnables.run_echo,
+            deprecated=True,
         ),
         TaskType(
-            f"{CORE}.execution.Fail", RUNNABLE,
-            {"condition": Prop(K.STRING),
-             "errorMessage": Prop(K.STRING, default="Task failure", aliases=("message",))},
-            ("io.kestra.core.tasks.executions.Fail",), runnables.run_fail,
+            f"{CORE}.execution.Fail",
+            RUNNABLE,
+            {
+                "condition": Prop(K.STRING),
+                "errorMessage": Prop(K.STRING, default="Task failure", aliases=("message",)),
+            },
+            ("io.kestra.core.tasks.executions.Fail",),
+            runnables.run_fail,
         ),
         TaskType(
-            f"{CORE}.flow.Sleep", RUNNABLE, {"duration": Prop(K.DURATION, required=True)},
-            (f"{LEGACY_FLOWS}.Sleep",), runnables.run_sleep,
+            f"{CORE}.flow.Sleep",
+            RUNNABLE,
+            {"duration": Prop(K.DURATION, required=True)},
+            (f"{LEGACY_FLOWS}.Sleep",),
+            runnables.run_sleep,
         ),
         TaskType(
-            f"{CORE}.output.OutputValues", RUNNABLE, {"values": Prop(K.MAP, default={})},
-            ("io.kestra.core.tasks.outputs.OutputValues",), runnables.run_output_values,
+            f"{CORE}.output.OutputValues",
+            RUNNABLE,
+            {"values": Prop(K.MAP, default={})},
+            ("io.kestra.core.tasks.outputs.OutputValues",),
+            runnables.run_output_values,
         ),
         TaskType(
-            "io.kestra.plugin.scripts.shell.Commands", RUNNABLE,
-            {"commands": Prop(K.STRING_LIST, required=True),
-             "interpreter": Prop(K.STRING_LIST, default=["/bin/sh", "-c"]),
-             "env": Prop(K.MAP, default={}),
-             "failFast": Prop(K.BOOL, default=True),
-             "warningOnStdErr": Prop(K.BOOL, default=True),
-             "beforeCommands": Prop(K.STRING_LIST, default=[]),
-             "taskRunner": Prop(K.ANY, ignored=True),
-             "containerImage": Prop(K.STRING, ignored=True),
-             "docker": Prop(K.ANY, ignored=True)},
-            (), runnables.run_commands,
+            "io.kestra.plugin.scripts.shell.Commands",
+            RUNNABLE,
+            {
+                "commands": Prop(K.STRING_LIST, required=True),
+                "interpreter": Prop(K.STRING_LIST, default=["/bin/sh", "-c"]),
+                "env": Prop(K.MAP, default={}),
+                "failFast": Prop(K.BOOL, default=True),
+                "warningOnStdErr": Prop(K.BOOL, default=True),
+                "beforeCommands": Prop(K.STRING_LIST, default=[]),
+                "taskRunner": Prop(K.ANY, ignored=True),
+                "containerImage": Prop(K.STRING, ignored=True),
+                "docker": Prop(K.ANY, ignored=True),
+            },
+            (),
+            runnables.run_commands,
         ),
-        _flowable(f"{CORE}.flow.Sequential", {"tasks": Prop(K.TASKS, required=True, non_empty=True)}),
+        _flowable(
+            f"{CORE}.flow.Sequential", {"tasks": Prop(K.TASKS, required=True, non_empty=True)}
+        ),
         _flowable(
             f"{CORE}.flow.Parallel",
-            {"tasks": Prop(K.TASKS, required=True, non_empty=True),
-             "concurrent": Prop(K.INT, default=0, minimum=0)},
+            {
+                "tasks": Prop(K.TASKS, required=True, non_empty=True),
+                "concurrent": Prop(K.INT, default=0, minimum=0),
+            },
         ),
         _flowable(
             f"{CORE}.flow.ForEach",
-            {"values": Prop(K.LIST_OR_STRING_VALUES, required=True),
-             "concurrencyLimit": Prop(K.INT, default=1, minimum=0), "tasks": tasks},
+            {
+                "values": Prop(K.LIST_OR_STRING_VALUES, required=True),
+                "concurrencyLimit": Prop(K.INT, default=1, minimum=0),
+                "tasks": tasks,
+            },
         ),
         _flowable(
             f"{CORE}.flow.EachSequential",
@@ -101,32 +142,51 @@ def _builtins() -> list[TaskType]:
         ),
         _flowable(
             f"{CORE}.flow.EachParallel",
-            {"value": Prop(K.LIST_OR_STRING_VALUES, required=True),
-             "concurrent": Prop(K.INT, default=0, minimum=0), "tasks": tasks},
+            {
+                "value": Prop(K.LIST_OR_STRING_VALUES, required=True),
+                "concurrent": Prop(K.INT, default=0, minimum=0),
+                "tasks": tasks,
+            },
         ),
         _flowable(
             f"{CORE}.flow.If",
-            {"condition": Prop(K.STRING, required=True),
-             "then": Prop(K.TASKS, required=True, non_empty=True), "else": Prop(K.TASKS)},
+            {
+                "condition": Prop(K.STRING, required=True),
+                "then": Prop(K.TASKS, required=True, non_empty=True),
+                "else": Prop(K.TASKS),
+            },
         ),
         _flowable(
             f"{CORE}.flow.Switch",
-            {"value": Prop(K.STRING, required=True), "cases": Prop(K.CASES, default={}),
-             "defaults": Prop(K.TASKS)},
+            {
+                "value": Prop(K.STRING, required=True),
+                "cases": Prop(K.CASES, default={}),
+                "defaults": Prop(K.TASKS),
+            },
         ),
         _flowable(
             f"{CORE}.flow.Pause",
-            {"delay": Prop(K.DURATION), "timeout": Prop(K.DURATION),
-             "onResume": Prop(K.INPUTS), "tasks": Prop(K.TASKS)},
+            {
+                "delay": Prop(K.DURATION),
+                "timeout": Prop(K.DURATION),
+                "onResume": Prop(K.INPUTS),
+                "tasks": Prop(K.TASKS),
+            },
         ),
         _flowable(f"{CORE}.flow.AllowFailure", {"tasks": tasks}),
         TaskType(
-            f"{CORE}.flow.Subflow", model.TaskKind.SUBFLOW,
-            {"namespace": Prop(K.STRING, required=True), "flowId": Prop(K.STRING, required=True),
-             "revision": Prop(K.INT, minimum=1), "inputs": Prop(K.MAP, default={}),
-             "labels": Prop(K.ANY), "wait": Prop(K.BOOL, default=True),
-             "transmitFailed": Prop(K.BOOL, default=True),
-             "inheritLabels": Prop(K.BOOL, default=False)},
+            f"{CORE}.flow.Subflow",
+            model.TaskKind.SUBFLOW,
+            {
+                "namespace": Prop(K.STRING, required=True),
+                "flowId": Prop(K.STRING, required=True),
+                "revision": Prop(K.INT, minimum=1),
+                "inputs": Prop(K.MAP, default={}),
+                "labels": Prop(K.ANY),
+                "wait": Prop(K.BOOL, default=True),
+                "transmitFailed": Prop(K.BOOL, default=True),
+                "inheritLabels": Prop(K.BOOL, default=False),
+            },
             (f"{LEGACY_FLOWS}.Subflow", f"{LEGACY_FLOWS}.Flow"),
         ),
     ]
