@@ -18,11 +18,13 @@ ID_LENGTH = 22
 
 def encode(number: int) -> str:
     """Base-62 text of `number`, left-padded with `0` to 22 characters."""
-    digits: list[str] = []
+    digits = ["0"] * ID_LENGTH
+    position = ID_LENGTH
     while number:
         number, rest = divmod(number, 62)
-        digits.append(ALPHABET[rest])
-    return "".join(reversed(digits)).rjust(ID_LENGTH, "0")
+        position -= 1
+        digits[position] = ALPHABET[rest]
+    return "".join(digits)
 
 
 def new_id(now_ms: int | None = None) -> str:

@@ -75,6 +75,7 @@ def _kill(engine: Engine, es: ExecutionState) -> None:
     for timer_id in list(es.timers):
         es.remove_timer(timer_id)
     es.pending = []
+    es.waiting = []
     for run in es.ex.task_runs:
         current = run.state.current
         if current in (S.CREATED, S.RESTARTED, S.RETRYING):

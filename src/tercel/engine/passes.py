@@ -5,6 +5,7 @@ records the rows to commit and the attempts to start after the commit.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -237,28 +238,24 @@ def _to_create_grouped(p: Progress) -> list[Pair]:
 
 
 def _dispatch(es: ExecutionState, now: Now, slots: Slots) -> bool:
-    if not es.pending or es.ex.state.current is S.KILLING or es.ex.state.current.is_terminated:
+    """§8.7: CREATED/RESTARTED task runs in list order; runnables wait for a worker slot in a
+    position-ordered heap, so a long queue costs O(log n) per start, not a rescan."""
+    current = es.ex.state.current
+    if current is S.KILLING or current.is_terminated or not (es.pending or es.waiting):
         return False
-    waiting, es.pending = sorted(es.pending, key=lambda run: run.position), []
+    fresh, es.pending = sorted(es.pending, key=lambda run: run.position), []
     changed = False
-    for run in waiting:
+    for run in fresh:
         if run.state.current not in (S.CREATED, S.RESTARTED) or run.id not in es.by_id:
             continue
         task = es.tasks[run.task_id]
-        if task.run_if is not None and not _run_if(es, run, task, now):
-            changed = True
-            continue
         if task.kind is model.TaskKind.RUNNABLE:
-            if slots.free <= 0:
-                es.pending.append(run)
-                continue
-            slots.free -= 1
-            before = run.counted_attempts()
-            attempt = es.add_attempt(run, now())
-            es.set_attempt_state(run, attempt, S.RUNNING, now())
-            es.set_run_state(run, S.RUNNING, now())
-            es.to_start.append((run, attempt, before))
-        elif task.kind is model.TaskKind.FLOWABLE:
+            heapq.heappush(es.waiting, (run.position, run.id))
+            continue
+        changed = True
+        if task.run_if is not None and not _run_if(es, run, task, now):
+            continue
+        if task.kind is model.TaskKind.FLOWABLE:
             _start_flowable(es, run, task, now)
         elif es.hooks is not None:
             from tercel.engine import subflows
@@ -267,7 +264,21 @@ def _dispatch(es: ExecutionState, now: Now, slots: Slots) -> bool:
         else:
             es.log(L.ERROR, "Subflow needs an engine to start its child execution", now(), run)
             es.set_run_state(run, S.FAILED, now())
+    while es.waiting and slots.free > 0:
+        _, run_id = heapq.heappop(es.waiting)
+        run = es.by_id.get(run_id)
+        if run is None or run.state.current not in (S.CREATED, S.RESTARTED):
+            continue
         changed = True
+        task = es.tasks[run.task_id]
+        if task.run_if is not None and not _run_if(es, run, task, now):
+            continue
+        slots.free -= 1
+        before = run.counted_attempts()
+        attempt = es.add_attempt(run, now())
+        es.set_attempt_state(run, attempt, S.RUNNING, now())
+        es.set_run_state(run, S.RUNNING, now())
+        es.to_start.append((run, attempt, before))
     return changed
 
 

@@ -37,6 +37,8 @@ class ExecutionState:
         self.outputs_tree: dict[str, Any] = {}
         #: CREATED or RESTARTED task runs waiting for dispatch
         self.pending: list[model.TaskRun] = []
+        #: runnable task runs waiting for a worker slot: a heap of (position, id)
+        self.waiting: list[tuple[int, str]] = []
         #: attempts to start once the transaction commits: (task run, attempt, attempts before)
         self.to_start: list[tuple[model.TaskRun, model.Attempt, int]] = []
         #: task runs whose running attempt must be cancelled (kill)

@@ -26,6 +26,8 @@ from tercel.storage import flowstore, lock, reader, sqlite
 __all__ = ["Batch", "Engine"]
 
 T = TypeVar("T")
+#: how long a log line may wait for the next commit before one is made for it
+LOG_FLUSH_SECONDS = 0.05
 S = states.StateType
 
 
@@ -71,6 +73,7 @@ class Engine:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._flush: asyncio.TimerHandle | None = None
         self.listeners: list[Callable[[Batch], None]] = []
         #: the last few committed batches, for a listener that registers late
         self.last_batches: collections.deque[Batch] = collections.deque(maxlen=8)
@@ -100,6 +103,8 @@ class Engine:
 
     async def stop(self) -> None:
         self._stopping = True
+        if self._flush is not None:
+            self._flush.cancel()
         self._wake.set()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
@@ -254,7 +259,7 @@ class Engine:
             for timer in batch.changes.timers_added:
                 if timer.execution_id == es.ex.id:
                     self._push_timer(timer)
-            if es.pending and self.slots.free > 0:
+            if (es.pending or es.waiting) and self.slots.free > 0:
                 self._touched.add(es.ex.id)
             if es.ex.state.current.is_terminated and es.ex.id in self._subflow_parents:
                 self._child_ends.append(es.ex)
@@ -274,6 +279,15 @@ class Engine:
         if self._touched:
             self._wake.set()
 
+    def _wake_soon(self) -> None:
+        """Logs and process records ride with the next commit, or are flushed within 50 ms."""
+        if self._flush is None:
+            self._flush = asyncio.get_running_loop().call_later(LOG_FLUSH_SECONDS, self._flushed)
+
+    def _flushed(self) -> None:
+        self._flush = None
+        self._wake.set()
+
     def _has_running(self, es: ExecutionState) -> bool:
         return any(key[0] in es.by_id for key in self._running)
 
@@ -285,7 +299,7 @@ class Engine:
     def _start_attempts(self, es: ExecutionState) -> None:
         starting, es.to_start = es.to_start, []
         for run, attempt, before in starting:
-            ctx = worker.AttemptContext(es, run, attempt, before, self.clock, self._wake.set)
+            ctx = worker.AttemptContext(es, run, attempt, before, self.clock, self._wake_soon)
             task = asyncio.create_task(worker.run_attempt(ctx))
             key = (run.id, attempt.number)
             self._running[key] = (task, ctx)

@@ -6,6 +6,7 @@ Each returns a domain object or a domain error value (never raises for an expect
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,7 +60,7 @@ async def deploy_flow(engine: Engine, source: str, file: str | None = None) -> m
             engine.db.conn, parsed.namespace, parsed.id, source, parsed.disabled, now
         )
     )
-    flow = flows.load_flow(row.source, file=file, revision=row.revision)
+    flow = dataclasses.replace(parsed, revision=row.revision)
     engine.remember_flow(flow)
     return flow
 

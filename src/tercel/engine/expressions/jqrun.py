@@ -99,8 +99,9 @@ class _Worker:
             close_fds=True,
         )
         self.pending = bytearray()
+        os.set_blocking(self._pipes()[0].fileno(), False)  # writes wait in poll(), bounded
         try:
-            if json.loads(self.read_line(_STARTUP_TIMEOUT)) != ["ready"]:
+            if json.loads(self.read_line(time.monotonic() + _STARTUP_TIMEOUT)) != ["ready"]:
                 raise EOFError
         except (TimeoutError, EOFError, ValueError):
             self.kill()
@@ -111,18 +112,31 @@ class _Worker:
         return self.process.stdin, self.process.stdout
 
     def request(self, line: bytes, timeout: float) -> bytes:
-        stdin, _ = self._pipes()
-        stdin.write(line)
-        stdin.flush()
-        return self.read_line(timeout)
+        deadline = time.monotonic() + timeout
+        self._write(line, deadline)
+        return self.read_line(deadline)
 
-    def read_line(self, timeout: float) -> bytes:
+    def _write(self, data: bytes, deadline: float) -> None:
+        stdin, _ = self._pipes()
+        fd = stdin.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        view = memoryview(data)
+        while view:
+            if not _wait(poller, deadline):
+                raise TimeoutError
+            try:
+                view = view[os.write(fd, view[: 1 << 16]) :]
+            except BlockingIOError:
+                continue
+
+    def read_line(self, deadline: float) -> bytes:
         _, stdout = self._pipes()
         fd = stdout.fileno()
-        deadline = time.monotonic() + timeout
+        poller = select.poll()  # not select(): a busy server may hold descriptors above 1024
+        poller.register(fd, select.POLLIN)
         while b"\n" not in self.pending:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
+            if not _wait(poller, deadline):
                 raise TimeoutError
             chunk = os.read(fd, 1 << 16)
             if not chunk:
@@ -154,6 +168,11 @@ class _Worker:
                 pipe.close()
             except OSError:
                 pass
+
+
+def _wait(poller: select.poll, deadline: float) -> bool:
+    left = deadline - time.monotonic()
+    return left > 0 and bool(poller.poll(max(int(left * 1000), 1)))
 
 
 _LOCK = threading.Lock()

@@ -126,8 +126,13 @@ def _mul(left: Any, right: Any) -> Any:
     elif isinstance(left, list) and isinstance(right, int):
         count = max(right, 0)
         _check_items(len(left) * count)
-        if left and count:
-            values.measure(left, guard.MAX_OUTPUT // count + 1)
+        if left and count > 1:
+            try:
+                values.measure(left, guard.MAX_OUTPUT // count)
+            except errors.RenderFailure:
+                raise errors.RenderFailure(
+                    f"Repeated list would be larger than {guard.MAX_OUTPUT} characters"
+                ) from None
     elif isinstance(left, int) and isinstance(right, int):
         if left.bit_length() + right.bit_length() > guard.MAX_INT_BITS:
             raise errors.RenderFailure(f"Integer result is larger than {guard.MAX_INT_BITS} bits")

@@ -131,6 +131,8 @@ def measure(value: Any, budget: int) -> int:
         elif kind is list or kind is tuple:
             total += 2 + len(item)
             stack.extend(item)
+        elif kind is int:
+            total += item.bit_length() // 3 + 1
         else:
             total += 8
         if total > budget:

@@ -1,0 +1,1 @@
+"""Tercel benchmarks: `make bench` (python -m bench) writes results.json and RESULTS.md."""
