@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import statistics
 import tempfile
@@ -75,7 +76,7 @@ def chain_split_ms(ex: model.Execution) -> dict[str, float]:
     r2s = [_seconds(r.state.histories[1].date, r.state.histories[-1].date) for r in runs]
     s2c = [
         _seconds(a.state.histories[-1].date, b.state.histories[0].date)
-        for a, b in zip(runs, runs[1:], strict=False)
+        for a, b in itertools.pairwise(runs)
     ]
     return {
         "created_to_running_ms": statistics.mean(c2r) * 1000,

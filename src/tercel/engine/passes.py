@@ -266,10 +266,10 @@ def _dispatch(es: ExecutionState, now: Now, slots: Slots) -> bool:
             es.set_run_state(run, S.FAILED, now())
     while es.waiting and slots.free > 0:
         _, run_id = heapq.heappop(es.waiting)
-        run = es.by_id.get(run_id)
-        if run is None or run.state.current not in (S.CREATED, S.RESTARTED):
+        queued = es.by_id.get(run_id)
+        if queued is None or queued.state.current not in (S.CREATED, S.RESTARTED):
             continue
-        changed = True
+        run, changed = queued, True
         task = es.tasks[run.task_id]
         if task.run_if is not None and not _run_if(es, run, task, now):
             continue

@@ -5,8 +5,8 @@ Each returns a domain object or a domain error value (never raises for an expect
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
