@@ -35,6 +35,12 @@ def run_passes(es: ExecutionState, now: Now, slots: Slots) -> None:
     for _ in range(_MAX_PASSES):
         # Containers marked during this pass are looked at in the next one.
         dirty, es.dirty = es.dirty, set()
+        if es.retry_pending is not None:
+            from tercel.engine import results
+
+            if results.finish_new_execution_retry(es, now) or _resolve_killing(es, dirty, now):
+                continue
+            return
         changed = _start(es, now)
         changed |= _resolve(es, dirty, now)
         changed |= _end(es, dirty, now)
@@ -98,6 +104,16 @@ def _resolve(es: ExecutionState, dirty: set[str | None], now: Now) -> bool:
             if not c.has_active_children():
                 _finish_flowable(es, run, c, task, now)
                 changed = True
+    return changed
+
+
+def _resolve_killing(es: ExecutionState, dirty: set[str | None], now: Now) -> bool:
+    """While a new-execution retry waits, only KILLING flowables may end."""
+    changed = False
+    for run in _flowables_in_order(es, dirty):
+        c = es.containers.get(run.id)
+        if run.state.current is S.KILLING and c is not None and not c.has_active_children():
+            changed |= es.set_run_state(run, S.KILLED, now())
     return changed
 
 

@@ -47,7 +47,9 @@ def _retry(es: ExecutionState, run: model.TaskRun, policy: model.RetryPolicy, no
     counted = [a for a in run.attempts or () if a.state.current is not S.RESUBMITTED]
     base = counted[-1].state.histories[-1].date
     due = retries.next_date(policy, len(counted), base, counted[0].state.start_date)
-    if due is None or policy.behavior != "RETRY_FAILED_TASK":
+    if policy.behavior == "CREATE_NEW_EXECUTION":
+        return _retry_as_new_execution(es, run, policy, now)
+    if due is None:
         return False
     es.set_run_state(run, S.FAILED, now())
     if run.parent_task_run_id is None and es.ex.state.current is S.RUNNING:
@@ -58,11 +60,73 @@ def _retry(es: ExecutionState, run: model.TaskRun, policy: model.RetryPolicy, no
     return True
 
 
+def _retry_as_new_execution(
+    es: ExecutionState, run: model.TaskRun, policy: model.RetryPolicy, now: Now
+) -> bool:
+    """§12.5 step 1: stop the other task runs as a kill would; the failure waits for them."""
+    ex = es.ex
+    own = run.attempts[-1].state.histories[-1].date if run.attempts else now()
+    base = own if _policy_is_task_level(es, run, policy) else ex.state.histories[-1].date
+    created = ex.original_created_date or ex.state.start_date
+    due = retries.next_date(policy, ex.attempt_number, base, created)
+    if due is None:
+        return False
+    es.set_run_state(run, S.FAILED, now())
+    es.retry_pending = (run.id, due)
+    keep = {run.id, *(a.id for a in es.ancestors(run))}
+    for other in ex.task_runs:
+        if other.id in keep:
+            continue
+        current = other.state.current
+        if current in (S.CREATED, S.RESTARTED, S.RETRYING):
+            es.set_run_state(other, S.KILLED, now())
+        elif current in (S.RUNNING, S.PAUSED) and other.id in es.containers:
+            es.set_run_state(other, S.KILLING, now())
+        elif current is S.RUNNING:
+            es.to_cancel.append(other.id)
+    for timer_id in list(es.timers):
+        es.remove_timer(timer_id)
+    es.pending, es.waiting = [], []
+    return True
+
+
+def _policy_is_task_level(
+    es: ExecutionState, run: model.TaskRun, policy: model.RetryPolicy
+) -> bool:
+    chain = [es.tasks[run.task_id], *(es.tasks[a.task_id] for a in es.ancestors(run))]
+    return any(task.retry is policy for task in chain)
+
+
+def finish_new_execution_retry(es: ExecutionState, now: Now) -> bool:
+    """§12.5 step 2: once nothing else is active, RETRIED up the chain, then the timer."""
+    if es.retry_pending is None:
+        return False
+    run_id, due = es.retry_pending
+    run = es.by_id[run_id]
+    chain = [run, *es.ancestors(run)]
+    keep = {r.id for r in chain}
+    if any(r.state.current.is_active for r in es.ex.task_runs if r.id not in keep):
+        return False
+    es.retry_pending = None
+    for member in chain:
+        es.set_run_state(member, S.RETRIED, now())
+    if es.ex.state.current in (S.PAUSED, S.RETRYING) or run.parent_task_run_id is not None:
+        es.set_state(S.RETRIED, now())
+    else:
+        es.set_state(S.FAILED, now())
+        es.set_state(S.RETRIED, now())
+    es.add_timer("NEW_EXECUTION", None, due)
+    return True
+
+
 def fire_timer(es: ExecutionState, timer_id: str, now: Now) -> None:
     timer = es.timers.get(timer_id)
     if timer is None:
         return
     es.remove_timer(timer_id)
+    if timer.kind == "NEW_EXECUTION":
+        es.replacements.append(timer_id)
+        return
     run = es.by_id.get(timer.task_run_id or "")
     if run is None:
         return

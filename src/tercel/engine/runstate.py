@@ -45,8 +45,10 @@ class ExecutionState:
         self.to_cancel: list[str] = []
         #: timers of this execution by id
         self.timers: dict[str, changes.TimerRow] = {}
-        #: task run ids of failed task runs waiting for a new-execution retry
-        self.new_execution_pending: set[str] = set()
+        #: (failed task run id, due date) of a new-execution retry waiting for siblings to stop
+        self.retry_pending: tuple[str, datetime] | None = None
+        #: NEW_EXECUTION timers that fired: the engine creates the replacement executions
+        self.replacements: list[str] = []
         self.tasks: dict[str, model.TaskDef] = {t.id: t for t in flow.all_tasks()}
         self.on_log: Callable[[changes.LogRow], None] | None = None
         #: the engine side of subflows (set by the engine when it tracks this execution)

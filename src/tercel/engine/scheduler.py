@@ -244,6 +244,7 @@ class Engine:
             if es is None:
                 continue
             passes.run_passes(es, now, self.slots)
+            self._replace(es)
             batch.executions.append(es.ex)
         for es in self.active.values():
             if es.changes.is_empty():
@@ -288,6 +289,16 @@ class Engine:
         self._flush = None
         self._wake.set()
 
+    def _replace(self, es: ExecutionState) -> None:
+        """Create the executions that replace a RETRIED one (§12.5 step 3)."""
+        from tercel.engine import replay
+
+        fired, es.replacements = es.replacements, []
+        for _ in fired:
+            child = replay.replay(es, None, self.clock.now)
+            self.track(child)
+            passes.run_passes(child, self.clock.now, self.slots)
+
     def _has_running(self, es: ExecutionState) -> bool:
         return any(key[0] in es.by_id for key in self._running)
 
@@ -324,9 +335,11 @@ class Engine:
     async def _recover(self) -> None:
         """§5 crash recovery: resubmit lost attempts, end orphan processes, reload timers."""
         conn = self.db.conn
-        ids = await self.call(lambda: reader.active_execution_ids(conn))
-        loaded = await self.call(lambda: reader.load_executions(conn, ids))
         timers = await self.call(lambda: reader.load_timers(conn))
+        ids = await self.call(lambda: reader.active_execution_ids(conn))
+        # A RETRIED execution keeps the timer that creates its replacement.
+        ids += sorted({t.execution_id for t in timers} - set(ids))
+        loaded = await self.call(lambda: reader.load_executions(conn, ids))
         groups = await self.call(lambda: [r[0] for r in conn.execute("SELECT pgid FROM processes")])
         for pgid in groups:
             _end_process_group(pgid)
