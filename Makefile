@@ -33,5 +33,8 @@ conformance: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench
 
+schema: $(STAMP)
+	$(PY) -c "from tercel.schema import build_schema; from tercel.settings import Settings; print(build_schema(Settings()).as_str())" > schema.graphql
+
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

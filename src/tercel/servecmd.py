@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from types import FrameType
 
 import uvicorn
 
@@ -15,6 +16,17 @@ __all__ = ["serve"]
 EXIT_OK = 0
 EXIT_IN_USE = 2
 EXIT_STARTUP = 4
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server whose SIGINT/SIGTERM stop is a clean exit (status 0): uvicorn re-raises
+    the captured signal after its graceful shutdown, which would end the process with it."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        captured = getattr(self, "_captured_signals", None)
+        if isinstance(captured, list):
+            captured.clear()
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -36,7 +48,7 @@ def serve(args: argparse.Namespace) -> int:
         app, host=settings.host, port=settings.port, lifespan="on", ws="websockets-sansio",
         log_level="info",
     )  # fmt: skip
-    server = uvicorn.Server(config)
+    server = _Server(config)
     try:
         server.run()
     except lock.DatabaseInUseError as error:  # lost a race with another process

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 from tests.api.conftest import Server, error_codes
 
+from tercel.settings import Limits
 from tercel.storage import streams
 
 
@@ -106,3 +110,16 @@ def test_masking(api: Server, monkeypatch: pytest.MonkeyPatch) -> None:
     assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert len(error["extensions"]["errorId"]) == 32
     assert "secret" not in str(masked)
+
+
+def test_operation_timeout(server_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    slow = server_factory(limits=Limits(operation_seconds=0.2))
+
+    async def sleepy(*_args: object) -> list[str]:
+        await asyncio.sleep(2)
+        return []
+
+    monkeypatch.setattr(streams, "namespaces", sleepy)
+    body = slow.gql("{ namespaces }")
+    assert body["data"] is None
+    assert error_codes(body) == ["TIMEOUT"]

@@ -14,13 +14,14 @@ from tercel.engine import inputs, model, rebuild, results, states
 from tercel.engine.progress import Branch
 from tercel.engine.runstate import ExecutionState
 from tercel.engine.scheduler import Engine
+from tercel.engine import service
 from tercel.engine.service import InvalidInputs, InvalidState, NotFound
 from tercel.storage import reader
 
 __all__ = ["kill_execution", "replay_execution", "restart_execution", "resume_execution"]
 
 S = states.StateType
-Outcome = model.Execution | NotFound | InvalidState | InvalidInputs
+Outcome = service.Outcome
 
 
 async def _state(engine: Engine, execution_id: str) -> ExecutionState | NotFound:

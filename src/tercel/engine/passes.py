@@ -54,6 +54,8 @@ def run_passes(es: ExecutionState, now: Now, slots: Slots) -> None:
 
 def _start(es: ExecutionState, now: Now) -> bool:
     current = es.ex.state.current
+    if current is S.CREATED and any(t.kind == "START" for t in es.timers.values()):
+        return False  # a replacement execution waits for its retry date
     if current is S.CREATED:
         es.set_state(S.RUNNING, now())
         es.log(L.INFO, "Flow started", now())

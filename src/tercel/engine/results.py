@@ -115,7 +115,7 @@ def finish_new_execution_retry(es: ExecutionState, now: Now) -> bool:
     else:
         es.set_state(S.FAILED, now())
         es.set_state(S.RETRIED, now())
-    es.add_timer("NEW_EXECUTION", None, due)
+    es.replacements.append(due)
     return True
 
 
@@ -124,8 +124,8 @@ def fire_timer(es: ExecutionState, timer_id: str, now: Now) -> None:
     if timer is None:
         return
     es.remove_timer(timer_id)
-    if timer.kind == "NEW_EXECUTION":
-        es.replacements.append(timer_id)
+    if timer.kind == "START":
+        es.dirty.add(None)
         return
     run = es.by_id.get(timer.task_run_id or "")
     if run is None:

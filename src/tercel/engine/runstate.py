@@ -47,8 +47,8 @@ class ExecutionState:
         self.timers: dict[str, changes.TimerRow] = {}
         #: (failed task run id, due date) of a new-execution retry waiting for siblings to stop
         self.retry_pending: tuple[str, datetime] | None = None
-        #: NEW_EXECUTION timers that fired: the engine creates the replacement executions
-        self.replacements: list[str] = []
+        #: start dates of replacement executions to create (new-execution retries)
+        self.replacements: list[datetime] = []
         self.tasks: dict[str, model.TaskDef] = {t.id: t for t in flow.all_tasks()}
         self.on_log: Callable[[changes.LogRow], None] | None = None
         #: the engine side of subflows (set by the engine when it tracks this execution)

@@ -8,6 +8,7 @@ on the writer thread, and only then starts attempts, answers commands and notifi
 from __future__ import annotations
 
 import asyncio
+import copy
 import collections
 import functools
 import heapq
@@ -184,10 +185,20 @@ class Engine:
             if self._stopping:
                 break
             answered = self._apply_inputs()
+            if answered:
+                # A command's own changes commit alone, so its caller gets the execution exactly
+                # as the command left it (KILLING, RESTARTED, CREATED), as a snapshot.
+                first = self._collect(Batch(changes.ChangeSet()))
+                await self._commit(first)
+                self._after_commit(first, [(f, _snapshot(v), e) for f, v, e in answered])
+                answered = []
             batch = self._run_passes()
-            if not batch.changes.is_empty():
-                await self.call(functools.partial(self.db.commit, batch.changes))
+            await self._commit(batch)
             self._after_commit(batch, answered)
+
+    async def _commit(self, batch: Batch) -> None:
+        if not batch.changes.is_empty():
+            await self.call(functools.partial(self.db.commit, batch.changes))
 
     async def _wait(self) -> None:
         if self._wake.is_set():
@@ -246,10 +257,12 @@ class Engine:
             passes.run_passes(es, now, self.slots)
             self._replace(es)
             batch.executions.append(es.ex)
+        return self._collect(batch)
+
+    def _collect(self, batch: Batch) -> Batch:
         for es in self.active.values():
-            if es.changes.is_empty():
-                continue
-            batch.changes.merge(es.take_changes())
+            if not es.changes.is_empty():
+                batch.changes.merge(es.take_changes())
         return batch
 
     def _after_commit(
@@ -293,11 +306,11 @@ class Engine:
         """Create the executions that replace a RETRIED one (§12.5 step 3)."""
         from tercel.engine import replay
 
-        fired, es.replacements = es.replacements, []
-        for _ in fired:
+        due, es.replacements = es.replacements, []
+        for when in due:
             child = replay.replay(es, None, self.clock.now)
+            child.add_timer("START", None, when)
             self.track(child)
-            passes.run_passes(child, self.clock.now, self.slots)
 
     def _has_running(self, es: ExecutionState) -> bool:
         return any(key[0] in es.by_id for key in self._running)
@@ -337,8 +350,6 @@ class Engine:
         conn = self.db.conn
         timers = await self.call(lambda: reader.load_timers(conn))
         ids = await self.call(lambda: reader.active_execution_ids(conn))
-        # A RETRIED execution keeps the timer that creates its replacement.
-        ids += sorted({t.execution_id for t in timers} - set(ids))
         loaded = await self.call(lambda: reader.load_executions(conn, ids))
         groups = await self.call(lambda: [r[0] for r in conn.execute("SELECT pgid FROM processes")])
         for pgid in groups:
@@ -372,6 +383,11 @@ class Engine:
                     self._child_ends.extend((await self.call(load)).executions)
         if self.active:
             self._wake.set()
+
+
+def _snapshot(value: Any) -> Any:
+    """A command's answer, frozen at its commit (the engine keeps mutating live objects)."""
+    return copy.deepcopy(value) if isinstance(value, model.Execution) else value
 
 
 def _resubmit_lost_attempts(es: ExecutionState, now: Callable[[], Any]) -> None:

@@ -21,6 +21,10 @@ __all__ = [
     "create_execution",
     "deploy_flow",
     "get_execution",
+    "kill_execution",
+    "replay_execution",
+    "restart_execution",
+    "resume_execution",
 ]
 
 S = states.StateType
@@ -49,6 +53,9 @@ class InvalidInputs:
     @property
     def message(self) -> str:
         return "; ".join(issue.message for issue in self.issues)
+
+
+Outcome = model.Execution | NotFound | InvalidState | InvalidInputs
 
 
 async def deploy_flow(engine: Engine, source: str, file: str | None = None) -> model.Flow:
@@ -104,3 +111,29 @@ async def create_execution(
 async def get_execution(engine: Engine, execution_id: str) -> model.Execution | None:
     loaded = await engine.call(lambda: reader.load_executions(engine.db.conn, [execution_id]))
     return loaded.executions[0] if loaded.executions else None
+
+
+async def kill_execution(engine: Engine, execution_id: str) -> Outcome:
+    from tercel.engine import lifecycle
+
+    return await lifecycle.kill_execution(engine, execution_id)
+
+
+async def resume_execution(engine: Engine, execution_id: str, given: Any) -> Outcome:
+    from tercel.engine import lifecycle
+
+    if given is not None and not isinstance(given, dict):
+        return InvalidInputs([inputs.InputIssue("inputs", "Invalid inputs: expected an object")])
+    return await lifecycle.resume_execution(engine, execution_id, given)
+
+
+async def restart_execution(engine: Engine, execution_id: str) -> Outcome:
+    from tercel.engine import lifecycle
+
+    return await lifecycle.restart_execution(engine, execution_id)
+
+
+async def replay_execution(engine: Engine, execution_id: str, task_run_id: str | None) -> Outcome:
+    from tercel.engine import lifecycle
+
+    return await lifecycle.replay_execution(engine, execution_id, task_run_id)

@@ -6,8 +6,7 @@ the database (the engine's own objects keep changing in its loop after the commi
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
@@ -104,31 +103,25 @@ async def create_execution(
     )
 
 
-async def _lifecycle(info: strawberry.Info, name: str, *args: Any) -> ExecutionResult:
-    action: Callable[..., Awaitable[Outcome]] | None = getattr(service, name, None)
-    if action is None:
-        return errors.InvalidStateError(message=f"{name}: not supported yet")
-    return await _mapped(info, await action(services(info).engine, *args))
-
-
 async def kill_execution(info: strawberry.Info, id: strawberry.ID) -> ExecutionResult:
-    return await _lifecycle(info, "kill_execution", id)
+    return await _mapped(info, await service.kill_execution(services(info).engine, id))
 
 
 async def restart_execution(info: strawberry.Info, id: strawberry.ID) -> ExecutionResult:
-    return await _lifecycle(info, "restart_execution", id)
+    return await _mapped(info, await service.restart_execution(services(info).engine, id))
 
 
 async def resume_execution(
     info: strawberry.Info, id: strawberry.ID, inputs: JSON | None = None
 ) -> ExecutionResult:
-    return await _lifecycle(info, "resume_execution", id, inputs)
+    return await _mapped(info, await service.resume_execution(services(info).engine, id, inputs))
 
 
 async def replay_execution(
     info: strawberry.Info, id: strawberry.ID, task_run_id: strawberry.ID | None = None
 ) -> ExecutionResult:
-    return await _lifecycle(info, "replay_execution", id, task_run_id)
+    engine = services(info).engine
+    return await _mapped(info, await service.replay_execution(engine, id, task_run_id))
 
 
 async def delete_execution(info: strawberry.Info, id: strawberry.ID) -> DeleteResult:
