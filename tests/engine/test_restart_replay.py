@@ -319,12 +319,6 @@ def test_replay_without_task_run_and_refusals(run_engine: Any) -> None:
 
 # --------------------------------------------------------------------------- what the call returns
 
-RETURNS_LIVE = (
-    "lifecycle.restart_execution/replay_execution return the live `es.ex` after the passes that"
-    " follow the command in the same loop iteration: RESTARTED/CREATED is already followed by"
-    " RUNNING (and a new attempt / task run), not the §17/§18 example state"
-)
-
 
 def test_restart_returns_the_restarted_execution(run_engine: Any) -> None:
     """§17 example: "After restart: same id, parentId null, execution CREATED, RUNNING, FAILED,

@@ -10,11 +10,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from tercel.engine import inputs, model, rebuild, results, states
+from tercel.engine import inputs, model, rebuild, results, service, states
 from tercel.engine.progress import Branch
 from tercel.engine.runstate import ExecutionState
 from tercel.engine.scheduler import Engine
-from tercel.engine import service
 from tercel.engine.service import InvalidInputs, InvalidState, NotFound
 from tercel.storage import reader
 

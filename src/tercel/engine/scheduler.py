@@ -8,8 +8,8 @@ on the writer thread, and only then starts attempts, answers commands and notifi
 from __future__ import annotations
 
 import asyncio
-import copy
 import collections
+import copy
 import functools
 import heapq
 import os
