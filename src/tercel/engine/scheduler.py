@@ -38,6 +38,8 @@ class Batch:
 
     changes: changes.ChangeSet
     executions: list[model.Execution] = field(default_factory=list)
+    #: execution id -> its state as committed by this batch, for every execution it touched
+    states: dict[str, states.StateType] = field(default_factory=dict)
 
 
 class Engine:
@@ -142,6 +144,13 @@ class Engine:
         self._touched.add(es.ex.id)
         for timer in es.timers.values():
             self._push_timer(timer)
+
+    def forget(self, execution_id: str) -> None:
+        """A deleted execution: drop it from memory and tell the listeners."""
+        self.active.pop(execution_id, None)
+        batch = Batch(changes.ChangeSet(deleted_executions=[execution_id]))
+        for listener in list(self.listeners):
+            listener(batch)
 
     def touch(self, execution_id: str) -> None:
         self._touched.add(execution_id)
@@ -263,6 +272,7 @@ class Engine:
         for es in self.active.values():
             if not es.changes.is_empty():
                 batch.changes.merge(es.take_changes())
+                batch.states[es.ex.id] = es.ex.state.current
         return batch
 
     def _after_commit(

@@ -19,6 +19,7 @@ __all__ = [
     "InvalidState",
     "NotFound",
     "create_execution",
+    "delete_execution",
     "deploy_flow",
     "get_execution",
     "kill_execution",
@@ -137,3 +138,27 @@ async def replay_execution(engine: Engine, execution_id: str, task_run_id: str |
     from tercel.engine import lifecycle
 
     return await lifecycle.replay_execution(engine, execution_id, task_run_id)
+
+
+async def delete_execution(
+    engine: Engine, execution_id: str
+) -> model.Execution | NotFound | InvalidState:
+    """Delete a terminal execution with every row of its child tables; open streams complete."""
+    from tercel.storage import deletion
+
+    before = await get_execution(engine, execution_id)
+    if before is None:
+        return NotFound("execution", execution_id)
+    conn = engine.db.conn
+    refused = await engine.call(lambda: deletion.delete_terminal_execution(conn, execution_id))
+    if refused == "NOT_FOUND":
+        return NotFound("execution", execution_id)
+    if refused is not None:
+        state = S(refused)
+        return InvalidState(
+            f"execution `{execution_id}` is {refused}: only ended executions can be deleted "
+            "(kill it first)",
+            state,
+        )
+    engine.forget(execution_id)
+    return before

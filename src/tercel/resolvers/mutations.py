@@ -10,14 +10,14 @@ from typing import Annotated
 
 import strawberry
 
-from tercel.engine import flows, model, service, states
+from tercel.engine import flows, model, service
 from tercel.engine.inputs import InputIssue
 from tercel.resolvers.context import reset_loaders, services
 from tercel.schema import errors, types
 from tercel.schema.flowtypes import Flow
 from tercel.schema.inputs import LabelInput
 from tercel.schema.scalars import JSON
-from tercel.storage import deletion, flowadmin, queries
+from tercel.storage import flowadmin, queries
 from tercel.storage import streams as stream_rows
 
 __all__ = ["Mutation"]
@@ -125,19 +125,13 @@ async def replay_execution(
 
 
 async def delete_execution(info: strawberry.Info, id: strawberry.ID) -> DeleteResult:
-    engine = services(info).engine
-    before = await service.get_execution(engine, id)
-    if before is None:
-        return errors.NotFoundError.from_domain(service.NotFound("execution", id))
-    refused = await engine.call(lambda: deletion.delete_terminal_execution(engine.db.conn, id))
-    if refused == "NOT_FOUND":
-        return errors.NotFoundError.from_domain(service.NotFound("execution", id))
-    if refused is not None:
-        state = states.StateType(refused)
-        message = f"execution `{id}` is {refused}: only ended executions can be deleted (kill it)"
-        return errors.InvalidStateError(message=message, state=state)
+    outcome = await service.delete_execution(services(info).engine, id)
+    if isinstance(outcome, service.NotFound):
+        return errors.NotFoundError.from_domain(outcome)
+    if isinstance(outcome, service.InvalidState):
+        return errors.InvalidStateError.from_domain(outcome)
     reset_loaders(info)
-    return types.Execution.from_domain(before)
+    return types.Execution.from_domain(outcome)
 
 
 async def delete_flow(info: strawberry.Info, namespace: str, id: str) -> DeleteFlowResult:
