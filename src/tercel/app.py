@@ -40,6 +40,9 @@ from tercel.storage import readdb
 
 __all__ = ["Runtime", "TercelGraphQL", "create_app"]
 
+#: on SIGTERM, running attempts get this long to finish before they are left for resubmission
+SHUTDOWN_GRACE_SECONDS = 5.0
+
 
 class Runtime:
     """What the lifespan starts: the services while the app runs."""
@@ -260,7 +263,7 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
             yield
         finally:
             runtime.ready = False
-            await engine.stop()
+            await engine.stop(grace=SHUTDOWN_GRACE_SECONDS)
             reader.close()
 
     async def health(request: Request) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 import tempfile
 import traceback
@@ -68,6 +69,7 @@ async def _execute(
 ) -> int:
     engine = scheduler.Engine(db_path)
     await engine.start()
+    status: int | None = None
     try:
         flow = await service.deploy_flow(engine, source, file=args.flow)
         reporter = progress.Reporter(sys.stderr, "")
@@ -88,13 +90,20 @@ async def _execute(
         reporter.replay(engine.last_batches)
         _check(engine, created.id, settled)
         crashed = asyncio.ensure_future(engine.crashed())
-        await asyncio.wait((settled, crashed), return_when=asyncio.FIRST_COMPLETED)
+        interrupted = _interruption()
+        await asyncio.wait((settled, crashed, interrupted), return_when=asyncio.FIRST_COMPLETED)
+        if interrupted.done() and not settled.done() and not crashed.done():
+            print("\ntercel: interrupted, killing the execution", file=sys.stderr)
+            await service.kill_execution(engine, created.id)
+            await asyncio.wait((settled, crashed), timeout=10, return_when=asyncio.FIRST_COMPLETED)
+            status = 130
         if crashed.done():
             error = crashed.result()
             traceback.print_exception(error, file=sys.stderr)
             print(f"tercel: internal error: {error!r}", file=sys.stderr)
             return 4
         crashed.cancel()
+        interrupted.cancel()
         final = await service.get_execution(engine, created.id)
     finally:
         await engine.stop()
@@ -102,7 +111,21 @@ async def _execute(
     reporter.summary(final)
     if args.json:
         sys.stdout.write(orjson.dumps(_document(final)).decode() + "\n")
-    return EXIT_FOR_STATE.get(final.state.current, 1)
+    return status if status is not None else EXIT_FOR_STATE.get(final.state.current, 1)
+
+
+def _interruption() -> asyncio.Future[None]:
+    """Resolves on Ctrl-C or SIGTERM (the execution is then killed first)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[None] = loop.create_future()
+
+    def interrupted() -> None:
+        if not future.done():
+            future.set_result(None)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, interrupted)
+    return future
 
 
 def _document(final: model.Execution) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tercel import clock as clocks
+from tercel import failpoints
 from tercel.engine import changes, flows, model, passes, rebuild, results, states, subflows, worker
 from tercel.engine.runstate import ExecutionState
 from tercel.storage import flowstore, lock, reader, sqlite
@@ -104,7 +105,17 @@ class Engine:
             return error
         return RuntimeError("the engine stopped")
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stop: no new attempt starts; running ones get `grace` seconds to finish (their
+        results are committed), then are cancelled and left RUNNING for resubmission."""
+        self.slots.free -= 1 << 30
+        deadline = asyncio.get_running_loop().time() + grace
+        while self._running and asyncio.get_running_loop().time() < deadline and self._task:
+            if self._task.done():
+                break
+            await asyncio.sleep(0.02)
+        if grace > 0:
+            await asyncio.sleep(0.06)  # let the loop commit the last results
         self._stopping = True
         if self._flush is not None:
             self._flush.cancel()
@@ -333,6 +344,7 @@ class Engine:
     def _start_attempts(self, es: ExecutionState) -> None:
         starting, es.to_start = es.to_start, []
         for run, attempt, before in starting:
+            failpoints.hit("after_attempt_commit")
             ctx = worker.AttemptContext(es, run, attempt, before, self.clock, self._wake_soon)
             task = asyncio.create_task(worker.run_attempt(ctx))
             key = (run.id, attempt.number)
@@ -350,6 +362,7 @@ class Engine:
         self.slots.free += 1
         if task.cancelled() or task.exception() is not None:
             return  # engine stopping: the attempt stays RUNNING and is resubmitted at start
+        failpoints.hit("before_result_commit")
         self._results.append(task.result())
         self._wake.set()
 

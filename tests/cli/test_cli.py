@@ -1,0 +1,141 @@
+"""The command line as the contract fixes it: exit statuses, stdout/stderr, the lock."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+TERCEL = [sys.executable, "-m", "tercel"]
+
+GOOD = """id: good
+namespace: cli.tests
+tasks:
+  - id: hello
+    type: io.kestra.plugin.core.debug.Return
+    format: hi
+"""
+
+SLOW = """id: slow
+namespace: cli.tests
+tasks:
+  - id: sh
+    type: io.kestra.plugin.scripts.shell.Commands
+    commands: ["sleep 30"]
+"""
+
+TYPED = """id: typed
+namespace: cli.tests
+inputs:
+  - id: n
+    type: INT
+tasks:
+  - id: show
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ inputs.n }}"
+"""
+
+
+def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*TERCEL, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_run_json_prints_one_document_and_exits_0(tmp_path: Path) -> None:
+    done = run("run", write(tmp_path, "good.yaml", GOOD), "--json")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["state"]["current"] == "SUCCESS"
+    assert doc["taskRunList"][0]["outputs"] == {"value": "hi"}
+    assert "hello" in done.stderr  # progress goes to stderr
+
+
+def test_run_without_json_keeps_stdout_empty(tmp_path: Path) -> None:
+    done = run("run", write(tmp_path, "good.yaml", GOOD))
+    assert done.returncode == 0
+    assert done.stdout == ""
+
+
+def test_invalid_flow_exits_2_naming_file_line_column_and_field(tmp_path: Path) -> None:
+    bad = GOOD.replace("io.kestra.plugin.core.debug.Return", "io.nope.Missing")
+    path = write(tmp_path, "bad.yaml", bad)
+    done = run("run", path, "--json")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert f"{path}:5:11: tasks[0].type: unknown task type `io.nope.Missing`" in done.stderr
+
+
+def test_validate(tmp_path: Path) -> None:
+    good = write(tmp_path, "good.yaml", GOOD)
+    bad = write(tmp_path, "bad.yaml", "id: x\nnamespace: y\ntasks: []\n")
+    assert run("validate", good).returncode == 0
+    refused = run("validate", good, bad)
+    assert refused.returncode == 2
+    assert "bad.yaml:3:" in refused.stderr and "tasks" in refused.stderr
+
+
+def test_inputs_from_the_command_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "typed.yaml", TYPED)
+    ok = run("run", path, "--input", "n=41", "--json")
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["inputs"] == {"n": 41}
+    wrong = run("run", path, "--input", "n=abc", "--json")
+    assert wrong.returncode == 2
+    assert wrong.stdout == ""
+    assert "Invalid input for `n`, expected INT, but received `abc`" in wrong.stderr
+    malformed = run("run", path, "--input", "n")
+    assert malformed.returncode == 2
+    assert "NAME=VALUE" in malformed.stderr
+
+
+def test_missing_file_and_bad_arguments_exit_2(tmp_path: Path) -> None:
+    assert run("run", str(tmp_path / "nope.yaml")).returncode == 2
+    assert run("run").returncode == 2
+    assert run("frobnicate").returncode == 2
+
+
+def test_ctrl_c_kills_the_execution_first_and_exits_130(tmp_path: Path) -> None:
+    path = write(tmp_path, "slow.yaml", SLOW)
+    proc = subprocess.Popen(
+        [*TERCEL, "run", path, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 130, err
+    doc = json.loads(out)
+    assert [h["state"] for h in doc["state"]["histories"]][-2:] == ["KILLING", "KILLED"]
+    assert doc["taskRunList"][0]["state"]["current"] == "KILLED"
+
+
+def test_second_engine_on_the_same_database_refuses_to_start(tmp_path: Path) -> None:
+    db = str(tmp_path / "shared.db")
+    path = write(tmp_path, "slow.yaml", SLOW)
+    first = subprocess.Popen(
+        [*TERCEL, "run", path, "--db", db],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(2.0)
+        second = run("run", write(tmp_path, "good.yaml", GOOD), "--db", db)
+        assert second.returncode == 2
+        assert f"process {first.pid}" in second.stderr
+        assert "in use" in second.stderr
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=15)
