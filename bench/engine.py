@@ -23,6 +23,13 @@ def chain_flow(n: int) -> str:
     return f"id: chain{n}\nnamespace: bench\ntasks:\n{tasks}\n"
 
 
+def worker_chain_flow(n: int) -> str:
+    """A chain of tasks that take the worker path (Sleep awaits): one commit per attempt start."""
+    sleep = "io.kestra.plugin.core.flow.Sleep"
+    tasks = "\n".join(f"  - id: t{i}\n    type: {sleep}\n    duration: PT0S" for i in range(n))
+    return f"id: wchain{n}\nnamespace: bench\ntasks:\n{tasks}\n"
+
+
 def foreach_flow(n: int, limit: int) -> str:
     values = ", ".join(str(i) for i in range(n))
     return (
@@ -114,6 +121,7 @@ def scenarios(repeat: int) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     out["chain_10"] = measure(chain_flow(10), repeat, chain_split_ms)
     out["chain_40"] = measure(chain_flow(40), repeat, chain_split_ms)
+    out["chain_40_worker_path"] = measure(worker_chain_flow(40), repeat, chain_split_ms)
     out["foreach_1000_unbounded"] = measure(foreach_flow(1000, 0), repeat)
     out["foreach_1000_limit_1"] = measure(foreach_flow(1000, 1), max(3, repeat // 2))
     out["foreach_10000_unbounded"] = measure(foreach_flow(10000, 0), 3)

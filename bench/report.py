@@ -7,6 +7,7 @@ from typing import Any
 #: scenario -> (label, first tier, second tier, goal) in the scenario's unit; lower is better
 TIERS: dict[str, tuple[str, float, float, float]] = {
     "chain_40": ("chain of 40 Return tasks", 110, 60, 40),
+    "chain_40_worker_path": ("chain of 40 Sleep PT0S tasks (worker path)", 110, 60, 40),
     "foreach_1000_unbounded": ("ForEach over 1,000 values, concurrencyLimit 0", 500, 200, 100),
 }
 
@@ -65,5 +66,15 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             f"ForEach 10,000 costs {big['ratio_to_1000']:.1f}x the 1,000 case (limit: 12x).",
         ]
-    lines += ["", PEERS, ""]
+    lines += [
+        "",
+        "Return, Log, Echo, Fail and OutputValues are pure in-process tasks: they run inside "
+        "the engine pass and their attempt row is committed with its result (a crash before "
+        "that commit loses both, so delivery stays at-least-once). Every other runnable takes "
+        "the worker path: its attempt row is committed before its body starts, one durable "
+        "commit per attempt start; the Sleep chain shows that path.",
+        "",
+        PEERS,
+        "",
+    ]
     return "\n".join(lines)

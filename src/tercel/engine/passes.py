@@ -10,9 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from tercel import clock as clocks
 from tercel.engine import context, durations, expressions, model, plans, states
 from tercel.engine.progress import Branch, Container, Mode, Pair, Progress
 from tercel.engine.runstate import ExecutionState
+from tercel.engine.tasks import registry
 
 __all__ = ["Slots", "active_branch", "apply_flags", "run_passes"]
 
@@ -291,6 +293,9 @@ def _dispatch(es: ExecutionState, now: Now, slots: Slots) -> bool:
         task = es.tasks[run.task_id]
         if task.run_if is not None and not _run_if(es, run, task, now):
             continue
+        if _is_inline(task):
+            _run_inline(es, run, now)
+            continue
         slots.free -= 1
         before = run.counted_attempts()
         attempt = es.add_attempt(run, now())
@@ -298,6 +303,31 @@ def _dispatch(es: ExecutionState, now: Now, slots: Slots) -> bool:
         es.set_run_state(run, S.RUNNING, now())
         es.to_start.append((run, attempt, before))
     return changed
+
+
+def _is_inline(task: model.TaskDef) -> bool:
+    task_type = registry.get(task.type)
+    return task_type is not None and task_type.inline and task.timeout is None
+
+
+def _run_inline(es: ExecutionState, run: model.TaskRun, now: Now) -> None:
+    """A pure task runs now; its attempt commits with its result (see TaskType.inline)."""
+    from tercel.engine import results, worker
+
+    before = run.counted_attempts()
+    attempt = es.add_attempt(run, now())
+    es.set_attempt_state(run, attempt, S.RUNNING, now())
+    es.set_run_state(run, S.RUNNING, now())
+    # As on the worker path, the execution follows its task runs before the result lands
+    # (RETRYING -> RUNNING when this was the retry, so a top-level failure reads FAILED, RETRYING).
+    _derive(es, now)
+    clock = es.hooks.clock if es.hooks is not None else clocks.SystemClock()
+    ctx = worker.AttemptContext(es, run, attempt, before, clock, _nothing)
+    results.apply_result(es, worker.run_inline(ctx), now)
+
+
+def _nothing() -> None:
+    """Inline attempts need no wake-up: their changes commit with the current pass."""
 
 
 def _run_if(es: ExecutionState, run: model.TaskRun, task: model.TaskDef, now: Now) -> bool:

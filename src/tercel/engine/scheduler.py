@@ -11,6 +11,7 @@ import asyncio
 import collections
 import copy
 import functools
+import gc
 import heapq
 import os
 import signal
@@ -28,6 +29,8 @@ from tercel.storage import flowstore, lock, reader, sqlite
 __all__ = ["Batch", "Engine"]
 
 T = TypeVar("T")
+#: garbage-collector thresholds for the engine process (see Engine.start)
+GC_THRESHOLD = (50_000, 50, 100)
 #: how long a log line may wait for the next commit before one is made for it
 LOG_FLUSH_SECONDS = 0.05
 S = states.StateType
@@ -85,6 +88,11 @@ class Engine:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        # The engine keeps many small long-lived objects (task runs, states, rows): with the
+        # default thresholds every few thousand allocations trigger collections that walk all
+        # of them again, which made large executions cost superlinear time.
+        if gc.get_threshold()[0] < GC_THRESHOLD[0]:
+            gc.set_threshold(*GC_THRESHOLD)
         self._lock.acquire()
         try:
             self._db = await self.call(

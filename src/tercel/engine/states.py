@@ -45,7 +45,7 @@ class StateType(enum.Enum):
 
     @property
     def is_terminated(self) -> bool:
-        return self in TERMINAL
+        return self._value_ in _TERMINAL_VALUES
 
     @property
     def is_created(self) -> bool:
@@ -77,6 +77,7 @@ S = StateType
 TERMINAL: frozenset[StateType] = frozenset(
     {S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.CANCELLED, S.RETRIED, S.SKIPPED, S.RESUBMITTED}
 )
+_TERMINAL_VALUES = frozenset(state.value for state in TERMINAL)
 _ENDED = frozenset({S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.CANCELLED, S.RETRIED, S.SKIPPED})
 
 

@@ -138,3 +138,25 @@ def _timeout(ctx: AttemptContext) -> float | None:
         return None
     text = ctx.render(ctx.task.timeout)
     return durations.parse_duration(str(text)).total_seconds()
+
+
+def run_inline(ctx: AttemptContext) -> AttemptResult:
+    """Run an `inline` task type's body to completion without leaving the engine pass."""
+    task_type = registry.get(ctx.task.type)
+    assert task_type is not None and task_type.run is not None and task_type.inline
+    state, outputs = S.FAILED, {}
+    coroutine = task_type.run(ctx)
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        state, outputs = S(done.value.state), dict(done.value.outputs)
+    except TaskFailure as failure:
+        ctx.log(L.ERROR, str(failure))
+    except expressions.ExpressionError as error:
+        ctx.log(L.ERROR, str(error))
+    except Exception as error:  # a task bug fails its attempt, never the engine
+        ctx.log(L.ERROR, str(error) or type(error).__name__)
+    else:
+        coroutine.close()
+        ctx.log(L.ERROR, f"task type `{ctx.task.type}` is marked inline but awaited")
+    return AttemptResult(ctx.execution_id, ctx.task_run_id, ctx.attempt_number, state, outputs)

@@ -122,3 +122,7 @@ class TaskType:
     aliases: tuple[str, ...] = ()
     run: RunFunction | None = None
     deprecated: bool = False
+    #: a pure in-process task (no effect outside Tercel, never awaits): it runs inside the
+    #: engine pass and its attempt row is committed together with its result. A crash before
+    #: that commit loses both and the attempt runs again, so delivery stays at-least-once.
+    inline: bool = False

@@ -58,6 +58,7 @@ def _builtins() -> list[TaskType]:
             {"format": Prop(K.STRING)},
             ("io.kestra.core.tasks.debugs.Return",),
             runnables.run_return,
+            inline=True,
         ),
         TaskType(
             f"{CORE}.log.Log",
@@ -68,6 +69,7 @@ def _builtins() -> list[TaskType]:
             },
             ("io.kestra.core.tasks.log.Log",),
             runnables.run_log,
+            inline=True,
         ),
         TaskType(
             f"{CORE}.debug.Echo",
@@ -86,6 +88,7 @@ def _builtins() -> list[TaskType]:
             },
             ("io.kestra.core.tasks.executions.Fail",),
             runnables.run_fail,
+            inline=True,
         ),
         TaskType(
             f"{CORE}.flow.Sleep",
@@ -100,6 +103,7 @@ def _builtins() -> list[TaskType]:
             {"values": Prop(K.MAP, default={})},
             ("io.kestra.core.tasks.outputs.OutputValues",),
             runnables.run_output_values,
+            inline=True,
         ),
         TaskType(
             "io.kestra.plugin.scripts.shell.Commands",
