@@ -13,26 +13,31 @@ import copy
 import functools
 import gc
 import heapq
-import os
-import signal
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tercel import clock as clocks
-from tercel import failpoints
-from tercel.engine import changes, flows, model, passes, rebuild, results, states, subflows, worker
+from tercel.engine import (
+    changes,
+    flows,
+    model,
+    passes,
+    recovery,
+    results,
+    states,
+    subflows,
+    workers,
+)
 from tercel.engine.runstate import ExecutionState
-from tercel.storage import flowstore, lock, reader, sqlite
+from tercel.storage import flowstore, lock, sqlite
 
 __all__ = ["Batch", "Engine"]
 
 T = TypeVar("T")
 #: garbage-collector thresholds for the engine process (see Engine.start)
 GC_THRESHOLD = (50_000, 50, 100)
-#: how long a log line may wait for the next commit before one is made for it
-LOG_FLUSH_SECONDS = 0.05
 S = states.StateType
 
 
@@ -63,15 +68,12 @@ class Engine:
         self._lock = lock.EngineLock(db_path)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="tercel-writer")
         self._db: sqlite.Database | None = None
-        self.slots = passes.Slots(worker_slots)
+        self.workers = workers.Workers(self.clock, worker_slots, self._wake_now)
+        self.slots = self.workers.slots
         self.active: dict[str, ExecutionState] = {}
         self._touched: set[str] = set()
-        self._results: list[worker.AttemptResult] = []
         self._commands: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._timers: list[tuple[float, str, str]] = []
-        self._running: dict[
-            tuple[str, int], tuple[asyncio.Task[worker.AttemptResult], worker.AttemptContext]
-        ] = {}
         self._flows: dict[tuple[str, str, int], model.Flow] = {}
         self._latest: dict[tuple[str, str], model.Flow] = {}
         #: child execution id -> (parent execution id, subflow task run id), for `wait: true`
@@ -80,7 +82,6 @@ class Engine:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        self._flush: asyncio.TimerHandle | None = None
         self.listeners: list[Callable[[Batch], None]] = []
         #: the last few committed batches, for a listener that registers late
         self.last_batches: collections.deque[Batch] = collections.deque(maxlen=8)
@@ -98,7 +99,7 @@ class Engine:
             self._db = await self.call(
                 lambda: sqlite.Database(self.db_path, synchronous=self._synchronous)
             )
-            await self._recover()
+            await recovery.recover(self)
         except BaseException:
             self._lock.release()
             raise
@@ -116,24 +117,19 @@ class Engine:
     async def stop(self, grace: float = 0.0) -> None:
         """Stop: no new attempt starts; running ones get `grace` seconds to finish (their
         results are committed), then are cancelled and left RUNNING for resubmission."""
-        self.slots.free -= 1 << 30
+        self.workers.close_slots()
         deadline = asyncio.get_running_loop().time() + grace
-        while self._running and asyncio.get_running_loop().time() < deadline and self._task:
+        while self.workers.busy and asyncio.get_running_loop().time() < deadline and self._task:
             if self._task.done():
                 break
             await asyncio.sleep(0.02)
         if grace > 0:
             await asyncio.sleep(0.06)  # let the loop commit the last results
         self._stopping = True
-        if self._flush is not None:
-            self._flush.cancel()
         self._wake.set()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
-        for task, _ in list(self._running.values()):
-            task.cancel()
-        if self._running:
-            await asyncio.gather(*(t for t, _ in self._running.values()), return_exceptions=True)
+        await self.workers.cancel_all()
         if self._db is not None:
             await self.call(self._db.close)
         self._pool.shutdown(wait=True)
@@ -170,6 +166,12 @@ class Engine:
         batch = Batch(changes.ChangeSet(deleted_executions=[execution_id]))
         for listener in list(self.listeners):
             listener(batch)
+
+    def _wake_now(self) -> None:
+        self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
 
     def touch(self, execution_id: str) -> None:
         self._touched.add(execution_id)
@@ -259,7 +261,7 @@ class Engine:
             if parent is not None:
                 subflows.child_ended(parent, run_id, child, now)
                 self._touched.add(parent_id)
-        taken, self._results = self._results, []
+        taken, self.workers.results = self.workers.results, []
         for result in taken:
             es = self.active.get(result.execution_id)
             if es is not None:
@@ -298,7 +300,7 @@ class Engine:
         self, batch: Batch, answered: list[tuple[asyncio.Future[Any], Any, BaseException | None]]
     ) -> None:
         for es in list(self.active.values()):
-            self._start_attempts(es)
+            self.workers.start(es)
             for timer in batch.changes.timers_added:
                 if timer.execution_id == es.ex.id:
                     self._push_timer(timer)
@@ -307,7 +309,11 @@ class Engine:
             if es.ex.state.current.is_terminated and es.ex.id in self._subflow_parents:
                 self._child_ends.append(es.ex)
                 self._touched.add(es.ex.id)
-            if es.ex.state.current.is_terminated and not es.timers and not self._has_running(es):
+            if (
+                es.ex.state.current.is_terminated
+                and not es.timers
+                and not self.workers.running_for(es)
+            ):
                 del self.active[es.ex.id]
         for future, value, error in answered:
             if future.done():
@@ -322,15 +328,6 @@ class Engine:
         if self._touched:
             self._wake.set()
 
-    def _wake_soon(self) -> None:
-        """Logs and process records ride with the next commit, or are flushed within 50 ms."""
-        if self._flush is None:
-            self._flush = asyncio.get_running_loop().call_later(LOG_FLUSH_SECONDS, self._flushed)
-
-    def _flushed(self) -> None:
-        self._flush = None
-        self._wake.set()
-
     def _replace(self, es: ExecutionState) -> None:
         """Create the executions that replace a RETRIED one (§12.5 step 3)."""
         from tercel.engine import replay
@@ -341,109 +338,20 @@ class Engine:
             child.add_timer("START", None, when)
             self.track(child)
 
-    def _has_running(self, es: ExecutionState) -> bool:
-        return any(key[0] in es.by_id for key in self._running)
-
     def _push_timer(self, timer: changes.TimerRow) -> None:
         heapq.heappush(
             self._timers, (clocks.to_micros(timer.due) / 1e6, timer.id, timer.execution_id)
         )
 
-    def _start_attempts(self, es: ExecutionState) -> None:
-        starting, es.to_start = es.to_start, []
-        for run, attempt, before in starting:
-            failpoints.hit("after_attempt_commit")
-            ctx = worker.AttemptContext(es, run, attempt, before, self.clock, self._wake_soon)
-            task = asyncio.create_task(worker.run_attempt(ctx))
-            key = (run.id, attempt.number)
-            self._running[key] = (task, ctx)
-            task.add_done_callback(functools.partial(self._attempt_done, key))
-        for task_run_id in es.to_cancel:
-            for (run_id, _), (task, ctx) in self._running.items():
-                if run_id == task_run_id:
-                    ctx.killed = True
-                    task.cancel()
-        es.to_cancel = []
+    def link_subflow(self, child_id: str, parent_id: str, run_id: str) -> None:
+        """A waiting subflow task run: its child's end comes back to it."""
+        self._subflow_parents[child_id] = (parent_id, run_id)
 
-    def _attempt_done(self, key: tuple[str, int], task: asyncio.Task[worker.AttemptResult]) -> None:
-        self._running.pop(key, None)
-        self.slots.free += 1
-        if task.cancelled() or task.exception() is not None:
-            return  # engine stopping: the attempt stays RUNNING and is resubmitted at start
-        failpoints.hit("before_result_commit")
-        self._results.append(task.result())
+    def child_ended(self, child: model.Execution) -> None:
+        self._child_ends.append(child)
         self._wake.set()
-
-    # ------------------------------------------------------------------ recovery
-
-    async def _recover(self) -> None:
-        """§5 crash recovery: resubmit lost attempts, end orphan processes, reload timers."""
-        conn = self.db.conn
-        timers = await self.call(lambda: reader.load_timers(conn))
-        ids = await self.call(lambda: reader.active_execution_ids(conn))
-        loaded = await self.call(lambda: reader.load_executions(conn, ids))
-        groups = await self.call(lambda: [r[0] for r in conn.execute("SELECT pgid FROM processes")])
-        for pgid in groups:
-            _end_process_group(pgid)
-        if groups:
-            await self.call(lambda: conn.execute("DELETE FROM processes"))
-        for row in await self.call(lambda: flowstore.list_latest(conn)):
-            await self.flow(row.namespace, row.id, row.revision)
-        now = self.clock.now
-        for ex in loaded.executions:
-            flow = await self.flow(ex.namespace, ex.flow_id, ex.flow_revision)
-            if flow is None:
-                continue
-            mine = [t for t in timers if t.execution_id == ex.id]
-            es = rebuild.rebuild(ex, flow, loaded.plans, mine)
-            _resubmit_lost_attempts(es, now)
-            self.slots.free -= len(es.to_start)
-            self.track(es)
-        await self._recover_subflows()
-
-    async def _recover_subflows(self) -> None:
-        """Re-link waiting subflow task runs to their children; finish those already ended."""
-        for es in list(self.active.values()):
-            for run_id, child_id in es.subflow_children.items():
-                run = es.by_id.get(run_id)
-                if run is None or run.state.current not in (S.RUNNING, S.KILLING):
-                    continue
-                self._subflow_parents[child_id] = (es.ex.id, run_id)
-                if child_id not in self.active:
-                    load = functools.partial(reader.load_executions, self.db.conn, [child_id])
-                    self._child_ends.extend((await self.call(load)).executions)
-        if self.active:
-            self._wake.set()
 
 
 def _snapshot(value: Any) -> Any:
     """A command's answer, frozen at its commit (the engine keeps mutating live objects)."""
     return copy.deepcopy(value) if isinstance(value, model.Execution) else value
-
-
-def _resubmit_lost_attempts(es: ExecutionState, now: Callable[[], Any]) -> None:
-    killing = es.ex.state.current is S.KILLING
-    for run in es.ex.task_runs:
-        if not run.attempts or run.state.current not in (S.RUNNING, S.KILLING):
-            continue
-        last = run.attempts[-1]
-        if last.state.current.is_terminated:
-            continue
-        if killing:
-            if last.state.current is S.CREATED:
-                es.set_attempt_state(run, last, S.RUNNING, now())
-            es.set_attempt_state(run, last, S.KILLED, now())
-            es.set_run_state(run, S.KILLED, now())
-            continue
-        es.set_attempt_state(run, last, S.RESUBMITTED, now())
-        before = run.counted_attempts()
-        attempt = es.add_attempt(run, now())
-        es.set_attempt_state(run, attempt, S.RUNNING, now())
-        es.to_start.append((run, attempt, before))
-
-
-def _end_process_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass

@@ -8,7 +8,7 @@ function. `registry.register()` adds one; the engine never needs to change for a
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -109,7 +109,7 @@ class RunContext(Protocol):
         """Record a subprocess (its own process group) so a restarted engine can end it."""
 
 
-RunFunction = Callable[[RunContext], Awaitable[TaskOutcome]]
+RunFunction = Callable[[RunContext], Coroutine[Any, Any, TaskOutcome]]
 
 
 @dataclass(frozen=True, slots=True)
