@@ -5,13 +5,13 @@ re-link waiting subflows. The in-memory state is only a cache of the database.""
 from __future__ import annotations
 
 import functools
-import os
 import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tercel.engine import rebuild, states
 from tercel.engine.runstate import ExecutionState
+from tercel.engine.tasks import processgroups
 from tercel.storage import flowstore, reader
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ async def recover(engine: Engine) -> None:
     loaded = await engine.call(lambda: reader.load_executions(conn, ids))
     groups = await engine.call(lambda: [r[0] for r in conn.execute("SELECT pgid FROM processes")])
     for pgid in groups:
-        _end_process_group(pgid)
+        processgroups.signal_group(pgid, signal.SIGKILL)
     if groups:
         await engine.call(lambda: conn.execute("DELETE FROM processes"))
     for row in await engine.call(lambda: flowstore.list_latest(conn)):
@@ -82,10 +82,3 @@ def _resubmit_lost_attempts(es: ExecutionState, now: Callable[[], Any]) -> None:
         attempt = es.add_attempt(run, now())
         es.set_attempt_state(run, attempt, S.RUNNING, now())
         es.to_start.append((run, attempt, before))
-
-
-def _end_process_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass

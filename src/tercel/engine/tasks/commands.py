@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import json
 import math
 import os
 import re
 import shutil
-import signal
-import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tercel.engine import durations, model
-from tercel.engine.tasks import base
+from tercel.engine.tasks import base, processgroups
 
 __all__ = ["run"]
 
@@ -33,14 +30,12 @@ T = TypeVar("T")
 #: lines longer than this many bytes are cut
 LINE_LIMIT = 64 * 1024
 #: how long a terminated process group gets before SIGKILL
-KILL_GRACE_SECONDS = 2.0
 #: the only variables of the server's environment passed on
 _INHERITED_ENV = ("PATH", "HOME", "LANG", "TMPDIR")
 _IGNORED_PROPERTIES = ("taskRunner", "containerImage", "docker")
 _DIRECTIVE = re.compile(r"^::(\{.*\})::$")
 _POLL_SECONDS = 0.05
 _DRAIN_SECONDS = 1.0
-_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(slots=True)
@@ -137,7 +132,7 @@ async def _execute(
         # (`cmd &`) would keep open: watch the exit code while the output drains instead
         while not readers.done():
             if proc.returncode is not None:
-                await _stop_group(proc)  # no process outlives its attempt
+                await processgroups.stop_group(proc)  # no process outlives its attempt
                 await _drain(proc, readers)
                 break
             await asyncio.wait([readers], timeout=_POLL_SECONDS)
@@ -161,31 +156,12 @@ async def _spawn(script: _Script, workdir: str) -> asyncio.subprocess.Process:
                 cwd=workdir,
                 env=script.env,
                 start_new_session=True,
-                preexec_fn=_die_with_parent(),
+                preexec_fn=processgroups.die_with_parent(),
             ),
             on_cancel=lambda proc: _cleanup(proc, None),
         )
     except OSError as error:
         raise base.TaskFailure(f"Cannot start {script.args[0]}: {error.strerror}") from error
-
-
-def _die_with_parent() -> Callable[[], None] | None:
-    """Ask Linux to SIGKILL the child when this process dies (a crashed engine leaves none)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    parent = os.getpid()
-    option, signum = ctypes.c_int(_PR_SET_PDEATHSIG), ctypes.c_ulong(signal.SIGKILL)
-
-    def preexec() -> None:
-        prctl(option, signum)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os._exit(1)
-
-    return preexec
 
 
 async def _read_lines(stream: asyncio.StreamReader, on_line: Callable[[str], None]) -> None:
@@ -214,7 +190,7 @@ async def _read_lines(stream: asyncio.StreamReader, on_line: Callable[[str], Non
 
 async def _cleanup(proc: asyncio.subprocess.Process, readers: asyncio.Future[Any] | None) -> None:
     """End the whole process group, let the readers drain, reap the child."""
-    await _stop_group(proc)
+    await processgroups.stop_group(proc)
     if readers is not None:
         await _drain(proc, readers)
         with contextlib.suppress(Exception):
@@ -230,49 +206,6 @@ async def _drain(proc: asyncio.subprocess.Process, readers: asyncio.Future[Any])
         transport = getattr(proc, "_transport", None)
         if transport is not None:
             transport.close()
-
-
-async def _stop_group(proc: asyncio.subprocess.Process) -> None:
-    """SIGTERM the process group, SIGKILL it after the grace period, return once it is gone."""
-    pgid = proc.pid
-    if not _group_alive(pgid):
-        return
-    _signal_group(pgid, signal.SIGTERM)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + KILL_GRACE_SECONDS
-    while _group_alive(pgid) and loop.time() < deadline:
-        await asyncio.sleep(_POLL_SECONDS)
-    while _group_alive(pgid):
-        _signal_group(pgid, signal.SIGKILL)
-        await asyncio.sleep(_POLL_SECONDS)
-
-
-def _group_alive(pgid: int) -> bool:
-    """Whether the group still has a member that is not a zombie.
-
-    kill() counts zombies: an orphan re-parented to a process that never reaps (an engine
-    running as PID 1, say) would keep the group "alive" forever.
-    """
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    if not os.path.isdir("/proc/self"):
-        return True
-    for name in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{name}/stat", "rb") as stat:
-                state, _, group = stat.read().rsplit(b")", 1)[1].split()[:3]
-            if int(group) == pgid and state != b"Z":
-                return True
-        except (OSError, ValueError):
-            continue
-    return False
-
-
-def _signal_group(pgid: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signum)
 
 
 async def _uninterruptible(
