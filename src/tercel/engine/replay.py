@@ -142,9 +142,30 @@ def _write_copy(es: ExecutionState, task_plans: dict[str, dict[str, object]]) ->
     """Insert the copied rows, histories written to the new state-change log in order."""
     ex = es.ex
     es.changes.new_executions[ex.id] = ex
-    es.replay_histories()
+    _replay_histories(es)
     for run in ex.task_runs:
         es.changes.task_runs[run.id] = run
         for attempt in run.attempts or ():
             es.changes.attempts[(run.id, attempt.number)] = (run, attempt)
     es.changes.plans.update({k: dict(v) for k, v in task_plans.items()})
+
+
+def _replay_histories(es: ExecutionState) -> None:
+    """Write every copied history entry as state-change rows of the new execution, in order."""
+    ex = es.ex
+    previous: S | None = None
+    for entry in ex.state.histories:
+        es.row(E.EXECUTION, None, None, entry.state, previous, entry.date)
+        previous = entry.state
+    for run in ex.task_runs:
+        previous = None
+        attempts, run.attempts = run.attempts, None  # TASK_RUN rows carry the count at the time
+        for entry in run.state.histories:
+            es.row(E.TASK_RUN, run, None, entry.state, previous, entry.date)
+            previous = entry.state
+        run.attempts = attempts
+        for attempt in attempts or ():
+            previous = None
+            for entry in attempt.state.histories:
+                es.row(E.ATTEMPT, run, attempt.number, entry.state, previous, entry.date)
+                previous = entry.state

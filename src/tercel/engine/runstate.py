@@ -66,7 +66,7 @@ class ExecutionState:
             return False
         previous = self.ex.state.current
         self.ex.state = new
-        self._row(E.EXECUTION, None, None, to, previous, new.histories[-1].date)
+        self.row(E.EXECUTION, None, None, to, previous, new.histories[-1].date)
         self.touch()
         self.dirty.add(None)
         return True
@@ -74,27 +74,7 @@ class ExecutionState:
     def record_created(self) -> None:
         """The first history entry of a new execution."""
         first = self.ex.state.histories[0]
-        self._row(E.EXECUTION, None, None, first.state, None, first.date)
-
-    def replay_histories(self) -> None:
-        """Write every existing history entry as state-change rows (a replayed copy)."""
-        previous: S | None = None
-        for entry in self.ex.state.histories:
-            self._row(E.EXECUTION, None, None, entry.state, previous, entry.date)
-            previous = entry.state
-        for run in self.ex.task_runs:
-            previous = None
-            attempts = run.attempts
-            run.attempts = None
-            for entry in run.state.histories:
-                self._row(E.TASK_RUN, run, None, entry.state, previous, entry.date)
-                previous = entry.state
-            run.attempts = attempts
-            for attempt in attempts or ():
-                previous = None
-                for entry in attempt.state.histories:
-                    self._row(E.ATTEMPT, run, attempt.number, entry.state, previous, entry.date)
-                    previous = entry.state
+        self.row(E.EXECUTION, None, None, first.state, None, first.date)
 
     def touch(self) -> None:
         if self.ex.id not in self.changes.new_executions:
@@ -123,7 +103,7 @@ class ExecutionState:
         self.ex.task_runs.append(run)
         self.index_task_run(run, key, branch)
         self.changes.task_runs[run.id] = run
-        self._row(E.TASK_RUN, run, None, S.CREATED, None, at)
+        self.row(E.TASK_RUN, run, None, S.CREATED, None, at)
         self.dirty.add(key)
         self.pending.append(run)
         return run
@@ -145,7 +125,7 @@ class ExecutionState:
         self._count(previous, -1)
         self._count(to, +1)
         self.changes.task_runs[run.id] = run
-        self._row(E.TASK_RUN, run, None, to, previous, new.histories[-1].date)
+        self.row(E.TASK_RUN, run, None, to, previous, new.histories[-1].date)
         self.dirty.add(key)
         if run.id in self.containers:
             self.dirty.add(run.id)
@@ -214,7 +194,7 @@ class ExecutionState:
         run.attempts = [*(run.attempts or ()), attempt]
         self.changes.attempts[(run.id, attempt.number)] = (run, attempt)
         self.changes.task_runs[run.id] = run
-        self._row(E.ATTEMPT, run, attempt.number, S.CREATED, None, at)
+        self.row(E.ATTEMPT, run, attempt.number, S.CREATED, None, at)
         return attempt
 
     def set_attempt_state(
@@ -226,7 +206,7 @@ class ExecutionState:
         previous = attempt.state.current
         attempt.state = new
         self.changes.attempts[(run.id, attempt.number)] = (run, attempt)
-        self._row(E.ATTEMPT, run, attempt.number, to, previous, new.histories[-1].date)
+        self.row(E.ATTEMPT, run, attempt.number, to, previous, new.histories[-1].date)
 
     # ------------------------------------------------------------------ logs, timers
 
@@ -283,7 +263,7 @@ class ExecutionState:
         taken, self.changes = self.changes, changes.ChangeSet()
         return taken
 
-    def _row(
+    def row(
         self,
         entity: states.Entity,
         run: model.TaskRun | None,
