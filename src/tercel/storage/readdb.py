@@ -3,23 +3,19 @@
 The engine is the only writer (its own sqlite3 connection on one thread); the API reads beside it
 through pooled connections marked `query_only` (WAL lets readers run during writes).
 
-`Reader.rows` runs each statement on a small thread pool, as aiosqlite would (it runs every
-connection on a thread of its own). SQLAlchemy's asyncio extension (`sqlite+aiosqlite`) needs the
-`greenlet` package, which is not a dependency of the project; once it is, `Reader` is the one
-place to switch to `create_async_engine`.
+Statements run on SQLAlchemy's asyncio engine over aiosqlite (`sqlite+aiosqlite`), which gives
+every pooled connection a thread of its own, so reads never block the event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Executable, create_engine, event
-from sqlalchemy.pool import QueuePool
+from sqlalchemy import Engine, Executable, event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tercel import clock
 from tercel.engine import model, states
@@ -36,35 +32,27 @@ __all__ = [
 ]
 
 
-_THREADS = 8
+_CONNECTIONS = 8
 
 
 class Reader:
     """Read-only access for the API: `await reader.rows(statement)`."""
 
     def __init__(self, db_path: str) -> None:
-        self.engine: Engine = create_engine(
-            f"sqlite:///{db_path}",
-            poolclass=QueuePool,
-            pool_size=_THREADS,
-            max_overflow=0,
-            connect_args={"check_same_thread": False},
+        self.async_engine: AsyncEngine = create_async_engine(
+            f"sqlite+aiosqlite:///{db_path}", pool_size=_CONNECTIONS, max_overflow=0
         )
+        #: the engine's synchronous face, where SQLAlchemy events are listened to
+        self.engine: Engine = self.async_engine.sync_engine
         event.listen(self.engine, "connect", _pragmas)
-        self._pool = ThreadPoolExecutor(_THREADS, thread_name_prefix="tercel-reader")
 
     async def rows(self, statement: Executable) -> Sequence[Any]:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._rows, statement)
+        async with self.async_engine.connect() as conn:
+            result = await conn.execute(statement)
+            return result.all()
 
-    def _rows(self, statement: Executable) -> Sequence[Any]:
-        with self.engine.connect() as conn:
-            found: Sequence[Any] = conn.execute(statement).all()
-            return found
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True)
-        self.engine.dispose()
+    async def close(self) -> None:
+        await self.async_engine.dispose()
 
 
 def _pragmas(dbapi_connection: Any, _record: Any) -> None:
