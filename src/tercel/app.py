@@ -264,7 +264,7 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
         finally:
             runtime.ready = False
             await engine.stop(grace=SHUTDOWN_GRACE_SECONDS)
-            reader.close()
+            await reader.close()
 
     async def health(request: Request) -> Response:
         ready = runtime.ready
