@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from tercel.engine import inputs, model, rebuild, results, service, states
+from tercel.engine import inputs, model, passes, rebuild, results, service, states
 from tercel.engine.progress import Branch
 from tercel.engine.runstate import ExecutionState
 from tercel.engine.scheduler import Engine
@@ -108,6 +108,7 @@ async def resume_execution(
         if resolved.issues:
             return InvalidInputs(resolved.issues)
         results.resume_pause(es, run, resolved.values if definitions else None, engine.clock.now)
+        passes.derive(es, engine.clock.now)  # PAUSED -> RESTARTED in the resume's own commit
         engine.track(es)
         return es.ex
 

@@ -17,7 +17,7 @@ from tercel.schema import errors, types
 from tercel.schema.flowtypes import Flow
 from tercel.schema.inputs import LabelInput
 from tercel.schema.scalars import JSON
-from tercel.storage import flowadmin, queries
+from tercel.storage import flowadmin
 from tercel.storage import streams as stream_rows
 
 __all__ = ["Mutation"]
@@ -62,9 +62,9 @@ async def _mapped(info: strawberry.Info, outcome: Outcome) -> Mapped:
     if isinstance(outcome, service.InvalidInputs):
         return errors.InvalidInputsError.from_domain(outcome)
     reset_loaders(info)
-    rows = await queries.executions_by_id(services(info).db, [outcome.id])
-    row = rows[0]
-    return types.Execution.from_domain(outcome) if row is None else types.Execution.from_row(row)
+    # The engine answers with a snapshot taken at the mutation's own commit (KILLING,
+    # RESTARTED, CREATED...): show exactly that, not whatever the passes did since.
+    return types.Execution.from_domain(outcome)
 
 
 async def deploy_flow(info: strawberry.Info, source: str) -> DeployFlowResult:

@@ -99,17 +99,16 @@ async def _task_runs(info: strawberry.Info, rows: list[readdb.TaskRunRow]) -> li
         ld.histories.load_many(ids), ld.attempts.load_many(ids), ld.metrics.load_many(ids)
     )
     at = {ex_id: i for i, ex_id in enumerate(ids)}
-    return [
-        types.TaskRun.from_domain(
-            readdb.domain_task_run(
-                row,
-                histories[at[row.execution_id]],
-                attempts[at[row.execution_id]],
-                metrics[at[row.execution_id]],
-            )
+    assembled = (
+        readdb.domain_task_run(
+            row,
+            histories[at[row.execution_id]],
+            attempts[at[row.execution_id]],
+            metrics[at[row.execution_id]],
         )
         for row in rows
-    ]
+    )
+    return [types.TaskRun.from_domain(run) for run in assembled if run is not None]
 
 
 async def flow(info: strawberry.Info, namespace: str, id: str) -> Flow | None:

@@ -173,10 +173,8 @@ class Execution:
             loaders.attempts.load(self.id),
             loaders.metrics.load(self.id),
         )
-        return [
-            TaskRun.from_domain(readdb.domain_task_run(row, histories, attempts, metrics))
-            for row in rows
-        ]
+        assembled = (readdb.domain_task_run(row, histories, attempts, metrics) for row in rows)
+        return [TaskRun.from_domain(run) for run in assembled if run is not None]
 
     @classmethod
     def from_row(cls, row: readdb.ExecutionRow) -> Execution:

@@ -161,17 +161,23 @@ def domain_task_run(
     histories: dict[tuple[str, str, int | None], states.State],
     attempts: dict[str, list[int]],
     metrics: dict[tuple[str, int], list[model.Metric]],
-) -> model.TaskRun:
+) -> model.TaskRun | None:
     """A task run assembled from its row and its execution's batched child loads (the same
-    assembly as `reader.load_executions`: attempts without a history entry are left out)."""
+    assembly as `reader.load_executions`: attempts without a history entry are left out).
+
+    None when the histories were read before the task run's creation committed (the loads
+    run as separate statements): the task run is newer than this snapshot."""
+    own = histories.get(("T", row.id, None))
+    if own is None:
+        return None
     found = []
     for number in attempts.get(row.id, ()):
-        state = histories.get(("A", row.id, number))
-        if state is not None:
-            found.append(model.Attempt(number, state, metrics.get((row.id, number), [])))
+        attempt_state = histories.get(("A", row.id, number))
+        if attempt_state is not None:
+            found.append(model.Attempt(number, attempt_state, metrics.get((row.id, number), [])))
     return model.TaskRun(
         id=row.id, execution_id=row.execution_id, namespace=row.namespace, flow_id=row.flow_id,
-        task_id=row.task_id, state=histories[("T", row.id, None)], position=row.position,
+        task_id=row.task_id, state=own, position=row.position,
         parent_task_run_id=row.parent_task_run_id, value=row.value, iteration=row.iteration,
         attempts=found or None, outputs=row.outputs,
     )  # fmt: skip
