@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint fmt bench conformance clean schema
+.PHONY: run test lint fmt bench conformance clean schema crash
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ test: $(STAMP) lint
 
 conformance: $(STAMP)
 	$(PY) tests/conformance/check.py --tercel $(VENV)/bin/tercel --jobs 2 tests/conformance/cases
+
+crash: $(STAMP)
+	$(PY) -m pytest tests/crash tests/hostile -m slow -q
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import copy
+import dataclasses
 import functools
 import gc
 import heapq
@@ -76,6 +77,8 @@ class Engine:
         self._timers: list[tuple[float, str, str]] = []
         self._flows: dict[tuple[str, str, int], model.Flow] = {}
         self._latest: dict[tuple[str, str], model.Flow] = {}
+        #: flows disabled through the API (a flow's source may also say `disabled: true`)
+        self._disabled: set[tuple[str, str]] = set()
         #: child execution id -> (parent execution id, subflow task run id), for `wait: true`
         self._subflow_parents: dict[str, tuple[str, str]] = {}
         self._child_ends: list[model.Execution] = []
@@ -195,11 +198,25 @@ class Engine:
         if latest is None or latest.revision <= flow.revision:
             self._latest[(flow.namespace, flow.id)] = flow
 
+    def flow_switched(self, namespace: str, flow_id: str, disabled: bool) -> None:
+        """A flow was disabled or enabled through the API (not through its source)."""
+        if disabled:
+            self._disabled.add((namespace, flow_id))
+        else:
+            self._disabled.discard((namespace, flow_id))
+
+    def flow_deleted(self, namespace: str, flow_id: str) -> None:
+        self._latest.pop((namespace, flow_id), None)
+
     # subflows.Hooks
     def find_flow(self, namespace: str, flow_id: str, revision: int | None) -> model.Flow | None:
         if revision is None:
-            return self._latest.get((namespace, flow_id))
-        return self._flows.get((namespace, flow_id, int(revision)))
+            found = self._latest.get((namespace, flow_id))
+        else:
+            found = self._flows.get((namespace, flow_id, int(revision)))
+        if found is not None and (namespace, flow_id) in self._disabled:
+            return dataclasses.replace(found, disabled=True)
+        return found
 
     def spawn(self, es: ExecutionState, parent: tuple[str, str] | None) -> None:
         if parent is not None:

@@ -20,12 +20,14 @@ __all__ = [
     "NotFound",
     "create_execution",
     "delete_execution",
+    "delete_flow",
     "deploy_flow",
     "get_execution",
     "kill_execution",
     "replay_execution",
     "restart_execution",
     "resume_execution",
+    "set_flow_disabled",
 ]
 
 S = states.StateType
@@ -88,7 +90,7 @@ async def create_execution(
     flow = await engine.flow(namespace, flow_id, row.revision)
     if flow is None:
         return NotFound("flow", f"{namespace}.{flow_id}")
-    if flow.disabled:
+    if flow.disabled or row.disabled:
         return InvalidState(f"flow `{namespace}.{flow_id}` is disabled")
     resolved = inputs.resolve(flow.inputs, given or {}, from_text=from_text)
     if resolved.issues:
@@ -162,3 +164,29 @@ async def delete_execution(
         )
     engine.forget(execution_id)
     return before
+
+
+async def set_flow_disabled(
+    engine: Engine, namespace: str, flow_id: str, disabled: bool
+) -> int | NotFound:
+    """Disable or enable a flow's latest revision; returns that revision."""
+    from tercel.storage import flowadmin
+
+    conn = engine.db.conn
+    revision = await engine.call(lambda: flowadmin.set_disabled(conn, namespace, flow_id, disabled))
+    if revision is None:
+        return NotFound("flow", f"{namespace}.{flow_id}")
+    engine.flow_switched(namespace, flow_id, disabled)
+    return revision
+
+
+async def delete_flow(engine: Engine, namespace: str, flow_id: str) -> int | NotFound:
+    """Delete every revision of a flow (its executions are kept); returns the latest."""
+    from tercel.storage import flowadmin
+
+    conn = engine.db.conn
+    revision = await engine.call(lambda: flowadmin.delete_flow(conn, namespace, flow_id))
+    if revision is None:
+        return NotFound("flow", f"{namespace}.{flow_id}")
+    engine.flow_deleted(namespace, flow_id)
+    return revision

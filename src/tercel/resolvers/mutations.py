@@ -12,12 +12,11 @@ import strawberry
 
 from tercel.engine import flows, model, service
 from tercel.engine.inputs import InputIssue
-from tercel.resolvers.context import reset_loaders, services
+from tercel.resolvers.context import Services, reset_loaders, services
 from tercel.schema import errors, types
 from tercel.schema.flowtypes import Flow
 from tercel.schema.inputs import LabelInput
 from tercel.schema.scalars import JSON
-from tercel.storage import flowadmin
 from tercel.storage import streams as stream_rows
 
 __all__ = ["Mutation"]
@@ -136,10 +135,25 @@ async def delete_execution(info: strawberry.Info, id: strawberry.ID) -> DeleteRe
 
 async def delete_flow(info: strawberry.Info, namespace: str, id: str) -> DeleteFlowResult:
     svc = services(info)
-    revision = await svc.engine.call(
-        lambda: flowadmin.delete_flow(svc.engine.db.conn, namespace, id)
+    return await _flow_answer(
+        svc, await service.delete_flow(svc.engine, namespace, id), namespace, id
     )
-    row = None if revision is None else await stream_rows.flow_get(svc.db, namespace, id, revision)
+
+
+async def set_flow_disabled(
+    info: strawberry.Info, namespace: str, id: str, disabled: bool = True
+) -> DeleteFlowResult:
+    svc = services(info)
+    outcome = await service.set_flow_disabled(svc.engine, namespace, id, disabled)
+    return await _flow_answer(svc, outcome, namespace, id)
+
+
+async def _flow_answer(
+    svc: Services, outcome: int | service.NotFound, namespace: str, id: str
+) -> DeleteFlowResult:
+    if isinstance(outcome, service.NotFound):
+        return errors.NotFoundError.from_domain(outcome)
+    row = await stream_rows.flow_get(svc.db, namespace, id, outcome)
     if row is None:
         return errors.NotFoundError.from_domain(service.NotFound("flow", f"{namespace}.{id}"))
     return Flow.from_row(row)
@@ -166,4 +180,8 @@ class Mutation:
     )
     delete_flow: DeleteFlowResult = strawberry.field(
         resolver=delete_flow, description="every revision; executions are kept"
+    )
+    set_flow_disabled: DeleteFlowResult = strawberry.field(
+        resolver=set_flow_disabled,
+        description="disable (or enable) the latest revision: a disabled flow cannot be executed",
     )

@@ -1,10 +1,11 @@
-"""Flow administration beside `flowstore`: deletion (sync, on the engine's writer connection)."""
+"""Flow administration beside `flowstore`: deletion and disabling (sync, on the engine's
+writer connection)."""
 
 from __future__ import annotations
 
 import sqlite3
 
-__all__ = ["delete_flow"]
+__all__ = ["delete_flow", "set_disabled"]
 
 
 def delete_flow(conn: sqlite3.Connection, namespace: str, flow_id: str) -> int | None:
@@ -20,6 +21,30 @@ def delete_flow(conn: sqlite3.Connection, namespace: str, flow_id: str) -> int |
     try:
         conn.execute(
             "UPDATE flows SET deleted = 1 WHERE namespace = ? AND id = ?", (namespace, flow_id)
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return int(row[0])
+
+
+def set_disabled(
+    conn: sqlite3.Connection, namespace: str, flow_id: str, disabled: bool
+) -> int | None:
+    """Disable (or enable) the latest revision; returns it, or None when there is no such flow.
+    A disabled flow cannot be executed; executions already running go on."""
+    row = conn.execute(
+        "SELECT max(revision) FROM flows WHERE namespace = ? AND id = ? AND deleted = 0",
+        (namespace, flow_id),
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "UPDATE flows SET disabled = ? WHERE namespace = ? AND id = ? AND revision = ?",
+            (int(disabled), namespace, flow_id, row[0]),
         )
         conn.execute("COMMIT")
     except BaseException:
