@@ -408,14 +408,6 @@ def test_recovery_is_fast_with_in_flight_work(tmp_path: Path) -> None:
     _no_shell_left(mark)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="process rows outlive their attempt: storage/sqlite.py commit only INSERTs into"
-    " `processes` and only engine/recovery.py `recover` deletes (all rows, at start), so every"
-    " start SIGKILLs the process group of every shell attempt since the previous start, ended"
-    " ones included (their pgids may be reused by unrelated processes by then), and the table"
-    " grows without bound while a server runs",
-)
 def test_process_rows_end_with_their_attempt(tmp_path: Path) -> None:
     """A `processes` row names a live shell of a running attempt; once the attempt has ended,
     recovery has nothing to kill."""

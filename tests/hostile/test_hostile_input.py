@@ -415,13 +415,6 @@ BAD_SCALARS = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a bad DateTime/Duration literal or variable is masked as 'Unexpected error.'"
-    " (INTERNAL_SERVER_ERROR, traceback logged): tercel/schema/scalars.py `_parse_datetime`/"
-    "`_parse_duration` raise ValueError, graphql-core wraps it as the GraphQLError's"
-    " original_error and extensions.should_mask masks every non-PublicError original_error",
-)
 @pytest.mark.parametrize("query", BAD_SCALARS)
 def test_bad_scalar_values_are_user_errors(server: TercelServer, query: str) -> None:
     body = server.gql(query)
@@ -464,12 +457,6 @@ def test_request_bodies_that_are_not_graphql(
     assert_serving(server)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='a JSON body that is not an object (null, 1, true, "s") is a 500: Strawberry\'s'
-    " AsyncBaseHTTPView.parse_http_body calls data.get('query') on it (AttributeError);"
-    " TercelGraphQL (tercel/app.py) should refuse it with 400 in decode_json/parse_http_body",
-)
 @pytest.mark.parametrize("body", [b"null", b"1", b"true", b'"str"'])
 def test_non_object_json_bodies_are_400(server: TercelServer, body: bytes) -> None:
     response = _post_raw(server, body, "application/json")
@@ -540,13 +527,6 @@ def test_websocket_bad_frames_after_init(server: TercelServer, frame: str | byte
     assert_serving(server)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a JSON frame that is not an object kills the connection handler (TypeError in"
-    " Strawberry's graphql_transport_ws handle_message: message['type'] on a list/int), the"
-    " socket drops with no close frame; TercelGraphQL should install a handler subclass that"
-    " closes 4400 on non-object messages",
-)
 @pytest.mark.parametrize("frame", ["[1, 2]", "1", '"text"', "null"])
 def test_websocket_non_object_frames(server: TercelServer, frame: str) -> None:
     with _ws(server) as ws:
@@ -555,13 +535,6 @@ def test_websocket_non_object_frames(server: TercelServer, frame: str) -> None:
     assert_serving(server)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a subscribe whose document has a syntax error gets only `complete`, no `error`"
-    " message: Strawberry's ParserCache.on_parse raises GraphQLSyntaxError out of"
-    " schema.stream, the operation task dies ('Exception in worker task'); Tercel's fix for"
-    " HTTP (TercelGraphQL.process_result) does not cover websockets",
-)
 def test_websocket_subscribe_syntax_error(server: TercelServer) -> None:
     with _ws(server) as ws:
         _init(ws)

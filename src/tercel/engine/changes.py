@@ -72,8 +72,10 @@ class ChangeSet:
     timers_removed: list[str] = field(default_factory=list)
     removed_task_runs: list[str] = field(default_factory=list)
     deleted_executions: list[str] = field(default_factory=list)
-    #: (task run id, process group id) of subprocesses started by attempts
+    #: (task run id, attempt number, process group id) of subprocesses started by attempts
     processes: list[tuple[str, int, int]] = field(default_factory=list)
+    #: (task run id, attempt number) of ended attempts whose process records go
+    processes_ended: list[tuple[str, int]] = field(default_factory=list)
 
     def is_empty(self) -> bool:
         return not (
@@ -104,3 +106,4 @@ class ChangeSet:
         self.removed_task_runs.extend(other.removed_task_runs)
         self.deleted_executions.extend(other.deleted_executions)
         self.processes.extend(other.processes)
+        self.processes_ended.extend(other.processes_ended)

@@ -53,6 +53,8 @@ class ExecutionState:
         self.on_log: Callable[[changes.LogRow], None] | None = None
         #: the engine side of subflows (set by the engine when it tracks this execution)
         self.hooks: Any = None
+        #: (task run id, attempt number) of attempts that recorded a subprocess
+        self.with_process: set[tuple[str, int]] = set()
         #: subflow task run id -> child execution id
         self.subflow_children: dict[str, str] = {}
         #: ERROR log entries of this execution, for `errorLogs()`
@@ -206,6 +208,9 @@ class ExecutionState:
         previous = attempt.state.current
         attempt.state = new
         self.changes.attempts[(run.id, attempt.number)] = (run, attempt)
+        if to.is_terminated and (run.id, attempt.number) in self.with_process:
+            self.with_process.discard((run.id, attempt.number))
+            self.changes.processes_ended.append((run.id, attempt.number))
         self.row(E.ATTEMPT, run, attempt.number, to, previous, new.histories[-1].date)
 
     # ------------------------------------------------------------------ logs, timers

@@ -102,6 +102,7 @@ class AttemptContext:
 
     def process_started(self, pid: int) -> None:
         self._es.changes.processes.append((self._run.id, self._attempt.number, pid))
+        self._es.with_process.add((self._run.id, self._attempt.number))
         self._wake()
 
 

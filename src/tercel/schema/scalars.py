@@ -13,6 +13,7 @@ import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
 from tercel.engine import durations
+from tercel.schema import errors
 
 __all__ = ["JSON", "SCALARS", "DateTime", "Duration"]
 
@@ -26,15 +27,23 @@ def _serialize_datetime(value: datetime) -> str:
 
 
 def _parse_datetime(value: Any) -> datetime:
+    # BadUserInput (a PublicError): a bad argument is the client's to read, never masked.
     if not isinstance(value, str):
-        raise ValueError("DateTime must be an ISO-8601 string such as 2024-05-04T12:02:54.121836Z")
+        raise errors.BadUserInput(
+            "DateTime must be an ISO-8601 string such as 2024-05-04T12:02:54.121836Z"
+        )
     try:
         parsed = datetime.fromisoformat(value.replace("z", "Z"))
     except ValueError:
-        raise ValueError(f"invalid DateTime `{value}`: expected ISO-8601 with a zone") from None
+        raise errors.BadUserInput(
+            f"invalid DateTime `{value}`: expected ISO-8601 with a zone"
+        ) from None
     if parsed.tzinfo is None:
-        raise ValueError(f"invalid DateTime `{value}`: a zone (Z or +hh:mm) is required")
-    return parsed.astimezone(UTC)
+        raise errors.BadUserInput(f"invalid DateTime `{value}`: a zone (Z or +hh:mm) is required")
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise errors.BadUserInput(f"invalid DateTime `{value}`: out of range") from None
 
 
 def _serialize_duration(value: timedelta) -> str:
@@ -43,8 +52,11 @@ def _serialize_duration(value: timedelta) -> str:
 
 def _parse_duration(value: Any) -> timedelta:
     if not isinstance(value, str):
-        raise ValueError("Duration must be an ISO-8601 string such as PT1M30S")
-    return durations.parse_duration(value)
+        raise errors.BadUserInput("Duration must be an ISO-8601 string such as PT1M30S")
+    try:
+        return durations.parse_duration(value)
+    except (ValueError, OverflowError) as error:
+        raise errors.BadUserInput(str(error)) from None
 
 
 def _identity(value: Any) -> Any:

@@ -124,3 +124,7 @@ def _write(conn: sqlite3.Connection, cs: changes.ChangeSet) -> None:
             "INSERT OR IGNORE INTO processes (task_run_id, attempt_number, pgid) VALUES (?, ?, ?)",
             cs.processes,
         )
+    if cs.processes_ended:  # after the inserts: one commit may record and end a process
+        conn.executemany(
+            "DELETE FROM processes WHERE task_run_id = ? AND attempt_number = ?", cs.processes_ended
+        )
