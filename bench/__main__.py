@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import os
 import platform
 import sqlite3
 import sys
 import time
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import engine, report
+from bench import api, engine, report, sustained
 
 HERE = Path(__file__).parent
 
@@ -25,7 +29,32 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "date": time.strftime("%Y-%m-%d"),
+        #: 1-minute load average when the run started: other processes distort the figures
+        "loadavg_start": round(os.getloadavg()[0], 2),
     }
+
+
+def guarded(
+    results: dict[str, Any], name: str, scenarios: Callable[[int], dict[str, Any]], repeat: int
+) -> None:
+    """Add the scenarios of one module; a failure is recorded under `name` as {"error": ...}
+    and the other modules still run."""
+    print(f"bench: {name}...", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    try:
+        results["scenarios"].update(scenarios(repeat))
+    except Exception as error:  # one failed module must not lose the others
+        traceback.print_exc()
+        results["scenarios"][name] = {"error": f"{type(error).__name__}: {error}"[:2000]}
+    print(f"bench: {name} took {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
+
+
+def optional(module: str) -> Callable[[int], dict[str, Any]] | None:
+    """`scenarios` of an optional bench module (bench.subscriptions), when it exists."""
+    if importlib.util.find_spec(module) is None:
+        return None
+    found: Callable[[int], dict[str, Any]] = importlib.import_module(module).scenarios
+    return found
 
 
 def main() -> int:
@@ -34,7 +63,17 @@ def main() -> int:
     args = parser.parse_args()
     started = time.monotonic()
     results: dict[str, Any] = {"machine": machine(), "scenarios": {}}
-    results["scenarios"].update(engine.scenarios(args.repeat))
+    guarded(results, "engine", engine.scenarios, args.repeat)
+    guarded(results, "api", api.scenarios, args.repeat)
+    guarded(results, "sustained", sustained.scenarios, args.repeat)
+    try:
+        subscriptions = optional("bench.subscriptions")
+    except Exception as error:  # an import error of the optional module
+        subscriptions = None
+        results["scenarios"]["subscriptions"] = {"error": f"{type(error).__name__}: {error}"}
+    if subscriptions is not None:
+        guarded(results, "subscriptions", subscriptions, args.repeat)
+    results["machine"]["loadavg_end"] = round(os.getloadavg()[0], 2)
     results["elapsed_s"] = round(time.monotonic() - started, 1)
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (HERE / "RESULTS.md").write_text(report.markdown(results))

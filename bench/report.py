@@ -5,10 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 #: scenario -> (label, first tier, second tier, goal) in the scenario's unit; lower is better
+#: unless the scenario is in HIGHER_IS_BETTER
 TIERS: dict[str, tuple[str, float, float, float]] = {
     "chain_40": ("chain of 40 Return tasks", 110, 60, 40),
     "chain_40_worker_path": ("chain of 40 Sleep PT0S tasks (worker path)", 110, 60, 40),
     "foreach_1000_unbounded": ("ForEach over 1,000 values, concurrencyLimit 0", 500, 200, 100),
+    "api_executions_per_second": (
+        "one-task executions/s through GraphQL, p99 send->SUCCESS <= 1 s",
+        300,
+        600,
+        900,
+    ),
+    "api_list_page": ("list page executions(first: 100) with task runs, p50", 150, 80, 40),
+    "sustained_100k_task_runs": (
+        "100,000 task runs sustained (10,000 chains of 10, 100 in flight)",
+        60,
+        30,
+        15,
+    ),
+}
+
+#: the scenarios whose figure is a rate: higher is better
+HIGHER_IS_BETTER = frozenset({"api_executions_per_second"})
+
+#: labels of scenarios without tiers
+LABELS: dict[str, str] = {
+    "api_idle_latency": "idle single execution through GraphQL, send->SUCCESS",
 }
 
 PEERS = (
@@ -18,8 +40,10 @@ PEERS = (
 )
 
 
-def _tier(value: float, tiers: tuple[float, float, float]) -> str:
+def _tier(value: float, tiers: tuple[float, float, float], higher: bool = False) -> str:
     first, second, goal = tiers
+    if higher:
+        value, first, second, goal = -value, -first, -second, -goal
     if value <= goal:
         return "goal"
     if value <= second:
@@ -37,19 +61,27 @@ def markdown(results: dict[str, Any]) -> str:
         f"Machine: {m['cores']} cores, {m['processor']}, {m['platform']}; Python {m['python']}, "
         f"SQLite {m['sqlite']}; measured {m['date']}. Default settings: WAL, synchronous=FULL, "
         "every transition persisted. Figures are medians of several runs (min-max in brackets), "
-        "taken from the engine's own state histories. Reproduce with `make bench`.",
+        "taken from the engine's own state histories. Reproduce with `make bench`." + _load(m),
         "",
         "| scenario | median | spread | tier (first / second / goal) |",
         "|---|---|---|---|",
     ]
     for name, data in results["scenarios"].items():
-        label, *tiers = TIERS.get(name, (name, 0, 0, 0))
-        tier = _tier(data["median"], (tiers[0], tiers[1], tiers[2])) if name in TIERS else ""
+        label, *tiers = TIERS.get(name, (LABELS.get(name, name), 0, 0, 0))
+        if "error" in data or not isinstance(data.get("median"), int | float):
+            error = " ".join(str(data.get("error", "no figure")).split())[:300]
+            lines.append(f"| {label} | failed | | {error.replace('|', '/')} |")
+            continue
+        higher = name in HIGHER_IS_BETTER
+        tier = ""
         if name in TIERS:
-            tier += f" ({tiers[0]:g} / {tiers[1]:g} / {tiers[2]:g} {data['unit']})"
+            tier = _tier(data["median"], (tiers[0], tiers[1], tiers[2]), higher)
+            tier += f" ({tiers[0]:g} / {tiers[1]:g} / {tiers[2]:g} {data['unit']}"
+            tier += ", higher is better)" if higher else ")"
         lines.append(
-            f"| {label} | {data['median']:.1f} {data['unit']} | "
-            f"[{data['min']:.1f}-{data['max']:.1f}] | {tier} |"
+            f"| {label} | {data['median']:.1f} {data.get('unit', '')} | "
+            f"[{data.get('min', data['median']):.1f}-{data.get('max', data['median']):.1f}] "
+            f"| {tier} |"
         )
     chain = results["scenarios"].get("chain_40", {})
     if "created_to_running_ms" in chain:
@@ -66,6 +98,7 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             f"ForEach 10,000 costs {big['ratio_to_1000']:.1f}x the 1,000 case (limit: 12x).",
         ]
+    lines += _api_lines(results["scenarios"]) + _sustained_lines(results["scenarios"])
     lines += [
         "",
         "Return, Log, Echo, Fail and OutputValues are pure in-process tasks: they run inside "
@@ -78,3 +111,83 @@ def markdown(results: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _load(machine: dict[str, Any]) -> str:
+    if "loadavg_start" not in machine:
+        return ""
+    return (
+        f" 1-minute load average {machine['loadavg_start']:g} at the start, "
+        f"{machine.get('loadavg_end', float('nan')):g} at the end (above 0.5, other processes "
+        "shared the cores)."
+    )
+
+
+def _ms(value: Any) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _api_lines(scenarios: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    idle = scenarios.get("api_idle_latency", {})
+    if "p50_ms" in idle:
+        lines += [
+            "",
+            f"Idle, {idle['runs']} sequential executions 50 ms apart: send->SUCCESS p50 "
+            f"{idle['p50_ms']:.1f} ms, p99 {idle['p99_ms']:.1f} ms; send->answer of "
+            f"`createExecution` p50 {idle['answer_p50_ms']:.1f} ms, p99 "
+            f"{idle['answer_p99_ms']:.1f} ms.",
+        ]
+    rate = scenarios.get("api_executions_per_second", {})
+    if rate.get("steps"):
+        lines += [
+            "",
+            f"Executions/s steps ({rate['step_seconds']:g} s each, open loop, a `python -m tercel "
+            "server` subprocess; latency = SUCCESS history date minus the client's send time; "
+            "answer = send to `createExecution` answer; a failed step is offered a second time):",
+            "",
+            "| offered/s (attempt) | sent/s | created | errors | unfinished | failed | p50 ms "
+            "| p99 ms | max ms | answer p50 ms | answer p99 ms | client CPU s "
+            "| server CPU s (share of a core) | server CPU ms/execution | p99 <= 1 s |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for s in rate["steps"]:
+            lines.append(
+                f"| {s['offered_per_s']} ({s.get('attempt', 1)}) | {s['sent_per_s']} "
+                f"| {s['created']} | {s['errors']} "
+                f"| {s['unfinished']} | {s['failed']} | {_ms(s['p50_ms'])} | {_ms(s['p99_ms'])} "
+                f"| {_ms(s['max_ms'])} | {_ms(s['answer_p50_ms'])} | {_ms(s['answer_p99_ms'])} "
+                f"| {s['client_cpu_s']} | {s.get('server_cpu_s')} ({s.get('server_cpu_share')}) "
+                f"| {s.get('server_cpu_ms_per_execution')} | {'yes' if s['ok'] else 'no'} |"
+            )
+    page = scenarios.get("api_list_page", {})
+    if "p50_ms" in page:
+        lines += [
+            "",
+            f"List page ({page['executions']} executions x "
+            f"{page['task_runs'] // page['executions']} Log tasks, {page['runs']} runs after 3 "
+            f"warm-ups): p50 {page['p50_ms']:.1f} ms, p99 "
+            f"{page['p99_ms']:.1f} ms over HTTP; {page['response_bytes'] / 1024:.0f} KiB per "
+            f"answer; {page['statements']} SQL statements per query; in process (no HTTP) p50 "
+            f"{page['in_process_p50_ms']:.1f} ms.",
+        ]
+    return lines
+
+
+def _sustained_lines(scenarios: dict[str, Any]) -> list[str]:
+    run = scenarios.get("sustained_100k_task_runs", {})
+    if "decile_task_runs_per_s" not in run:
+        return []
+    deciles = ", ".join(str(r) for r in run["decile_task_runs_per_s"])
+    return [
+        "",
+        f"Sustained: {run['task_runs']:,} task runs in {run['total_s']:.1f} s "
+        f"({run['task_runs_per_s']:.0f} task runs/s, {run['cpu_s']:.1f} s CPU); task runs/s per "
+        f"tenth of the executions: {deciles}. RSS at the start "
+        f"{run['start_rss_mb']:.0f} MiB, peak {run['peak_rss_mb']:.0f} MiB, final "
+        f"{run['final_rss_mb']:.0f} MiB, second tenth {run['rss_second_decile_mb']:.0f} MiB -> "
+        f"last tenth {run['rss_last_decile_mb']:.0f} MiB "
+        f"({'flat' if run['memory_flat'] else 'growing'}). At the end: database "
+        f"{run['db_mb']:.1f} MiB + WAL {run['wal_mb']:.1f} MiB = {run['db_plus_wal_mb']:.1f} MiB "
+        f"(goal <= 150 MB); {run['failures']} executions not in SUCCESS.",
+    ]

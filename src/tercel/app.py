@@ -33,6 +33,8 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from tercel import transport
+from tercel.engine import events
 from tercel.resolvers.context import Context, Services, new_loaders
 from tercel.schema import build_schema, extensions
 from tercel.settings import Settings
@@ -54,13 +56,16 @@ class Runtime:
 class TercelGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with Tercel's context, JSON codec, time limit and websocket auth."""
 
+    graphql_transport_ws_handler_class = transport.TransportWSHandler
+    graphql_ws_handler_class = transport.LegacyWSHandler
+
     def __init__(self, schema: strawberry.Schema, runtime: Runtime, settings: Settings) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
             keep_alive=True,
             keep_alive_interval=15,
-            connection_init_wait_timeout=timedelta(seconds=10),
+            connection_init_wait_timeout=timedelta(seconds=settings.limits.connection_init_seconds),
             max_subscriptions_per_connection=20,
             allowed_origins=settings.allowed_origins,
         )
@@ -87,6 +92,10 @@ class TercelGraphQL(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """HTTP bodies only (websocket frames are checked by the protocol handlers)."""
+        return transport.request_object(super().parse_json(data))
 
     async def execute_single(self, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
         try:
@@ -253,6 +262,8 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = Engine(settings.db_path)
+        limits = settings.limits
+        events.attach(engine, limits.subscription_queue, limits.subscriptions)
         await engine.start()
         reader = readdb.open_reader(settings.db_path)
         runtime.services = app.state.services = Services(settings, engine, reader)

@@ -32,6 +32,12 @@ class Limits:
     body_bytes: int = 1024 * 1024
     #: time allowed for one operation, in seconds (`TIMEOUT` error after)
     operation_seconds: float = 30.0
+    #: active subscriptions in the whole process (graphql-api §6.5)
+    subscriptions: int = 10_000
+    #: batches queued per subscriber before it falls back to a database catch-up (§6.2)
+    subscription_queue: int = 1024
+    #: seconds a websocket may wait before `connection_init` (close 4408 after)
+    connection_init_seconds: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,4 +83,9 @@ def _limits(environ: Mapping[str, str]) -> Limits:
         page_max=int(environ.get("TERCEL_MAX_PAGE", base.page_max)),
         body_bytes=int(environ.get("TERCEL_MAX_BODY_BYTES", base.body_bytes)),
         operation_seconds=float(environ.get("TERCEL_OPERATION_TIMEOUT", base.operation_seconds)),
+        subscriptions=int(environ.get("TERCEL_MAX_SUBSCRIPTIONS", base.subscriptions)),
+        subscription_queue=int(environ.get("TERCEL_SUBSCRIPTION_QUEUE", base.subscription_queue)),
+        connection_init_seconds=float(
+            environ.get("TERCEL_CONNECTION_INIT_TIMEOUT", base.connection_init_seconds)
+        ),
     )

@@ -71,7 +71,10 @@ def format_clock(value: timedelta) -> str:
 
 def format_instant(value: datetime) -> str:
     """JSON form: `YYYY-MM-DDTHH:MM:SS.ffffffZ`, always six digits."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    # isoformat is the fastest formatter (a list page formats tens of thousands of instants)
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def format_instant_millis(value: datetime) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import collections
 from collections.abc import Awaitable, Callable, Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tercel.engine import changes, model
@@ -80,6 +80,8 @@ class Event:
     attributes: Mapping[str, Attributes]
     #: every execution id the event concerns
     touched: frozenset[str]
+    #: values derived from the event once and shared by its subscribers (payload objects)
+    memo: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, batch: Batch) -> Event | None:

@@ -26,11 +26,15 @@ __all__ = ["build_schema"]
 def build_schema(
     settings: Settings, subscription: type | None = None, types: Sequence[type] = ()
 ) -> strawberry.Schema:
-    """The schema with Tercel's limits. `subscription` is the `Subscription` root type (added by
-    the subscriptions module); `types` are extra types to include."""
+    """The schema with Tercel's limits. `subscription` is the `Subscription` root type (Tercel's
+    own, `resolvers.subscriptions.Subscription`, by default); `types` are extra types to
+    include."""
     from tercel.resolvers import context, mutations, queries
+    from tercel.resolvers.subscriptions import Subscription, shared_event_executor
     from tercel.schema import extensions, scalars, streams
 
+    if subscription is None:
+        subscription = Subscription
     limits = settings.limits
     # Rule classes are built once: the validation cache is keyed by them, and extensions are
     # constructed per request (factories), so they must not build new classes each time.
@@ -58,4 +62,5 @@ def build_schema(
         types=extra,
         extensions=chosen,
         config=StrawberryConfig(scalar_map=scalars.SCALARS),
+        execution_context_class=shared_event_executor(),
     )

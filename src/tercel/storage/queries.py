@@ -207,6 +207,9 @@ async def metrics_by_execution(
     return [dict(found.get(i, {})) for i in ids]
 
 
+_STATES = {state.value: state for state in states.StateType}
+
+
 async def histories_by_execution(
     db: readdb.Reader, ids: Sequence[str]
 ) -> list[dict[HistoryKey, states.State]]:
@@ -229,9 +232,7 @@ async def histories_by_execution(
             key = ("T", tr_id, None)
         else:
             key = ("A", tr_id, number)
-        entries[ex_id][key].append(
-            states.HistoryEntry(states.StateType(state), clock.from_micros(date))
-        )
+        entries[ex_id][key].append(states.HistoryEntry(_STATES[state], clock.from_micros(date)))
     return [
         {key: states.State(tuple(value)) for key, value in entries.get(i, {}).items()} for i in ids
     ]

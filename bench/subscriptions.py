@@ -1,0 +1,252 @@
+"""Subscription delivery latency: commit -> websocket client, with 100 and 1,000 subscribers.
+
+Three processes: a `python -m tercel server` subprocess (`bench.api.server`), one asyncio client
+subprocess (`python -m bench.subscriptions --client URL N RUNS`) holding N websocket connections
+(`graphql-transport-ws`), each with one `stateChanges(after: "HEAD", filter: {namespace})`
+subscription, and this process, which creates the executions over HTTP.
+
+Latency of one delivered event = the client's wall-clock receive time - the event's `date` (the
+transition time the engine stamps just before the commit that persists it; same machine, same
+clock). It covers the commit itself, the broker fan-out, the GraphQL execution of the event, the
+websocket send and the client's own event loop. Each run is one execution of a flow with six
+sequential 50 ms Sleep tasks (about 40 state changes over a dozen commits), so every subscriber
+receives every event of every run: N x ~40 deliveries per run. The client negotiates
+permessage-deflate like browsers do (`TERCEL_BENCH_DEFLATE=0` turns it off).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from typing import Any
+
+import httpx
+import orjson
+
+from bench import api
+
+NAMESPACE = "bench.subs"
+FLOW_ID = "fan"
+SLEEP = "io.kestra.plugin.core.flow.Sleep"
+#: subscriber counts measured (`TERCEL_BENCH_SUBSCRIBERS=100` to run one)
+SUBSCRIBERS = tuple(
+    int(n) for n in os.environ.get("TERCEL_BENCH_SUBSCRIBERS", "100,1000").split(",")
+)
+TERMINAL = frozenset(api.TERMINAL)
+#: file descriptors wanted by the client and the server (one socket per subscriber)
+NOFILE = 8192
+#: simultaneous websocket handshakes of the client
+HANDSHAKES = 50
+#: after the last subscription was sent, time for the server to register them all
+SETTLE_SECONDS = 1.0
+RUN_TIMEOUT = 60.0
+
+SUBSCRIBE = (
+    'subscription { stateChanges(after: "HEAD", filter: {namespace: "' + NAMESPACE + '"}) '
+    "{ sequence executionId entity state date } }"
+)
+STATE = """query($id: ID!) { execution(id: $id) { state { current } } }"""
+
+
+def flow(tasks: int = 6) -> str:
+    body = "\n".join(
+        f"  - id: nap{i}\n    type: {SLEEP}\n    duration: PT0.05S" for i in range(tasks)
+    )
+    return f"id: {FLOW_ID}\nnamespace: {NAMESPACE}\ntasks:\n{body}\n"
+
+
+def raise_nofile(wanted: int = NOFILE) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+# ---------------------------------------------------------------------------- the client process
+
+
+async def _subscriber(
+    url: str,
+    runs: int,
+    gate: asyncio.Semaphore,
+    subscribed: list[int],
+    received: list[tuple[float, str, str]],
+) -> None:
+    from websockets.asyncio.client import connect
+
+    async with gate:
+        ws = await connect(
+            url,
+            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+            max_size=None,
+            compression=None if os.environ.get("TERCEL_BENCH_DEFLATE") == "0" else "deflate",
+        )
+        await ws.send(orjson.dumps({"type": "connection_init", "payload": {}}).decode())
+        ack = orjson.loads(await ws.recv())
+        if ack.get("type") != "connection_ack":
+            raise RuntimeError(f"no connection_ack: {ack}")
+        message = {"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}
+        await ws.send(orjson.dumps(message).decode())
+        subscribed[0] += 1
+    ended = 0
+    try:
+        async for raw in ws:
+            now = time.time()
+            found = orjson.loads(raw)
+            if found.get("type") != "next":
+                raise RuntimeError(f"unexpected message: {found}")
+            change = found["payload"]["data"]["stateChanges"]
+            received.append((now, change["date"], change["executionId"]))
+            if change["entity"] == "EXECUTION" and change["state"] in TERMINAL:
+                ended += 1
+                if ended == runs:
+                    return
+    finally:
+        await ws.close()
+
+
+async def _client(url: str, count: int, runs: int) -> dict[str, Any]:
+    ws_url = url.replace("http://", "ws://") + "/graphql"
+    gate = asyncio.Semaphore(HANDSHAKES)
+    subscribed, received = [0], []  # type: ignore[var-annotated]
+    tasks = [
+        asyncio.create_task(_subscriber(ws_url, runs, gate, subscribed, received))
+        for _ in range(count)
+    ]
+    while subscribed[0] < count:
+        failed = [t for t in tasks if t.done() and t.exception() is not None]
+        if failed:
+            raise RuntimeError(f"a subscriber failed: {failed[0].exception()!r}")
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(SETTLE_SECONDS)
+    print("READY", flush=True)
+    done, pending = await asyncio.wait(tasks, timeout=RUN_TIMEOUT * runs)
+    for task in pending:
+        task.cancel()
+    errors = [repr(t.exception()) for t in done if t.exception() is not None]
+    latencies: dict[str, list[float]] = {}
+    for now, date, execution_id in received:
+        sent = datetime.fromisoformat(date.replace("Z", "+00:00")).timestamp()
+        latencies.setdefault(execution_id, []).append((now - sent) * 1000.0)
+    return {"complete": len(done) - len(errors), "errors": errors[:3], "latencies": latencies}
+
+
+def client_main(url: str, count: int, runs: int, out_path: str) -> None:
+    raise_nofile()
+    try:
+        import uvloop
+
+        result = uvloop.run(_client(url, count, runs))
+    except ImportError:  # pragma: no cover
+        result = asyncio.run(_client(url, count, runs))
+    with open(out_path, "w", encoding="utf-8") as out:
+        json.dump(result, out)
+
+
+# ---------------------------------------------------------------------------- the orchestrator
+
+
+def _wait_terminal(client: httpx.Client, execution_id: str) -> None:
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while time.monotonic() < deadline:
+        found = api._data(
+            client.post("/graphql", json={"query": STATE, "variables": {"id": execution_id}})
+        )
+        if found["execution"]["state"]["current"] in TERMINAL:
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"execution {execution_id} did not end in {RUN_TIMEOUT} s")
+
+
+def _create(client: httpx.Client) -> str:
+    variables = {"ns": NAMESPACE, "f": FLOW_ID}
+    found = api._data(client.post("/graphql", json={"query": api.CREATE, "variables": variables}))
+    created = found["createExecution"]
+    if created["__typename"] != "Execution":
+        raise RuntimeError(f"createExecution: {created}")
+    execution_id: str = created["id"]
+    return execution_id
+
+
+def delivery(url: str, count: int, runs: int, scratch: str) -> dict[str, Any]:
+    """`runs` executions watched by `count` websocket subscribers in a client subprocess."""
+    out_path = f"{scratch}/client-{count}.json"
+    command = [
+        sys.executable, "-m", "bench.subscriptions", "--client", url, str(count), str(runs),
+        out_path,
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    try:
+        line = process.stdout.readline().strip()
+        if line != "READY":
+            raise RuntimeError(f"the client did not get ready: {line!r}")
+        with httpx.Client(base_url=url, timeout=30) as client:
+            ids = []
+            for _ in range(runs):
+                ids.append(_create(client))
+                _wait_terminal(client, ids[-1])
+                time.sleep(0.2)  # let the last deliveries drain before the next run
+        if process.wait(RUN_TIMEOUT * runs + 30) != 0:
+            raise RuntimeError(f"the client exited with {process.returncode}")
+        with open(out_path, encoding="utf-8") as found:
+            result = json.load(found)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+    if result["errors"] or result["complete"] != count:
+        raise RuntimeError(f"{count - result['complete']} subscribers failed: {result['errors']}")
+    by_run = [result["latencies"].get(i, []) for i in ids]
+    every = [value for values in by_run for value in values]
+    expected = len(every) // max(1, count)
+    return {
+        "unit": "ms",
+        "median": round(statistics.median(every), 1),
+        "min": round(min(every), 1),
+        "max": round(max(every), 1),
+        "p50": api._ms(api.percentile(every, 50)),
+        "p99": api._ms(api.percentile(every, 99)),
+        "p99_by_run": [api._ms(api.percentile(values, 99)) for values in by_run],
+        "runs": runs,
+        "subscribers": count,
+        "deliveries": len(every),
+        "events_per_run": expected // max(1, runs),
+    }
+
+
+def scenarios(repeat: int) -> dict[str, dict[str, Any]]:
+    raise_nofile()  # inherited by the server subprocess
+    runs = max(3, repeat)
+    out: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="tercel-bench-subs-") as scratch:
+        with api.server(f"{scratch}/subs.db") as url:
+            with httpx.Client(base_url=url, timeout=30) as client:
+                api.deploy(client, flow())
+            for count in SUBSCRIBERS:
+                out[f"delivery_{count}"] = found = delivery(url, count, runs, scratch)
+                print(f"bench: delivery_{count}: {found}", file=sys.stderr, flush=True)
+    return out
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--client"]:
+        client_main(argv[1], int(argv[2]), int(argv[3]), argv[4])
+        return 0
+    repeat = int(argv[0]) if argv else 5
+    print(json.dumps(scenarios(repeat), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main(sys.argv[1:]))

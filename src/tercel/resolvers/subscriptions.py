@@ -1,0 +1,414 @@
+"""Subscription resolvers and the `Subscription` root (graphql-api §6).
+
+Every stream follows the gap-free algorithm of §6.2:
+1. validate the arguments (unknown execution: NOT_FOUND; bad cursor: BAD_USER_INPUT);
+2. register with the broker *before* any read;
+3. replay from the database (`seq > cursor`, chunks of 500, a fresh short read per chunk, the
+   execution's committed state read first for completion);
+4. live: events from the queue, rows with `seq <= last` dropped (they were replayed);
+5. lagging (events dropped by the broker): back to 3 from the last row handled;
+6. unregister in `finally` (Strawberry cancels the generator on `complete` and disconnect).
+
+Nothing here reads through the websocket context (one per connection, §6.4): reads go through
+the application's `Reader`, and execution snapshots are loaded fresh for each change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import AsyncGenerator, Callable
+from typing import Any, ClassVar, Literal, TypeVar
+
+import strawberry
+from graphql import OperationType
+
+from tercel.engine import changes, events, model, states
+from tercel.resolvers.context import services
+from tercel.schema import enums, execution, inputs
+from tercel.schema import subscriptions as payloads
+from tercel.schema.errors import BadUserInput, PublicError
+from tercel.schema.streams import ExecutionUpdate, LogEntry, StateChange
+from tercel.storage import pagination, queries, readdb
+from tercel.storage import streams as stream_rows
+
+__all__ = [
+    "CHUNK",
+    "SharedEventExecutor",
+    "Subscription",
+    "load_snapshot",
+    "shared_event_executor",
+]
+
+#: rows per replay read
+CHUNK = 500
+#: "everything", for the one unbounded read of a snapshot (an execution's own history)
+_ALL = 1 << 40
+#: execution attributes remembered per filtered global stream
+_ATTRIBUTES = 10_000
+#: shared subscription results remembered (by payload)
+_RESULTS = 4096
+
+R = TypeVar("R", changes.StateRow, changes.LogRow)
+P = TypeVar("P")
+
+Head = Literal["HEAD"]
+_HEAD: Head = "HEAD"
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+def _start(prefix: str, after: str | None) -> int | Head | None:
+    """`after` parsed: None (not given), HEAD, or a sequence number."""
+    if after is None:
+        return None
+    if after == _HEAD:
+        return _HEAD
+    try:
+        return pagination.seq_from_cursor(prefix, after)
+    except pagination.CursorError as error:
+        raise BadUserInput(str(error)) from None
+
+
+async def _execution(db: readdb.Reader, execution_id: str) -> readdb.ExecutionRow | None:
+    return (await queries.executions_by_id(db, [execution_id]))[0]
+
+
+async def _must_exist(db: readdb.Reader, execution_id: str) -> None:
+    if await _execution(db, execution_id) is None:
+        raise PublicError(f"execution `{execution_id}` not found", code="NOT_FOUND")
+
+
+def _register(
+    info: strawberry.Info, execution_id: str | None
+) -> tuple[events.Broker, events.Subscriber]:
+    broker = events.broker_of(services(info).engine)
+    try:
+        return broker, broker.subscribe(execution_id)
+    except events.TooManySubscriptions as error:
+        raise PublicError(str(error)) from None
+
+
+async def _committed(db: readdb.Reader, execution_id: str) -> states.StateType | None:
+    """The execution's committed state; None once it is deleted."""
+    row = await _execution(db, execution_id)
+    return None if row is None else states.StateType(row.state_current)
+
+
+def _ends(event: events.Event, execution_id: str) -> bool:
+    """The event's commit left the execution terminal (or deleted it)."""
+    if execution_id in event.deleted:
+        return True
+    state = event.committed.get(execution_id)
+    return state is not None and state.is_terminated
+
+
+def _shared(event: events.Event, row: R, build: Callable[[R], P]) -> P:
+    """One payload object per committed row, shared by every subscriber that receives it (so
+    `SharedEventExecutor` executes it once for all subscriptions of the same operation)."""
+    key = (build, row.seq)
+    found = event.memo.get(key)
+    if found is None:
+        found = event.memo[key] = build(row)
+    payload: P = found
+    return payload
+
+
+class SharedEventExecutor(execution.FastExecutionContext):
+    """Executes a subscription event once for every subscription of the same operation.
+
+    Strawberry executes the selection set of every subscriber for every event. Subscriptions
+    with the same document (the parser cache returns the same AST for the same text) and the
+    same variables produce the same result for the same payload object, so a fan-out of one
+    state change to N subscribers costs one execution, not N. Only self-contained payloads
+    (plain-data fields, no context reads) that executed synchronously and without errors are
+    shared; results are remembered for the last few thousand payloads."""
+
+    #: (operation id, variables, payload id) -> (operation, payload, result); one per schema
+    results: ClassVar[collections.OrderedDict[tuple[int, str, int], tuple[Any, Any, Any]]]
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        payload = self.root_value
+        if (
+            serially is not False
+            or not isinstance(payload, StateChange | LogEntry)
+            or self.operation.operation is not OperationType.SUBSCRIPTION
+        ):
+            return super().execute_operation(serially)
+        key = (id(self.operation), repr(self.variable_values.coerced), id(payload))
+        cache = self.results
+        found = cache.get(key)
+        if found is not None and found[0] is self.operation and found[1] is payload:
+            return found[2]
+        result = super().execute_operation(serially)
+        if not self.is_awaitable(result) and not getattr(result, "errors", None):
+            cache[key] = (self.operation, payload, result)
+            if len(cache) > _RESULTS:
+                cache.popitem(last=False)
+        return result
+
+
+def shared_event_executor() -> type[SharedEventExecutor]:
+    """A `SharedEventExecutor` class with a cache of its own (one per schema)."""
+    return type(
+        "SharedEventExecutor", (SharedEventExecutor,), {"results": collections.OrderedDict()}
+    )
+
+
+class _Matcher:
+    """`StateChangeFilter` applied to live rows, as `StreamFilter.where()` does in SQL."""
+
+    def __init__(self, db: readdb.Reader, flt: stream_rows.StreamFilter) -> None:
+        self.db, self.flt = db, flt
+        self.states = None if flt.states is None else frozenset(flt.states)
+        self.entities = None if flt.entities is None else frozenset(flt.entities)
+        self.by_attributes = bool(flt.namespace or flt.flow_id is not None or flt.labels)
+        self._known: dict[str, events.Attributes | None] = {}
+
+    async def prepare(self, event: events.Event) -> None:
+        """Learn the attributes of the executions of `event`'s rows (one read when needed)."""
+        if not self.by_attributes:
+            return
+        if len(self._known) > _ATTRIBUTES:
+            self._known.clear()
+        self._known.update(event.attributes)
+        missing = list({r.execution_id for r in event.states} - self._known.keys())
+        if missing:
+            found = await queries.executions_by_id(self.db, missing)
+            for execution_id, row in zip(missing, found, strict=True):
+                self._known[execution_id] = None if row is None else _attributes(row)
+
+    def __call__(self, row: changes.StateRow) -> bool:
+        if self.states is not None and row.state.value not in self.states:
+            return False
+        if self.entities is not None and row.entity.value not in self.entities:
+            return False
+        if not self.by_attributes:
+            return True
+        found = self._known.get(row.execution_id)
+        if found is None:
+            return False
+        flt = self.flt
+        if flt.namespace and not (
+            found.namespace == flt.namespace or found.namespace.startswith(flt.namespace + ".")
+        ):
+            return False
+        if flt.flow_id is not None and found.flow_id != flt.flow_id:
+            return False
+        return all(
+            any(k == key and (value is None or v == value) for k, v in found.labels)
+            for key, value in flt.labels
+        )
+
+
+def _attributes(row: readdb.ExecutionRow) -> events.Attributes:
+    labels = tuple((lb.key, lb.value) for lb in row.labels)
+    return events.Attributes(row.namespace, row.flow_id, labels)
+
+
+# ------------------------------------------------------------------------------------ snapshots
+
+
+async def load_snapshot(db: readdb.Reader, execution_id: str) -> payloads.Snapshot | None:
+    """The whole execution, read fresh; None when it does not exist (any more).
+
+    The history is read first: it gives the cursor and the committed state, and every later
+    read (execution row, task runs, attempts, metrics) is at least as new, so a terminal
+    snapshot carries its outputs. Task runs created after the history read are left out."""
+    history = await stream_rows.state_changes(db, execution_id, 0, _ALL, stream_rows.StreamFilter())
+    if not history:
+        return None
+    entries: dict[queries.HistoryKey, list[states.HistoryEntry]] = {}
+    for r in history:
+        key: queries.HistoryKey
+        if r.entity == states.Entity.EXECUTION.value:
+            key = ("E", r.execution_id, None)
+        elif r.entity == states.Entity.TASK_RUN.value:
+            key = ("T", r.task_run_id or "", None)
+        else:
+            key = ("A", r.task_run_id or "", r.attempt_number)
+        entries.setdefault(key, []).append(states.HistoryEntry(states.StateType(r.state), r.date))
+    histories = {key: states.State(tuple(found)) for key, found in entries.items()}
+    (row,), (runs,), (attempts,), (metrics,) = await asyncio.gather(
+        queries.executions_by_id(db, [execution_id]),
+        queries.task_runs_by_execution(db, [execution_id]),
+        queries.attempts_by_execution(db, [execution_id]),
+        queries.metrics_by_execution(db, [execution_id]),
+    )
+    top = histories.get(("E", execution_id, None))
+    if row is None or top is None:
+        return None
+    built = (readdb.domain_task_run(run, histories, attempts, metrics) for run in runs)
+    task_runs = [run for run in built if run is not None]  # None: newer than the history
+    execution = model.Execution(
+        id=row.id,
+        namespace=row.namespace,
+        flow_id=row.flow_id,
+        flow_revision=row.flow_revision,
+        state=top,
+        inputs=row.inputs,
+        outputs=row.outputs,
+        labels=list(row.labels),
+        parent_id=row.parent_id,
+        original_id=row.original_id,
+        attempt_number=row.attempt_number,
+        original_created_date=row.original_created_date,
+        trigger=row.trigger,
+        task_runs=task_runs,
+    )
+    return payloads.Snapshot(execution, history[-1].seq)
+
+
+# ------------------------------------------------------------------------------------ streams
+
+
+async def state_changes(
+    info: strawberry.Info,
+    execution_id: strawberry.ID | None = None,
+    after: str | None = None,
+    filter: inputs.StateChangeFilter | None = None,
+) -> AsyncGenerator[StateChange, None]:
+    db = services(info).db
+    start = _start("sc", after)
+    flt = (filter or inputs.StateChangeFilter()).to_filter()
+    ex_id = None if execution_id is None else str(execution_id)
+    if ex_id is not None:
+        await _must_exist(db, ex_id)
+    broker, subscriber = _register(info, ex_id)
+    try:
+        if start == _HEAD or (start is None and ex_id is None):
+            last = await stream_rows.head_seq(db, "state_changes")
+        else:
+            last = 0 if start is None else int(start)
+        matches = _Matcher(db, flt)
+        while True:
+            while True:  # replay
+                committed = None if ex_id is None else await _committed(db, ex_id)
+                if ex_id is not None and committed is None:
+                    return  # deleted
+                found = await stream_rows.state_changes(db, ex_id, last, CHUNK, flt)
+                for r in found[:CHUNK]:
+                    yield StateChange.from_row(r)
+                    last = r.seq
+                if len(found) > CHUNK:
+                    continue
+                if committed is not None and committed.is_terminated:
+                    return
+                break
+            while (event := await subscriber.get()) is not None:  # live
+                await matches.prepare(event)
+                for row in event.states:
+                    if row.seq <= last or (ex_id is not None and row.execution_id != ex_id):
+                        continue
+                    if matches(row):
+                        yield _shared(event, row, payloads.state_change)
+                        last = row.seq
+                if ex_id is not None and _ends(event, ex_id):
+                    return
+    finally:
+        broker.unsubscribe(subscriber)
+
+
+async def logs(
+    info: strawberry.Info,
+    execution_id: strawberry.ID,
+    after: str | None = None,
+    min_level: enums.LogLevel | None = None,
+) -> AsyncGenerator[LogEntry, None]:
+    db = services(info).db
+    start = _start("lg", after)
+    level = model.LogLevel.TRACE if min_level is None else model.LogLevel(min_level)
+    ex_id = str(execution_id)
+    await _must_exist(db, ex_id)
+    broker, subscriber = _register(info, ex_id)
+    try:
+        if start == _HEAD:
+            last = await stream_rows.head_seq(db, "logs")
+        else:
+            last = 0 if start is None else int(start)
+        while True:
+            while True:  # replay
+                committed = await _committed(db, ex_id)
+                if committed is None:
+                    return
+                found = await stream_rows.logs(db, ex_id, last, CHUNK, level)
+                for r in found[:CHUNK]:
+                    yield LogEntry.from_row(r)
+                    last = r.seq
+                if len(found) > CHUNK:
+                    continue
+                if committed.is_terminated:
+                    return
+                break
+            while (event := await subscriber.get()) is not None:  # live
+                for line in event.logs:
+                    if line.seq > last and line.execution_id == ex_id and line.level >= level:
+                        yield _shared(event, line, payloads.log_entry)
+                        last = line.seq
+                if _ends(event, ex_id):
+                    return
+    finally:
+        broker.unsubscribe(subscriber)
+
+
+async def execution_updated(
+    info: strawberry.Info, id: strawberry.ID, after: str | None = None
+) -> AsyncGenerator[ExecutionUpdate, None]:
+    db = services(info).db
+    start = _start("sc", after)
+    ex_id = str(id)
+    await _must_exist(db, ex_id)
+    broker, subscriber = _register(info, ex_id)
+
+    async def fresh() -> payloads.Snapshot | None:
+        return await load_snapshot(db, ex_id)
+
+    try:
+        if start == _HEAD:
+            last = await stream_rows.head_seq(db, "state_changes")
+        else:
+            last = -1 if start is None else int(start)
+        while True:
+            snapshot = await fresh()  # catch-up: the current snapshot
+            if snapshot is None:
+                return
+            if snapshot.seq > last:
+                yield payloads.execution_update(snapshot)
+                last = snapshot.seq
+            if snapshot.terminal:
+                return
+            while (event := await subscriber.get()) is not None:  # live
+                if ex_id in event.deleted:
+                    return
+                top = max((r.seq for r in event.states if r.execution_id == ex_id), default=0)
+                if top <= last:
+                    continue
+                # one load per committed change, shared by every subscriber of the execution
+                snapshot = await broker.shared(("snapshot", ex_id, top), fresh)
+                if snapshot is None:
+                    return
+                if snapshot.seq > last:
+                    yield payloads.execution_update(snapshot)
+                    last = snapshot.seq
+                if snapshot.terminal:
+                    return
+    finally:
+        broker.unsubscribe(subscriber)
+
+
+@strawberry.type
+class Subscription:
+    state_changes: AsyncGenerator[StateChange, None] = strawberry.subscription(
+        resolver=state_changes,
+        description="one event per appended history entry, in `sequence` order; with "
+        "`executionId` it completes once the execution is terminal (committed)",
+    )
+    execution_updated: AsyncGenerator[ExecutionUpdate, None] = strawberry.subscription(
+        resolver=execution_updated,
+        description="a snapshot after each committed change; completes after the terminal one",
+    )
+    logs: AsyncGenerator[LogEntry, None] = strawberry.subscription(
+        resolver=logs,
+        description="one event per log line; completes once the execution is terminal",
+    )
