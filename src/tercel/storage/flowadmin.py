@@ -11,29 +11,23 @@ __all__ = ["delete_flow", "set_disabled"]
 def delete_flow(conn: sqlite3.Connection, namespace: str, flow_id: str) -> int | None:
     """Mark every revision of the flow deleted; returns the latest revision, or None when the
     flow does not exist (or is deleted already). Executions of the flow are kept."""
-    row = conn.execute(
-        "SELECT max(revision) FROM flows WHERE namespace = ? AND id = ? AND deleted = 0",
-        (namespace, flow_id),
-    ).fetchone()
-    if row is None or row[0] is None:
-        return None
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        conn.execute(
-            "UPDATE flows SET deleted = 1 WHERE namespace = ? AND id = ?", (namespace, flow_id)
-        )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return int(row[0])
+    return _update_latest(conn, namespace, flow_id, "UPDATE flows SET deleted = 1", ())
 
 
 def set_disabled(
     conn: sqlite3.Connection, namespace: str, flow_id: str, disabled: bool
 ) -> int | None:
-    """Disable (or enable) the latest revision; returns it, or None when there is no such flow.
-    A disabled flow cannot be executed; executions already running go on."""
+    """Disable (or enable) the flow; returns its latest revision, or None when there is no such
+    flow. A disabled flow cannot be executed; executions already running go on."""
+    return _update_latest(
+        conn, namespace, flow_id, "UPDATE flows SET disabled = ?", (int(disabled),)
+    )
+
+
+def _update_latest(
+    conn: sqlite3.Connection, namespace: str, flow_id: str, update: str, values: tuple[int, ...]
+) -> int | None:
+    """Run `update ... WHERE <this flow>` in one transaction when the flow exists."""
     row = conn.execute(
         "SELECT max(revision) FROM flows WHERE namespace = ? AND id = ? AND deleted = 0",
         (namespace, flow_id),
@@ -42,10 +36,7 @@ def set_disabled(
         return None
     conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.execute(
-            "UPDATE flows SET disabled = ? WHERE namespace = ? AND id = ? AND revision = ?",
-            (int(disabled), namespace, flow_id, row[0]),
-        )
+        conn.execute(f"{update} WHERE namespace = ? AND id = ?", (*values, namespace, flow_id))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
