@@ -16,7 +16,6 @@ from tercel.engine import model, states
 __all__ = ["Branch", "Container", "Mode", "Pair", "Progress"]
 
 S = states.StateType
-_FAILED_FOR_GOOD = (S.FAILED, S.KILLED)
 
 
 class Branch(enum.Enum):
@@ -52,8 +51,6 @@ class Progress:
     active: int = 0
     terminal: int = 0
     counts: Counter[S] = field(default_factory=Counter)
-    #: pairs whose task run is FAILED or KILLED while a new-execution retry is pending
-    pending_new_execution: int = 0
     # GROUPED mode: per group, pairs created / terminal, and groups opened so far
     group_size: int = 1
     group_created: list[int] = field(default_factory=list)
@@ -119,8 +116,7 @@ class Progress:
         return self.active == 0 and len(self.run_of) == len(self.pairs)
 
     def failed_for_good(self) -> bool:
-        failed = self.counts[S.FAILED] + self.counts[S.KILLED]
-        return failed - self.pending_new_execution > 0
+        return self.counts[S.FAILED] + self.counts[S.KILLED] > 0
 
     def derived(self) -> S:
         """§7.1 over this branch's task runs."""
