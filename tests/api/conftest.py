@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import event
 
 from tercel.app import create_app
 from tercel.settings import Settings
@@ -117,15 +116,16 @@ class Server:
         return execution_id
 
     def count_statements(self) -> Callable[[], None]:
-        """Record the reader's SQL statements into `self.statements` until the returned stop."""
-        engine = self.app.state.services.db.engine
-
-        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-            self.statements.append(statement)
-
+        """Record the reader's SQL statements into `self.statements` until the returned stop
+        (its trace sees SQLAlchemy statements and raw batched reads alike)."""
+        reader = self.app.state.services.db
         self.statements.clear()
-        event.listen(engine, "before_cursor_execute", record)
-        return lambda: event.remove(engine, "before_cursor_execute", record)
+        reader.trace = self.statements
+
+        def stop() -> None:
+            reader.trace = None
+
+        return stop
 
 
 def start_server(settings: Settings) -> tuple[uvicorn.Server, threading.Thread, Server]:

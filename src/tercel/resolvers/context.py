@@ -53,7 +53,6 @@ class Loaders:
 
     executions: DataLoader[str, readdb.ExecutionRow | None]
     task_runs: DataLoader[str, list[readdb.TaskRunRow]]
-    attempts: DataLoader[str, dict[str, list[int]]]
     metrics: DataLoader[str, dict[tuple[str, int], list[model.Metric]]]
     histories: DataLoader[str, dict[queries.HistoryKey, states.State]]
     labels: DataLoader[str, list[model.Label]]
@@ -69,7 +68,6 @@ def new_loaders(db: readdb.Reader) -> Loaders:
     return Loaders(
         executions=loader(queries.executions_by_id),
         task_runs=loader(queries.task_runs_by_execution),
-        attempts=loader(queries.attempts_by_execution),
         metrics=loader(queries.metrics_by_execution),
         histories=loader(queries.histories_by_execution),
         labels=loader(queries.labels_by_execution),

@@ -92,13 +92,14 @@ async def task_runs(
 
 
 async def _task_runs(info: strawberry.Info, rows: list[readdb.TaskRunRow]) -> list[types.TaskRun]:
-    """Whole task runs for a page of rows: three batched loads over their executions."""
+    """Whole task runs for a page of rows: two batched loads over their executions."""
     ids = list(dict.fromkeys(row.execution_id for row in rows))
     ld = loaders(info)
-    histories, attempts, metrics = await asyncio.gather(
-        ld.histories.load_many(ids), ld.attempts.load_many(ids), ld.metrics.load_many(ids)
+    histories, metrics = await asyncio.gather(
+        ld.histories.load_many(ids), ld.metrics.load_many(ids)
     )
     at = {ex_id: i for i, ex_id in enumerate(ids)}
+    attempts = [readdb.attempt_numbers(found) for found in histories]
     assembled = (
         readdb.domain_task_run(
             row,

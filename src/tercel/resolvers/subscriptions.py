@@ -230,12 +230,12 @@ async def load_snapshot(db: readdb.Reader, execution_id: str) -> payloads.Snapsh
             key = ("A", r.task_run_id or "", r.attempt_number)
         entries.setdefault(key, []).append(states.HistoryEntry(states.StateType(r.state), r.date))
     histories = {key: states.State(tuple(found)) for key, found in entries.items()}
-    (row,), (runs,), (attempts,), (metrics,) = await asyncio.gather(
+    (row,), (runs,), (metrics,) = await asyncio.gather(
         queries.executions_by_id(db, [execution_id]),
         queries.task_runs_by_execution(db, [execution_id]),
-        queries.attempts_by_execution(db, [execution_id]),
         queries.metrics_by_execution(db, [execution_id]),
     )
+    attempts = readdb.attempt_numbers(histories)
     top = histories.get(("E", execution_id, None))
     if row is None or top is None:
         return None

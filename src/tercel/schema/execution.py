@@ -26,6 +26,8 @@ from graphql import (
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from tercel.schema import leaves
+
 __all__ = ["PLAIN", "FastExecutionContext"]
 
 #: object types whose every field is a plain attribute of the `from_domain()` object
@@ -34,10 +36,7 @@ PLAIN = frozenset({"TaskRun", "Attempt", "Metric", "State", "StateHistory", "Lab
 _NAMES: dict[tuple[str, str], str] = {}
 
 
-class _NotPlain(Exception):
-    """This value needs the general path."""
-
-
+_NotPlain = leaves.NotPlain
 Completer = Callable[[Any], Any]
 
 
@@ -77,6 +76,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _build(self, kind: GraphQLOutputType, details: Any) -> Completer:
         if isinstance(kind, GraphQLNonNull):
+            if is_leaf_type(kind.of_type):  # the commonest case, fused into one call
+                return leaves.required(kind.of_type)
             inner = self._build(kind.of_type, details)
 
             def required(value: Any) -> Any:
@@ -85,12 +86,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return inner(value)
 
             return required
+        if is_leaf_type(kind):
+            return leaves.nullable(kind)
         return _nullable(self._build_value(kind, details))
 
     def _build_value(self, kind: GraphQLOutputType, details: Any) -> Completer:
-        if is_leaf_type(kind):
-            coerce: Completer = kind.coerce_output_value
-            return coerce
         if isinstance(kind, GraphQLList):
             item = self._completer(kind.of_type, details)
             return lambda values: [item(value) for value in values]

@@ -8,7 +8,7 @@ for an execution returned by a mutation they read the preloaded domain object.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 
@@ -33,12 +33,18 @@ __all__ = [
 
 @strawberry.type
 class StateHistory:
+    """Served by the domain `states.HistoryEntry` itself (same attribute names)."""
+
     state: enums.StateType
     date: DateTime
 
 
 @strawberry.type
 class State:
+    """Served by the domain `states.State` itself: its attributes and properties carry every
+    field under the same name, so a page of 2,000 states builds no second object per state and
+    per history entry (`tests/unit/test_schema_views.py` holds the names together)."""
+
     current: enums.StateType
     histories: list[StateHistory]
     start_date: DateTime
@@ -47,14 +53,7 @@ class State:
 
     @classmethod
     def from_domain(cls, state: states.State) -> State:
-        end, duration = state.end_date, state.duration
-        return cls(
-            current=state.current,
-            histories=[StateHistory(state=h.state, date=DateTime(h.date)) for h in state.histories],
-            start_date=DateTime(state.start_date),
-            end_date=None if end is None else DateTime(end),
-            duration=None if duration is None else Duration(duration),
-        )
+        return cast(State, state)
 
 
 @strawberry.type
@@ -167,12 +166,12 @@ class Execution:
         if self._full is not None:
             return [TaskRun.from_domain(run) for run in self._full.task_runs]
         loaders = context.loaders(info)
-        rows, histories, attempts, metrics = await asyncio.gather(
+        rows, histories, metrics = await asyncio.gather(
             loaders.task_runs.load(self.id),
             loaders.histories.load(self.id),
-            loaders.attempts.load(self.id),
             loaders.metrics.load(self.id),
         )
+        attempts = readdb.attempt_numbers(histories)
         assembled = (readdb.domain_task_run(row, histories, attempts, metrics) for row in rows)
         return [TaskRun.from_domain(run) for run in assembled if run is not None]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -22,7 +23,6 @@ from tercel.storage.codec import loads
 __all__ = [
     "HistoryKey",
     "Page",
-    "attempts_by_execution",
     "count_executions",
     "count_task_runs",
     "execution_order",
@@ -39,7 +39,6 @@ __all__ = [
 R = TypeVar("R")
 E = tables.table(tables.ExecutionTable)
 T = tables.table(tables.TaskRunTable)
-A = tables.table(tables.AttemptTable)
 M = tables.table(tables.MetricTable)
 SC = tables.table(tables.StateChangeTable)
 L = tables.table(tables.LabelTable)
@@ -163,29 +162,28 @@ async def executions_by_id(
     return [found.get(i) for i in ids]
 
 
+def _marks(ids: Sequence[str]) -> str:
+    return ",".join("?" * len(ids))
+
+
 async def task_runs_by_execution(
     db: readdb.Reader, ids: Sequence[str]
 ) -> list[list[readdb.TaskRunRow]]:
-    statement = _task_run_select().where(T.c.execution_id.in_(list(ids))).order_by(T.c.position)
-    found: dict[str, list[readdb.TaskRunRow]] = defaultdict(list)
-    for row in await _rows(db, statement):
-        found[row.execution_id].append(readdb.task_run_row(row))
-    return [found.get(i, []) for i in ids]
-
-
-async def attempts_by_execution(
-    db: readdb.Reader, ids: Sequence[str]
-) -> list[dict[str, list[int]]]:
-    """Per execution: task run id -> its attempt numbers, ascending."""
-    statement = (
-        select(A.c.execution_id, A.c.task_run_id, A.c.number)
-        .where(A.c.execution_id.in_(list(ids)))
-        .order_by(A.c.task_run_id, A.c.number)
+    sql = (
+        "SELECT t.id, t.execution_id, e.namespace, e.flow_id, t.position, t.task_id,"
+        " t.parent_task_run_id, t.value, t.iteration, t.state_current, t.start_date, t.outputs"
+        " FROM task_runs t JOIN executions e ON e.id = t.execution_id"
+        f" WHERE t.execution_id IN ({_marks(ids)}) ORDER BY t.execution_id, t.position"
     )
-    found: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for ex_id, tr_id, number in await _rows(db, statement):
-        found[ex_id][tr_id].append(number)
-    return [dict(found.get(i, {})) for i in ids]
+    found: dict[str, list[readdb.TaskRunRow]] = defaultdict(list)
+    for r in await db.fetch(sql, ids):
+        # the columns in TaskRunRow's order; the start date and outputs decoded
+        run = readdb.TaskRunRow(
+            r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
+            clock.from_micros(r[10]), loads(r[11]),
+        )  # fmt: skip
+        found[run.execution_id].append(run)
+    return [found.get(i, []) for i in ids]
 
 
 async def metrics_by_execution(
@@ -214,17 +212,19 @@ async def histories_by_execution(
     db: readdb.Reader, ids: Sequence[str]
 ) -> list[dict[HistoryKey, states.State]]:
     """Per execution: the state (with its full history) of the execution and of every task run
-    and attempt, from the append-only `state_changes` log."""
-    statement = (
-        select(SC.c.execution_id, SC.c.entity, SC.c.task_run_id, SC.c.attempt_number, SC.c.state,
-               SC.c.date)
-        .where(SC.c.execution_id.in_(list(ids)))
-        .order_by(SC.c.seq)
-    )  # fmt: skip
-    entries: dict[str, dict[HistoryKey, list[states.HistoryEntry]]] = defaultdict(
-        lambda: defaultdict(list)
+    and attempt, from the append-only `state_changes` log (read in index order)."""
+    sql = (
+        "SELECT execution_id, entity, task_run_id, attempt_number, state, date"
+        f" FROM state_changes WHERE execution_id IN ({_marks(ids)}) ORDER BY execution_id, seq"
     )
-    for ex_id, entity, tr_id, number, state, date in await _rows(db, statement):
+    found: dict[str, dict[HistoryKey, list[states.HistoryEntry]]] = {}
+    entries: dict[HistoryKey, list[states.HistoryEntry]] = {}
+    current = None
+    #: one commit stamps several rows with the same instant: decode each instant once
+    dates: dict[int, datetime] = {}
+    for ex_id, entity, tr_id, number, state, date in await db.fetch(sql, ids):
+        if ex_id != current:
+            current, entries = ex_id, found.setdefault(ex_id, {})
         key: HistoryKey
         if entity == "EXECUTION":
             key = ("E", ex_id, None)
@@ -232,9 +232,15 @@ async def histories_by_execution(
             key = ("T", tr_id, None)
         else:
             key = ("A", tr_id, number)
-        entries[ex_id][key].append(states.HistoryEntry(_STATES[state], clock.from_micros(date)))
+        when = dates.get(date)
+        if when is None:
+            when = dates[date] = clock.from_micros(date)
+        history = entries.get(key)
+        if history is None:
+            history = entries[key] = []
+        history.append(states.HistoryEntry(_STATES[state], when))
     return [
-        {key: states.State(tuple(value)) for key, value in entries.get(i, {}).items()} for i in ids
+        {key: states.State(tuple(value)) for key, value in found.get(i, {}).items()} for i in ids
     ]
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "ExecutionRow",
     "Reader",
     "TaskRunRow",
+    "attempt_numbers",
     "domain_task_run",
     "execution_row",
     "open_reader",
@@ -44,12 +45,28 @@ class Reader:
         )
         #: the engine's synchronous face, where SQLAlchemy events are listened to
         self.engine: Engine = self.async_engine.sync_engine
+        #: when a list, every statement run is appended to it (benchmarks count them)
+        self.trace: list[str] | None = None
         event.listen(self.engine, "connect", _pragmas)
 
     async def rows(self, statement: Executable) -> Sequence[Any]:
+        if self.trace is not None:
+            self.trace.append(str(statement))
         async with self.async_engine.connect() as conn:
             result = await conn.execute(statement)
             return result.all()
+
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The plain tuples of one SQL statement on a pooled connection, in one thread hop.
+
+        For the batched loads of a page (thousands of history rows): SQLAlchemy's `Row`
+        objects and result machinery cost more than the query itself there."""
+        if self.trace is not None:
+            self.trace.append(sql)
+        async with self.async_engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection  # the pooled aiosqlite connection
+            return list(await driver.execute_fetchall(sql, params))
 
     async def close(self) -> None:
         await self.async_engine.dispose()
@@ -154,6 +171,18 @@ def task_run_row(row: Any) -> TaskRunRow:
         start_date=clock.from_micros(row.start_date),
         outputs=loads(row.outputs),
     )
+
+
+def attempt_numbers(histories: dict[tuple[str, str, int | None], Any]) -> dict[str, list[int]]:
+    """Task run id -> the numbers of its attempts that have a history, ascending (the attempts
+    `domain_task_run` keeps), from one execution's history keys."""
+    found: dict[str, list[int]] = {}
+    for kind, run_id, number in histories:
+        if kind == "A" and number is not None:
+            found.setdefault(run_id, []).append(number)
+    for numbers in found.values():
+        numbers.sort()
+    return found
 
 
 def domain_task_run(
