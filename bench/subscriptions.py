@@ -167,6 +167,16 @@ def _wait_terminal(client: httpx.Client, execution_id: str) -> None:
     raise RuntimeError(f"execution {execution_id} did not end in {RUN_TIMEOUT} s")
 
 
+def _wait_registered(client: httpx.Client, count: int) -> None:
+    """Until the server has registered every subscription (`/health` counts them): a stream
+    registered after a run's terminal event would wait for it forever."""
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while (live := client.get("/health").json().get("subscriptions", 0)) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{live} of {count} subscriptions registered in {RUN_TIMEOUT} s")
+        time.sleep(0.05)
+
+
 def _create(client: httpx.Client) -> str:
     variables = {"ns": NAMESPACE, "f": FLOW_ID}
     found = api._data(client.post("/graphql", json={"query": api.CREATE, "variables": variables}))
@@ -191,6 +201,7 @@ def delivery(url: str, count: int, runs: int, scratch: str) -> dict[str, Any]:
         if line != "READY":
             raise RuntimeError(f"the client did not get ready: {line!r}")
         with httpx.Client(base_url=url, timeout=30) as client:
+            _wait_registered(client, count)
             ids = []
             for _ in range(runs):
                 ids.append(_create(client))

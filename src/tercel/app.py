@@ -278,8 +278,11 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
             await reader.close()
 
     async def health(request: Request) -> Response:
-        ready = runtime.ready
-        return JSONResponse({"status": "ok" if ready else "starting"}, 200 if ready else 503)
+        """`{"status": "ok", "subscriptions": N}`: N live subscriptions (registered streams)."""
+        if not runtime.ready or runtime.services is None:
+            return JSONResponse({"status": "starting"}, 503)
+        live = events.broker_of(runtime.services.engine).subscribers
+        return JSONResponse({"status": "ok", "subscriptions": live})
 
     graphql = TercelGraphQL(build_schema(settings, subscription), runtime, settings)
     routes = [

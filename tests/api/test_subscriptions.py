@@ -23,6 +23,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tercel.engine import events
 from tercel.settings import Limits, Settings
+from tercel.storage import streams as stream_rows
 
 PROTOCOLS = ["graphql-transport-ws", "graphql-ws"]
 TIMEOUT = 20.0
@@ -535,6 +536,48 @@ def test_global_stream_sees_new_executions(api: Server, protocol: str) -> None:
     assert sorted(filtered, key=lambda e: e["sequence"]) == sorted(
         expected, key=lambda e: e["sequence"]
     )
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_head_starts_at_the_registration(
+    api: Server, protocol: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`after: "HEAD"` starts where the subscription was registered, however late the server
+    gets round to its first read: an execution created as soon as the registration shows in
+    `/health` is streamed whole (a head read after the registration once skipped what
+    committed in between, and a stream whose read came after the run waited forever)."""
+    namespace = f"subs.head.{protocol.replace('-', '')}"
+    deploy(api, namespace)
+    original = stream_rows.head_seq
+
+    async def late_head(db: Any, table: str) -> int:
+        await asyncio.sleep(1.0)  # a server busy with a thousand handshakes
+        return await original(db, table)
+
+    monkeypatch.setattr(stream_rows, "head_seq", late_head)
+    before = broker(api).subscribers
+
+    async def body() -> tuple[str, Outcome, Outcome]:
+        async with client(api, protocol) as ws:
+            await ws.start("global", CHANGES, {"after": "HEAD", "f": {"namespace": namespace}})
+            while (await asyncio.to_thread(_live, api)) < before + 1:
+                await asyncio.sleep(0.01)
+            execution_id = await acreate(api, namespace)
+            await ws.start("logs", LOGS, {"id": execution_id, "after": "HEAD"})
+            await asyncio.to_thread(api.wait_terminal, execution_id)
+            stored = stored_changes(api, execution_id)
+            found = await ws.collect("global", limit=len(stored))
+            await ws.stop("global")
+            return execution_id, found, await ws.collect("logs")
+
+    execution_id, found, logs = run(body())
+    assert found.data("stateChanges") == stored_changes(api, execution_id)
+    assert logs.end == "complete"
+
+
+def _live(server: Server) -> int:
+    found: int = server.client.get(server.url + "/health").json()["subscriptions"]
+    return found
 
 
 def test_fifty_concurrent_subscribers(api: Server) -> None:

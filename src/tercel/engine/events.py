@@ -107,7 +107,7 @@ class Subscriber:
     """One subscription's bounded queue. `get()` answers the next event, or None when events
     were dropped (the subscriber must then catch up from the database)."""
 
-    __slots__ = ("dropped", "execution_id", "lagging", "queue")
+    __slots__ = ("dropped", "execution_id", "first_log", "first_state", "lagging", "queue")
 
     def __init__(self, execution_id: str | None, queue_size: int) -> None:
         self.execution_id = execution_id
@@ -115,9 +115,18 @@ class Subscriber:
         self.lagging = False
         #: events this subscriber missed (for diagnostics and tests)
         self.dropped = 0
+        #: the first state-change and log sequence numbers offered since the registration: a
+        #: stream that started at HEAD and lags before it delivered anything catches up from
+        #: there (every row offered, queued or dropped, is at or after them)
+        self.first_state: int | None = None
+        self.first_log: int | None = None
 
     def offer(self, event: Event) -> bool:
         """Called by the broker, in the engine's loop: never blocks. False when dropped."""
+        if self.first_state is None and event.states:
+            self.first_state = event.states[0].seq
+        if self.first_log is None and event.logs:
+            self.first_log = event.logs[0].seq
         if not self.lagging:
             try:
                 self.queue.put_nowait(event)

@@ -277,17 +277,19 @@ async def state_changes(
         await _must_exist(db, ex_id)
     broker, subscriber = _register(info, ex_id)
     try:
-        if start == _HEAD or (start is None and ex_id is None):
-            last = await stream_rows.head_seq(db, "state_changes")
-        else:
-            last = 0 if start is None else int(start)
+        # HEAD (and no cursor on the global stream): live from the registration on, with no
+        # head read, which would skip what commits between the registration and the read
+        live_only = start == _HEAD or (start is None and ex_id is None)
+        last = None if live_only else 0 if start is None else int(start)
         matches = _Matcher(db, flt)
         while True:
-            while True:  # replay
+            while True:  # replay (only the completion check while live-only)
                 committed = None if ex_id is None else await _committed(db, ex_id)
                 if ex_id is not None and committed is None:
                     return  # deleted
-                found = await stream_rows.state_changes(db, ex_id, last, CHUNK, flt)
+                found = [] if last is None else await stream_rows.state_changes(
+                    db, ex_id, last, CHUNK, flt
+                )  # fmt: skip
                 for r in found[:CHUNK]:
                     yield StateChange.from_row(r)
                     last = r.seq
@@ -299,13 +301,17 @@ async def state_changes(
             while (event := await subscriber.get()) is not None:  # live
                 await matches.prepare(event)
                 for row in event.states:
-                    if row.seq <= last or (ex_id is not None and row.execution_id != ex_id):
+                    if (last is not None and row.seq <= last) or (
+                        ex_id is not None and row.execution_id != ex_id
+                    ):
                         continue
                     if matches(row):
                         yield _shared(event, row, payloads.state_change)
                         last = row.seq
                 if ex_id is not None and _ends(event, ex_id):
                     return
+            if last is None and subscriber.first_state is not None:
+                last = subscriber.first_state - 1  # lagged before delivering: every row offered
     finally:
         broker.unsubscribe(subscriber)
 
@@ -323,16 +329,15 @@ async def logs(
     await _must_exist(db, ex_id)
     broker, subscriber = _register(info, ex_id)
     try:
-        if start == _HEAD:
-            last = await stream_rows.head_seq(db, "logs")
-        else:
-            last = 0 if start is None else int(start)
+        last = None if start == _HEAD else 0 if start is None else int(start)  # as stateChanges
         while True:
-            while True:  # replay
+            while True:  # replay (only the completion check while live-only)
                 committed = await _committed(db, ex_id)
                 if committed is None:
                     return
-                found = await stream_rows.logs(db, ex_id, last, CHUNK, level)
+                found = (
+                    [] if last is None else await stream_rows.logs(db, ex_id, last, CHUNK, level)
+                )
                 for r in found[:CHUNK]:
                     yield LogEntry.from_row(r)
                     last = r.seq
@@ -343,11 +348,17 @@ async def logs(
                 break
             while (event := await subscriber.get()) is not None:  # live
                 for line in event.logs:
-                    if line.seq > last and line.execution_id == ex_id and line.level >= level:
+                    if (
+                        (last is None or line.seq > last)
+                        and line.execution_id == ex_id
+                        and line.level >= level
+                    ):
                         yield _shared(event, line, payloads.log_entry)
                         last = line.seq
                 if _ends(event, ex_id):
                     return
+            if last is None and subscriber.first_log is not None:
+                last = subscriber.first_log - 1  # lagged before delivering: every line offered
     finally:
         broker.unsubscribe(subscriber)
 
