@@ -31,6 +31,7 @@ from tercel.schema.errors import BadUserInput, PublicError
 from tercel.schema.streams import ExecutionUpdate, LogEntry, StateChange
 from tercel.storage import pagination, queries, readdb
 from tercel.storage import streams as stream_rows
+from tercel.storage.histories import history_key
 
 __all__ = [
     "CHUNK",
@@ -221,13 +222,7 @@ async def load_snapshot(db: readdb.Reader, execution_id: str) -> payloads.Snapsh
         return None
     entries: dict[queries.HistoryKey, list[states.HistoryEntry]] = {}
     for r in history:
-        key: queries.HistoryKey
-        if r.entity == states.Entity.EXECUTION.value:
-            key = ("E", r.execution_id, None)
-        elif r.entity == states.Entity.TASK_RUN.value:
-            key = ("T", r.task_run_id or "", None)
-        else:
-            key = ("A", r.task_run_id or "", r.attempt_number)
+        key = history_key(r.entity, r.execution_id, r.task_run_id, r.attempt_number)
         entries.setdefault(key, []).append(states.HistoryEntry(states.StateType(r.state), r.date))
     histories = {key: states.State(tuple(found)) for key, found in entries.items()}
     (row,), (runs,), (metrics,) = await asyncio.gather(

@@ -36,7 +36,6 @@ PLAIN = frozenset({"TaskRun", "Attempt", "Metric", "State", "StateHistory", "Lab
 _NAMES: dict[tuple[str, str], str] = {}
 
 
-_NotPlain = leaves.NotPlain
 Completer = Callable[[Any], Any]
 
 
@@ -53,7 +52,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if result is not None and not isinstance(result, Exception) and _plain(return_type):
             try:
                 return self._completer(return_type, field_details_list)(result)
-            except _NotPlain:
+            except leaves.NotPlain:
                 pass
         return super().complete_value(
             return_type, field_details_list, info, path, result, position_context
@@ -82,7 +81,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
             def required(value: Any) -> Any:
                 if value is None:
-                    raise _NotPlain
+                    raise leaves.NotPlain
                 return inner(value)
 
             return required
@@ -95,7 +94,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             item = self._completer(kind.of_type, details)
             return lambda values: [item(value) for value in values]
         if not isinstance(kind, GraphQLObjectType) or kind.name not in PLAIN:
-            raise _NotPlain
+            raise leaves.NotPlain
         steps: list[tuple[str, str | None, Any]] = []
         for key, sub_details in self.collect_subfields(kind, details).grouped_field_set.items():
             name = sub_details[0].node.name.value

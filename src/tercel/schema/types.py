@@ -8,6 +8,7 @@ for an execution returned by a mutation they read the preloaded domain object.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any, cast
 
 import strawberry
@@ -166,10 +167,12 @@ class Execution:
         if self._full is not None:
             return [TaskRun.from_domain(run) for run in self._full.task_runs]
         loaders = context.loaders(info)
-        rows, histories, metrics = await asyncio.gather(
-            loaders.task_runs.load(self.id),
-            loaders.histories.load(self.id),
-            loaders.metrics.load(self.id),
+        # Histories first (the batch `state` shares): every task run read after them is at
+        # least as new, and `domain_task_run` leaves out the ones newer than the histories. Read
+        # the other way round, a terminal execution could show without its last task runs.
+        histories = await loaders.histories.load(self.id)
+        rows, metrics = await asyncio.gather(
+            loaders.task_runs.load(self.id), loaders.metrics.load(self.id)
         )
         attempts = readdb.attempt_numbers(histories)
         assembled = (readdb.domain_task_run(row, histories, attempts, metrics) for row in rows)
@@ -177,41 +180,35 @@ class Execution:
 
     @classmethod
     def from_row(cls, row: readdb.ExecutionRow) -> Execution:
-        return cls(
-            id=strawberry.ID(row.id),
-            namespace=row.namespace,
-            flow_id=row.flow_id,
-            flow_revision=row.flow_revision,
-            inputs=_json(row.inputs),
-            outputs=_json(row.outputs),
-            labels=[Label(key=lb.key, value=lb.value) for lb in row.labels],
-            parent_id=_id(row.parent_id),
-            original_id=strawberry.ID(row.original_id),
-            metadata=ExecutionMetadata(
-                attempt_number=row.attempt_number,
-                original_created_date=DateTime(row.original_created_date),
-            ),
-            trigger=ExecutionTrigger.from_data(row.trigger),
-        )
+        return cls._of(row, row.original_created_date, None)
 
     @classmethod
     def from_domain(cls, ex: model.Execution) -> Execution:
-        created = ex.original_created_date or ex.state.start_date
+        return cls._of(ex, ex.original_created_date or ex.state.start_date, ex)
+
+    @classmethod
+    def _of(
+        cls,
+        source: readdb.ExecutionRow | model.Execution,
+        created: datetime,
+        full: model.Execution | None,
+    ) -> Execution:
+        """The fields a read row and a domain execution share under the same names."""
         return cls(
-            id=strawberry.ID(ex.id),
-            namespace=ex.namespace,
-            flow_id=ex.flow_id,
-            flow_revision=ex.flow_revision,
-            inputs=_json(ex.inputs),
-            outputs=_json(ex.outputs),
-            labels=[Label(key=lb.key, value=lb.value) for lb in ex.labels],
-            parent_id=_id(ex.parent_id),
-            original_id=strawberry.ID(ex.original_id),
+            id=strawberry.ID(source.id),
+            namespace=source.namespace,
+            flow_id=source.flow_id,
+            flow_revision=source.flow_revision,
+            inputs=_json(source.inputs),
+            outputs=_json(source.outputs),
+            labels=[Label(key=lb.key, value=lb.value) for lb in source.labels],
+            parent_id=_id(source.parent_id),
+            original_id=strawberry.ID(source.original_id),
             metadata=ExecutionMetadata(
-                attempt_number=ex.attempt_number, original_created_date=DateTime(created)
+                attempt_number=source.attempt_number, original_created_date=DateTime(created)
             ),
-            trigger=ExecutionTrigger.from_data(ex.trigger),
-            _full=ex,
+            trigger=ExecutionTrigger.from_data(source.trigger),
+            _full=full,
         )
 
 

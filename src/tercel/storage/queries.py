@@ -17,8 +17,9 @@ from sqlalchemy import ColumnElement, Select, func, select
 
 from tercel import clock
 from tercel.engine import model, states
-from tercel.storage import filters, pagination, readdb, tables
+from tercel.storage import filters, pagination, readdb, reader, tables
 from tercel.storage.codec import loads
+from tercel.storage.histories import HistoryKey, history_key
 
 __all__ = [
     "HistoryKey",
@@ -42,8 +43,6 @@ T = tables.table(tables.TaskRunTable)
 M = tables.table(tables.MetricTable)
 SC = tables.table(tables.StateChangeTable)
 L = tables.table(tables.LabelTable)
-#: ("E", execution id, None) | ("T", task run id, None) | ("A", task run id, attempt number)
-HistoryKey = tuple[str, str, int | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,10 +161,6 @@ async def executions_by_id(
     return [found.get(i) for i in ids]
 
 
-def _marks(ids: Sequence[str]) -> str:
-    return ",".join("?" * len(ids))
-
-
 async def task_runs_by_execution(
     db: readdb.Reader, ids: Sequence[str]
 ) -> list[list[readdb.TaskRunRow]]:
@@ -173,7 +168,7 @@ async def task_runs_by_execution(
         "SELECT t.id, t.execution_id, e.namespace, e.flow_id, t.position, t.task_id,"
         " t.parent_task_run_id, t.value, t.iteration, t.state_current, t.start_date, t.outputs"
         " FROM task_runs t JOIN executions e ON e.id = t.execution_id"
-        f" WHERE t.execution_id IN ({_marks(ids)}) ORDER BY t.execution_id, t.position"
+        f" WHERE t.execution_id IN ({reader.marks(len(ids))}) ORDER BY t.execution_id, t.position"
     )
     found: dict[str, list[readdb.TaskRunRow]] = defaultdict(list)
     for r in await db.fetch(sql, ids):
@@ -214,8 +209,8 @@ async def histories_by_execution(
     """Per execution: the state (with its full history) of the execution and of every task run
     and attempt, from the append-only `state_changes` log (read in index order)."""
     sql = (
-        "SELECT execution_id, entity, task_run_id, attempt_number, state, date"
-        f" FROM state_changes WHERE execution_id IN ({_marks(ids)}) ORDER BY execution_id, seq"
+        "SELECT execution_id, entity, task_run_id, attempt_number, state, date FROM state_changes"
+        f" WHERE execution_id IN ({reader.marks(len(ids))}) ORDER BY execution_id, seq"
     )
     found: dict[str, dict[HistoryKey, list[states.HistoryEntry]]] = {}
     entries: dict[HistoryKey, list[states.HistoryEntry]] = {}
@@ -225,13 +220,7 @@ async def histories_by_execution(
     for ex_id, entity, tr_id, number, state, date in await db.fetch(sql, ids):
         if ex_id != current:
             current, entries = ex_id, found.setdefault(ex_id, {})
-        key: HistoryKey
-        if entity == "EXECUTION":
-            key = ("E", ex_id, None)
-        elif entity == "TASK_RUN":
-            key = ("T", tr_id, None)
-        else:
-            key = ("A", tr_id, number)
+        key = history_key(entity, ex_id, tr_id, number)
         when = dates.get(date)
         if when is None:
             when = dates[date] = clock.from_micros(date)

@@ -15,11 +15,11 @@ from typing import Any
 from tercel import clock
 from tercel.engine import changes, model, states
 from tercel.storage.codec import loads
+from tercel.storage.histories import HistoryKey, history_key
 
-__all__ = ["Loaded", "active_execution_ids", "load_executions", "load_timers"]
+__all__ = ["Loaded", "active_execution_ids", "load_executions", "load_timers", "marks"]
 
 S = states.StateType
-_HistoryKey = tuple[str, str | None, int | None]
 
 
 @dataclass(slots=True)
@@ -29,7 +29,8 @@ class Loaded:
     plans: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def _marks(n: int) -> str:
+def marks(n: int) -> str:
+    """`?,?,...`: the placeholders of an `IN (...)` list of n values."""
     return ",".join("?" * n)
 
 
@@ -37,7 +38,7 @@ def load_executions(conn: sqlite3.Connection, ids: Sequence[str]) -> Loaded:
     """The executions with these ids (unknown ids are left out), in the order given."""
     if not ids:
         return Loaded([])
-    q = _marks(len(ids))
+    q = marks(len(ids))
     histories = _histories(conn, ids, q)
     metrics = _metrics(conn, ids, q)
     attempts: dict[str, list[model.Attempt]] = defaultdict(list)
@@ -109,20 +110,16 @@ def load_executions(conn: sqlite3.Connection, ids: Sequence[str]) -> Loaded:
 
 def _histories(
     conn: sqlite3.Connection, ids: Sequence[str], q: str
-) -> dict[_HistoryKey, states.State]:
-    entries: dict[_HistoryKey, list[states.HistoryEntry]] = defaultdict(list)
+) -> dict[HistoryKey, states.State]:
+    entries: dict[HistoryKey, list[states.HistoryEntry]] = defaultdict(list)
     for ex_id, entity, tr_id, number, state, date in conn.execute(
         "SELECT execution_id, entity, task_run_id, attempt_number, state, date FROM state_changes"
         f" WHERE execution_id IN ({q}) ORDER BY seq",
         ids,
     ):
-        if entity == "EXECUTION":
-            key: _HistoryKey = ("E", ex_id, None)
-        elif entity == "TASK_RUN":
-            key = ("T", tr_id, None)
-        else:
-            key = ("A", tr_id, number)
-        entries[key].append(states.HistoryEntry(S(state), clock.from_micros(date)))
+        entries[history_key(entity, ex_id, tr_id, number)].append(
+            states.HistoryEntry(S(state), clock.from_micros(date))
+        )
     return {key: states.State(tuple(value)) for key, value in entries.items()}
 
 
@@ -144,7 +141,7 @@ def _metrics(
 def active_execution_ids(conn: sqlite3.Connection) -> list[str]:
     terminal = [s.value for s in states.TERMINAL]
     rows = conn.execute(
-        f"SELECT id FROM executions WHERE state_current NOT IN ({_marks(len(terminal))})"
+        f"SELECT id FROM executions WHERE state_current NOT IN ({marks(len(terminal))})"
         " ORDER BY start_date, id",
         terminal,
     )
