@@ -33,7 +33,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from tercel import transport
+from tercel import fanout, transport
 from tercel.engine import events
 from tercel.resolvers.context import Context, Services, new_loaders
 from tercel.schema import build_schema, extensions
@@ -70,6 +70,8 @@ class TercelGraphQL(GraphQL[Context, None]):
             allowed_origins=settings.allowed_origins,
         )
         self._runtime, self._settings = runtime, settings
+        #: encoded subscription events, shared by the operations of both protocols
+        self.frames = fanout.Frames()
 
     async def get_context(self, request: Any, response: Any) -> Context:
         services = self._runtime.services
@@ -303,4 +305,6 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
             allow_headers=["Content-Type", "Authorization"],
         )
         middleware.insert(0, cors)
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.frames = graphql.frames  # for diagnostics and tests
+    return app

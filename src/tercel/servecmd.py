@@ -44,9 +44,11 @@ def serve(args: argparse.Namespace) -> int:
     from tercel.app import create_app
 
     app = create_app(settings)
+    # permessage-deflate declined: event frames are small JSON, and compressing each one per
+    # connection cost about a sixth of the fan-out's CPU (bench/subscriptions.py)
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, lifespan="on", ws="websockets-sansio",
-        log_level="info",
+        ws_per_message_deflate=False, log_level="info",
     )  # fmt: skip
     server = _Server(config)
     try:

@@ -6,19 +6,28 @@
   `GRAPHQL_PARSE_FAILED`), as the protocol wants, instead of a bare `complete`.
 - graphql-ws (legacy): a frame that is not an object, or a `start` without a payload object,
   gets a `connection_error`.
+
+Both handlers send every message as a *text* frame (the protocols' JSON messages; browsers'
+clients parse `event.data` as a string), run each operation in a `fanout.OperationScope`, and
+let shared events go out as ready frames (see `fanout`).
 """
 
 from __future__ import annotations
 
 from typing import Any, cast
 
+import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError, parse
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
+from tercel import fanout
 from tercel.resolvers.context import Context
 
 __all__ = ["LegacyWSHandler", "TransportWSHandler", "request_object"]
@@ -31,7 +40,50 @@ def request_object(decoded: object) -> object:
     return decoded
 
 
+def _frames(handler: Any) -> fanout.Frames:
+    frames: fanout.Frames = handler.view.frames
+    return frames
+
+
+async def _send_text(handler: Any, text: str) -> None:
+    adapter: ASGIWebSocketAdapter = handler.websocket
+    try:
+        await adapter.ws.send_text(text)
+    except WebSocketDisconnect as exc:
+        raise WebSocketDisconnected from exc
+
+
+def _text(message: Any, kind: str) -> str:
+    """`message` as JSON text; an operation's `kind` message through its scope's frames."""
+    scope = fanout.scope_of_task()
+    if scope is not None and message.get("type") == kind:
+        return scope.prefix + scope.sent(message["payload"]) + "}"
+    return orjson.dumps(message, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _prefix(kind: str, operation_id: str) -> str:
+    """The JSON of an operation's `kind` message up to its payload."""
+    found = orjson.dumps(operation_id).decode()
+    if kind == "next":
+        return '{"id":' + found + ',"type":"next","payload":'
+    return '{"type":"data","id":' + found + ',"payload":'
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    async def run_operation(self, operation: Any) -> None:
+        group = fanout.group_of(operation.query, operation.operation_name, operation.variables)
+        scope = fanout.OperationScope(
+            _frames(self), group, _prefix("next", operation.id), lambda t: _send_text(self, t)
+        )
+        fanout.opened(scope)
+        try:
+            await super().run_operation(operation)
+        finally:
+            scope.close()
+
+    async def send_message(self, message: Any) -> None:
+        await _send_text(self, _text(message, "next"))
+
     async def handle_message(self, message: Any) -> None:
         if not isinstance(message, dict):
             await self.handle_invalid_message("Failed to parse message: expected a JSON object")
@@ -57,6 +109,26 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    async def handle_async_results(
+        self,
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> None:
+        group = fanout.group_of(query, operation_name, variables)
+        scope = fanout.OperationScope(
+            _frames(self), group, _prefix("data", operation_id), lambda t: _send_text(self, t)
+        )
+        fanout.opened(scope)
+        try:
+            await super().handle_async_results(operation_id, query, operation_name, variables)
+        finally:
+            scope.close()
+
+    async def send_message(self, message: Any) -> None:
+        await _send_text(self, _text(message, "data"))
+
     async def handle_message(self, message: Any) -> None:
         if not isinstance(message, dict) or (
             message.get("type") == "start" and not isinstance(message.get("payload"), dict)

@@ -21,6 +21,7 @@ from tests.api.conftest import TERMINAL, Server, start_server
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from tercel import fanout
 from tercel.engine import events
 from tercel.settings import Limits, Settings
 from tercel.storage import streams as stream_rows
@@ -131,6 +132,8 @@ class Ws:
         self.queues: dict[str, asyncio.Queue[dict[str, Any]]] = {}
         self.closed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.reader: asyncio.Task[None] | None = None
+        #: frames that came as binary (the protocols' messages are text: browsers parse strings)
+        self.binary = 0
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.conn.send(json.dumps(message))
@@ -158,6 +161,7 @@ class Ws:
     async def _read(self) -> None:
         try:
             async for raw in self.conn:
+                self.binary += isinstance(raw, bytes)
                 message = json.loads(raw)
                 op = message.get("id")
                 if op is not None:
@@ -243,6 +247,7 @@ async def client(
             yield ws
         finally:
             await ws.close()
+        assert ws.binary == 0, f"{ws.binary} binary frames"
 
 
 async def stream(server: Server, protocol: str, query: str, **variables: Any) -> Outcome:
@@ -591,12 +596,16 @@ def test_fifty_concurrent_subscribers(api: Server) -> None:
         )
         return execution_id, list(found)
 
+    frames: fanout.Frames = api.app.state.frames
+    written = frames.hits
     execution_id, outcomes = run(body())
     stored = stored_changes(api, execution_id)
     for outcome in outcomes:
         assert outcome.end == "complete"
         assert outcome.data("stateChanges") == stored
     assert broker(api).subscribers == 0
+    # live events went out as ready frames to most subscribers, on both protocols
+    assert frames.hits > written
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

@@ -7,7 +7,11 @@ Every stream follows the gap-free algorithm of §6.2:
    execution's committed state read first for completion);
 4. live: events from the queue, rows with `seq <= last` dropped (they were replayed);
 5. lagging (events dropped by the broker): back to 3 from the last row handled;
-6. unregister in `finally` (Strawberry cancels the generator on `complete` and disconnect).
+6. unregister in `finally` (Strawberry cancels the generator on `complete` and disconnect; the
+   operation's `fanout` scope unregisters too, however the operation task ends).
+
+Shared live payloads go out through the operation's scope as ready frames when another
+subscription of the same group already sent them (`fanout`); otherwise they are yielded.
 
 Nothing here reads through the websocket context (one per connection, §6.4): reads go through
 the application's `Reader`, and execution snapshots are loaded fresh for each change.
@@ -23,6 +27,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 import strawberry
 from graphql import OperationType
 
+from tercel import fanout
 from tercel.engine import changes, events, model, states
 from tercel.resolvers.context import services
 from tercel.schema import enums, execution, inputs
@@ -86,9 +91,11 @@ def _register(
 ) -> tuple[events.Broker, events.Subscriber]:
     broker = events.broker_of(services(info).engine)
     try:
-        return broker, broker.subscribe(execution_id)
+        subscriber = broker.subscribe(execution_id)
     except events.TooManySubscriptions as error:
         raise PublicError(str(error)) from None
+    fanout.current().registered(broker, subscriber)
+    return broker, subscriber
 
 
 async def _committed(db: readdb.Reader, execution_id: str) -> states.StateType | None:
@@ -277,6 +284,7 @@ async def state_changes(
         live_only = start == _HEAD or (start is None and ex_id is None)
         last = None if live_only else 0 if start is None else int(start)
         matches = _Matcher(db, flt)
+        scope = fanout.current()
         while True:
             while True:  # replay (only the completion check while live-only)
                 committed = None if ex_id is None else await _committed(db, ex_id)
@@ -301,7 +309,9 @@ async def state_changes(
                     ):
                         continue
                     if matches(row):
-                        yield _shared(event, row, payloads.state_change)
+                        payload = _shared(event, row, payloads.state_change)
+                        if not await scope.deliver(payload):
+                            yield payload
                         last = row.seq
                 if ex_id is not None and _ends(event, ex_id):
                     return
@@ -325,6 +335,7 @@ async def logs(
     broker, subscriber = _register(info, ex_id)
     try:
         last = None if start == _HEAD else 0 if start is None else int(start)  # as stateChanges
+        scope = fanout.current()
         while True:
             while True:  # replay (only the completion check while live-only)
                 committed = await _committed(db, ex_id)
@@ -348,7 +359,9 @@ async def logs(
                         and line.execution_id == ex_id
                         and line.level >= level
                     ):
-                        yield _shared(event, line, payloads.log_entry)
+                        payload = _shared(event, line, payloads.log_entry)
+                        if not await scope.deliver(payload):
+                            yield payload
                         last = line.seq
                 if _ends(event, ex_id):
                     return

@@ -38,6 +38,12 @@ class TercelMaskErrors(MaskErrors):
     def __init__(self) -> None:
         super().__init__(should_mask_error=should_mask)
 
+    def _process_result(self, result: object) -> None:
+        # as MaskErrors does, without its runtime Protocol check (slow on every streamed event)
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed: list[GraphQLError] = []
         for error in errors:

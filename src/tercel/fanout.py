@@ -1,0 +1,152 @@
+"""One operation's scope on a websocket, and the fan-out of shared events as ready frames.
+
+Every subscription operation runs in a task of its own (one per `subscribe`/`start` message).
+The transport handler opens an `OperationScope` for it in a context variable, so the resolvers
+running in that task reach it through `current()`:
+
+- **Cleanup.** Every broker subscriber a resolver registers is recorded, and unregistered when
+  the operation task ends, however it ends: complete, error, disconnect, or a cancellation that
+  interrupts the chain of `aclose()` calls through Strawberry and graphql-core (which would leave
+  the resolver's generator to the garbage collector, and its subscriber registered until then).
+
+- **Ready frames.** A committed row becomes one payload object shared by every subscriber
+  (`resolvers.subscriptions._shared`). Subscriptions of one *group* (same document text,
+  operation name and variables) turn the same payload into the same `payload` JSON: the event
+  types are plain data, with no context reads. So the first subscription of a group that meets
+  a payload sends it through Strawberry as usual (execution, error masking, extensions), and the
+  handler keeps the encoded body of that `next`/`data` message when it carries neither errors
+  nor extensions. Every other subscription of the group then writes that body with its own id
+  as one text frame: no selection-set execution, no extension hooks, no JSON encoding per
+  subscriber. Order holds: a resolver resumes after a `yield` only once its message was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextvars
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import orjson
+from strawberry.http.exceptions import WebSocketDisconnected
+
+from tercel.engine import events
+
+__all__ = ["Frames", "OperationScope", "current", "group_of", "opened"]
+
+#: encoded bodies remembered (the newest ones): a few thousand events' worth
+FRAMES = 4096
+
+SendText = Callable[[str], Awaitable[None]]
+Group = tuple[str, str | None, bytes]
+
+
+def group_of(query: str, operation_name: str | None, variables: Mapping[str, Any] | None) -> Group:
+    """What makes two subscriptions produce the same body for the same payload."""
+    return query, operation_name, orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+
+
+class Frames:
+    """Encoded `payload` bodies by (group, payload), bounded; one per application."""
+
+    def __init__(self, size: int = FRAMES) -> None:
+        self.size = size
+        #: frames written from a known body (for diagnostics and tests)
+        self.hits = 0
+        self._bodies: collections.OrderedDict[tuple[Group, int], tuple[object, str]] = (
+            collections.OrderedDict()
+        )
+
+    def get(self, group: Group, payload: object) -> str | None:
+        found = self._bodies.get((group, id(payload)))
+        if found is None or found[0] is not payload:
+            return None
+        self.hits += 1
+        return found[1]
+
+    def put(self, group: Group, payload: object, body: str) -> None:
+        self._bodies[(group, id(payload))] = (payload, body)  # the payload pins its id
+        if len(self._bodies) > self.size:
+            self._bodies.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._bodies)
+
+
+class OperationScope:
+    """What one subscription operation holds: its subscribers, and how to write its frames."""
+
+    __slots__ = ("_pending", "_subscribers", "frames", "group", "prefix", "send_text")
+
+    def __init__(self, frames: Frames, group: Group, prefix: str, send_text: SendText) -> None:
+        #: `prefix + body + "}"` is this operation's message for a payload body
+        self.frames, self.group, self.prefix, self.send_text = frames, group, prefix, send_text
+        self._subscribers: list[tuple[events.Broker, events.Subscriber]] = []
+        self._pending: object | None = None
+
+    # ------------------------------------------------------------------ cleanup
+
+    def registered(self, broker: events.Broker, subscriber: events.Subscriber) -> None:
+        self._subscribers.append((broker, subscriber))
+
+    def close(self) -> None:
+        """Unregister every subscriber of the operation (idempotent)."""
+        for broker, subscriber in self._subscribers:
+            broker.unsubscribe(subscriber)
+        self._subscribers.clear()
+
+    # ------------------------------------------------------------------ ready frames
+
+    async def deliver(self, payload: object) -> bool:
+        """Write the group's body for `payload` as one frame: True when it was known. When it was
+        not, the caller yields the payload and the handler's `sent` remembers the body."""
+        body = self.frames.get(self.group, payload)
+        if body is None:
+            self._pending = payload
+            return False
+        try:
+            await self.send_text(self.prefix + body + "}")
+        except WebSocketDisconnected:
+            # the connection is gone: end the operation as the handler's cleanup would
+            raise asyncio.CancelledError from None
+        return True
+
+    def sent(self, payload_body: Mapping[str, Any]) -> str:
+        """The handler is sending this operation's next message, `payload_body` its payload:
+        its JSON, remembered for the group when it answers the pending shared payload."""
+        body = orjson.dumps(payload_body, option=orjson.OPT_NON_STR_KEYS).decode()
+        pending, self._pending = self._pending, None
+        if pending is not None and payload_body.keys() == {"data"}:
+            self.frames.put(self.group, pending, body)
+        return body
+
+
+class _Unscoped:
+    """Outside a websocket operation (a test calling the schema directly): no frames."""
+
+    async def deliver(self, payload: object) -> bool:
+        return False
+
+    def registered(self, broker: events.Broker, subscriber: events.Subscriber) -> None:
+        pass
+
+
+_CURRENT: contextvars.ContextVar[OperationScope | None] = contextvars.ContextVar(
+    "tercel_operation_scope", default=None
+)
+_UNSCOPED = _Unscoped()
+
+
+def opened(scope: OperationScope) -> None:
+    """Make `scope` the current one for the rest of this task (call it in the operation task)."""
+    _CURRENT.set(scope)
+
+
+def current() -> OperationScope | _Unscoped:
+    return _CURRENT.get() or _UNSCOPED
+
+
+def scope_of_task() -> OperationScope | None:
+    """The scope of the running operation task, for the handler's own sends."""
+    return _CURRENT.get()

@@ -1,0 +1,143 @@
+"""The operation scope: ready frames by group and payload identity, and subscriber cleanup."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+import pytest
+from strawberry.http.exceptions import WebSocketDisconnected
+
+from tercel import fanout
+from tercel.engine import events
+
+QUERY = "subscription { stateChanges { sequence } }"
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.frames: list[str] = []
+        self.gone = False
+
+    async def __call__(self, text: str) -> None:
+        if self.gone:
+            raise WebSocketDisconnected
+        self.frames.append(text)
+
+
+def scope(
+    frames: fanout.Frames, sink: Sink, op: str = "1", **variables: object
+) -> fanout.OperationScope:
+    group = fanout.group_of(QUERY, None, variables)
+    prefix = '{"id":' + orjson.dumps(op).decode() + ',"type":"next","payload":'
+    return fanout.OperationScope(frames, group, prefix, sink)
+
+
+def test_group_ignores_the_order_of_variables() -> None:
+    assert fanout.group_of(QUERY, None, {"a": 1, "b": 2}) == fanout.group_of(
+        QUERY, None, {"b": 2, "a": 1}
+    )
+    assert fanout.group_of(QUERY, None, None) == fanout.group_of(QUERY, None, {})
+    assert fanout.group_of(QUERY, None, {"a": 1}) != fanout.group_of(QUERY, None, {"a": 2})
+    assert fanout.group_of(QUERY, "A", None) != fanout.group_of(QUERY, "B", None)
+
+
+def test_the_first_of_a_group_teaches_the_rest() -> None:
+    frames, first_sink, second_sink = fanout.Frames(), Sink(), Sink()
+    first, second = scope(frames, first_sink, "a"), scope(frames, second_sink, "b")
+    payload = object()
+
+    async def body() -> None:
+        assert not await first.deliver(payload)  # unknown: the caller yields it
+        body = first.sent({"data": {"stateChanges": {"sequence": 7}}})
+        assert body == '{"data":{"stateChanges":{"sequence":7}}}'
+        assert await second.deliver(payload)
+
+    asyncio.run(body())
+    assert second_sink.frames == [
+        '{"id":"b","type":"next","payload":{"data":{"stateChanges":{"sequence":7}}}}'
+    ]
+    assert orjson.loads(second_sink.frames[0])["id"] == "b"
+    assert frames.hits == 1
+
+
+def test_other_groups_and_other_payloads_miss() -> None:
+    frames, sink = fanout.Frames(), Sink()
+    taught = scope(frames, sink, "a", id="x")
+    payload = object()
+
+    async def body() -> None:
+        assert not await taught.deliver(payload)
+        taught.sent({"data": {"n": 1}})
+        assert not await scope(frames, sink, "b", id="y").deliver(payload)
+        assert not await scope(frames, sink, "c", id="x").deliver(object())
+
+    asyncio.run(body())
+    assert sink.frames == []
+
+
+def test_errors_and_extensions_are_never_shared() -> None:
+    frames, sink = fanout.Frames(), Sink()
+
+    async def body(message: dict[str, object]) -> None:
+        payload = object()
+        first = scope(frames, sink)
+        assert not await first.deliver(payload)
+        first.sent(message)
+        assert not await scope(frames, sink, "b").deliver(payload)
+
+    asyncio.run(body({"data": None, "errors": [{"message": "no"}]}))
+    asyncio.run(body({"data": {}, "extensions": {}}))
+    assert len(frames) == 0
+
+
+def test_a_message_without_a_pending_payload_is_not_remembered() -> None:
+    frames, sink = fanout.Frames(), Sink()
+    first = scope(frames, sink)
+    first.sent({"data": {"replayed": True}})  # a replayed row: no shared payload pending
+    assert len(frames) == 0
+
+
+def test_the_cache_is_bounded_and_identity_checked() -> None:
+    frames = fanout.Frames(size=2)
+    group = fanout.group_of(QUERY, None, None)
+    kept = [object() for _ in range(3)]
+    for n, payload in enumerate(kept):
+        frames.put(group, payload, str(n))
+    assert len(frames) == 2
+    assert frames.get(group, kept[0]) is None
+    assert frames.get(group, kept[2]) == "2"
+
+
+def test_a_disconnect_while_writing_cancels_the_operation() -> None:
+    frames, sink = fanout.Frames(), Sink()
+    payload = object()
+    first = scope(frames, sink, "a")
+
+    async def body() -> None:
+        await first.deliver(payload)
+        first.sent({"data": {}})
+        sink.gone = True
+        await scope(frames, sink, "b").deliver(payload)
+
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(body())
+
+
+def test_close_unregisters_every_subscriber() -> None:
+    broker = events.Broker()
+    frames, sink = fanout.Frames(), Sink()
+    found = scope(frames, sink)
+    for execution_id in ("e1", None, "e1"):
+        found.registered(broker, broker.subscribe(execution_id))
+    assert broker.subscribers == 3
+    found.close()
+    found.close()  # idempotent
+    assert broker.subscribers == 0
+
+
+def test_outside_an_operation_nothing_is_delivered() -> None:
+    async def body() -> bool:
+        return await fanout.current().deliver(object())
+
+    assert asyncio.run(body()) is False
