@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
 from tercel.settings import Settings
 from tercel.storage import lock
 
-__all__ = ["serve"]
+__all__ = ["serve", "uvicorn_config"]
 
 EXIT_OK = 0
 EXIT_IN_USE = 2
@@ -29,6 +30,16 @@ class _Server(uvicorn.Server):
             captured.clear()
 
 
+def uvicorn_config(app: Any, host: str, port: int, log_level: str = "info") -> uvicorn.Config:
+    """How the server runs the application (the tests run it the same way)."""
+    # permessage-deflate declined: event frames are small JSON, and compressing each one per
+    # connection cost about a sixth of the fan-out's CPU (bench/subscriptions.py)
+    return uvicorn.Config(
+        app, host=host, port=port, lifespan="on", ws="websockets-sansio",
+        ws_per_message_deflate=False, log_level=log_level,
+    )  # fmt: skip
+
+
 def serve(args: argparse.Namespace) -> int:
     settings = Settings.from_args(args)
     # Checked before uvicorn starts so the refusal is one clear line rather than a lifespan
@@ -44,13 +55,7 @@ def serve(args: argparse.Namespace) -> int:
     from tercel.app import create_app
 
     app = create_app(settings)
-    # permessage-deflate declined: event frames are small JSON, and compressing each one per
-    # connection cost about a sixth of the fan-out's CPU (bench/subscriptions.py)
-    config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, lifespan="on", ws="websockets-sansio",
-        ws_per_message_deflate=False, log_level="info",
-    )  # fmt: skip
-    server = _Server(config)
+    server = _Server(uvicorn_config(app, settings.host, settings.port))
     try:
         server.run()
     except lock.DatabaseInUseError as error:  # lost a race with another process

@@ -15,6 +15,7 @@ import httpx
 import pytest
 import uvicorn
 
+from tercel import servecmd
 from tercel.app import create_app
 from tercel.settings import Settings
 
@@ -132,10 +133,7 @@ def start_server(settings: Settings) -> tuple[uvicorn.Server, threading.Thread, 
     port = _free_port()
     settings = replace(settings, port=port)
     app = create_app(settings)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, lifespan="on", ws="websockets-sansio", log_level="warning"
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(servecmd.uvicorn_config(app, "127.0.0.1", port, "warning"))
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
