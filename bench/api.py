@@ -504,7 +504,8 @@ def _count_statements(db_path: str) -> dict[str, Any]:
     with TestClient(app) as client:
         _check_page(_data(client.post("/graphql", json={"query": LIST_PAGE})))  # warm-up
         reader = app.state.services.db
-        reader.trace = statements = []
+        statements: list[str] = []
+        reader.trace = statements
         try:
             _check_page(_data(client.post("/graphql", json={"query": LIST_PAGE})))
         finally:

@@ -187,8 +187,8 @@ def _api_lines(scenarios: dict[str, Any]) -> list[str]:
         if "p50" in found:
             lines += [
                 "",
-                f"Delivery to {count} subscribers (`stateChanges` of one namespace, clients in a "
-                f"separate process, permessage-deflate on): p50 {found['p50']:.1f} ms, p99 "
+                f"Delivery to {count} subscribers (`stateChanges` of one namespace, lean websocket "
+                f"clients in a separate process): p50 {found['p50']:.1f} ms, p99 "
                 f"{found['p99']:.1f} ms over {found['deliveries']} deliveries in {found['runs']} "
                 f"runs of {found['events_per_run']} events each.",
             ]
