@@ -7,9 +7,11 @@ import asyncio
 import orjson
 import pytest
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.types.base import get_object_definition
 
 from tercel import fanout
 from tercel.engine import events
+from tercel.schema.streams import LogEntry, StateChange
 
 QUERY = "subscription { stateChanges { sequence } }"
 
@@ -141,3 +143,12 @@ def test_outside_an_operation_nothing_is_delivered() -> None:
         return await fanout.current().deliver(object())
 
     assert asyncio.run(body()) is False
+
+
+@pytest.mark.parametrize("event_type", [StateChange, LogEntry])
+def test_shared_event_types_are_plain_data(event_type: type) -> None:
+    """Ready frames assume an event's JSON depends on the document, the variables and the
+    payload only: a field with a resolver (a context read, say) would break that."""
+    definition = get_object_definition(event_type, strict=True)
+    resolved = [f.name for f in definition.fields if f.base_resolver is not None]
+    assert resolved == []

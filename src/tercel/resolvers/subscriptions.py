@@ -20,17 +20,15 @@ the application's `Reader`, and execution snapshots are loaded fresh for each ch
 from __future__ import annotations
 
 import asyncio
-import collections
 from collections.abc import AsyncGenerator, Callable
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Literal, TypeVar
 
 import strawberry
-from graphql import OperationType
 
 from tercel import fanout
 from tercel.engine import changes, events, model, states
 from tercel.resolvers.context import services
-from tercel.schema import enums, execution, inputs
+from tercel.schema import enums, inputs
 from tercel.schema import subscriptions as payloads
 from tercel.schema.errors import BadUserInput, PublicError
 from tercel.schema.streams import ExecutionUpdate, LogEntry, StateChange
@@ -40,10 +38,8 @@ from tercel.storage.histories import history_key
 
 __all__ = [
     "CHUNK",
-    "SharedEventExecutor",
     "Subscription",
     "load_snapshot",
-    "shared_event_executor",
 ]
 
 #: rows per replay read
@@ -52,8 +48,6 @@ CHUNK = 500
 _ALL = 1 << 40
 #: execution attributes remembered per filtered global stream
 _ATTRIBUTES = 10_000
-#: shared subscription results remembered (by payload)
-_RESULTS = 4096
 
 R = TypeVar("R", changes.StateRow, changes.LogRow)
 P = TypeVar("P")
@@ -114,54 +108,13 @@ def _ends(event: events.Event, execution_id: str) -> bool:
 
 def _shared(event: events.Event, row: R, build: Callable[[R], P]) -> P:
     """One payload object per committed row, shared by every subscriber that receives it (so
-    `SharedEventExecutor` executes it once for all subscriptions of the same operation)."""
+    the subscriptions of one group send it as one ready frame, see `fanout`)."""
     key = (build, row.seq)
     found = event.memo.get(key)
     if found is None:
         found = event.memo[key] = build(row)
     payload: P = found
     return payload
-
-
-class SharedEventExecutor(execution.FastExecutionContext):
-    """Executes a subscription event once for every subscription of the same operation.
-
-    Strawberry executes the selection set of every subscriber for every event. Subscriptions
-    with the same document (the parser cache returns the same AST for the same text) and the
-    same variables produce the same result for the same payload object, so a fan-out of one
-    state change to N subscribers costs one execution, not N. Only self-contained payloads
-    (plain-data fields, no context reads) that executed synchronously and without errors are
-    shared; results are remembered for the last few thousand payloads."""
-
-    #: (operation id, variables, payload id) -> (operation, payload, result); one per schema
-    results: ClassVar[collections.OrderedDict[tuple[int, str, int], tuple[Any, Any, Any]]]
-
-    def execute_operation(self, serially: bool | None = None) -> Any:
-        payload = self.root_value
-        if (
-            serially is not False
-            or not isinstance(payload, StateChange | LogEntry)
-            or self.operation.operation is not OperationType.SUBSCRIPTION
-        ):
-            return super().execute_operation(serially)
-        key = (id(self.operation), repr(self.variable_values.coerced), id(payload))
-        cache = self.results
-        found = cache.get(key)
-        if found is not None and found[0] is self.operation and found[1] is payload:
-            return found[2]
-        result = super().execute_operation(serially)
-        if not self.is_awaitable(result) and not getattr(result, "errors", None):
-            cache[key] = (self.operation, payload, result)
-            if len(cache) > _RESULTS:
-                cache.popitem(last=False)
-        return result
-
-
-def shared_event_executor() -> type[SharedEventExecutor]:
-    """A `SharedEventExecutor` class with a cache of its own (one per schema)."""
-    return type(
-        "SharedEventExecutor", (SharedEventExecutor,), {"results": collections.OrderedDict()}
-    )
 
 
 class _Matcher:

@@ -30,8 +30,8 @@ def build_schema(
     own, `resolvers.subscriptions.Subscription`, by default); `types` are extra types to
     include."""
     from tercel.resolvers import context, mutations, queries
-    from tercel.resolvers.subscriptions import Subscription, shared_event_executor
-    from tercel.schema import extensions, scalars, streams
+    from tercel.resolvers.subscriptions import Subscription
+    from tercel.schema import execution, extensions, scalars, streams
 
     if subscription is None:
         subscription = Subscription
@@ -62,5 +62,5 @@ def build_schema(
         types=extra,
         extensions=chosen,
         config=StrawberryConfig(scalar_map=scalars.SCALARS),
-        execution_context_class=shared_event_executor(),
+        execution_context_class=execution.FastExecutionContext,
     )
