@@ -53,6 +53,8 @@ NOFILE = 8192
 HANDSHAKES = 50
 #: after the last subscription was sent, time for the server to register them all
 SETTLE_SECONDS = 1.0
+#: runs watched before the measured ones, per subscriber count
+WARMUPS = 1
 RUN_TIMEOUT = 60.0
 
 SUBSCRIBE = (
@@ -240,11 +242,13 @@ def _create(client: httpx.Client) -> str:
 
 
 def delivery(url: str, count: int, runs: int, scratch: str) -> dict[str, Any]:
-    """`runs` executions watched by `count` websocket subscribers in a client subprocess."""
+    """`runs` executions watched by `count` websocket subscribers in a client subprocess, after
+    `WARMUPS` executions they watch too (not counted: the first runs of a fresh server are
+    slower while its caches fill)."""
     out_path = f"{scratch}/client-{count}.json"
     command = [
-        sys.executable, "-m", "bench.subscriptions", "--client", url, str(count), str(runs),
-        out_path,
+        sys.executable, "-m", "bench.subscriptions", "--client", url, str(count),
+        str(WARMUPS + runs), out_path,
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
@@ -255,11 +259,12 @@ def delivery(url: str, count: int, runs: int, scratch: str) -> dict[str, Any]:
         with httpx.Client(base_url=url, timeout=30) as client:
             _wait_registered(client, count)
             ids = []
-            for _ in range(runs):
+            for _ in range(WARMUPS + runs):
                 ids.append(_create(client))
                 _wait_terminal(client, ids[-1])
                 time.sleep(0.2)  # let the last deliveries drain before the next run
-        if process.wait(RUN_TIMEOUT * runs + 30) != 0:
+            del ids[:WARMUPS]
+        if process.wait(RUN_TIMEOUT * (WARMUPS + runs) + 30) != 0:
             raise RuntimeError(f"the client exited with {process.returncode}")
         with open(out_path, encoding="utf-8") as found:
             result = json.load(found)
@@ -281,6 +286,7 @@ def delivery(url: str, count: int, runs: int, scratch: str) -> dict[str, Any]:
         "p99": api._ms(api.percentile(every, 99)),
         "p99_by_run": [api._ms(api.percentile(values, 99)) for values in by_run],
         "runs": runs,
+        "warmups": WARMUPS,
         "subscribers": count,
         "deliveries": len(every),
         "events_per_run": expected // max(1, runs),
