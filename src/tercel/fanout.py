@@ -33,7 +33,7 @@ from strawberry.http.exceptions import WebSocketDisconnected
 
 from tercel.engine import events
 
-__all__ = ["Frames", "OperationScope", "current", "group_of", "opened"]
+__all__ = ["Frames", "OperationScope", "current", "group_of", "opened", "scope_of_task"]
 
 #: encoded bodies remembered (the newest ones): a few thousand events' worth
 FRAMES = 4096

@@ -40,9 +40,16 @@ def request_object(decoded: object) -> object:
     return decoded
 
 
-def _frames(handler: Any) -> fanout.Frames:
+def _open_scope(
+    handler: Any, kind: str, operation_id: str, query: str, name: str | None, variables: Any
+) -> fanout.OperationScope:
+    """The operation task's scope (call it in that task), writing through `handler`."""
     frames: fanout.Frames = handler.view.frames
-    return frames
+    group = fanout.group_of(query, name, variables)
+    prefix = _prefix(kind, operation_id)
+    scope = fanout.OperationScope(frames, group, prefix, lambda text: _send_text(handler, text))
+    fanout.opened(scope)
+    return scope
 
 
 async def _send_text(handler: Any, text: str) -> None:
@@ -71,11 +78,10 @@ def _prefix(kind: str, operation_id: str) -> str:
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def run_operation(self, operation: Any) -> None:
-        group = fanout.group_of(operation.query, operation.operation_name, operation.variables)
-        scope = fanout.OperationScope(
-            _frames(self), group, _prefix("next", operation.id), lambda t: _send_text(self, t)
-        )
-        fanout.opened(scope)
+        scope = _open_scope(
+            self, "next", operation.id, operation.query, operation.operation_name,
+            operation.variables,
+        )  # fmt: skip
         try:
             await super().run_operation(operation)
         finally:
@@ -116,18 +122,18 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         operation_name: str | None,
         variables: dict[str, object] | None,
     ) -> None:
-        group = fanout.group_of(query, operation_name, variables)
-        scope = fanout.OperationScope(
-            _frames(self), group, _prefix("data", operation_id), lambda t: _send_text(self, t)
-        )
-        fanout.opened(scope)
+        scope = _open_scope(self, "data", operation_id, query, operation_name, variables)
         try:
             await super().handle_async_results(operation_id, query, operation_name, variables)
         finally:
             scope.close()
 
     async def send_message(self, message: Any) -> None:
-        await _send_text(self, _text(message, "data"))
+        try:
+            await _send_text(self, _text(message, "data"))
+        except WebSocketDisconnected:
+            if message.get("type") != "complete":  # the `complete` of a cancelled operation
+                raise  # goes nowhere once the client is gone
 
     async def handle_message(self, message: Any) -> None:
         if not isinstance(message, dict) or (
