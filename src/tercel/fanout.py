@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextvars
+import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -39,12 +40,20 @@ __all__ = ["Frames", "OperationScope", "current", "group_of", "opened", "scope_o
 FRAMES = 4096
 
 SendText = Callable[[str], Awaitable[None]]
-Group = tuple[str, str | None, bytes]
+Group = bytes
 
 
-def group_of(query: str, operation_name: str | None, variables: Mapping[str, Any] | None) -> Group:
-    """What makes two subscriptions produce the same body for the same payload."""
-    return query, operation_name, orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+def group_of(
+    query: str, operation_name: str | None, variables: Mapping[str, Any] | None
+) -> Group | None:
+    """What makes two subscriptions produce the same body for the same payload; None (never
+    shared) for variables that do not encode back (nested deeper than the encoder goes)."""
+    parts = [query, operation_name, variables or {}]
+    try:
+        encoded = orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return None
+    return hashlib.blake2b(encoded, digest_size=16).digest()  # a key that pins no query text
 
 
 class Frames:
@@ -79,8 +88,11 @@ class OperationScope:
 
     __slots__ = ("_pending", "_subscribers", "frames", "group", "prefix", "send_text")
 
-    def __init__(self, frames: Frames, group: Group, prefix: str, send_text: SendText) -> None:
-        #: `prefix + body + "}"` is this operation's message for a payload body
+    def __init__(
+        self, frames: Frames, group: Group | None, prefix: str, send_text: SendText
+    ) -> None:
+        #: `prefix + body + "}"` is this operation's message for a payload body; no group: the
+        #: operation neither uses nor teaches ready frames
         self.frames, self.group, self.prefix, self.send_text = frames, group, prefix, send_text
         self._subscribers: list[tuple[events.Broker, events.Subscriber]] = []
         self._pending: object | None = None
@@ -91,16 +103,20 @@ class OperationScope:
         self._subscribers.append((broker, subscriber))
 
     def close(self) -> None:
-        """Unregister every subscriber of the operation (idempotent)."""
+        """Unregister every subscriber of the operation and let go of the connection (a task
+        started from the operation's context may outlive it). Idempotent."""
         for broker, subscriber in self._subscribers:
             broker.unsubscribe(subscriber)
         self._subscribers.clear()
+        self.group, self._pending, self.send_text = None, None, _closed
 
     # ------------------------------------------------------------------ ready frames
 
     async def deliver(self, payload: object) -> bool:
         """Write the group's body for `payload` as one frame: True when it was known. When it was
         not, the caller yields the payload and the handler's `sent` remembers the body."""
+        if self.group is None:
+            return False
         body = self.frames.get(self.group, payload)
         if body is None:
             self._pending = payload
@@ -117,9 +133,13 @@ class OperationScope:
         its JSON, remembered for the group when it answers the pending shared payload."""
         body = orjson.dumps(payload_body, option=orjson.OPT_NON_STR_KEYS).decode()
         pending, self._pending = self._pending, None
-        if pending is not None and payload_body.keys() == {"data"}:
+        if pending is not None and self.group is not None and payload_body.keys() == {"data"}:
             self.frames.put(self.group, pending, body)
         return body
+
+
+async def _closed(text: str) -> None:
+    raise WebSocketDisconnected
 
 
 class _Unscoped:

@@ -20,6 +20,7 @@ import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError, parse
 from starlette.websockets import WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnected as SendAfterClose
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -56,7 +57,7 @@ async def _send_text(handler: Any, text: str) -> None:
     adapter: ASGIWebSocketAdapter = handler.websocket
     try:
         await adapter.ws.send_text(text)
-    except WebSocketDisconnect as exc:
+    except (WebSocketDisconnect, SendAfterClose) as exc:  # gone, or closed by the server
         raise WebSocketDisconnected from exc
 
 

@@ -23,6 +23,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tercel import fanout
 from tercel.engine import events
+from tercel.resolvers import subscriptions
 from tercel.settings import Limits, Settings
 from tercel.storage import streams as stream_rows
 
@@ -200,6 +201,7 @@ class Ws:
             message = await self.next(op, timeout)
             kind = message["type"]
             if kind in ("next", "data"):
+                assert kind == ("data" if self.legacy else "next"), message
                 outcome.payloads.append(message["payload"])
             elif kind == "complete":
                 outcome.end = "complete"
@@ -589,11 +591,13 @@ def test_fifty_concurrent_subscribers(api: Server) -> None:
     namespace = "subs.fifty"
     deploy(api, namespace)
 
+    async def one(i: int, execution_id: str) -> Outcome:
+        async with client(api, PROTOCOLS[i % 2]) as ws:  # an id of its own: a ready frame
+            return await ws.subscribe(CHANGES, {"id": execution_id}, op=f"op{i}")  # must say it
+
     async def body() -> tuple[str, list[Outcome]]:
         execution_id = await acreate(api, namespace)
-        found = await asyncio.gather(
-            *(stream(api, PROTOCOLS[i % 2], CHANGES, id=execution_id) for i in range(50))
-        )
+        found = await asyncio.gather(*(one(i, execution_id) for i in range(50)))
         return execution_id, list(found)
 
     frames: fanout.Frames = api.app.state.frames
@@ -604,8 +608,31 @@ def test_fifty_concurrent_subscribers(api: Server) -> None:
         assert outcome.end == "complete"
         assert outcome.data("stateChanges") == stored
     assert broker(api).subscribers == 0
-    # live events went out as ready frames to most subscribers, on both protocols
+    # live events went out as ready frames (with each operation's own id and message type,
+    # checked by `collect`)
     assert frames.hits > written
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_variables_too_deep_to_share_still_stream(api: Server, protocol: str) -> None:
+    """Variables nested deeper than the encoder of ready-frame groups goes: the operation is
+    served without sharing (it once got no answer at all and kept its id)."""
+    namespace = f"subs.deep.{protocol.replace('-', '')}"
+    deploy(api, namespace)
+    execution_id = api.run(namespace, "live")
+    deep: Any = []
+    for _ in range(300):
+        deep = [deep]
+
+    async def body() -> list[Outcome]:
+        async with client(api, protocol) as ws:
+            variables = {"id": execution_id, "unused": deep}
+            first = await ws.subscribe(CHANGES, variables, op="deep")
+            return [first, await ws.subscribe(CHANGES, {"id": execution_id}, op="deep")]
+
+    for outcome in run(body()):
+        assert outcome.end == "complete"
+        assert outcome.data("stateChanges") == stored_changes(api, execution_id)
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -733,6 +760,53 @@ def test_disconnect_leaves_nothing_behind(tiny: Dedicated) -> None:
     server.data(
         "mutation($id: ID!) { killExecution(id: $id) { __typename } }", {"id": execution_id}
     )
+
+
+def test_head_keeps_what_commits_during_the_first_read(
+    api: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HEAD streams whose first reads are slow still get what commits after their registration,
+    the terminal changes included: they used to complete with nothing when the execution ended
+    before their first read (the completion check, or a head read, saw it already ended)."""
+    deploy(api, "subs.slowread", SLEEPY)
+    execution_id = api.create("subs.slowread", "sleepy")
+    for _ in range(200):
+        if any(c["entity"] == "ATTEMPT" for c in stored_changes(api, execution_id)):
+            break
+        threading.Event().wait(0.02)
+
+    def slow(original: Any) -> Any:
+        async def late(*args: Any) -> Any:
+            await asyncio.sleep(1.0)  # a server busy with a thousand handshakes
+            return await original(*args)
+
+        return late
+
+    monkeypatch.setattr(subscriptions, "_committed", slow(subscriptions._committed))
+    monkeypatch.setattr(subscriptions, "load_snapshot", slow(subscriptions.load_snapshot))
+    monkeypatch.setattr(stream_rows, "head_seq", slow(stream_rows.head_seq))
+    before = broker(api).subscribers
+
+    async def body() -> list[Outcome]:
+        async with client(api, "graphql-transport-ws") as ws:
+            await ws.start("c", CHANGES, {"id": execution_id, "after": "HEAD"})
+            await ws.start("u", UPDATES, {"id": execution_id, "after": "HEAD"})
+            while (await asyncio.to_thread(_live, api)) < before + 2:
+                await asyncio.sleep(0.01)
+            await asyncio.to_thread(
+                api.data,
+                "mutation($id: ID!) { killExecution(id: $id) { __typename } }",
+                {"id": execution_id},
+            )
+            return [await ws.collect(op) for op in ("c", "u")]
+
+    changes, updates = run(body())
+    assert [changes.end, updates.end] == ["complete", "complete"]
+    top = [c["state"] for c in changes.data("stateChanges") if c["entity"] == "EXECUTION"]
+    assert top == ["KILLING", "KILLED"]
+    stored = stored_changes(api, execution_id)
+    assert changes.data("stateChanges") == stored[-len(changes.payloads) :]
+    assert updates.data("executionUpdated")[-1]["execution"]["state"]["current"] == "KILLED"
 
 
 SLEEPY = """\

@@ -259,12 +259,25 @@ class Harness:
         )
         return int(rows[0][0])
 
+    def _paused_for_good(self, execution_id: str) -> bool:
+        """No timer is left, and the execution's last committed state is still PAUSED: one
+        statement, one snapshot (a timer that fired between two reads made a paused execution
+        look settled while it was moving on)."""
+        rows = db_rows(
+            self.db_path,
+            "SELECT (SELECT count(*) FROM timers WHERE execution_id = ?1), (SELECT state FROM "
+            "state_changes WHERE execution_id = ?1 AND entity = 'EXECUTION' ORDER BY seq DESC "
+            "LIMIT 1)",
+            execution_id,
+        )
+        return int(rows[0][0]) == 0 and rows[0][1] == "PAUSED"
+
     def settled(self, doc: Doc) -> bool:
         """Terminal, or PAUSED with nothing left to do but a manual resume (§15.6)."""
         current = doc["state"]["current"]
         if current in TERMINAL:
             return True
-        if current != "PAUSED" or self._timers(doc["id"]):
+        if current != "PAUSED" or not self._paused_for_good(doc["id"]):
             return False
         active = [r for r in doc["taskRunList"] if r["state"]["current"] in ACTIVE_RUN]
         parents = {r["parentTaskRunId"] for r in active}

@@ -9,7 +9,7 @@ import pytest
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types.base import get_object_definition
 
-from tercel import fanout
+from tercel import fanout, transport
 from tercel.engine import events
 from tercel.schema.streams import LogEntry, StateChange
 
@@ -152,3 +152,49 @@ def test_shared_event_types_are_plain_data(event_type: type) -> None:
     definition = get_object_definition(event_type, strict=True)
     resolved = [f.name for f in definition.fields if f.base_resolver is not None]
     assert resolved == []
+
+
+def test_variables_too_deep_to_encode_make_no_group() -> None:
+    deep: object = []
+    for _ in range(300):
+        deep = [deep]
+    assert fanout.group_of(QUERY, None, {"deep": deep}) is None
+    frames, sink = fanout.Frames(), Sink()
+    ungrouped = fanout.OperationScope(frames, None, '{"id":"1","type":"next","payload":', sink)
+    payload = object()
+
+    async def body() -> None:
+        assert not await ungrouped.deliver(payload)
+        assert ungrouped.sent({"data": {"n": 1}}) == '{"data":{"n":1}}'
+
+    asyncio.run(body())
+    assert len(frames) == 0
+
+
+def test_a_closed_scope_lets_go_of_its_connection() -> None:
+    frames, sink = fanout.Frames(), Sink()
+    first, payload = scope(frames, sink, "a"), object()
+
+    async def body() -> bool:
+        await first.deliver(payload)
+        first.sent({"data": {}})
+        closed = scope(frames, sink, "b")
+        closed.close()
+        return await closed.deliver(payload)
+
+    assert asyncio.run(body()) is False
+    assert sink.frames == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("next", {"id": 'o"1', "type": "next", "payload": {"data": {"a": [1, "é"]}}}),
+        ("data", {"type": "data", "id": 'o"1', "payload": {"data": {"a": [1, "é"]}}}),
+    ],
+)
+def test_ready_frames_are_the_protocols_messages(kind: str, message: dict[str, object]) -> None:
+    """A ready frame decodes to the very message Strawberry would have sent."""
+    body = orjson.dumps(message["payload"]).decode()
+    frame = transport._prefix(kind, 'o"1') + body + "}"
+    assert orjson.loads(frame) == message

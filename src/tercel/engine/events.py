@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -107,26 +108,22 @@ class Subscriber:
     """One subscription's bounded queue. `get()` answers the next event, or None when events
     were dropped (the subscriber must then catch up from the database)."""
 
-    __slots__ = ("dropped", "execution_id", "first_log", "first_state", "lagging", "queue")
+    __slots__ = ("dropped", "execution_id", "lagging", "log_head", "queue", "state_head")
 
-    def __init__(self, execution_id: str | None, queue_size: int) -> None:
+    def __init__(
+        self, execution_id: str | None, queue_size: int, state_head: int = 0, log_head: int = 0
+    ) -> None:
         self.execution_id = execution_id
         self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=queue_size)
         self.lagging = False
         #: events this subscriber missed (for diagnostics and tests)
         self.dropped = 0
-        #: the first state-change and log sequence numbers offered since the registration: a
-        #: stream that started at HEAD and lags before it delivered anything catches up from
-        #: there (every row offered, queued or dropped, is at or after them)
-        self.first_state: int | None = None
-        self.first_log: int | None = None
+        #: the highest state-change and log sequence numbers published before the registration:
+        #: every row above them is offered to this subscriber (a stream "from now" starts there)
+        self.state_head, self.log_head = state_head, log_head
 
     def offer(self, event: Event) -> bool:
         """Called by the broker, in the engine's loop: never blocks. False when dropped."""
-        if self.first_state is None and event.states:
-            self.first_state = event.states[0].seq
-        if self.first_log is None and event.logs:
-            self.first_log = event.logs[0].seq
         if not self.lagging:
             try:
                 self.queue.put_nowait(event)
@@ -179,13 +176,16 @@ class Broker:
         """Active subscriptions."""
         return self._count
 
-    def subscribe(self, execution_id: str | None = None) -> Subscriber:
-        """A new subscriber for one execution (or all when None). Register before reading."""
+    def subscribe(
+        self, execution_id: str | None = None, state_head: int = 0, log_head: int = 0
+    ) -> Subscriber:
+        """A new subscriber for one execution (or all when None). Register before reading;
+        `state_head`/`log_head`: the highest sequence numbers published so far."""
         if self._count >= self.max_subscriptions:
             raise TooManySubscriptions(
                 f"Subscription limit reached ({self.max_subscriptions} per process)"
             )
-        subscriber = Subscriber(execution_id, self.queue_size)
+        subscriber = Subscriber(execution_id, self.queue_size, state_head, log_head)
         if execution_id is None:
             self._global.add(subscriber)
         else:
@@ -234,7 +234,13 @@ class Broker:
         `_SHARED` keys are remembered). A failed load is forgotten, so the next caller retries."""
         future = self._shared.get(key)
         if future is None:
-            future = asyncio.ensure_future(load())
+
+            async def run() -> T:
+                return await load()
+
+            # an empty context: the load outlives the asking subscription, and must not keep
+            # what that subscription's context holds (its connection)
+            future = asyncio.get_running_loop().create_task(run(), context=contextvars.Context())
             self._shared[key] = future
             while len(self._shared) > _SHARED:
                 self._shared.popitem(last=False)

@@ -88,6 +88,10 @@ class Engine:
         self.listeners: list[Callable[[Batch], None]] = []
         #: the last few committed batches, for a listener that registers late
         self.last_batches: collections.deque[Batch] = collections.deque(maxlen=8)
+        #: the highest state-change and log `seq` handed to the listeners (every row above them
+        #: is yet to be published): where a subscription "from now" starts
+        self.published_state_seq = 0
+        self.published_log_seq = 0
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -106,6 +110,9 @@ class Engine:
         except BaseException:
             self._lock.release()
             raise
+        # no commit is in flight before the loop starts: everything written so far is "published"
+        self.published_state_seq = self.db.last_state_seq
+        self.published_log_seq = self.db.last_log_seq
         self._task = asyncio.create_task(self._loop(), name="tercel-engine")
 
     async def crashed(self) -> BaseException:
@@ -340,6 +347,11 @@ class Engine:
             else:
                 future.set_result(value)
         self.last_batches.append(batch)
+        found = batch.changes
+        if found.states:  # the writer assigned increasing seqs in list order
+            self.published_state_seq = found.states[-1].seq
+        if found.logs:
+            self.published_log_seq = found.logs[-1].seq
         for listener in list(self.listeners):
             listener(batch)
         if self._touched:

@@ -2,7 +2,9 @@
 
 Every stream follows the gap-free algorithm of §6.2:
 1. validate the arguments (unknown execution: NOT_FOUND; bad cursor: BAD_USER_INPUT);
-2. register with the broker *before* any read;
+2. register with the broker *before* any read; `after: "HEAD"` (and the global stream without
+   a cursor) is the highest `seq` the engine had published at that instant, so whatever
+   commits later is streamed, however late the first read comes;
 3. replay from the database (`seq > cursor`, chunks of 500, a fresh short read per chunk, the
    execution's committed state read first for completion);
 4. live: events from the queue, rows with `seq <= last` dropped (they were replayed);
@@ -83,9 +85,11 @@ async def _must_exist(db: readdb.Reader, execution_id: str) -> None:
 def _register(
     info: strawberry.Info, execution_id: str | None
 ) -> tuple[events.Broker, events.Subscriber]:
-    broker = events.broker_of(services(info).engine)
-    try:
-        subscriber = broker.subscribe(execution_id)
+    engine = services(info).engine
+    broker = events.broker_of(engine)
+    try:  # the heads are read in the same step: no publish can come in between
+        heads = engine.published_state_seq, engine.published_log_seq
+        subscriber = broker.subscribe(execution_id, *heads)
     except events.TooManySubscriptions as error:
         raise PublicError(str(error)) from None
     fanout.current().registered(broker, subscriber)
@@ -232,20 +236,19 @@ async def state_changes(
         await _must_exist(db, ex_id)
     broker, subscriber = _register(info, ex_id)
     try:
-        # HEAD (and no cursor on the global stream): live from the registration on, with no
-        # head read, which would skip what commits between the registration and the read
-        live_only = start == _HEAD or (start is None and ex_id is None)
-        last = None if live_only else 0 if start is None else int(start)
+        # HEAD (and no cursor on the global stream): from the registration on, i.e. after the
+        # highest row published before it (a head read from the database, later, could skip
+        # rows committed in between)
+        from_now = start == _HEAD or (start is None and ex_id is None)
+        last = subscriber.state_head if from_now else 0 if start is None else int(start)
         matches = _Matcher(db, flt)
         scope = fanout.current()
         while True:
-            while True:  # replay (only the completion check while live-only)
+            while True:  # replay
                 committed = None if ex_id is None else await _committed(db, ex_id)
                 if ex_id is not None and committed is None:
                     return  # deleted
-                found = [] if last is None else await stream_rows.state_changes(
-                    db, ex_id, last, CHUNK, flt
-                )  # fmt: skip
+                found = await stream_rows.state_changes(db, ex_id, last, CHUNK, flt)
                 for r in found[:CHUNK]:
                     yield StateChange.from_row(r)
                     last = r.seq
@@ -257,9 +260,7 @@ async def state_changes(
             while (event := await subscriber.get()) is not None:  # live
                 await matches.prepare(event)
                 for row in event.states:
-                    if (last is not None and row.seq <= last) or (
-                        ex_id is not None and row.execution_id != ex_id
-                    ):
+                    if row.seq <= last or (ex_id is not None and row.execution_id != ex_id):
                         continue
                     if matches(row):
                         payload = _shared(event, row, payloads.state_change)
@@ -268,8 +269,6 @@ async def state_changes(
                         last = row.seq
                 if ex_id is not None and _ends(event, ex_id):
                     return
-            if last is None and subscriber.first_state is not None:
-                last = subscriber.first_state - 1  # lagged before delivering: every row offered
     finally:
         broker.unsubscribe(subscriber)
 
@@ -287,16 +286,14 @@ async def logs(
     await _must_exist(db, ex_id)
     broker, subscriber = _register(info, ex_id)
     try:
-        last = None if start == _HEAD else 0 if start is None else int(start)  # as stateChanges
+        last = subscriber.log_head if start == _HEAD else 0 if start is None else int(start)
         scope = fanout.current()
         while True:
-            while True:  # replay (only the completion check while live-only)
+            while True:  # replay
                 committed = await _committed(db, ex_id)
                 if committed is None:
                     return
-                found = (
-                    [] if last is None else await stream_rows.logs(db, ex_id, last, CHUNK, level)
-                )
+                found = await stream_rows.logs(db, ex_id, last, CHUNK, level)
                 for r in found[:CHUNK]:
                     yield LogEntry.from_row(r)
                     last = r.seq
@@ -307,19 +304,13 @@ async def logs(
                 break
             while (event := await subscriber.get()) is not None:  # live
                 for line in event.logs:
-                    if (
-                        (last is None or line.seq > last)
-                        and line.execution_id == ex_id
-                        and line.level >= level
-                    ):
+                    if line.seq > last and line.execution_id == ex_id and line.level >= level:
                         payload = _shared(event, line, payloads.log_entry)
                         if not await scope.deliver(payload):
                             yield payload
                         last = line.seq
                 if _ends(event, ex_id):
                     return
-            if last is None and subscriber.first_log is not None:
-                last = subscriber.first_log - 1  # lagged before delivering: every line offered
     finally:
         broker.unsubscribe(subscriber)
 
@@ -337,10 +328,7 @@ async def execution_updated(
         return await load_snapshot(db, ex_id)
 
     try:
-        if start == _HEAD:
-            last = await stream_rows.head_seq(db, "state_changes")
-        else:
-            last = -1 if start is None else int(start)
+        last = subscriber.state_head if start == _HEAD else -1 if start is None else int(start)
         while True:
             snapshot = await fresh()  # catch-up: the current snapshot
             if snapshot is None:

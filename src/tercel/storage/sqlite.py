@@ -71,6 +71,10 @@ class Database:
     def last_state_seq(self) -> int:
         return self._next_state_seq - 1
 
+    @property
+    def last_log_seq(self) -> int:
+        return self._next_log_seq - 1
+
     def close(self) -> None:
         self.conn.close()
 
