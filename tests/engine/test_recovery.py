@@ -268,3 +268,49 @@ def test_sigkill_while_paused_then_delay_fires_after_recovery(
 
     asyncio.run(asyncio.wait_for(with_engine(db_path, body), 60))
     assert os.path.exists(db_path)
+
+
+HEADS_FLOW = """
+id: heads
+namespace: t.engine
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.log.Log
+    message: hello
+"""
+
+
+def test_published_heads_follow_the_commits_and_a_restart(db_path: Path) -> None:
+    """Where a subscription "from now" starts: the highest state-change and log `seq` handed to
+    the listeners; after a restart, the highest stored."""
+
+    def stored() -> tuple[int, int]:
+        (row,) = db_rows(
+            db_path, "SELECT (SELECT max(seq) FROM state_changes), (SELECT max(seq) FROM logs)"
+        )
+        return int(row[0]), int(row[1])
+
+    async def heads_reach_stored(h: Harness) -> None:
+        for _ in range(200):
+            if (h.engine.published_state_seq, h.engine.published_log_seq) == stored():
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"{h.engine.published_state_seq} != {stored()}")
+
+    async def first(h: Harness) -> None:
+        assert (h.engine.published_state_seq, h.engine.published_log_seq) == (0, 0)
+        doc = await h.run(HEADS_FLOW)
+        assert doc["state"]["current"] == S
+        await heads_reach_stored(h)
+
+    asyncio.run(asyncio.wait_for(with_engine(db_path, first), 60))
+    before = stored()
+    assert before[0] > 0 and before[1] > 0
+
+    async def second(h: Harness) -> None:
+        assert (h.engine.published_state_seq, h.engine.published_log_seq) == before
+        await h.run(HEADS_FLOW)
+        await heads_reach_stored(h)
+        assert h.engine.published_state_seq > before[0]
+
+    asyncio.run(asyncio.wait_for(with_engine(db_path, second), 60))
