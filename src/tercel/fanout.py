@@ -139,6 +139,7 @@ class OperationScope:
 
 
 async def _closed(text: str) -> None:
+    """The writer of a closed scope (in place of the one that held the connection)."""
     raise WebSocketDisconnected
 
 

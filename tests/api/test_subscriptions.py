@@ -550,18 +550,13 @@ def test_head_starts_at_the_registration(
     api: Server, protocol: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`after: "HEAD"` starts where the subscription was registered, however late the server
-    gets round to its first read: an execution created as soon as the registration shows in
+    gets round to its reads: an execution created as soon as the registration shows in
     `/health` is streamed whole (a head read after the registration once skipped what
     committed in between, and a stream whose read came after the run waited forever)."""
     namespace = f"subs.head.{protocol.replace('-', '')}"
     deploy(api, namespace)
-    original = stream_rows.head_seq
-
-    async def late_head(db: Any, table: str) -> int:
-        await asyncio.sleep(1.0)  # a server busy with a thousand handshakes
-        return await original(db, table)
-
-    monkeypatch.setattr(stream_rows, "head_seq", late_head)
+    for module, name in ((stream_rows, "state_changes"), (subscriptions, "_committed")):
+        monkeypatch.setattr(module, name, _slow(getattr(module, name)))
     before = broker(api).subscribers
 
     async def body() -> tuple[str, Outcome, Outcome]:
@@ -580,6 +575,16 @@ def test_head_starts_at_the_registration(
     execution_id, found, logs = run(body())
     assert found.data("stateChanges") == stored_changes(api, execution_id)
     assert logs.end == "complete"
+
+
+def _slow(original: Any) -> Any:
+    """`original` (a coroutine function) made to answer a second late."""
+
+    async def late(*args: Any) -> Any:
+        await asyncio.sleep(1.0)  # a server busy with a thousand handshakes
+        return await original(*args)
+
+    return late
 
 
 def _live(server: Server) -> int:
@@ -648,6 +653,10 @@ def test_overflow_recovery_with_a_tiny_queue(
 
     async def body() -> tuple[list[str], dict[str, Outcome], int, int]:
         async with client(server, protocol) as ws:
+            registered = await asyncio.to_thread(_live, server)
+            await ws.start("head", CHANGES, {"after": "HEAD", "f": {"namespace": namespace}})
+            while (await asyncio.to_thread(_live, server)) < registered + 1:
+                await asyncio.sleep(0.01)
             execution_ids = [await acreate(server, namespace) for _ in range(3)]
             for execution_id in execution_ids:
                 await ws.start(execution_id, CHANGES, {"id": execution_id})
@@ -660,7 +669,9 @@ def test_overflow_recovery_with_a_tiny_queue(
             outcomes = {i: await ws.collect(i) for i in execution_ids}
             total = sum(len(stored_changes(server, i)) for i in execution_ids)
             outcomes["all"] = await ws.collect("all", limit=total)
+            outcomes["head"] = await ws.collect("head", limit=total)
             await ws.stop("all")
+            await ws.stop("head")
             return execution_ids, outcomes, dropped - dropped_before, total
 
     dropped_before = broker(server).dropped
@@ -675,6 +686,7 @@ def test_overflow_recovery_with_a_tiny_queue(
     assert sequences == sorted(set(sequences))
     stored = [c for i in execution_ids for c in stored_changes(server, i)]
     assert everything == sorted(stored, key=lambda c: c["sequence"])
+    assert outcomes["head"].data("stateChanges") == everything  # from HEAD, lagging too
 
 
 def test_execution_updated_coalesces_when_lagging(
@@ -775,33 +787,27 @@ def test_head_keeps_what_commits_during_the_first_read(
             break
         threading.Event().wait(0.02)
 
-    def slow(original: Any) -> Any:
-        async def late(*args: Any) -> Any:
-            await asyncio.sleep(1.0)  # a server busy with a thousand handshakes
-            return await original(*args)
-
-        return late
-
-    monkeypatch.setattr(subscriptions, "_committed", slow(subscriptions._committed))
-    monkeypatch.setattr(subscriptions, "load_snapshot", slow(subscriptions.load_snapshot))
-    monkeypatch.setattr(stream_rows, "head_seq", slow(stream_rows.head_seq))
+    monkeypatch.setattr(subscriptions, "_committed", _slow(subscriptions._committed))
+    monkeypatch.setattr(subscriptions, "load_snapshot", _slow(subscriptions.load_snapshot))
+    monkeypatch.setattr(stream_rows, "head_seq", _slow(stream_rows.head_seq))  # the old way
     before = broker(api).subscribers
 
     async def body() -> list[Outcome]:
         async with client(api, "graphql-transport-ws") as ws:
             await ws.start("c", CHANGES, {"id": execution_id, "after": "HEAD"})
             await ws.start("u", UPDATES, {"id": execution_id, "after": "HEAD"})
-            while (await asyncio.to_thread(_live, api)) < before + 2:
+            await ws.start("l", LOGS, {"id": execution_id, "after": "HEAD"})
+            while (await asyncio.to_thread(_live, api)) < before + 3:
                 await asyncio.sleep(0.01)
             await asyncio.to_thread(
                 api.data,
                 "mutation($id: ID!) { killExecution(id: $id) { __typename } }",
                 {"id": execution_id},
             )
-            return [await ws.collect(op) for op in ("c", "u")]
+            return [await ws.collect(op) for op in ("c", "u", "l")]
 
-    changes, updates = run(body())
-    assert [changes.end, updates.end] == ["complete", "complete"]
+    changes, updates, logs = run(body())
+    assert [changes.end, updates.end, logs.end] == ["complete"] * 3
     top = [c["state"] for c in changes.data("stateChanges") if c["entity"] == "EXECUTION"]
     assert top == ["KILLING", "KILLED"]
     stored = stored_changes(api, execution_id)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import gc
+import weakref
 
 import orjson
 import pytest
@@ -173,17 +176,30 @@ def test_variables_too_deep_to_encode_make_no_group() -> None:
 
 def test_a_closed_scope_lets_go_of_its_connection() -> None:
     frames, sink = fanout.Frames(), Sink()
-    first, payload = scope(frames, sink, "a"), object()
+    closed = scope(frames, sink, "b")
+    gone = weakref.ref(sink)
+    closed.close()
+    del sink
+    gc.collect()
+    assert gone() is None  # a task that outlives the operation keeps the scope, not the socket
+    assert asyncio.run(closed.deliver(object())) is False
 
-    async def body() -> bool:
-        await first.deliver(payload)
-        first.sent({"data": {}})
-        closed = scope(frames, sink, "b")
-        closed.close()
-        return await closed.deliver(payload)
 
-    assert asyncio.run(body()) is False
-    assert sink.frames == []
+def test_shared_loads_run_outside_the_askers_context() -> None:
+    """The broker's shared snapshot load outlives the subscription that asked first: it must
+    not carry that subscription's context (its operation scope, hence its connection)."""
+    asked_from = contextvars.ContextVar[str | None]("asked_from", default=None)
+    broker = events.Broker()
+
+    async def body() -> str | None:
+        asked_from.set("a connection")
+
+        async def load() -> str | None:
+            return asked_from.get()
+
+        return await broker.shared("key", load)
+
+    assert asyncio.run(body()) is None
 
 
 @pytest.mark.parametrize(

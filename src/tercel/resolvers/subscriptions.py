@@ -248,13 +248,18 @@ async def state_changes(
                 committed = None if ex_id is None else await _committed(db, ex_id)
                 if ex_id is not None and committed is None:
                     return  # deleted
-                found = await stream_rows.state_changes(db, ex_id, last, CHUNK, flt)
+                ended = committed is not None and committed.is_terminated
+                # from now, and not ended: every row above the head will be offered (no read)
+                found = [] if from_now and not ended else await stream_rows.state_changes(
+                    db, ex_id, last, CHUNK, flt
+                )  # fmt: skip
+                from_now = False
                 for r in found[:CHUNK]:
                     yield StateChange.from_row(r)
                     last = r.seq
                 if len(found) > CHUNK:
                     continue
-                if committed is not None and committed.is_terminated:
+                if ended:
                     return
                 break
             while (event := await subscriber.get()) is not None:  # live
@@ -286,14 +291,17 @@ async def logs(
     await _must_exist(db, ex_id)
     broker, subscriber = _register(info, ex_id)
     try:
-        last = subscriber.log_head if start == _HEAD else 0 if start is None else int(start)
+        from_now = start == _HEAD
+        last = subscriber.log_head if from_now else 0 if start is None else int(start)
         scope = fanout.current()
         while True:
-            while True:  # replay
+            while True:  # replay (no read from now while the execution runs, as stateChanges)
                 committed = await _committed(db, ex_id)
                 if committed is None:
                     return
-                found = await stream_rows.logs(db, ex_id, last, CHUNK, level)
+                skip = from_now and not committed.is_terminated
+                found = [] if skip else await stream_rows.logs(db, ex_id, last, CHUNK, level)
+                from_now = False
                 for r in found[:CHUNK]:
                     yield LogEntry.from_row(r)
                     last = r.seq
