@@ -30,13 +30,13 @@ class _Server(uvicorn.Server):
             captured.clear()
 
 
-def uvicorn_config(app: Any, host: str, port: int, log_level: str = "info") -> uvicorn.Config:
+def uvicorn_config(app: Any, settings: Settings, log_level: str = "info") -> uvicorn.Config:
     """How the server runs the application (the tests run it the same way)."""
-    # permessage-deflate declined: event frames are small JSON, and compressing each one per
-    # connection cost about a sixth of the fan-out's CPU (bench/subscriptions.py)
+    # permessage-deflate declined unless asked for: event frames are small JSON, and compressing
+    # each one per connection cost about a sixth of the fan-out's CPU (bench/subscriptions.py)
     return uvicorn.Config(
-        app, host=host, port=port, lifespan="on", ws="websockets-sansio",
-        ws_per_message_deflate=False, log_level=log_level,
+        app, host=settings.host, port=settings.port, lifespan="on", ws="websockets-sansio",
+        ws_per_message_deflate=settings.ws_deflate, log_level=log_level,
     )  # fmt: skip
 
 
@@ -55,7 +55,7 @@ def serve(args: argparse.Namespace) -> int:
     from tercel.app import create_app
 
     app = create_app(settings)
-    server = _Server(uvicorn_config(app, settings.host, settings.port))
+    server = _Server(uvicorn_config(app, settings))
     try:
         server.run()
     except lock.DatabaseInUseError as error:  # lost a race with another process

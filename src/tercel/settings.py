@@ -56,6 +56,10 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     #: schema introspection (GraphiQL needs it)
     introspection: bool = True
+    #: accept permessage-deflate on websockets (off: event frames are small, and compressing
+    #: each one per connection costs more CPU than it saves; on for slow links and big
+    #: `executionUpdated` snapshots)
+    ws_deflate: bool = False
     limits: Limits = field(default_factory=Limits)
 
     @classmethod
@@ -70,6 +74,7 @@ class Settings:
             token=args.token or environ.get("TERCEL_TOKEN") or None,
             allowed_origins=tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
             introspection=environ.get("TERCEL_INTROSPECTION", "1").strip().lower() not in _FALSE,
+            ws_deflate=environ.get("TERCEL_WS_DEFLATE", "0").strip().lower() not in _FALSE,
             limits=_limits(environ),
         )
 

@@ -133,7 +133,7 @@ def start_server(settings: Settings) -> tuple[uvicorn.Server, threading.Thread, 
     port = _free_port()
     settings = replace(settings, port=port)
     app = create_app(settings)
-    server = uvicorn.Server(servecmd.uvicorn_config(app, "127.0.0.1", port, "warning"))
+    server = uvicorn.Server(servecmd.uvicorn_config(app, settings, "warning"))
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

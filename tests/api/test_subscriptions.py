@@ -618,6 +618,21 @@ def test_fifty_concurrent_subscribers(api: Server) -> None:
     assert frames.hits > written
 
 
+def test_permessage_deflate_only_when_asked(
+    api: Server, server_factory: Callable[..., Server]
+) -> None:
+    async def accepted(server: Server) -> str | None:
+        async with connect(
+            _ws_url(server), subprotocols=["graphql-transport-ws"], compression="deflate"
+        ) as conn:  # type: ignore[list-item]
+            assert conn.response is not None
+            found: str | None = conn.response.headers.get("Sec-WebSocket-Extensions")
+            return found
+
+    assert run(accepted(api)) is None
+    assert "permessage-deflate" in (run(accepted(server_factory(ws_deflate=True))) or "")
+
+
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_variables_too_deep_to_share_still_stream(api: Server, protocol: str) -> None:
     """Variables nested deeper than the encoder of ready-frame groups goes: the operation is
