@@ -6,6 +6,8 @@
   `GRAPHQL_PARSE_FAILED`), as the protocol wants, instead of a bare `complete`.
 - graphql-ws (legacy): a frame that is not an object, or a `start` without a payload object,
   gets a `connection_error`.
+- Both: an operation message whose `id` is not a string is refused as above (a list or an
+  object as id used to crash the connection's handler).
 
 Both handlers send every message as a *text* frame (the protocols' JSON messages; browsers'
 clients parse `event.data` as a string), run each operation in a `fanout.OperationScope`, and
@@ -39,6 +41,10 @@ def request_object(decoded: object) -> object:
     if not isinstance(decoded, dict | list):
         raise HTTPException(400, "The request body must be a JSON object with a `query`")
     return decoded
+
+
+#: messages that name an operation: its `id` must be a string (both protocols say so)
+_WITH_ID = frozenset({"subscribe", "complete", "start", "stop"})
 
 
 def _open_scope(
@@ -95,6 +101,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if not isinstance(message, dict):
             await self.handle_invalid_message("Failed to parse message: expected a JSON object")
             return
+        if message.get("type") in _WITH_ID and not isinstance(message.get("id"), str):
+            await self.handle_invalid_message("Invalid message: `id` must be a string")
+            return
         if message.get("type") == "subscribe":
             payload = message.get("payload")
             if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
@@ -138,7 +147,8 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
 
     async def handle_message(self, message: Any) -> None:
         if not isinstance(message, dict) or (
-            message.get("type") == "start" and not isinstance(message.get("payload"), dict)
+            (message.get("type") == "start" and not isinstance(message.get("payload"), dict))
+            or (message.get("type") in _WITH_ID and not isinstance(message.get("id"), str))
         ):
             await self.send_message({"type": "connection_error"})
             await self.websocket.close(code=1000, reason="")

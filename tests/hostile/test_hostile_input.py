@@ -527,6 +527,35 @@ def test_websocket_bad_frames_after_init(server: TercelServer, frame: str | byte
     assert_serving(server)
 
 
+@pytest.mark.parametrize(
+    "op_id", [[1], {"a": 1}, 7, None], ids=["list", "object", "number", "null"]
+)
+@pytest.mark.parametrize("kind", ["subscribe", "complete"])
+def test_websocket_operation_id_must_be_a_string(
+    server: TercelServer, op_id: object, kind: str
+) -> None:
+    with _ws(server) as ws:
+        _init(ws)
+        ws.send(json.dumps({"type": kind, "id": op_id, "payload": {"query": "{ namespaces }"}}))
+        assert _close_code(ws) == (4400, "Invalid message: `id` must be a string")
+    assert_serving(server)
+
+
+@pytest.mark.parametrize("op_id", [[1], {"a": 1}, 7])
+def test_legacy_operation_id_must_be_a_string(server: TercelServer, op_id: object) -> None:
+    url = server.url.replace("http://", "ws://") + "/graphql"
+    with connect(url, subprotocols=["graphql-ws"], open_timeout=5, close_timeout=2) as ws:  # type: ignore[list-item]
+        ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(ws.recv(timeout=5))["type"] == "connection_ack"
+        ws.send(json.dumps({"type": "start", "id": op_id, "payload": {"query": "{ namespaces }"}}))
+        replies = []
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                replies.append(json.loads(ws.recv(timeout=5))["type"])
+        assert "connection_error" in replies
+    assert_serving(server)
+
+
 @pytest.mark.parametrize("frame", ["[1, 2]", "1", '"text"', "null"])
 def test_websocket_non_object_frames(server: TercelServer, frame: str) -> None:
     with _ws(server) as ws:
