@@ -61,6 +61,15 @@ def _tier(value: float, tiers: tuple[float, float, float], higher: bool = False)
     return "below first tier"
 
 
+#: the sustained goal also asks for at most this much on disk (database + WAL), MB
+DISK_GOAL_MB = 150
+
+
+def _over_disk_goal(name: str, data: dict[str, Any]) -> bool:
+    disk = data.get("db_plus_wal_mb")
+    return name == "sustained_100k_task_runs" and disk is not None and disk > DISK_GOAL_MB
+
+
 def markdown(results: dict[str, Any]) -> str:
     m = results["machine"]
     lines = [
@@ -89,6 +98,8 @@ def markdown(results: dict[str, Any]) -> str:
         tier = ""
         if name in TIERS:
             tier = _tier(value, (tiers[0], tiers[1], tiers[2]), higher)
+            if tier == "goal" and _over_disk_goal(name, data):
+                tier = "second tier (the goal's time, not its disk)"
             tier += f" ({tiers[0]:g} / {tiers[1]:g} / {tiers[2]:g} {data['unit']}"
             tier += ", higher is better)" if higher else ")"
         lines.append(
