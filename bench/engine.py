@@ -39,9 +39,9 @@ def foreach_flow(n: int, limit: int) -> str:
     )
 
 
-async def run_once(source: str) -> model.Execution:
+async def run_once(source: str, synchronous: str = "FULL") -> model.Execution:
     with tempfile.TemporaryDirectory(prefix="tercel-bench-") as scratch:
-        engine = scheduler.Engine(os.path.join(scratch, "bench.db"))
+        engine = scheduler.Engine(os.path.join(scratch, "bench.db"), synchronous=synchronous)
         await engine.start()
         try:
             flow = await service.deploy_flow(engine, source)
@@ -93,13 +93,16 @@ def chain_split_ms(ex: model.Execution) -> dict[str, float]:
 
 
 def measure(
-    source: str, repeat: int, extra: Callable[[model.Execution], dict[str, float]] | None = None
+    source: str,
+    repeat: int,
+    extra: Callable[[model.Execution], dict[str, float]] | None = None,
+    synchronous: str = "FULL",
 ) -> dict[str, Any]:
     figures: list[float] = []
     extras: list[dict[str, float]] = []
-    asyncio.run(run_once(source))  # warm-up: imports, caches
+    asyncio.run(run_once(source, synchronous))  # warm-up: imports, caches
     for _ in range(repeat):
-        ex = asyncio.run(run_once(source))
+        ex = asyncio.run(run_once(source, synchronous))
         figures.append(total_ms(ex))
         if extra is not None:
             extras.append(extra(ex))
@@ -122,6 +125,11 @@ def scenarios(repeat: int) -> dict[str, dict[str, Any]]:
     out["chain_10"] = measure(chain_flow(10), repeat, chain_split_ms)
     out["chain_40"] = measure(chain_flow(40), repeat, chain_split_ms)
     out["chain_40_worker_path"] = measure(worker_chain_flow(40), repeat, chain_split_ms)
+    # what FULL costs: the same two chains with synchronous=NORMAL (the floor setting)
+    out["chain_40_normal"] = measure(chain_flow(40), repeat, synchronous="NORMAL")
+    out["chain_40_worker_path_normal"] = measure(
+        worker_chain_flow(40), repeat, synchronous="NORMAL"
+    )
     out["foreach_1000_unbounded"] = measure(foreach_flow(1000, 0), repeat)
     out["foreach_1000_limit_1"] = measure(foreach_flow(1000, 1), max(3, repeat // 2))
     # as many runs as the 1,000 case: the ratio of two medians is only as steady as both

@@ -39,6 +39,8 @@ HIGHER_IS_BETTER = frozenset({"api_executions_per_second"})
 #: labels of scenarios without tiers
 LABELS: dict[str, str] = {
     "api_idle_latency": "idle single execution through GraphQL, send->SUCCESS",
+    "chain_40_normal": "chain of 40 Return tasks, synchronous=NORMAL",
+    "chain_40_worker_path_normal": "chain of 40 Sleep PT0S tasks (worker path), synchronous=NORMAL",
 }
 
 PEERS = (
@@ -68,6 +70,27 @@ DISK_GOAL_MB = 150
 def _over_disk_goal(name: str, data: dict[str, Any]) -> bool:
     disk = data.get("db_plus_wal_mb")
     return name == "sustained_100k_task_runs" and disk is not None and disk > DISK_GOAL_MB
+
+
+def _full_cost_lines(scenarios: dict[str, Any]) -> list[str]:
+    """What synchronous=FULL costs against NORMAL, on the two chains measured both ways."""
+    pairs = [
+        ("chain_40", "chain_40_normal", "chain of 40 Return tasks (commits batched)"),
+        (
+            "chain_40_worker_path",
+            "chain_40_worker_path_normal",
+            "chain of 40 Sleep tasks (one durable commit per attempt start)",
+        ),
+    ]
+    found = []
+    for full, normal, label in pairs:
+        with_full = scenarios.get(full, {}).get("median")
+        with_normal = scenarios.get(normal, {}).get("median")
+        if isinstance(with_full, int | float) and isinstance(with_normal, int | float):
+            found.append(f"{label} {with_full:.1f} ms with FULL, {with_normal:.1f} ms with NORMAL")
+    if not found:
+        return []
+    return ["", "What synchronous=FULL costs: " + "; ".join(found) + "."]
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -114,6 +137,7 @@ def markdown(results: dict[str, Any]) -> str:
             f"{chain['running_to_success_ms']:.2f} ms, SUCCESS->next CREATED "
             f"{chain['success_to_next_created_ms']:.2f} ms.",
         ]
+    lines += _full_cost_lines(results["scenarios"])
     big = results["scenarios"].get("foreach_10000_unbounded", {})
     if "ratio_to_1000" in big:
         lines += [
