@@ -63,12 +63,18 @@ def _tier(value: float, tiers: tuple[float, float, float], higher: bool = False)
     return "below first tier"
 
 
-#: the sustained goal also asks for at most this much on disk (database + WAL), MB
+#: the sustained goal also asks for at most this much on disk (database + WAL), in MB (10^6)
 DISK_GOAL_MB = 150
 
 
+def _disk_mb(data: dict[str, Any]) -> float | None:
+    """Database + WAL in MB (the run records MiB)."""
+    found = data.get("db_plus_wal_mb")
+    return None if found is None else float(found) * 2**20 / 1e6
+
+
 def _over_disk_goal(name: str, data: dict[str, Any]) -> bool:
-    disk = data.get("db_plus_wal_mb")
+    disk = _disk_mb(data)
     return name == "sustained_100k_task_runs" and disk is not None and disk > DISK_GOAL_MB
 
 
@@ -220,12 +226,14 @@ def _api_lines(scenarios: dict[str, Any]) -> list[str]:
     for count in (100, 1000):
         found = scenarios.get(f"delivery_{count}", {})
         if "p50" in found:
+            client = "the `websockets` library" if found.get("client") == "websockets" else "lean"
             lines += [
                 "",
-                f"Delivery to {count} subscribers (`stateChanges` of one namespace, lean websocket "
-                f"clients in a separate process): p50 {found['p50']:.1f} ms, p99 "
+                f"Delivery to {count} subscribers (`stateChanges` of one namespace, {client} "
+                f"websocket clients in a separate process): p50 {found['p50']:.1f} ms, p99 "
                 f"{found['p99']:.1f} ms over {found['deliveries']} deliveries in {found['runs']} "
-                f"runs of {found['events_per_run']} events each.",
+                f"runs of {found['events_per_run']} events each, after "
+                f"{found.get('warmups', 0)} unmeasured warm-up run(s).",
             ]
     return lines
 
@@ -245,5 +253,6 @@ def _sustained_lines(scenarios: dict[str, Any]) -> list[str]:
         f"last tenth {run['rss_last_decile_mb']:.0f} MiB "
         f"({'flat' if run['memory_flat'] else 'growing'}). At the end: database "
         f"{run['db_mb']:.1f} MiB + WAL {run['wal_mb']:.1f} MiB = {run['db_plus_wal_mb']:.1f} MiB "
-        f"(goal <= 150 MB); {run['failures']} executions not in SUCCESS.",
+        f"= {_disk_mb(run) or 0:.0f} MB (goal <= {DISK_GOAL_MB} MB); {run['failures']} executions "
+        "not in SUCCESS.",
     ]

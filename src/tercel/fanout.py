@@ -68,8 +68,8 @@ class Frames:
         )
 
     def get(self, group: Group, payload: object) -> str | None:
-        found = self._bodies.get((group, id(payload)))
-        if found is None or found[0] is not payload:
+        found = self._bodies.get((group, id(payload)))  # an entry pins its payload: ids hold
+        if found is None:
             return None
         self.hits += 1
         return found[1]

@@ -33,7 +33,8 @@ class _Server(uvicorn.Server):
 def uvicorn_config(app: Any, settings: Settings, log_level: str = "info") -> uvicorn.Config:
     """How the server runs the application (the tests run it the same way)."""
     # permessage-deflate declined unless asked for: event frames are small JSON, and compressing
-    # each one per connection cost about a sixth of the fan-out's CPU (bench/subscriptions.py)
+    # each one per connection took about a sixth of the fan-out's CPU (py-spy on the server of
+    # `TERCEL_WS_DEFLATE=1 TERCEL_BENCH_CLIENT=websockets python -m bench.subscriptions`)
     return uvicorn.Config(
         app, host=settings.host, port=settings.port, lifespan="on", ws="websockets-sansio",
         ws_per_message_deflate=settings.ws_deflate, log_level=log_level,

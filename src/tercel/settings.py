@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 __all__ = ["Limits", "Settings"]
 
 _FALSE = frozenset({"0", "false", "no", "off"})
+_TRUE = frozenset({"1", "true", "yes", "on"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,7 @@ class Settings:
             token=args.token or environ.get("TERCEL_TOKEN") or None,
             allowed_origins=tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
             introspection=environ.get("TERCEL_INTROSPECTION", "1").strip().lower() not in _FALSE,
-            ws_deflate=environ.get("TERCEL_WS_DEFLATE", "0").strip().lower() not in _FALSE,
+            ws_deflate=environ.get("TERCEL_WS_DEFLATE", "").strip().lower() in _TRUE,
             limits=_limits(environ),
         )
 

@@ -77,10 +77,10 @@ def _text(message: Any, kind: str) -> str:
 
 def _prefix(kind: str, operation_id: str) -> str:
     """The JSON of an operation's `kind` message up to its payload."""
-    found = orjson.dumps(operation_id).decode()
+    quoted_id = orjson.dumps(operation_id).decode()
     if kind == "next":
-        return '{"id":' + found + ',"type":"next","payload":'
-    return '{"type":"data","id":' + found + ',"payload":'
+        return '{"id":' + quoted_id + ',"type":"next","payload":'
+    return '{"type":"data","id":' + quoted_id + ',"payload":'
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):

@@ -804,7 +804,8 @@ def test_head_keeps_what_commits_during_the_first_read(
 
     monkeypatch.setattr(subscriptions, "_committed", _slow(subscriptions._committed))
     monkeypatch.setattr(subscriptions, "load_snapshot", _slow(subscriptions.load_snapshot))
-    monkeypatch.setattr(stream_rows, "head_seq", _slow(stream_rows.head_seq))  # the old way
+    # the head read the old code did after registering: slow, should it ever come back
+    monkeypatch.setattr(stream_rows, "head_seq", _slow(stream_rows.head_seq))
     before = broker(api).subscribers
 
     async def body() -> list[Outcome]:

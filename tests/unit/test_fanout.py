@@ -103,7 +103,7 @@ def test_a_message_without_a_pending_payload_is_not_remembered() -> None:
     assert len(frames) == 0
 
 
-def test_the_cache_is_bounded_and_identity_checked() -> None:
+def test_the_cache_is_bounded() -> None:
     frames = fanout.Frames(size=2)
     group = fanout.group_of(QUERY, None, None)
     kept = [object() for _ in range(3)]
@@ -210,7 +210,7 @@ def test_shared_loads_run_outside_the_askers_context() -> None:
     ],
 )
 def test_ready_frames_are_the_protocols_messages(kind: str, message: dict[str, object]) -> None:
-    """A ready frame decodes to the very message Strawberry would have sent."""
+    """A ready frame decodes to the message Strawberry's handlers build (id, type, payload)."""
     body = orjson.dumps(message["payload"]).decode()
     frame = transport._prefix(kind, 'o"1') + body + "}"
     assert orjson.loads(frame) == message

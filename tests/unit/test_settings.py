@@ -13,7 +13,16 @@ ARGS = argparse.Namespace(db="x.db", host="127.0.0.1", port=8080, flows=None, to
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"), [(None, False), ("0", False), ("off", False), ("1", True), ("yes", True)]
+    ("value", "expected"),
+    [
+        (None, False),
+        ("", False),
+        ("0", False),
+        ("off", False),
+        ("n", False),
+        ("1", True),
+        ("yes", True),
+    ],
 )
 def test_websocket_compression_is_opt_in(value: str | None, expected: bool) -> None:
     env = {} if value is None else {"TERCEL_WS_DEFLATE": value}

@@ -156,10 +156,13 @@ class Broker:
         self,
         queue_size: int = DEFAULT_QUEUE_SIZE,
         max_subscriptions: int = DEFAULT_MAX_SUBSCRIPTIONS,
+        heads: Callable[[], tuple[int, int]] = lambda: (0, 0),
     ) -> None:
         if queue_size < 1:
             raise ValueError("queue_size must be at least 1")
         self.queue_size, self.max_subscriptions = queue_size, max_subscriptions
+        #: the highest state-change and log `seq` published so far (the engine's, once attached)
+        self.heads = heads
         self._global: set[Subscriber] = set()
         self._by_execution: dict[str, set[Subscriber]] = {}
         self._count = 0
@@ -176,16 +179,14 @@ class Broker:
         """Active subscriptions."""
         return self._count
 
-    def subscribe(
-        self, execution_id: str | None = None, state_head: int = 0, log_head: int = 0
-    ) -> Subscriber:
-        """A new subscriber for one execution (or all when None). Register before reading;
-        `state_head`/`log_head`: the highest sequence numbers published so far."""
+    def subscribe(self, execution_id: str | None = None) -> Subscriber:
+        """A new subscriber for one execution (or all when None), with the heads published so
+        far (read in the same step: no publish comes in between). Register before reading."""
         if self._count >= self.max_subscriptions:
             raise TooManySubscriptions(
                 f"Subscription limit reached ({self.max_subscriptions} per process)"
             )
-        subscriber = Subscriber(execution_id, self.queue_size, state_head, log_head)
+        subscriber = Subscriber(execution_id, self.queue_size, *self.heads())
         if execution_id is None:
             self._global.add(subscriber)
         else:
@@ -263,7 +264,11 @@ def attach(
     for listener in engine.listeners:
         if isinstance(listener, Broker):
             return listener
-    broker = Broker(queue_size, max_subscriptions)
+
+    def heads() -> tuple[int, int]:
+        return engine.published_state_seq, engine.published_log_seq
+
+    broker = Broker(queue_size, max_subscriptions, heads)
     engine.listeners.append(broker)
     return broker
 

@@ -81,11 +81,9 @@ async def _must_exist(db: readdb.Reader, execution_id: str) -> None:
 def _register(
     info: strawberry.Info, execution_id: str | None
 ) -> tuple[events.Broker, events.Subscriber]:
-    engine = services(info).engine
-    broker = events.broker_of(engine)
-    try:  # the heads are read in the same step: no publish can come in between
-        heads = engine.published_state_seq, engine.published_log_seq
-        subscriber = broker.subscribe(execution_id, *heads)
+    broker = events.broker_of(services(info).engine)
+    try:
+        subscriber = broker.subscribe(execution_id)
     except events.TooManySubscriptions as error:
         raise PublicError(str(error)) from None
     fanout.current().registered(broker, subscriber)
