@@ -1,7 +1,7 @@
 """Subscription delivery latency: commit -> websocket client, with 100 and 1,000 subscribers.
 
 Three processes: a `python -m tercel server` subprocess (`bench.api.server`), one asyncio client
-subprocess (`python -m bench.subscriptions --client URL N RUNS`) holding N websocket connections
+subprocess (`python -m bench.subscribers URL N RUNS OUT`) holding N websocket connections
 (`graphql-transport-ws`), each with one `stateChanges(after: "HEAD", filter: {namespace})`
 subscription, and this process, which creates the executions over HTTP.
 
@@ -21,7 +21,6 @@ message then shows in the figures.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -31,13 +30,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from typing import Any
 
 import httpx
-import orjson
 
-from bench import api, wsclient
+from bench import api
 
 NAMESPACE = "bench.subs"
 FLOW_ID = "fan"
@@ -76,134 +73,6 @@ def raise_nofile(wanted: int = NOFILE) -> None:
     target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     if soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-
-
-# ---------------------------------------------------------------------------- the client process
-
-
-async def _subscriber(
-    url: str,
-    runs: int,
-    gate: asyncio.Semaphore,
-    subscribed: list[int],
-    received: list[tuple[float, str, str]],
-) -> None:
-    """One dashboard: a lean connection (bench.wsclient) unless TERCEL_BENCH_CLIENT=websockets."""
-    if os.environ.get("TERCEL_BENCH_CLIENT") == "websockets":
-        await _library_subscriber(url, runs, gate, subscribed, received)
-        return
-    ended = asyncio.get_running_loop().create_future()
-    state = {"ended": 0, "acked": False}
-
-    def on_message(now: float, raw: bytes) -> None:
-        found = orjson.loads(raw)
-        kind = found.get("type")
-        if kind == "connection_ack":
-            state["acked"] = True
-            return
-        if kind != "next":
-            if not ended.done():
-                ended.set_exception(RuntimeError(f"unexpected message: {found}"))
-            return
-        change = found["payload"]["data"]["stateChanges"]
-        received.append((now, change["date"], change["executionId"]))
-        if change["entity"] == "EXECUTION" and change["state"] in TERMINAL:
-            state["ended"] += 1
-            if state["ended"] == runs and not ended.done():
-                ended.set_result(None)
-
-    async with gate:
-        ws = await wsclient.connect(url, "graphql-transport-ws", on_message)
-        ws.send_text(orjson.dumps({"type": "connection_init", "payload": {}}).decode())
-        message = {"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}
-        ws.send_text(orjson.dumps(message).decode())
-        subscribed[0] += 1
-    try:
-        await ended
-        if not state["acked"]:
-            raise RuntimeError("no connection_ack")
-    finally:
-        await ws.close()
-
-
-async def _library_subscriber(
-    url: str,
-    runs: int,
-    gate: asyncio.Semaphore,
-    subscribed: list[int],
-    received: list[tuple[float, str, str]],
-) -> None:
-    """One dashboard through the `websockets` library, offering permessage-deflate as browsers
-    do (`TERCEL_BENCH_DEFLATE=0`: no offer)."""
-    from websockets.asyncio.client import connect
-
-    async with gate:
-        ws = await connect(
-            url,
-            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-            max_size=None,
-            compression=None if os.environ.get("TERCEL_BENCH_DEFLATE") == "0" else "deflate",
-        )
-        await ws.send(orjson.dumps({"type": "connection_init", "payload": {}}).decode())
-        ack = orjson.loads(await ws.recv())
-        if ack.get("type") != "connection_ack":
-            raise RuntimeError(f"no connection_ack: {ack}")
-        message = {"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}
-        await ws.send(orjson.dumps(message).decode())
-        subscribed[0] += 1
-    ended = 0
-    try:
-        async for raw in ws:
-            now = time.time()
-            found = orjson.loads(raw)
-            if found.get("type") != "next":
-                raise RuntimeError(f"unexpected message: {found}")
-            change = found["payload"]["data"]["stateChanges"]
-            received.append((now, change["date"], change["executionId"]))
-            if change["entity"] == "EXECUTION" and change["state"] in TERMINAL:
-                ended += 1
-                if ended == runs:
-                    return
-    finally:
-        await ws.close()
-
-
-async def _client(url: str, count: int, runs: int) -> dict[str, Any]:
-    ws_url = url.replace("http://", "ws://") + "/graphql"
-    gate = asyncio.Semaphore(HANDSHAKES)
-    subscribed, received = [0], []  # type: ignore[var-annotated]
-    tasks = [
-        asyncio.create_task(_subscriber(ws_url, runs, gate, subscribed, received))
-        for _ in range(count)
-    ]
-    while subscribed[0] < count:
-        failed = [t for t in tasks if t.done() and t.exception() is not None]
-        if failed:
-            raise RuntimeError(f"a subscriber failed: {failed[0].exception()!r}")
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(SETTLE_SECONDS)
-    print("READY", flush=True)
-    done, pending = await asyncio.wait(tasks, timeout=RUN_TIMEOUT * runs)
-    for task in pending:
-        task.cancel()
-    errors = [repr(t.exception()) for t in done if t.exception() is not None]
-    latencies: dict[str, list[float]] = {}
-    for now, date, execution_id in received:
-        sent = datetime.fromisoformat(date.replace("Z", "+00:00")).timestamp()
-        latencies.setdefault(execution_id, []).append((now - sent) * 1000.0)
-    return {"complete": len(done) - len(errors), "errors": errors[:3], "latencies": latencies}
-
-
-def client_main(url: str, count: int, runs: int, out_path: str) -> None:
-    raise_nofile()
-    try:
-        import uvloop
-
-        result = uvloop.run(_client(url, count, runs))
-    except ImportError:  # pragma: no cover
-        result = asyncio.run(_client(url, count, runs))
-    with open(out_path, "w", encoding="utf-8") as out:
-        json.dump(result, out)
 
 
 # ---------------------------------------------------------------------------- the orchestrator
@@ -261,7 +130,7 @@ def delivery(url: str, count: int, runs: int, scratch: str) -> dict[str, Any]:
     slower while its caches fill)."""
     out_path = f"{scratch}/client-{count}.json"
     command = [
-        sys.executable, "-m", "bench.subscriptions", "--client", url, str(count),
+        sys.executable, "-m", "bench.subscribers", url, str(count),
         str(WARMUPS + runs), out_path,
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -332,9 +201,6 @@ def scenarios(repeat: int) -> dict[str, dict[str, Any]]:
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["--client"]:
-        client_main(argv[1], int(argv[2]), int(argv[3]), argv[4])
-        return 0
     repeat = int(argv[0]) if argv else 5
     print(json.dumps(scenarios(repeat), indent=2))
     return 0
