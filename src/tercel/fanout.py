@@ -27,14 +27,14 @@ import collections
 import contextvars
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from strawberry.http.exceptions import WebSocketDisconnected
 
 from tercel.engine import events
 
-__all__ = ["Frames", "OperationScope", "current", "group_of", "opened", "scope_of_task"]
+__all__ = ["Frames", "OperationScope", "Scope", "current", "group_of", "opened", "scope_of_task"]
 
 #: encoded bodies remembered (the newest ones): a few thousand events' worth
 FRAMES = 4096
@@ -143,6 +143,14 @@ async def _closed(text: str) -> None:
     raise WebSocketDisconnected
 
 
+class Scope(Protocol):
+    """What a resolver asks of its operation's scope (`current()`)."""
+
+    async def deliver(self, payload: object) -> bool: ...
+
+    def registered(self, broker: events.Broker, subscriber: events.Subscriber) -> None: ...
+
+
 class _Unscoped:
     """Outside a websocket operation (a test calling the schema directly): no frames."""
 
@@ -164,7 +172,8 @@ def opened(scope: OperationScope) -> None:
     _CURRENT.set(scope)
 
 
-def current() -> OperationScope | _Unscoped:
+def current() -> Scope:
+    """The running operation's scope, or one that shares nothing and records nothing."""
     return _CURRENT.get() or _UNSCOPED
 
 
