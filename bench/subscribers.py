@@ -27,17 +27,14 @@ from bench.subscriptions import (
 )
 
 
-async def _subscriber(
+async def _lean_subscriber(
     url: str,
     runs: int,
     gate: asyncio.Semaphore,
     subscribed: list[int],
     received: list[tuple[float, str, str]],
 ) -> None:
-    """One dashboard: a lean connection (bench.wsclient) unless TERCEL_BENCH_CLIENT=websockets."""
-    if os.environ.get("TERCEL_BENCH_CLIENT") == "websockets":
-        await _library_subscriber(url, runs, gate, subscribed, received)
-        return
+    """One dashboard on a lean connection (bench.wsclient)."""
     ended = asyncio.get_running_loop().create_future()
     state = {"ended": 0, "acked": False}
 
@@ -118,8 +115,11 @@ async def _client(url: str, count: int, runs: int) -> dict[str, Any]:
     ws_url = url.replace("http://", "ws://") + "/graphql"
     gate = asyncio.Semaphore(HANDSHAKES)
     subscribed, received = [0], []  # type: ignore[var-annotated]
+    # TERCEL_BENCH_CLIENT=websockets: the `websockets` library instead of the lean client
+    library = os.environ.get("TERCEL_BENCH_CLIENT") == "websockets"
+    subscriber = _library_subscriber if library else _lean_subscriber
     tasks = [
-        asyncio.create_task(_subscriber(ws_url, runs, gate, subscribed, received))
+        asyncio.create_task(subscriber(ws_url, runs, gate, subscribed, received))
         for _ in range(count)
     ]
     while subscribed[0] < count:

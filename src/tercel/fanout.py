@@ -34,13 +34,27 @@ from strawberry.http.exceptions import WebSocketDisconnected
 
 from tercel.engine import events
 
-__all__ = ["Frames", "OperationScope", "Scope", "current", "group_of", "opened", "scope_of_task"]
+__all__ = [
+    "Frames",
+    "OperationScope",
+    "Scope",
+    "current",
+    "group_of",
+    "json_text",
+    "opened",
+    "scope_of_task",
+]
 
 #: encoded bodies remembered (the newest ones): a few thousand events' worth
 FRAMES = 4096
 
 SendText = Callable[[str], Awaitable[None]]
 Group = bytes
+
+
+def json_text(value: object) -> str:
+    """A websocket message (or part of one) as JSON text, encoded as the HTTP answers are."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def group_of(
@@ -131,7 +145,7 @@ class OperationScope:
     def sent(self, payload_body: Mapping[str, Any]) -> str:
         """The handler is sending this operation's next message, `payload_body` its payload:
         its JSON, remembered for the group when it answers the pending shared payload."""
-        body = orjson.dumps(payload_body, option=orjson.OPT_NON_STR_KEYS).decode()
+        body = json_text(payload_body)
         pending, self._pending = self._pending, None
         if pending is not None and self.group is not None and payload_body.keys() == {"data"}:
             self.frames.put(self.group, pending, body)

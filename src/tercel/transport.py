@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError, parse
 from starlette.websockets import WebSocketDisconnect
@@ -72,12 +71,12 @@ def _text(message: Any, kind: str) -> str:
     scope = fanout.scope_of_task()
     if scope is not None and message.get("type") == kind:
         return scope.prefix + scope.sent(message["payload"]) + "}"
-    return orjson.dumps(message, option=orjson.OPT_NON_STR_KEYS).decode()
+    return fanout.json_text(message)
 
 
 def _prefix(kind: str, operation_id: str) -> str:
     """The JSON of an operation's `kind` message up to its payload."""
-    quoted_id = orjson.dumps(operation_id).decode()
+    quoted_id = fanout.json_text(operation_id)
     if kind == "next":
         return '{"id":' + quoted_id + ',"type":"next","payload":'
     return '{"type":"data","id":' + quoted_id + ',"payload":'

@@ -272,6 +272,12 @@ async def acreate(server: Server, namespace: str, flow_id: str = "live") -> str:
     return await asyncio.to_thread(server.create, namespace, flow_id)
 
 
+def kill(server: Server, execution_id: str) -> None:
+    server.data(
+        "mutation($id: ID!) { killExecution(id: $id) { __typename } }", {"id": execution_id}
+    )
+
+
 def stored_changes(server: Server, execution_id: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     after = None
@@ -784,9 +790,7 @@ def test_disconnect_leaves_nothing_behind(tiny: Dedicated) -> None:
         threading.Event().wait(0.05)
     assert broker(server).subscribers == before_subscribers
     assert tiny.tasks() == before_tasks
-    server.data(
-        "mutation($id: ID!) { killExecution(id: $id) { __typename } }", {"id": execution_id}
-    )
+    kill(server, execution_id)
 
 
 def test_head_keeps_what_commits_during_the_first_read(
@@ -815,11 +819,7 @@ def test_head_keeps_what_commits_during_the_first_read(
             await ws.start("l", LOGS, {"id": execution_id, "after": "HEAD"})
             while (await asyncio.to_thread(_live, api)) < before + 3:
                 await asyncio.sleep(0.01)
-            await asyncio.to_thread(
-                api.data,
-                "mutation($id: ID!) { killExecution(id: $id) { __typename } }",
-                {"id": execution_id},
-            )
+            await asyncio.to_thread(kill, api, execution_id)
             return [await ws.collect(op) for op in ("c", "u", "l")]
 
     changes, updates, logs = run(body())
@@ -852,11 +852,7 @@ def test_kill_completes_open_streams(api: Server) -> None:
             await ws.start("l", LOGS, {"id": execution_id, "after": "HEAD"})
             await ws.collect("u", limit=1)
             await asyncio.sleep(0.2)  # "c" and "l" are registered
-            await asyncio.to_thread(
-                api.data,
-                "mutation($id: ID!) { killExecution(id: $id) { __typename } }",
-                {"id": execution_id},
-            )
+            await asyncio.to_thread(kill, api, execution_id)
             return [await ws.collect(op) for op in ("u", "c", "l")]
 
     updates, changes, logs = run(body())
@@ -927,7 +923,7 @@ def test_twenty_first_subscription_is_refused(api: Server, protocol: str) -> Non
     refused = run(body())
     assert refused.end == "error"
     assert "Subscription limit reached" in json.dumps(refused.error)
-    api.data("mutation($id: ID!) { killExecution(id: $id) { __typename } }", {"id": execution_id})
+    kill(api, execution_id)
 
 
 def test_process_wide_limit() -> None:

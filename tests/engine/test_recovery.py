@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -280,7 +281,9 @@ tasks:
 """
 
 
-def test_published_heads_follow_the_commits_and_a_restart(db_path: Path) -> None:
+def test_published_heads_follow_the_commits_and_a_restart(
+    db_path: Path, run_engine: Callable[..., Any]
+) -> None:
     """Where a subscription "from now" starts: the highest state-change and log `seq` handed to
     the listeners; after a restart, the highest stored."""
 
@@ -303,7 +306,7 @@ def test_published_heads_follow_the_commits_and_a_restart(db_path: Path) -> None
         assert doc["state"]["current"] == S
         await heads_reach_stored(h)
 
-    asyncio.run(asyncio.wait_for(with_engine(db_path, first), 60))
+    run_engine(first)
     before = stored()
     assert before[0] > 0 and before[1] > 0
 
@@ -313,4 +316,4 @@ def test_published_heads_follow_the_commits_and_a_restart(db_path: Path) -> None
         await heads_reach_stored(h)
         assert h.engine.published_state_seq > before[0]
 
-    asyncio.run(asyncio.wait_for(with_engine(db_path, second), 60))
+    run_engine(second)
