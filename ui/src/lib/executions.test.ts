@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { applyEvents, executionFilter, liveFilter, parseLabels, readParams, type LiveRow } from "./executions";
+
+describe("URL filters", () => {
+  it("reads states, text, range and labels from the query string", () => {
+    const p = readParams(new URLSearchParams("state=failed,RUNNING,bogus&namespace=a.b&q=x&range=PT24H&labels=team:data,env"));
+    expect(p.states).toEqual(["FAILED", "RUNNING"]);
+    expect(executionFilter(p)).toEqual({
+      state: ["FAILED", "RUNNING"], namespace: "a.b", flowId: null, q: "x", timeRange: "PT24H",
+      labels: [{ key: "team", value: "data" }, { key: "env", value: null }],
+    });
+  });
+  it("ignores an unknown range and keeps empty filters null", () => {
+    const p = readParams(new URLSearchParams("range=P1000Y"));
+    expect(executionFilter(p)).toEqual({ state: null, namespace: null, flowId: null, q: null, timeRange: null, labels: null });
+    expect(liveFilter(p).entities).toEqual(["EXECUTION"]);
+  });
+  it("parses label values with colons", () => {
+    expect(parseLabels("url:http://x, ,k")).toEqual([{ key: "url", value: "http://x" }, { key: "k", value: null }]);
+  });
+});
+
+describe("applyEvents", () => {
+  const row = (id: string): LiveRow => ({ id, state: { current: "CREATED", startDate: "2026-01-01T00:00:00Z" } });
+  it("changes rows in place and reports unknown executions", () => {
+    const rows = new Map([["a", row("a")]]);
+    const unknown = applyEvents(rows, [
+      { executionId: "a", state: "RUNNING", date: "t1" },
+      { executionId: "b", state: "CREATED", date: "t1" },
+      { executionId: "a", state: "SUCCESS", date: "t2" },
+    ]);
+    expect(rows.get("a")!.state).toEqual({ current: "SUCCESS", startDate: "2026-01-01T00:00:00Z", endDate: "t2" });
+    expect([...unknown]).toEqual(["b"]);
+  });
+  it("a restarted execution runs again (its end is cleared)", () => {
+    const rows = new Map([["a", row("a")]]);
+    applyEvents(rows, [{ executionId: "a", state: "FAILED", date: "t1" }, { executionId: "a", state: "RESTARTED", date: "t2" }]);
+    expect(rows.get("a")!.state.endDate).toBeNull();
+  });
+});

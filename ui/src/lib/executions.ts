@@ -1,0 +1,100 @@
+/**
+ * The executions list's filter (kept in the URL) and its live membership: pure functions.
+ */
+import type { ExecutionFilter, StateChangeFilter, StateType } from "../gql/graphql";
+import { ALL_STATES, isTerminal } from "./states";
+
+export const RANGES: { value: string; label: string; bucket: string }[] = [
+  { value: "PT1H", label: "Last hour", bucket: "PT5M" },
+  { value: "PT24H", label: "Last 24 hours", bucket: "PT1H" },
+  { value: "PT168H", label: "Last 7 days", bucket: "PT6H" },
+  { value: "PT720H", label: "Last 30 days", bucket: "PT24H" },
+];
+
+export interface ListParams {
+  states: StateType[];
+  namespace: string;
+  flow: string;
+  q: string;
+  range: string;
+  labels: { key: string; value: string | null }[];
+}
+
+/** `k:v,k2` → label filters (a bare key matches any value). */
+export function parseLabels(text: string): { key: string; value: string | null }[] {
+  return text
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const at = part.indexOf(":");
+      return at < 0 ? { key: part, value: null } : { key: part.slice(0, at).trim(), value: part.slice(at + 1).trim() };
+    })
+    .filter((label) => label.key);
+}
+
+export function readParams(params: URLSearchParams): ListParams {
+  const states = (params.get("state") ?? "")
+    .split(",")
+    .map((s) => s.trim().toUpperCase())
+    .filter((s): s is StateType => (ALL_STATES as string[]).includes(s));
+  return {
+    states,
+    namespace: params.get("namespace") ?? "",
+    flow: params.get("flow") ?? "",
+    q: params.get("q") ?? "",
+    range: RANGES.some((r) => r.value === params.get("range")) ? params.get("range")! : "",
+    labels: parseLabels(params.get("labels") ?? ""),
+  };
+}
+
+export function executionFilter(p: ListParams): ExecutionFilter {
+  return {
+    state: p.states.length ? p.states : null,
+    namespace: p.namespace || null,
+    flowId: p.flow || null,
+    q: p.q || null,
+    timeRange: p.range || null,
+    labels: p.labels.length ? p.labels : null,
+  };
+}
+
+/** The live stream's filter: what the server can narrow (state and text are applied by the
+ * list itself, since a row must also follow states the filter does not show). */
+export function liveFilter(p: ListParams): StateChangeFilter {
+  return {
+    namespace: p.namespace || null,
+    flowId: p.flow || null,
+    labels: p.labels.length ? p.labels : null,
+    entities: ["EXECUTION"],
+  };
+}
+
+export interface LiveRow {
+  id: string;
+  state: { current: string; startDate: string; endDate?: string | null };
+}
+
+export interface ExecutionEvent {
+  executionId: string;
+  state: string;
+  date: string;
+}
+
+/**
+ * Apply execution state events to the rows on screen, in place (a row changes state, it never
+ * moves). Returns the ids of executions not on screen: candidates for the "N new" banner.
+ */
+export function applyEvents(rows: Map<string, LiveRow>, events: readonly ExecutionEvent[]): Set<string> {
+  const unknown = new Set<string>();
+  for (const event of events) {
+    const row = rows.get(event.executionId);
+    if (!row) {
+      unknown.add(event.executionId);
+      continue;
+    }
+    row.state.current = event.state;
+    row.state.endDate = isTerminal(event.state) ? event.date : null;
+  }
+  return unknown;
+}
