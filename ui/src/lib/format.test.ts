@@ -4,6 +4,7 @@ import { elapsed, formatDate, formatDuration } from "./format";
 describe("formatDuration", () => {
   it("reads at every scale", () => {
     expect(formatDuration(850)).toBe("850ms");
+    expect(formatDuration(0.3)).toBe("<1ms");
     expect(formatDuration(4200)).toBe("4.20s");
     expect(formatDuration(42_000)).toBe("42.0s");
     expect(formatDuration(185_000)).toBe("3m 05s");

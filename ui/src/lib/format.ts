@@ -38,6 +38,7 @@ export function formatDate(iso: string | null | undefined, inUtc = utc): string 
 /** A duration in milliseconds as `850ms`, `4.2s`, `3m 05s`, `2h 01m`, `3d 4h`. */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return "";
+  if (ms < 1) return "<1ms";
   if (ms < 1000) return `${Math.round(ms)}ms`;
   const seconds = ms / 1000;
   if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 2 : 1)}s`;

@@ -62,6 +62,8 @@ describe("layoutGantt", () => {
     const axis = bounds(foldChanges(log), rows, now);
     expect(axis).toEqual({ start: Date.parse(t(0)), end: now });
     expect(place({ start: axis.start, end: axis.start + 5000 }, axis)).toEqual({ left: 0, width: 50 });
+    // a zero-length segment at the very end still shows as a sliver inside the track
+    expect(place({ start: axis.end, end: axis.end }, axis)).toEqual({ left: 99.6, width: 0.4 });
   });
 });
 

@@ -196,7 +196,7 @@ export function bounds(timeline: Timeline, rows: readonly GanttRow[], now: numbe
 /** A segment as left/width percentages of the axis (at least a sliver, so it shows). */
 export function place(segment: Segment, axis: Segment): { left: number; width: number } {
   const total = axis.end - axis.start;
-  const left = ((segment.start - axis.start) / total) * 100;
+  const left = Math.max(0, Math.min(99.6, ((segment.start - axis.start) / total) * 100));
   const width = ((segment.end - segment.start) / total) * 100;
-  return { left: Math.max(0, Math.min(100, left)), width: Math.max(0.2, Math.min(100 - left, width)) };
+  return { left, width: Math.max(0.4, Math.min(100 - left, width)) };
 }
