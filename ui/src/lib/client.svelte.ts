@@ -106,6 +106,7 @@ export interface LiveOptions<V, E extends Sequenced> {
 export function live<V, E extends Sequenced>(options: LiveOptions<V, E>): () => void {
   let position: StreamPosition = START;
   let stopped = false;
+  let counted = true;
   let failures = 0;
   let unsubscribe: (() => void) | null = null;
   let pending: E[] = [];
@@ -143,16 +144,21 @@ export function live<V, E extends Sequenced>(options: LiveOptions<V, E>): () => 
         },
         complete: () => {
           flush();
+          uncount();
           if (!stopped) options.onComplete?.();
         },
       },
     );
   };
+  const uncount = () => {
+    if (counted) untrack(() => (connection.streams -= 1));
+    counted = false;
+  };
   untrack(start);
   return () => {
     stopped = true;
     clearTimeout(flushTimer);
-    untrack(() => (connection.streams -= 1));
+    uncount();
     unsubscribe?.();
   };
 }

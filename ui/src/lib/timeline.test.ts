@@ -57,6 +57,8 @@ describe("layoutGantt", () => {
     expect(past[1].state).toBe("RUNNING");
     expect(past[1].attempts.map((x) => x.state)).toEqual(["FAILED"]);
     expect(past[1].running!.end).toBe(Date.parse(t(5)));
+    const early = layoutGantt(nodes, foldChanges(log.slice(0, 4)), Date.parse(t(2)), true);
+    expect(early.map((r) => r.id)).toEqual(["seq"]);
   });
   it("axis spans the execution and clamps placement", () => {
     const axis = bounds(foldChanges(log), rows, now);

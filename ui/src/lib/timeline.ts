@@ -172,8 +172,10 @@ export function layoutRow(
   };
 }
 
-export function layoutGantt(nodes: readonly TaskRunNode[], timeline: Timeline, now: number): GanttRow[] {
-  return treeOrder(nodes, timeline).map(({ node, depth }) =>
+/** `onlyLogged`: leave out task runs the timeline has no entry for yet (time travel). */
+export function layoutGantt(nodes: readonly TaskRunNode[], timeline: Timeline, now: number, onlyLogged = false): GanttRow[] {
+  const shown = onlyLogged ? nodes.filter((n) => timeline.taskRuns.has(n.id)) : nodes;
+  return treeOrder(shown, timeline).map(({ node, depth }) =>
     layoutRow(node, depth, timeline.taskRuns.get(node.id), now),
   );
 }
