@@ -65,7 +65,7 @@ class TercelServer:
     def execution(self, execution_id: str) -> dict[str, Any] | None:
         found: dict[str, Any] | None = self.data(
             """query($id: ID!) { execution(id: $id) { id state { current } parentId outputs
-                 taskRunList { id taskId value state { current }
+                 taskRunList { id taskId value outputs state { current }
                                attempts { state { current } } } } }""",
             {"id": execution_id},
         )["execution"]
@@ -143,7 +143,9 @@ def tercel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TercelServer]:
 
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
-    assert Path(CHROMIUM).is_file(), f"{CHROMIUM} missing: apt-get install chromium (make test does)"
+    assert Path(CHROMIUM).is_file(), (
+        f"{CHROMIUM} missing: apt-get install chromium (make test does)"
+    )
     with sync_playwright() as driver:
         yield driver
 
@@ -164,8 +166,12 @@ class Watch:
     problems: list[str] = field(default_factory=list)
 
 
-def open_context(browser: Browser, server: TercelServer, **options: Any) -> tuple[BrowserContext, Watch]:
-    context = browser.new_context(base_url=server.url, viewport={"width": 1400, "height": 900}, **options)
+def open_context(
+    browser: Browser, server: TercelServer, **options: Any
+) -> tuple[BrowserContext, Watch]:
+    context = browser.new_context(
+        base_url=server.url, viewport={"width": 1400, "height": 900}, **options
+    )
     watch = Watch()
     origin = server.url.replace("http://", "")
 
@@ -180,7 +186,9 @@ def open_context(browser: Browser, server: TercelServer, **options: Any) -> tupl
     context.route("**/*", guard)
 
     def on_console(message: Any) -> None:
-        if message.type == "error" and ("Content Security Policy" in message.text or "Refused" in message.text):
+        if message.type == "error" and (
+            "Content Security Policy" in message.text or "Refused" in message.text
+        ):
             watch.problems.append(message.text)
 
     context.on("page", lambda page: _watch_page(page, watch, on_console))

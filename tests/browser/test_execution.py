@@ -18,7 +18,8 @@ def gantt_states(page: Page) -> dict[str, Any]:
     """Task run id -> (state, [attempt states in order]) as the Gantt shows them."""
     found: dict[str, Any] = page.locator("[data-task-run-id]").evaluate_all(
         """rows => Object.fromEntries(rows.map(r => [r.dataset.taskRunId, [r.dataset.state,
-             [...r.querySelectorAll('[data-attempt]')].map(a => [Number(a.dataset.attempt), a.dataset.state])]]))"""
+             [...r.querySelectorAll('[data-attempt]')]
+               .map(a => [Number(a.dataset.attempt), a.dataset.state])]]))"""
     )
     return found
 
@@ -27,8 +28,12 @@ def test_gantt_shows_every_task_run_and_attempt_live(page: Page, tercel: TercelS
     execution_id = tercel.create("steps")
     open_execution(page, tercel, execution_id)
     # live: task runs show RUNNING while they run (the ForEach's naps take 0.4 s each)
-    expect(page.locator('[data-task-run-id][data-state="RUNNING"]').first).to_be_visible(timeout=5000)
-    expect(page.locator("[data-execution-state]")).to_have_attribute("data-execution-state", "SUCCESS", timeout=20_000)
+    expect(page.locator('[data-task-run-id][data-state="RUNNING"]').first).to_be_visible(
+        timeout=5000
+    )
+    expect(page.locator("[data-execution-state]")).to_have_attribute(
+        "data-execution-state", "SUCCESS", timeout=20_000
+    )
     execution = tercel.execution(execution_id)
     assert execution is not None
     expect(page.locator("[data-task-run-id]")).to_have_count(len(execution["taskRunList"]))
@@ -57,7 +62,9 @@ def test_logs_follow_while_the_task_prints(page: Page, tercel: TercelServer) -> 
     assert page.locator("[data-execution-state]").get_attribute("data-execution-state") == "RUNNING"
     # follow keeps the newest line in view while lines stream in
     expect(page.locator("[data-log-line]", has_text="line 60")).to_be_in_viewport(timeout=15_000)
-    expect(page.locator('[data-log-line][data-level="ERROR"]', has_text="the end")).to_be_visible(timeout=5000)
+    expect(page.locator('[data-log-line][data-level="ERROR"]', has_text="the end")).to_be_visible(
+        timeout=5000
+    )
     # "Flow started", 60 lines, "the end" (stderr: ERROR), "Flow completed with state WARNING"
     expect(page.get_by_text("63 lines", exact=True)).to_be_visible()
     page.get_by_label("Level").select_option("ERROR")
@@ -75,13 +82,17 @@ def test_a_dropped_websocket_misses_and_repeats_nothing(page: Page, tercel: Terc
     page.route_web_socket("**/graphql", proxy)
     execution_id = tercel.create("long")
     open_execution(page, tercel, execution_id, "history")
-    expect(page.locator('[data-task-run-id], .hist').first).to_be_visible(timeout=5000)
+    expect(page.locator("[data-task-run-id], .hist").first).to_be_visible(timeout=5000)
     page.wait_for_timeout(600)
     assert tercel.execution(execution_id)["state"]["current"] == "RUNNING"  # type: ignore[index]
     sockets[-1].close(code=1011, reason="dropped by the test")  # mid-run
-    expect(page.locator('[data-live="offline"], [data-live="catching-up"]')).to_be_attached(timeout=3000)
+    expect(page.locator('[data-live="offline"], [data-live="catching-up"]')).to_be_attached(
+        timeout=3000
+    )
     tercel.wait_state(execution_id, {"SUCCESS"})
-    expect(page.locator("[data-execution-state]")).to_have_attribute("data-execution-state", "SUCCESS", timeout=10_000)
+    expect(page.locator("[data-execution-state]")).to_have_attribute(
+        "data-execution-state", "SUCCESS", timeout=10_000
+    )
     expect(page.locator('[data-live="connected"]')).to_be_visible(timeout=10_000)
     assert len(sockets) >= 2, "the UI did not reconnect"
     total = tercel.state_change_count(execution_id)

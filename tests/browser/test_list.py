@@ -39,7 +39,9 @@ def test_filters_live_in_the_url(page: Page, tercel: TercelServer) -> None:
     tercel.wait_state(failed, {"FAILED"})
     open_list(page, tercel, "/ui/executions?state=FAILED&namespace=uitest")
     expect(page.locator(f'[data-execution-id="{failed}"]')).to_be_visible()
-    states = page.locator("[data-execution-id]").evaluate_all("rows => rows.map(r => r.dataset.state)")
+    states = page.locator("[data-execution-id]").evaluate_all(
+        "rows => rows.map(r => r.dataset.state)"
+    )
     assert states and set(states) == {"FAILED"}, states
     page.get_by_role("button", name="SUCCESS", exact=True).click()
     expect(page).to_have_url(tercel.url + "/ui/executions?state=FAILED%2CSUCCESS&namespace=uitest")
@@ -58,4 +60,6 @@ def test_new_rows_wait_behind_a_banner_when_scrolled(page: Page, tercel: TercelS
     # what the person reads did not move
     assert page.locator("[data-execution-id]").first.get_attribute("data-execution-id") == first
     banner.click()
-    expect(page.locator("[data-execution-id]").first).to_have_attribute("data-execution-id", execution_id)
+    expect(page.locator("[data-execution-id]").first).to_have_attribute(
+        "data-execution-id", execution_id
+    )
