@@ -97,6 +97,8 @@ export interface LiveOptions<V, E extends Sequenced> {
   pick: (data: never) => E;
   onEvents: (events: E[]) => void;
   onComplete?: () => void;
+  /** a drop before the first event of a stream that started at HEAD: nothing to resume from */
+  onGap?: () => void;
   /** events are handed over in batches at most this often (ms); 0 = each at once */
   batchMs?: number;
 }
@@ -140,7 +142,10 @@ export function live<V, E extends Sequenced>(options: LiveOptions<V, E>): () => 
           flush();
           if (stopped) return;
           connection.status = "offline";
-          setTimeout(start, retryDelay(failures++));
+          setTimeout(() => {
+            start();
+            if (position.cursor === null && options.initial === "HEAD") options.onGap?.();
+          }, retryDelay(failures++));
         },
         complete: () => {
           flush();

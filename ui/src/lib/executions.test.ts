@@ -1,5 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { applyEvents, executionFilter, liveFilter, parseLabels, readParams, type LiveRow } from "./executions";
+import { applyEvents, durationMs, executionFilter, fillBuckets, liveFilter, parseLabels, readParams, type LiveRow } from "./executions";
+
+describe("fillBuckets", () => {
+  it("gives every slot of the range, keeping the server's counts", () => {
+    expect(durationMs("PT5M")).toBe(300_000);
+    const now = Date.UTC(2026, 0, 1, 12, 30);
+    const served = { start: "2026-01-01T11:00:00.000000Z", total: 2, counts: [{ state: "SUCCESS", count: 2 }] };
+    const all = fillBuckets([served], "PT24H", "PT1H", now);
+    expect(all.length).toBe(24);
+    expect(all.at(-1)!.start).toBe("2026-01-01T12:00:00.000Z");
+    expect(all.at(-2)).toBe(served);
+    expect(all.filter((b) => b.total).length).toBe(1);
+  });
+});
 
 describe("URL filters", () => {
   it("reads states, text, range and labels from the query string", () => {

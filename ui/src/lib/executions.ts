@@ -70,6 +70,33 @@ export function liveFilter(p: ListParams): StateChangeFilter {
   };
 }
 
+export interface Bucket {
+  start: string;
+  total: number;
+  counts: { state: string; count: number }[];
+}
+
+const UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000 };
+
+/** `PT5M`, `PT24H` → milliseconds (the range and bucket sizes the list uses). */
+export function durationMs(iso: string): number {
+  const match = /^PT(\d+)([HMS])$/.exec(iso);
+  return match ? Number(match[1]) * UNIT_MS[match[2]] : NaN;
+}
+
+/** Every bucket of the range, the empty ones too, so the chart's x axis is time. */
+export function fillBuckets(buckets: readonly Bucket[], range: string, bucket: string, now: number): Bucket[] {
+  const size = durationMs(bucket);
+  const first = Math.floor((now - durationMs(range)) / size) + 1;
+  const last = Math.floor(now / size);
+  const bySlot = new Map(buckets.map((b) => [Math.floor(Date.parse(b.start) / size), b]));
+  const out: Bucket[] = [];
+  for (let slot = first; slot <= last; slot++) {
+    out.push(bySlot.get(slot) ?? { start: new Date(slot * size).toISOString(), total: 0, counts: [] });
+  }
+  return out;
+}
+
 export interface LiveRow {
   id: string;
   state: { current: string; startDate: string; endDate?: string | null };
