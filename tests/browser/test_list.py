@@ -52,7 +52,10 @@ def test_new_rows_wait_behind_a_banner_when_scrolled(page: Page, tercel: TercelS
         tercel.create("fails")
     open_list(page, tercel, "/ui/executions?flow=fails")
     page.mouse.wheel(0, 2000)
-    page.wait_for_function("window.scrollY > 40")
+    deadline = time.monotonic() + 5  # (wait_for_function evaluates strings: the CSP forbids it)
+    while page.evaluate("() => window.scrollY") <= 40:
+        assert time.monotonic() < deadline, "the list did not scroll"
+        page.wait_for_timeout(50)
     first = page.locator("[data-execution-id]").first.get_attribute("data-execution-id")
     execution_id = tercel.create("fails")
     banner = page.locator("[data-new-executions]")
