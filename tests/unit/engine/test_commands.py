@@ -227,9 +227,9 @@ def test_environment_is_isolated(monkeypatch: pytest.MonkeyPatch) -> None:
     names = {line.split("=", 1)[0] for line in ctx.messages()}
     assert "TERCEL_TEST_SECRET" not in names
     assert {"PATH", "LANG", "MINE"} <= names
-    assert (
-        names - {"PATH", "HOME", "LANG", "TMPDIR", "MINE", "PWD", "SHLVL", "_", "OLDPWD"} == set()
-    )
+    expected = {"PATH", "HOME", "LANG", "TMPDIR", "MINE", "PWD", "SHLVL", "_", "OLDPWD"}
+    assert names - expected == {"TERCEL_ATTEMPT"}  # how the attempt's descendants are found
+    assert "TERCEL_ATTEMPT=taskrun/1" in ctx.messages()
     assert "MINE=yes" in ctx.messages()
 
 
@@ -295,11 +295,31 @@ def test_background_leftovers_do_not_outlive_the_attempt() -> None:
 def test_a_process_that_left_the_group_does_not_hold_the_attempt() -> None:
     ctx = make_ctx("setsid sleep 30 &", "echo $!")
     started = time.monotonic()
-    try:
-        assert run(ctx).outputs == {"exitCode": 0, "vars": {}}
-        assert time.monotonic() - started < 3
-    finally:
-        os.kill(int(ctx.messages()[0]), signal.SIGKILL)
+    assert run(ctx).outputs == {"exitCode": 0, "vars": {}}
+    assert time.monotonic() - started < 3
+    assert not alive(int(ctx.messages()[0]))
+
+
+ESCAPING = "setsid sh -c 'echo $$; trap \"\" TERM HUP; exec sleep 300' &"
+
+
+def test_a_normal_end_ends_descendants_that_left_the_session() -> None:
+    """A grandchild in its own session, deaf to SIGTERM and SIGHUP, is ended with the attempt
+    and reaped by the engine (the child subreaper that adopted it)."""
+    ctx = make_ctx(ESCAPING, "sleep 0.5")
+    assert run(ctx).state == "SUCCESS"
+    grandchild = int(ctx.messages()[0])
+    assert not alive(grandchild)
+    assert not Path(f"/proc/{grandchild}").exists(), "an adopted orphan was left a zombie"
+
+
+def test_cancellation_ends_descendants_that_left_the_session() -> None:
+    ctx = make_ctx(ESCAPING, "sleep 300")
+    took = _cancel_after_line(ctx, lambda c: len(c.messages()) == 1)
+    grandchild = int(ctx.messages()[0])
+    assert 1.9 < took < 3.5  # SIGTERM is ignored: SIGKILL after the grace period
+    assert not alive(grandchild)
+    assert not Path(f"/proc/{grandchild}").exists()
 
 
 def _cancel_after_line(ctx: FakeContext, ready: Callable[[FakeContext], bool]) -> float:
@@ -365,6 +385,7 @@ def test_child_dies_with_the_engine(tmp_path: Path) -> None:
                 id="sh", type="x", written_type="x", kind=model.TaskKind.RUNNABLE,
                 properties={"commands": ["exec sleep 30"], "failFast": False},
             )
+            task_run_id, attempt_number = "run", 1
             def render(self, value): return value
             def log(self, level, message): pass
             def process_started(self, pid): print(pid, flush=True)

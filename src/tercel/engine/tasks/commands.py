@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tercel.engine import durations, model
-from tercel.engine.tasks import base, processgroups
+from tercel.engine.tasks import base, descendants, processgroups
 
 __all__ = ["run"]
 
@@ -43,6 +43,8 @@ class _Script:
     args: list[str]
     env: dict[str, str]
     warning_on_stderr: bool
+    #: TERCEL_ATTEMPT's value: how the attempt's descendants are found (`descendants`)
+    mark: str
 
 
 @dataclass(slots=True)
@@ -104,8 +106,10 @@ def _prepare(ctx: base.RunContext, properties: Mapping[str, Any]) -> _Script:
     env = {key: os.environ[key] for key in _INHERITED_ENV if key in os.environ}
     for key, value in (properties.get("env") or {}).items():
         env[str(key)] = _text(ctx.render(value) if isinstance(value, str) else value)
+    mark = descendants.mark(ctx.task_run_id, ctx.attempt_number)
+    env[descendants.MARKER] = mark
     warning = bool(properties.get("warningOnStdErr", True))
-    return _Script([*interpreter, "\n".join(lines)], env, warning)
+    return _Script([*interpreter, "\n".join(lines)], env, warning, mark)
 
 
 def _text(value: Any) -> str:
@@ -121,7 +125,15 @@ async def _execute(
 ) -> int:
     """Run the script to its end (or until cancelled); returns Kestra's exit code."""
     proc = await _spawn(script, workdir)
-    ctx.process_started(proc.pid)
+    try:
+        ctx.process_started(proc.pid)
+        return await _follow(proc, script.mark, collector)
+    finally:
+        processgroups.roots.discard(proc.pid)
+
+
+async def _follow(proc: asyncio.subprocess.Process, mark: str, collector: _Collector) -> int:
+    """Stream the output until the script ends, then end whatever it left behind."""
     assert proc.stdout is not None and proc.stderr is not None
     readers = asyncio.gather(
         _read_lines(proc.stdout, lambda text: collector.line(text, stderr=False)),
@@ -132,20 +144,27 @@ async def _execute(
         # (`cmd &`) would keep open: watch the exit code while the output drains instead
         while not readers.done():
             if proc.returncode is not None:
-                await processgroups.stop_group(proc)  # no process outlives its attempt
+                await processgroups.stop_group(proc, mark)  # no process outlives its attempt
                 await _drain(proc, readers)
                 break
             await asyncio.wait([readers], timeout=_POLL_SECONDS)
         await readers
         code = await proc.wait()
     except BaseException:
-        await _uninterruptible(_cleanup(proc, readers))
+        await _uninterruptible(_cleanup(proc, mark, readers))
         raise
     # Java's Process reports death by signal N as 128 + N
     return 128 - code if code < 0 else code
 
 
 async def _spawn(script: _Script, workdir: str) -> asyncio.subprocess.Process:
+    with processgroups.spawning():
+        proc = await _start(script, workdir)
+    processgroups.roots.add(proc.pid)
+    return proc
+
+
+async def _start(script: _Script, workdir: str) -> asyncio.subprocess.Process:
     try:
         return await _uninterruptible(
             asyncio.create_subprocess_exec(
@@ -158,7 +177,7 @@ async def _spawn(script: _Script, workdir: str) -> asyncio.subprocess.Process:
                 start_new_session=True,
                 preexec_fn=processgroups.die_with_parent(),
             ),
-            on_cancel=lambda proc: _cleanup(proc, None),
+            on_cancel=lambda proc: _cleanup(proc, script.mark, None),
         )
     except OSError as error:
         raise base.TaskFailure(f"Cannot start {script.args[0]}: {error.strerror}") from error
@@ -188,9 +207,11 @@ async def _read_lines(stream: asyncio.StreamReader, on_line: Callable[[str], Non
         emit(bytes(buffer))
 
 
-async def _cleanup(proc: asyncio.subprocess.Process, readers: asyncio.Future[Any] | None) -> None:
-    """End the whole process group, let the readers drain, reap the child."""
-    await processgroups.stop_group(proc)
+async def _cleanup(
+    proc: asyncio.subprocess.Process, mark: str, readers: asyncio.Future[Any] | None
+) -> None:
+    """End every process of the attempt, let the readers drain, reap the child."""
+    await processgroups.stop_group(proc, mark)
     if readers is not None:
         await _drain(proc, readers)
         with contextlib.suppress(Exception):
