@@ -62,6 +62,9 @@ class FakeContext:
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
+    async def drain(self) -> None:
+        await asyncio.sleep(0)
+
     def process_started(self, pid: int) -> None:
         self.pids.append(pid)
 
@@ -389,6 +392,7 @@ def test_child_dies_with_the_engine(tmp_path: Path) -> None:
             def render(self, value): return value
             def log(self, level, message): pass
             def process_started(self, pid): print(pid, flush=True)
+            async def drain(self): pass
 
         asyncio.run(commands.run(Ctx()))
         """

@@ -135,9 +135,10 @@ async def _execute(
 async def _follow(proc: asyncio.subprocess.Process, mark: str, collector: _Collector) -> int:
     """Stream the output until the script ends, then end whatever it left behind."""
     assert proc.stdout is not None and proc.stderr is not None
+    drain = collector.ctx.drain
     readers = asyncio.gather(
-        _read_lines(proc.stdout, lambda text: collector.line(text, stderr=False)),
-        _read_lines(proc.stderr, lambda text: collector.line(text, stderr=True)),
+        _read_lines(proc.stdout, lambda text: collector.line(text, stderr=False), drain),
+        _read_lines(proc.stderr, lambda text: collector.line(text, stderr=True), drain),
     )
     try:
         # `proc.wait()` also waits for the pipes to close, which leftovers of the script
@@ -183,8 +184,14 @@ async def _start(script: _Script, workdir: str) -> asyncio.subprocess.Process:
         raise base.TaskFailure(f"Cannot start {script.args[0]}: {error.strerror}") from error
 
 
-async def _read_lines(stream: asyncio.StreamReader, on_line: Callable[[str], None]) -> None:
-    """Feed each line (without its end of line, cut at LINE_LIMIT bytes) to on_line."""
+async def _read_lines(
+    stream: asyncio.StreamReader,
+    on_line: Callable[[str], None],
+    drain: Callable[[], Awaitable[None]],
+) -> None:
+    """Feed each line (without its end of line, cut at LINE_LIMIT bytes) to on_line; between
+    chunks, wait while the logs not yet committed are over their bound (`drain`): the pipe then
+    fills and the script blocks on its writes, so memory never grows with the output."""
     buffer = bytearray()
     skipping = False  # inside the tail of a line already cut
 
@@ -203,6 +210,7 @@ async def _read_lines(stream: asyncio.StreamReader, on_line: Callable[[str], Non
                 emit(bytes(buffer))
             skipping = True
             buffer.clear()
+        await drain()
     if buffer and not skipping:
         emit(bytes(buffer))
 
