@@ -195,3 +195,16 @@ def test_one_engine_per_file_by_any_path(tmp_path: Path) -> None:
     finally:
         first.send_signal(signal.SIGINT)
         first.communicate(timeout=15)
+
+
+def test_ignored_properties_warn_in_a_real_run(tmp_path: Path) -> None:
+    source = GOOD.replace(
+        "type: io.kestra.plugin.core.debug.Return\n    format: hi\n",
+        "type: io.kestra.plugin.scripts.shell.Commands\n    containerImage: ubuntu:22.04\n"
+        "    commands: [echo hi]\n",
+    )
+    done = run("run", write(tmp_path, "image.yaml", source), "--json")
+    assert done.returncode == 0, done.stderr
+    assert "WARN  hello Property 'containerImage' is ignored: Tercel runs a local process" in (
+        done.stderr
+    )

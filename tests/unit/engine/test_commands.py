@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tercel.engine import model
+from tercel.engine import flows, model
 from tercel.engine.tasks import base, registry, runnables
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
@@ -277,13 +277,21 @@ def test_missing_interpreter_fails() -> None:
     assert fail(ctx).startswith("Cannot start /nonexistent/shell")
 
 
-def test_ignored_properties_are_warned() -> None:
-    ctx = make_ctx("echo x", containerImage="ubuntu")
+def test_ignored_properties_are_warned_from_a_loaded_flow() -> None:
+    """Built by the flow loader, as in a real run (a hand-built TaskDef proved nothing: the
+    loader dropped these properties, so the WARN never fired)."""
+    flow = flows.load_flow(
+        "id: f\nnamespace: n\ntasks:\n  - id: sh\n    type: " + COMMANDS + "\n"
+        "    containerImage: ubuntu\n"
+        "    taskRunner:\n      type: io.kestra.plugin.core.runner.Process\n"
+        "    commands: [echo x]\n"
+    )  # fmt: skip
+    ctx = FakeContext(flow.tasks[0])
     run(ctx)
-    assert ctx.logs[0] == (
-        L.WARN,
-        "Property 'containerImage' is ignored: Tercel runs a local process",
-    )
+    assert ctx.logs[:2] == [
+        (L.WARN, "Property 'taskRunner' is ignored: Tercel runs a local process"),
+        (L.WARN, "Property 'containerImage' is ignored: Tercel runs a local process"),
+    ]
 
 
 def test_background_leftovers_do_not_outlive_the_attempt() -> None:
