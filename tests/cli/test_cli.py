@@ -208,3 +208,28 @@ def test_ignored_properties_warn_in_a_real_run(tmp_path: Path) -> None:
     assert "WARN  hello Property 'containerImage' is ignored: Tercel runs a local process" in (
         done.stderr
     )
+
+
+ESCAPING = """id: escaping
+namespace: cli.tests
+tasks:
+  - id: sh
+    type: io.kestra.plugin.scripts.shell.Commands
+    commands:
+      - setsid sh -c 'echo $$ > {pidfile}; trap "" TERM HUP; exec sleep 300' &
+      - sleep 0.5
+"""
+
+
+def test_no_process_outlives_a_run(tmp_path: Path) -> None:
+    """A grandchild that left the session and ignores SIGTERM and SIGHUP ends with its attempt
+    (the task ends normally; `tercel run` then exits)."""
+    pidfile = tmp_path / "grandchild.pid"
+    done = run("run", write(tmp_path, "escaping.yaml", ESCAPING.format(pidfile=pidfile)))
+    assert done.returncode == 0, done.stderr
+    grandchild = int(pidfile.read_text())
+    try:
+        state = Path(f"/proc/{grandchild}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+    except OSError:
+        state = b"gone"
+    assert state in (b"gone", b"Z"), "the grandchild outlived its attempt and the run"
