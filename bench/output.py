@@ -26,9 +26,10 @@ QUERY = "query($id: ID!) { execution(id: $id) { state { current } } }"
 TERMINAL = ("SUCCESS", "WARNING", "FAILED", "KILLED")
 
 
-def flow(flow_id: str, megabytes: int) -> str:
+def flow(flow_id: str, megabytes: int, stderr: bool = False) -> str:
     # 999 x's and a newline per line, produced by the shell's own tools
     command = f"yes \"$(printf '%0999d' 0 | tr 0 x)\" | head -c {megabytes * 1_000_000}"
+    command += " >&2" if stderr else ""
     return (
         f"id: {flow_id}\nnamespace: {NAMESPACE}\ntasks:\n"
         f"  - id: print\n    type: io.kestra.plugin.scripts.shell.Commands\n"
@@ -44,12 +45,12 @@ def _status_kib(pid: int, field: str) -> int:
     raise RuntimeError(f"no {field} in /proc/{pid}/status")
 
 
-def one_run(scratch: str, megabytes: int) -> dict[str, Any]:
+def one_run(scratch: str, megabytes: int, stderr: bool = False) -> dict[str, Any]:
     """Peak and after-end RSS of a fresh server printing `megabytes` MB from one task."""
-    db_path = os.path.join(scratch, f"output-{megabytes}.db")
+    flow_id = f"print-{megabytes}mb" + ("-stderr" if stderr else "")
+    db_path = os.path.join(scratch, f"{flow_id}.db")
     with running_server(db_path) as running, httpx.Client(base_url=running.url) as client:
-        flow_id = f"print-{megabytes}mb"
-        deploy(client, flow(flow_id, megabytes))
+        deploy(client, flow(flow_id, megabytes, stderr))
         started_kib = _status_kib(running.pid, "VmRSS")
         created = _data(client.post("/graphql", json={
             "query": CREATE, "variables": {"ns": NAMESPACE, "f": flow_id}}))  # fmt: skip
@@ -82,13 +83,16 @@ def _size(path: str) -> int:
 
 
 def scenarios(repeat: int, sizes: tuple[int, ...] = SIZES_MB) -> dict[str, dict[str, Any]]:
-    """One run per size (a 1 GB run takes minutes; `repeat` is not used)."""
+    """One run per size on stdout, and the first size again on stderr (ERROR logs, which
+    `errorLogs()` also sees); a 1 GB run takes minutes, so `repeat` is not used."""
     out: dict[str, dict[str, Any]] = {}
+    runs = [(megabytes, False) for megabytes in sizes] + [(sizes[0], True)]
     with tempfile.TemporaryDirectory(prefix="tercel-bench-output-") as scratch:
-        for megabytes in sizes:
-            run = one_run(scratch, megabytes)
+        for megabytes, stderr in runs:
+            run = one_run(scratch, megabytes, stderr)
             peak = run["peak_rss_mib"]
-            out[f"shell_output_{megabytes}mb_rss"] = {
+            name = f"shell_output_{megabytes}mb" + ("_stderr" if stderr else "")
+            out[f"{name}_rss"] = {
                 "median": peak, "min": peak, "max": peak, "unit": "MiB",
                 "under_limit": peak < LIMIT_MIB, **run,
             }  # fmt: skip

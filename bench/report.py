@@ -43,6 +43,7 @@ LABELS: dict[str, str] = {
     "chain_40_worker_path_normal": "chain of 40 Sleep PT0S tasks (worker path), synchronous=NORMAL",
     "shell_output_200mb_rss": "server peak RSS, a shell task printing 200 MB (limit 150 MiB)",
     "shell_output_1000mb_rss": "server peak RSS, a shell task printing 1 GB (limit 150 MiB)",
+    "shell_output_200mb_stderr_rss": "server peak RSS, 200 MB on stderr (limit 150 MiB)",
 }
 
 PEERS = (
@@ -186,7 +187,8 @@ def _output_lines(scenarios: dict[str, Any]) -> list[str]:
     if not runs:
         return []
     found = "; ".join(
-        f"{name.split('_')[2]}: peak {v['peak_rss_mib']:g} MiB, {v['rss_after_end_mib']:g} MiB "
+        f"{name.removeprefix('shell_output_').removesuffix('_rss')}: "
+        f"peak {v['peak_rss_mib']:g} MiB, {v['rss_after_end_mib']:g} MiB "
         f"after the end, {v['seconds']:g} s ({v['mb_per_s']:g} MB/s), "
         f"database {v['database_mb']} MB"
         for name, v in runs

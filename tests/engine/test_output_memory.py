@@ -45,3 +45,32 @@ def test_output_is_committed_in_bounded_batches(run_engine: Any) -> None:
     run_engine(body)
     # one batch holds at most the backlog bound plus what one read of the pipe brings
     assert 0 < largest[0] <= BOUND, largest[0]
+
+
+def test_error_logs_keep_the_last_hundred(run_engine: Any) -> None:
+    """stderr lines are ERROR logs; `errorLogs()` keeps the last 100, not every one of them in
+    memory (100 MB on stderr grew the server to 222 MiB)."""
+    flow = """
+    id: noisy
+    namespace: t.engine
+    tasks:
+      - id: shout
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands:
+          - for i in $(seq 1 500); do echo "line $i" >&2; done
+      - id: count
+        type: io.kestra.plugin.core.debug.Return
+        format: "{{ errorLogs() | length }} {{ (errorLogs() | first).message }}"
+    """
+
+    async def body(h: Harness) -> None:
+        doc = await h.run(flow, timeout=30)
+        assert doc["state"]["current"] == "WARNING"
+        [count] = [r for r in doc["taskRunList"] if r["taskId"] == "count"]
+        assert count["outputs"] == {"value": "100 line 401"}
+        [(stored,)] = db_rows(
+            h.db_path, "SELECT count(*) FROM logs WHERE level = 'ERROR' AND task_id = 'shout'"
+        )
+        assert stored == 500  # the log table keeps every line
+
+    run_engine(body)
