@@ -1,17 +1,17 @@
 """The shell Commands task: a real local subprocess (execution-model §13.3).
 
 The script runs in its own process group, in a fresh temporary directory, with a minimal
-environment. Output lines become logs; `::{json}::` lines carry outputs, metrics and logs. A kill
-or a timeout arrives as asyncio cancellation: the whole group gets SIGTERM, then SIGKILL after
-2 s, and the attempt ends only once the group is gone (no process outlives its attempt).
+environment. Output lines become logs as they come, with backpressure (`RunContext.drain`);
+`::{json}::` lines carry outputs, metrics and logs (`directives`). A kill or a timeout arrives as
+asyncio cancellation. Whatever ends the attempt, every process it started (its group, and the
+descendants that left it: `descendants`) gets SIGTERM, then SIGKILL after 2 s, and the attempt
+ends only once they are gone (no process outlives its attempt).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import math
 import os
 import re
 import shutil
@@ -20,8 +20,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from tercel.engine import durations, model
-from tercel.engine.tasks import base, descendants, processgroups
+from tercel.engine import model
+from tercel.engine.tasks import base, descendants, directives, processgroups
 
 __all__ = ["run"]
 
@@ -65,7 +65,7 @@ class _Collector:
 
     def _directive(self, text: str) -> None:
         try:
-            outputs, metrics, logs = _parse_directive(text)
+            outputs, metrics, logs = directives.parse(text)
         except (ValueError, TypeError, KeyError, RecursionError):
             self.ctx.log(model.LogLevel.WARN, f"Invalid outputs '{text}'")
             return
@@ -100,24 +100,16 @@ async def run(ctx: base.RunContext) -> base.TaskOutcome:
 
 def _prepare(ctx: base.RunContext, properties: Mapping[str, Any]) -> _Script:
     lines = ["set -e"] if properties.get("failFast", True) else []
-    lines += [_text(ctx.render(line)) for line in properties.get("beforeCommands") or []]
-    lines += [_text(ctx.render(line)) for line in properties.get("commands") or []]
+    lines += [directives.text(ctx.render(line)) for line in properties.get("beforeCommands") or []]
+    lines += [directives.text(ctx.render(line)) for line in properties.get("commands") or []]
     interpreter = [str(part) for part in properties.get("interpreter") or ["/bin/sh", "-c"]]
     env = {key: os.environ[key] for key in _INHERITED_ENV if key in os.environ}
     for key, value in (properties.get("env") or {}).items():
-        env[str(key)] = _text(ctx.render(value) if isinstance(value, str) else value)
+        env[str(key)] = directives.text(ctx.render(value) if isinstance(value, str) else value)
     mark = descendants.mark(ctx.task_run_id, ctx.attempt_number)
     env[descendants.MARKER] = mark
     warning = bool(properties.get("warningOnStdErr", True))
     return _Script([*interpreter, "\n".join(lines)], env, warning, mark)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value if isinstance(value, str) else str(value)
 
 
 async def _execute(
@@ -265,44 +257,3 @@ async def _uninterruptible(
             await _uninterruptible(on_cancel(result))
         raise cancelled
     return result
-
-
-def _parse_directive(
-    text: str,
-) -> tuple[dict[str, Any], list[tuple[str, str, float, dict[str, str]]], list[tuple[Any, str]]]:
-    """Validate a `::{...}::` payload as a whole; raises ValueError/TypeError/KeyError."""
-    data = json.loads(text)
-    if not isinstance(data, dict):
-        raise TypeError("not an object")
-    if not isinstance(outputs := data.get("outputs") or {}, dict):
-        raise TypeError("outputs must be a map")
-    metrics = [] if data.get("metrics") is None else data["metrics"]
-    logs = [] if data.get("logs") is None else data["logs"]
-    if not isinstance(metrics, list) or not isinstance(logs, list):
-        raise TypeError("metrics and logs must be lists")
-    return outputs, [_parse_metric(m) for m in metrics], [_parse_log(e) for e in logs]
-
-
-def _parse_metric(entry: Any) -> tuple[str, str, float, dict[str, str]]:
-    if not isinstance(entry, dict) or not isinstance(entry["name"], str):
-        raise TypeError("a metric needs a name")
-    kind, value = str(entry["type"]).lower(), entry["value"]
-    if kind == "timer" and isinstance(value, str):
-        value = durations.parse_duration(value).total_seconds()
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    if kind not in ("counter", "timer") or not number or not math.isfinite(value):
-        raise ValueError("a metric is a counter or a timer with a finite number value")
-    tags = entry.get("tags") or {}
-    if not isinstance(tags, dict) or any(isinstance(v, dict | list) for v in tags.values()):
-        raise TypeError("tags must be a map of strings")
-    return kind, entry["name"], float(value), {str(k): _text(v) for k, v in tags.items()}
-
-
-def _parse_log(entry: Any) -> tuple[model.LogLevel, str]:
-    if not isinstance(entry, dict):
-        raise TypeError("a log must be a map")
-    level = model.LogLevel[str(entry.get("level") or "INFO").upper()]
-    message = entry.get("message")
-    if isinstance(message, dict | list):
-        raise TypeError("a log message must be text")
-    return level, _text(message)
