@@ -157,7 +157,9 @@ def reap_adopted(roots: Iterable[int], table: dict[int, Proc] | None = None) -> 
 
     Only zombie children outside this process's session are waited for, and never an attempt's
     root (`roots`: asyncio's child watcher waits for those): the other children of the engine
-    (the jq helper, say) stay in its session and belong to whoever started them.
+    (the jq helper, say) stay in its session and belong to whoever started them. A program
+    embedding the engine that starts children in new sessions of its own must wait for them
+    promptly (an ended one could be reaped here).
     """
     table = snapshot() if table is None else table
     me, session, skip = os.getpid(), os.getsid(0), set(roots)
