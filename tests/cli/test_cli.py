@@ -216,8 +216,8 @@ tasks:
   - id: sh
     type: io.kestra.plugin.scripts.shell.Commands
     commands:
-      - setsid sh -c 'echo $$ > {pidfile}; trap "" TERM HUP; exec sleep 300' &
-      - sleep 0.5
+      - setsid sh -c 'trap "" TERM HUP; echo $$ > {pidfile}; exec sleep 300' &
+      - while [ ! -s {pidfile} ]; do sleep 0.01; done
 """
 
 

@@ -224,7 +224,7 @@ def test_kill_ends_descendants_that_left_the_session(run_engine: Any, tmp_path: 
       - id: shell
         type: io.kestra.plugin.scripts.shell.Commands
         commands:
-          - setsid sh -c 'echo $$ > {pidfile}; trap "" TERM HUP; exec sleep 300' &
+          - setsid sh -c 'trap "" TERM HUP; echo $$ > {pidfile}; exec sleep 300' &
           - sleep 300
     """
 

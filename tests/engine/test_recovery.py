@@ -327,7 +327,7 @@ tasks:
     type: io.kestra.plugin.scripts.shell.Commands
     commands:
       - "[ -s {pidfile} ] && exit 0"
-      - setsid sh -c 'echo $$ > {pidfile}; trap "" TERM HUP; exec sleep 300' &
+      - setsid sh -c 'trap "" TERM HUP; echo $$ > {pidfile}; exec sleep 300' &
       - sleep 300
 """
 

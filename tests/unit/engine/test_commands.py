@@ -311,13 +311,18 @@ def test_a_process_that_left_the_group_does_not_hold_the_attempt() -> None:
     assert not alive(int(ctx.messages()[0]))
 
 
-ESCAPING = "setsid sh -c 'echo $$; trap \"\" TERM HUP; exec sleep 300' &"
+#: a grandchild in a session of its own, deaf to SIGTERM and SIGHUP; its pid is printed once
+#: it is in place
+ESCAPING = (
+    "setsid sh -c 'trap \"\" TERM HUP; echo $$ > pid; exec sleep 300' &",
+    "while [ ! -s pid ]; do sleep 0.01; done; cat pid",
+)
 
 
 def test_a_normal_end_ends_descendants_that_left_the_session() -> None:
     """A grandchild in its own session, deaf to SIGTERM and SIGHUP, is ended with the attempt
     and reaped by the engine (the child subreaper that adopted it)."""
-    ctx = make_ctx(ESCAPING, "sleep 0.5")
+    ctx = make_ctx(*ESCAPING)
     assert run(ctx).state == "SUCCESS"
     grandchild = int(ctx.messages()[0])
     assert not alive(grandchild)
@@ -325,7 +330,7 @@ def test_a_normal_end_ends_descendants_that_left_the_session() -> None:
 
 
 def test_cancellation_ends_descendants_that_left_the_session() -> None:
-    ctx = make_ctx(ESCAPING, "sleep 300")
+    ctx = make_ctx(*ESCAPING, "sleep 300")
     took = _cancel_after_line(ctx, lambda c: len(c.messages()) == 1)
     grandchild = int(ctx.messages()[0])
     assert 1.9 < took < 3.5  # SIGTERM is ignored: SIGKILL after the grace period
