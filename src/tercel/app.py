@@ -8,9 +8,11 @@ and websockets.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import sys
-from collections.abc import AsyncIterator, Mapping
+import traceback
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -46,11 +48,33 @@ __all__ = ["Runtime", "TercelGraphQL", "create_app"]
 SHUTDOWN_GRACE_SECONDS = 5.0
 
 
+#: after the engine loop died, the server asks to exit this long after (so /health says why)
+ENGINE_STOPPED_EXIT_DELAY = 1.0
+
+
 class Runtime:
     """What the lifespan starts: the services while the app runs."""
 
     services: Services | None = None
     ready: bool = False
+    #: why the engine loop died (the process should exit with status 4), None while it runs
+    engine_stopped: str | None = None
+    #: set by `tercel server`: stops the process once the engine loop died
+    request_exit: Callable[[], None] | None = None
+
+
+async def _supervise(engine: Any, runtime: Runtime) -> None:
+    """Watch the engine loop: if it dies, /health answers 503, commands are refused at once
+    (`ENGINE_STOPPED`, by the engine itself), and the server is asked to exit (status 4)."""
+    error = await engine.crashed()
+    if error is None:
+        return
+    runtime.engine_stopped = engine.stopped_reason or repr(error)
+    print(f"tercel: the engine loop died: {runtime.engine_stopped}", file=sys.stderr)
+    traceback.print_exception(error, file=sys.stderr)
+    await asyncio.sleep(ENGINE_STOPPED_EXIT_DELAY)
+    if runtime.request_exit is not None:
+        runtime.request_exit()
 
 
 class TercelGraphQL(GraphQL[Context, None]):
@@ -269,6 +293,7 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
         await engine.start()
         reader = readdb.open_reader(settings.db_path)
         runtime.services = app.state.services = Services(settings, engine, reader)
+        supervisor = asyncio.create_task(_supervise(engine, runtime), name="tercel-supervisor")
         try:
             if settings.flows_dir:
                 await _deploy_directory(engine, settings.flows_dir)
@@ -276,14 +301,26 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
             yield
         finally:
             runtime.ready = False
+            supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await supervisor
             await engine.stop(grace=SHUTDOWN_GRACE_SECONDS)
             await reader.close()
 
     async def health(request: Request) -> Response:
-        """`{"status": "ok", "subscriptions": N}`: N live subscriptions (registered streams)."""
-        if not runtime.ready or runtime.services is None:
+        """`{"status": "ok", "subscriptions": N}`: N live subscriptions (registered streams);
+        503 while starting, while commits fail for lack of disk space, after the engine died."""
+        if runtime.services is None:
             return JSONResponse({"status": "starting"}, 503)
-        live = events.broker_of(runtime.services.engine).subscribers
+        engine = runtime.services.engine
+        if engine.stopped_reason is not None:
+            body = {"status": "engine_stopped", "reason": engine.stopped_reason}
+            return JSONResponse(body, 503)
+        if not runtime.ready:
+            return JSONResponse({"status": "starting"}, 503)
+        if engine.storage_error is not None:
+            return JSONResponse({"status": "storage_full"}, 503)
+        live = events.broker_of(engine).subscribers
         return JSONResponse({"status": "ok", "subscriptions": live})
 
     graphql = TercelGraphQL(build_schema(settings, subscription), runtime, settings)
@@ -307,4 +344,5 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
         middleware.insert(0, cors)
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.frames = graphql.frames  # for diagnostics and tests
+    app.state.runtime = runtime
     return app

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import threading
 from types import FrameType
 from typing import Any
 
@@ -17,6 +19,10 @@ __all__ = ["serve", "uvicorn_config"]
 EXIT_OK = 0
 EXIT_IN_USE = 2
 EXIT_STARTUP = 4
+#: the engine loop died while serving: a supervisor should restart the process
+EXIT_ENGINE_STOPPED = 4
+#: how long the graceful stop after an engine death may take before the process just exits
+ENGINE_STOPPED_HARD_EXIT = 4.0
 
 
 class _Server(uvicorn.Server):
@@ -57,6 +63,7 @@ def serve(args: argparse.Namespace) -> int:
 
     app = create_app(settings)
     server = _Server(uvicorn_config(app, settings))
+    app.state.runtime.request_exit = lambda: _exit_after_engine_death(server)
     try:
         server.run()
     except lock.DatabaseInUseError as error:  # lost a race with another process
@@ -65,4 +72,23 @@ def serve(args: argparse.Namespace) -> int:
     if not server.started:
         print("tercel server: startup failed (see above)", file=sys.stderr)
         return EXIT_STARTUP
+    if app.state.runtime.engine_stopped is not None:
+        print(
+            f"tercel server: the engine stopped: {app.state.runtime.engine_stopped}",
+            file=sys.stderr,
+        )
+        return EXIT_ENGINE_STOPPED
     return EXIT_OK
+
+
+def _exit_after_engine_death(server: uvicorn.Server) -> None:
+    """Stop gracefully; a stop that hangs (a client holding a connection) is cut short."""
+    server.should_exit = True
+
+    def hard_exit() -> None:
+        sys.stderr.flush()
+        os._exit(EXIT_ENGINE_STOPPED)
+
+    timer = threading.Timer(ENGINE_STOPPED_HARD_EXIT, hard_exit)
+    timer.daemon = True
+    timer.start()

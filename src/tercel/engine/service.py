@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tercel.engine import executions, flows, inputs, model, states
+from tercel.engine import executions, flows, inputs, model, states, storable
 from tercel.engine.scheduler import Engine
 from tercel.storage import flowstore, reader
 
@@ -93,8 +93,9 @@ async def create_execution(
     if flow.disabled or row.disabled:
         return InvalidState(f"flow `{namespace}.{flow_id}` is disabled")
     resolved = inputs.resolve(flow.inputs, given or {}, from_text=from_text)
-    if resolved.issues:
-        return InvalidInputs(resolved.issues)
+    issues = [*resolved.issues, *_label_issues(labels)]
+    if issues:
+        return InvalidInputs(issues)
 
     def command() -> model.Execution:
         values = resolved.values if flow.inputs else None
@@ -109,6 +110,17 @@ async def create_execution(
         return es.ex
 
     return await engine.submit(command)
+
+
+def _label_issues(labels: Sequence[model.Label]) -> list[inputs.InputIssue]:
+    """Labels are stored text: one with a lone surrogate is refused, naming it."""
+    found: list[inputs.InputIssue] = []
+    for index, label in enumerate(labels):
+        for part, text in (("key", label.key), ("value", label.value)):
+            why = storable.problem(text)
+            if why is not None:
+                found.append(inputs.InputIssue("labels", f"labels[{index}].{part} {why}"))
+    return found
 
 
 async def get_execution(engine: Engine, execution_id: str) -> model.Execution | None:
@@ -145,25 +157,12 @@ async def replay_execution(engine: Engine, execution_id: str, task_run_id: str |
 async def delete_execution(
     engine: Engine, execution_id: str
 ) -> model.Execution | NotFound | InvalidState:
-    """Delete a terminal execution with every row of its child tables; open streams complete."""
-    from tercel.storage import deletion
+    """Delete a terminal execution (see lifecycle.delete_execution)."""
+    from tercel.engine import lifecycle
 
-    before = await get_execution(engine, execution_id)
-    if before is None:
-        return NotFound("execution", execution_id)
-    conn = engine.db.conn
-    refused = await engine.call(lambda: deletion.delete_terminal_execution(conn, execution_id))
-    if refused == "NOT_FOUND":
-        return NotFound("execution", execution_id)
-    if refused is not None:
-        state = S(refused)
-        return InvalidState(
-            f"execution `{execution_id}` is {refused}: only ended executions can be deleted "
-            "(kill it first)",
-            state,
-        )
-    engine.forget(execution_id)
-    return before
+    outcome = await lifecycle.delete_execution(engine, execution_id)
+    assert not isinstance(outcome, InvalidInputs), "deleting takes no inputs"
+    return outcome
 
 
 async def set_flow_disabled(

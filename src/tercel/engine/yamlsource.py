@@ -19,7 +19,7 @@ from typing import Any
 import ruamel.yaml
 from ruamel.yaml import error as yaml_error
 
-from tercel.engine import flowissues
+from tercel.engine import flowissues, storable
 
 __all__ = [
     "MAX_DEPTH",
@@ -222,7 +222,11 @@ class _Composer:
         return MapNode(path, line, column, tuple(entries.values()))
 
     def _scalar(self, event: Any, path: str, line: int, column: int) -> ScalarNode:
-        text: str = event.value
+        text = storable.joined(event.value)
+        unstorable = storable.problem(text)
+        if unstorable is not None:  # a `\udfff` escape: refused here, for every field at once
+            self._issues.add_at(path, unstorable, line, column)
+            text = storable.scrubbed(text)
         tag = None if event.tag is None else str(event.tag)
         if tag is None or tag == "!":
             value = _resolve(text) if event.style is None and tag is None else text
