@@ -37,8 +37,8 @@ async def _still_runs(h: Harness) -> None:
 
 
 FIELDS = [
-    ("format", "tasks[0].format", 6, "tasks:\n  - id: r\n    type: {ret}\n    format: \"a{s}\"\n"),
-    ("message", "tasks[0].message", 6, "tasks:\n  - id: l\n    type: {log}\n    message: \"{s}\"\n"),
+    ("format", "tasks[0].format", 6, 'tasks:\n  - id: r\n    type: {ret}\n    format: "a{s}"\n'),
+    ("message", "tasks[0].message", 6, 'tasks:\n  - id: l\n    type: {log}\n    message: "{s}"\n'),
     (
         "label value",
         "labels.team",
@@ -315,4 +315,3 @@ def test_nothing_is_left_that_kills_the_next_start(tmp_path: Any) -> None:
     asyncio.run(asyncio.wait_for(with_engine(db, _still_runs), 60))
     rows = db_rows(db, "SELECT state_current FROM executions ORDER BY start_date")
     assert [r[0] for r in rows] == ["FAILED", "SUCCESS"]
-
