@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tercel.engine import faults, flows, model, rebuild, states
+from tercel.engine import faults, model, rebuild, states
 from tercel.engine.runstate import ExecutionState
 from tercel.storage import flowstore, reader
 
@@ -52,18 +52,10 @@ def flow_now(
     engine: Engine, conn: sqlite3.Connection, namespace: str, flow_id: str, revision: int
 ) -> model.Flow | None:
     """A flow revision from the engine's cache, or read (synchronously) through `conn`."""
-    cached = engine.find_flow(namespace, flow_id, revision)
+    cached = engine.flows.get(namespace, flow_id, revision)
     if cached is not None:
         return cached
-    row = flowstore.get(conn, namespace, flow_id, revision)
-    if row is None:
-        return None
-    try:
-        flow = flows.load_flow(row.source, revision=row.revision)
-    except flows.FlowValidationError:
-        return None
-    engine.remember_flow(flow)
-    return flow
+    return engine.flows.from_row(flowstore.get(conn, namespace, flow_id, revision))
 
 
 def quarantine(engine: Engine, execution_id: str, reason: str) -> None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import copy
-import dataclasses
-import functools
 import gc
 import heapq
 import sqlite3
@@ -25,8 +23,9 @@ from tercel import clock as clocks
 from tercel import failpoints
 from tercel.engine import (
     changes,
+    commits,
     faults,
-    flows,
+    flowcache,
     model,
     passes,
     quarantine,
@@ -45,8 +44,6 @@ __all__ = ["Batch", "Engine"]
 T = TypeVar("T")
 #: garbage-collector thresholds for the engine process (see Engine.start)
 GC_THRESHOLD = (50_000, 50, 100)
-#: a commit that failed for lack of disk space is retried after these delays (doubling)
-STORAGE_RETRY_FIRST, STORAGE_RETRY_MAX = 0.05, 2.0
 S = states.StateType
 Answered = list[tuple[asyncio.Future[Any], Any, BaseException | None]]
 
@@ -86,10 +83,7 @@ class Engine:
         self._touched: set[str] = set()
         self._commands: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._timers: list[tuple[float, str, str]] = []
-        self._flows: dict[tuple[str, str, int], model.Flow] = {}
-        self._latest: dict[tuple[str, str], model.Flow] = {}
-        #: flows disabled through the API (a flow's source may also say `disabled: true`)
-        self._disabled: set[tuple[str, str]] = set()
+        self.flows = flowcache.FlowCache()
         #: child execution id -> (parent execution id, subflow task run id), for `wait: true`
         self._subflow_parents: dict[str, tuple[str, str]] = {}
         self._child_ends: list[model.Execution] = []
@@ -105,8 +99,7 @@ class Engine:
         self.published_log_seq = 0
         #: why the engine loop died (None while it runs): commands are refused at once
         self.stopped_reason: str | None = None
-        #: why the last commit failed for lack of disk space (None once a commit succeeds)
-        self.storage_error: str | None = None
+        self._committer = commits.Committer(self, self._on_writer)
         #: executions the engine failed itself (see quarantine)
         self.quarantined: set[str] = set()
         self._answering: Answered = []
@@ -157,6 +150,7 @@ class Engine:
         if grace > 0:
             await asyncio.sleep(0.06)  # let the loop commit the last results
         self._stopping = True
+        self._committer.stopping.set()
         self._wake.set()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
@@ -182,6 +176,11 @@ class Engine:
             if sqlite.is_disk_full(error):
                 raise faults.StorageFull(str(error)) from error
             raise
+
+    @property
+    def storage_error(self) -> str | None:
+        """Why the last commit failed for lack of disk space (None once a commit succeeds)."""
+        return self._committer.storage_error
 
     @property
     def loop_reader(self) -> sqlite3.Connection:
@@ -234,42 +233,17 @@ class Engine:
         self._wake.set()
 
     async def flow(self, namespace: str, flow_id: str, revision: int) -> model.Flow | None:
-        key = (namespace, flow_id, revision)
-        if key not in self._flows:
-            row = await self.call(lambda: flowstore.get(self.db.conn, namespace, flow_id, revision))
-            if row is None:
-                return None
-            try:
-                self.remember_flow(flows.load_flow(row.source, revision=row.revision))
-            except flows.FlowValidationError:
-                return None  # stored under an older, laxer validator
-        return self._flows[key]
-
-    def remember_flow(self, flow: model.Flow) -> None:
-        self._flows[(flow.namespace, flow.id, flow.revision)] = flow
-        latest = self._latest.get((flow.namespace, flow.id))
-        if latest is None or latest.revision <= flow.revision:
-            self._latest[(flow.namespace, flow.id)] = flow
-
-    def flow_switched(self, namespace: str, flow_id: str, disabled: bool) -> None:
-        """A flow was disabled or enabled through the API (not through its source)."""
-        if disabled:
-            self._disabled.add((namespace, flow_id))
-        else:
-            self._disabled.discard((namespace, flow_id))
-
-    def flow_deleted(self, namespace: str, flow_id: str) -> None:
-        self._latest.pop((namespace, flow_id), None)
+        found = self.flows.get(namespace, flow_id, revision)
+        if found is not None:
+            return found
+        conn = self.db.conn
+        return self.flows.from_row(
+            await self.call(lambda: flowstore.get(conn, namespace, flow_id, revision))
+        )
 
     # subflows.Hooks
     def find_flow(self, namespace: str, flow_id: str, revision: int | None) -> model.Flow | None:
-        if revision is None:
-            found = self._latest.get((namespace, flow_id))
-        else:
-            found = self._flows.get((namespace, flow_id, int(revision)))
-        if found is not None and (namespace, flow_id) in self._disabled:
-            return dataclasses.replace(found, disabled=True)
-        return found
+        return self.flows.find(namespace, flow_id, revision)
 
     def spawn(self, es: ExecutionState, parent: tuple[str, str] | None) -> None:
         if parent is not None:
@@ -288,14 +262,14 @@ class Engine:
                 if failpoints.raises("engine_loop"):
                     raise RuntimeError("fail point engine_loop")
                 await self._iteration()
-        except _Stopping:
+        except commits.Stopping:
             pass
         except BaseException as error:
             self.stopped_reason = faults.describe(error)
             print(f"tercel: the engine loop died: {self.stopped_reason}", file=sys.stderr)
             raise
         finally:
-            self._refuse_waiting(faults.EngineStopped(self.stopped_reason or "stopping"))
+            self.refuse_waiting(faults.EngineStopped(self.stopped_reason or "stopping"))
 
     async def _iteration(self) -> None:
         answered = self._answering = self._apply_inputs()
@@ -304,14 +278,14 @@ class Engine:
             # as the command left it (KILLING, RESTARTED, CREATED), as a snapshot.
             first = self._collect(Batch(changes.ChangeSet()))
             answered[:] = [(f, _snapshot(v), e) for f, v, e in answered]
-            await self._commit(first, answered)
+            await self._committer.commit(first, answered)
             self._after_commit(first, answered)
             answered = self._answering = []
         batch = self._run_passes()
-        await self._commit(batch, answered)
+        await self._committer.commit(batch, answered)
         self._after_commit(batch, answered)
 
-    def _refuse_waiting(self, error: faults.EngineUnavailable) -> None:
+    def refuse_waiting(self, error: faults.EngineUnavailable) -> None:
         """Answer every waiting command with `error` (their changes are not committed)."""
         commands, self._commands = self._commands, []
         waiting = [future for _, future in commands]
@@ -319,71 +293,6 @@ class Engine:
         for future in waiting:
             if not future.done():
                 future.set_exception(error)
-
-    async def _commit(self, batch: Batch, answered: Answered) -> None:
-        """Commit the batch; changes that cannot be stored fail their execution (quarantine),
-        a full disk is retried until space returns."""
-        if batch.changes.is_empty():
-            return
-        try:
-            await self._write(batch.changes)
-        except (_Stopping, faults.StorageFull):
-            raise
-        except Exception as error:
-            await self._isolate(batch, answered, faults.describe(error))
-
-    async def _write(self, cs: changes.ChangeSet) -> None:
-        delay = STORAGE_RETRY_FIRST
-        while True:
-            try:
-                await self._on_writer(functools.partial(self.db.commit, cs))
-            except faults.StorageFull as full:
-                if self.storage_error is None:
-                    print(f"tercel: commit failed, retrying: {full.detail}", file=sys.stderr)
-                self.storage_error = full.detail
-                self._refuse_waiting(full)
-                if self._stopping:
-                    raise _Stopping from full
-                await self._pause(delay)
-                delay = min(delay * 2, STORAGE_RETRY_MAX)
-                continue
-            if self.storage_error is not None:
-                print("tercel: commits succeed again", file=sys.stderr)
-                self.storage_error = None
-            return
-
-    async def _pause(self, seconds: float) -> None:
-        """Sleep, cut short by `stop`."""
-        stop = asyncio.ensure_future(self._wake.wait())
-        await asyncio.wait((stop,), timeout=seconds)
-        stop.cancel()
-        if self._stopping:
-            raise _Stopping
-
-    async def _isolate(self, batch: Batch, answered: Answered, reason: str) -> None:
-        """Commit each execution's changes alone; fail those whose changes are refused."""
-        kept, refused = changes.ChangeSet(), set[str]()
-        for execution_id, part in batch.parts:
-            try:
-                await self._write(part)
-            except (_Stopping, faults.StorageFull):
-                raise
-            except Exception as error:
-                refused.add(execution_id)
-                why = f"its changes could not be stored ({faults.describe(error)})"
-                quarantine.quarantine(self, execution_id, why)
-                continue
-            kept.merge(part)
-        if not refused:  # the merged commit failed, yet every part stored: not a data problem
-            print(f"tercel: a commit failed, then succeeded in parts: {reason}", file=sys.stderr)
-        batch.changes = kept
-        batch.executions = [ex for ex in batch.executions if ex.id not in refused]
-        for execution_id in refused:
-            batch.states.pop(execution_id, None)
-        for index, (future, value, _) in enumerate(answered):
-            if isinstance(value, model.Execution) and value.id in refused:
-                refusal = faults.ChangeRefused(value.id, "its changes could not be stored")
-                answered[index] = (future, None, refusal)
 
     async def _wait(self) -> None:
         if self._wake.is_set():
@@ -537,10 +446,6 @@ class Engine:
     def child_ended(self, child: model.Execution) -> None:
         self._child_ends.append(child)
         self._wake.set()
-
-
-class _Stopping(Exception):
-    """`stop` was called while the loop waited to retry a commit."""
 
 
 def _snapshot(value: Any) -> Any:

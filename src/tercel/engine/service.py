@@ -71,7 +71,7 @@ async def deploy_flow(engine: Engine, source: str, file: str | None = None) -> m
         )
     )
     flow = dataclasses.replace(parsed, revision=row.revision)
-    engine.remember_flow(flow)
+    engine.flows.remember(flow)
     return flow
 
 
@@ -175,7 +175,7 @@ async def set_flow_disabled(
     revision = await engine.call(lambda: flowadmin.set_disabled(conn, namespace, flow_id, disabled))
     if revision is None:
         return NotFound("flow", f"{namespace}.{flow_id}")
-    engine.flow_switched(namespace, flow_id, disabled)
+    engine.flows.switched(namespace, flow_id, disabled)
     return revision
 
 
@@ -187,5 +187,5 @@ async def delete_flow(engine: Engine, namespace: str, flow_id: str) -> int | Not
     revision = await engine.call(lambda: flowadmin.delete_flow(conn, namespace, flow_id))
     if revision is None:
         return NotFound("flow", f"{namespace}.{flow_id}")
-    engine.flow_deleted(namespace, flow_id)
+    engine.flows.deleted(namespace, flow_id)
     return revision
