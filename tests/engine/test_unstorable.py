@@ -315,3 +315,56 @@ def test_nothing_is_left_that_kills_the_next_start(tmp_path: Any) -> None:
     asyncio.run(asyncio.wait_for(with_engine(db, _still_runs), 60))
     rows = db_rows(db, "SELECT state_current FROM executions ORDER BY start_date")
     assert [r[0] for r in rows] == ["FAILED", "SUCCESS"]
+
+
+CHILD = """
+id: child
+namespace: t.store
+tasks:
+  - id: r
+    type: io.kestra.plugin.core.debug.Return
+    format: child
+"""
+
+FLOWABLES = """
+id: flowables
+namespace: t.store
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    allowFailure: true
+    values: "{{ fromJson('[\\"a\\", \\"\\\\udfff\\"]') }}"
+    tasks:
+      - id: r
+        type: io.kestra.plugin.core.debug.Return
+        format: "{{ taskrun.value }}"
+  - id: sub
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: t.store
+    flowId: child
+    labels:
+      origin: "{{ fromJson('\\"\\\\udfff\\"') }}"
+"""
+
+
+def test_run_time_values_of_flowables_and_subflows_fail_their_task_run(run_engine: Any) -> None:
+    """ForEach values become task run rows; subflow labels become the child's rows: either
+    with a lone surrogate fails its task run, naming the value, and no child is created."""
+
+    async def run(h: Harness) -> None:
+        await h.deploy(CHILD)
+        doc = await asyncio.wait_for(h.run(FLOWABLES), PATIENCE)
+        assert doc["state"]["current"] == "FAILED"
+        each, sub = run_of(doc, "each"), run_of(doc, "sub")
+        assert each["state"]["current"] == "WARNING"  # FAILED, allowed
+        assert [r for r in doc["taskRunList"] if r["taskId"] == "r"] == []
+        assert sub["state"]["current"] == "FAILED"
+        messages = log_messages(h.db_path, doc["id"])
+        assert any(m.startswith("plan.values[1] ") and STORE_ERROR in m for m in messages)
+        assert any(m.startswith("labels[") and STORE_ERROR in m for m in messages), messages
+        assert db_rows(h.db_path, "SELECT count(*) FROM executions WHERE flow_id = 'child'") == [
+            (0,)
+        ]
+        await _still_runs(h)
+
+    run_engine(run)

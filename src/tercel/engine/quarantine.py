@@ -69,7 +69,11 @@ def quarantine(engine: Engine, execution_id: str, reason: str) -> None:
     engine.quarantined.add(execution_id)
     try:
         fresh = load_state(engine, execution_id)
-        if isinstance(fresh, tuple):  # never committed: nothing to fail
+        if isinstance(fresh, tuple):  # never committed: nothing to fail but who waits for it
+            parent = engine.unlink_subflow(execution_id)
+            if parent is not None:
+                why = f"its subflow execution {execution_id} could not be stored: {reason}"
+                quarantine(engine, parent, why)
             return
         fail_execution(fresh, f"Internal error, execution failed: {reason}", engine.clock.now)
     except Exception as error:  # its stored rows cannot even be read back: leave them

@@ -439,6 +439,10 @@ class Engine:
             self._timers, (clocks.to_micros(timer.due) / 1e6, timer.id, timer.execution_id)
         )
 
+    def unlink_subflow(self, child_id: str) -> str | None:
+        """The parent execution waiting for this child, which is forgotten."""
+        return self._subflow_parents.pop(child_id, ("", ""))[0] or None
+
     def link_subflow(self, child_id: str, parent_id: str, run_id: str) -> None:
         """A waiting subflow task run: its child's end comes back to it."""
         self._subflow_parents[child_id] = (parent_id, run_id)

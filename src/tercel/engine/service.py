@@ -93,7 +93,8 @@ async def create_execution(
     if flow.disabled or row.disabled:
         return InvalidState(f"flow `{namespace}.{flow_id}` is disabled")
     resolved = inputs.resolve(flow.inputs, given or {}, from_text=from_text)
-    issues = [*resolved.issues, *_label_issues(labels)]
+    refused = storable.label_problems(labels)
+    issues = [*resolved.issues, *(inputs.InputIssue("labels", line) for line in refused)]
     if issues:
         return InvalidInputs(issues)
 
@@ -110,17 +111,6 @@ async def create_execution(
         return es.ex
 
     return await engine.submit(command)
-
-
-def _label_issues(labels: Sequence[model.Label]) -> list[inputs.InputIssue]:
-    """Labels are stored text: one with a lone surrogate is refused, naming it."""
-    found: list[inputs.InputIssue] = []
-    for index, label in enumerate(labels):
-        for part, text in (("key", label.key), ("value", label.value)):
-            why = storable.problem(text)
-            if why is not None:
-                found.append(inputs.InputIssue("labels", f"labels[{index}].{part} {why}"))
-    return found
 
 
 async def get_execution(engine: Engine, execution_id: str) -> model.Execution | None:

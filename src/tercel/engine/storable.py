@@ -11,9 +11,19 @@ each lone surrogate replaced by U+FFFD, as undecodable shell output is.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["first_unstorable", "joined", "lone_surrogate", "problem", "scrubbed"]
+from tercel.engine import model
+
+__all__ = [
+    "first_unstorable",
+    "joined",
+    "label_problems",
+    "lone_surrogate",
+    "problem",
+    "scrubbed",
+]
 
 REPLACEMENT = "\ufffd"
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -71,6 +81,17 @@ def first_unstorable(value: Any, path: str) -> tuple[str, str] | None:
             if (hit := first_unstorable(item, f"{path}[{index}]")) is not None:
                 return hit
     return None
+
+
+def label_problems(labels: Sequence[model.Label]) -> list[str]:
+    """One line per label key or value that cannot be stored, naming it."""
+    found: list[str] = []
+    for index, label in enumerate(labels):
+        for part, text in (("key", label.key), ("value", label.value)):
+            why = problem(text)
+            if why is not None:
+                found.append(f"labels[{index}].{part} {why}")
+    return found
 
 
 def scrubbed(text: str) -> str:
