@@ -112,4 +112,3 @@ def test_tercel_server_exits_4_when_its_engine_dies(tmp_path: Path) -> None:
         assert "the engine loop died: RuntimeError: fail point engine_loop" in server.log_tail()
     finally:
         server.close()
-
