@@ -97,6 +97,7 @@ class Committer:
         if not refused:  # the merged commit failed, yet every part stored: not a data problem
             print(f"tercel: a commit failed, then succeeded in parts: {reason}", file=sys.stderr)
         batch.changes = kept
+        batch.parts = [(i, part) for i, part in batch.parts if i not in refused]
         batch.executions = [ex for ex in batch.executions if ex.id not in refused]
         for execution_id in refused:
             batch.states.pop(execution_id, None)

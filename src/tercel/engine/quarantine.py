@@ -44,7 +44,7 @@ def load_state(engine: Engine, execution_id: str) -> ExecutionState | tuple[str,
     flow = flow_now(engine, conn, ex.namespace, ex.flow_id, ex.flow_revision)
     if flow is None:
         return ("flow", f"{ex.namespace}.{ex.flow_id} revision {ex.flow_revision}")
-    timers = [t for t in reader.load_timers(conn) if t.execution_id == execution_id]
+    timers = reader.load_timers(conn, execution_id)
     return rebuild.rebuild(ex, flow, loaded.plans, timers)
 
 

@@ -100,7 +100,8 @@ class Engine:
         #: why the engine loop died (None while it runs): commands are refused at once
         self.stopped_reason: str | None = None
         self._committer = commits.Committer(self, self._on_writer)
-        #: executions the engine failed itself (see quarantine)
+        #: executions the engine is failing itself, until that failure is committed (if it
+        #: cannot be, quarantine gives up on them rather than loop)
         self.quarantined: set[str] = set()
         self._answering: Answered = []
         self._deleted: list[str] = []
@@ -381,6 +382,8 @@ class Engine:
         return batch
 
     def _after_commit(self, batch: Batch, answered: Answered) -> None:
+        for execution_id, _ in batch.parts:  # stored again: a later failure is a new one
+            self.quarantined.discard(execution_id)
         for es in list(self.active.values()):
             if es is not self.active.get(es.ex.id):
                 continue  # quarantined meanwhile
