@@ -368,3 +368,33 @@ def test_run_time_values_of_flowables_and_subflows_fail_their_task_run(run_engin
         await _still_runs(h)
 
     run_engine(run)
+
+
+def test_a_flow_stored_before_the_rule_runs_with_the_replacement_character(
+    tmp_path: Any,
+) -> None:
+    """A revision an earlier Tercel stored with a `\\udfff` escape: it loads with U+FFFD in its
+    place, its executions run to their end, and the engine goes on."""
+    from datetime import UTC, datetime
+
+    from tercel.storage import flowstore, sqlite
+
+    db = tmp_path / "older.db"
+    source = (
+        'id: older\nnamespace: t.store\ndescription: "d\\udfff"\nlabels:\n  team: "\\udfff"\n'
+        'tasks:\n  - id: r\n    type: io.kestra.plugin.core.debug.Return\n    format: "a\\udfff"\n'
+    )
+    database = sqlite.Database(str(db))
+    flowstore.deploy(database.conn, "t.store", "older", source, False, datetime.now(UTC))
+    database.close()
+
+    async def run(h: Harness) -> None:
+        outcome = await service.create_execution(h.engine, "t.store", "older")
+        assert isinstance(outcome, model.Execution), outcome
+        assert ("team", "\ufffd") in [(lb.key, lb.value) for lb in outcome.labels]
+        doc = await asyncio.wait_for(h.wait(outcome.id), PATIENCE)
+        assert doc["state"]["current"] == "SUCCESS"
+        assert run_of(doc, "r")["outputs"] == {"value": "a\ufffd"}
+        await _still_runs(h)
+
+    asyncio.run(asyncio.wait_for(with_engine(db, run), 60))
