@@ -398,3 +398,43 @@ def test_a_flow_stored_before_the_rule_runs_with_the_replacement_character(
         await _still_runs(h)
 
     asyncio.run(asyncio.wait_for(with_engine(db, run), 60))
+
+
+async def _measured(ctx: Any) -> Any:
+    from tercel.engine.tasks.base import TaskOutcome
+
+    ctx.counter("rows", 1)
+    ctx.counter("bad\udfff", 1, {"k": "v"})
+    return TaskOutcome(outputs={"fine": "yes"})
+
+
+def test_a_metric_name_that_cannot_be_stored_fails_its_task_run(run_engine: Any) -> None:
+    """A task type added in Python (README) names its metrics: one that cannot be stored
+    fails the attempt, naming it; the other metrics are kept."""
+    from tercel.engine.tasks import registry
+    from tercel.engine.tasks.base import TaskType
+
+    registry.register(TaskType("test.store.Measured", model.TaskKind.RUNNABLE, {}, run=_measured))
+
+    async def run(h: Harness) -> None:
+        doc = await asyncio.wait_for(
+            h.run(
+                """
+                id: measured
+                namespace: t.store
+                tasks:
+                  - id: m
+                    type: test.store.Measured
+                """
+            ),
+            PATIENCE,
+        )
+        assert doc["state"]["current"] == "FAILED"
+        attempt = run_of(doc, "m")["attempts"][0]
+        assert attempt["state"]["current"] == "FAILED"
+        assert [m["name"] for m in attempt["metrics"]] == ["rows"]
+        messages = log_messages(h.db_path, doc["id"])
+        assert any(m.startswith("metric `bad\ufffd`") and STORE_ERROR in m for m in messages)
+        await _still_runs(h)
+
+    run_engine(run)
