@@ -271,7 +271,7 @@ def test_a_bug_in_a_pass_fails_that_execution_only(
 
     def buggy(es: ExecutionState, *args: Any) -> None:
         if es.ex.flow_id == "buggy" and es.ex.task_runs:
-            raise RuntimeError("injected pass bug")
+            raise RuntimeError("injected pass bug \udfff")  # its text is unstorable too
         real(es, *args)
 
     monkeypatch.setattr(passes, "run_passes", buggy)
@@ -295,7 +295,7 @@ def test_a_bug_in_a_pass_fails_that_execution_only(
         assert doc["state"]["current"] == "FAILED"
         assert [r["taskId"] for r in doc["taskRunList"]] == ["nap"]
         messages = log_messages(h.db_path, created.id)
-        wanted = "Internal error, execution failed: RuntimeError: injected pass bug"
+        wanted = "Internal error, execution failed: RuntimeError: injected pass bug \ufffd"
         assert wanted in messages, messages
         await _still_runs(h)
 

@@ -6,6 +6,8 @@ them without knowing the engine's internals.
 
 from __future__ import annotations
 
+from tercel.engine import storable
+
 __all__ = ["ChangeRefused", "EngineStopped", "EngineUnavailable", "StorageFull", "describe"]
 
 
@@ -47,6 +49,6 @@ class ChangeRefused(EngineUnavailable):
 
 
 def describe(error: BaseException) -> str:
-    """One line naming an unexpected error (for logs and answers)."""
-    text = str(error)
+    """One line naming an unexpected error (for logs, answers and stderr: always storable)."""
+    text = storable.scrubbed(str(error))
     return f"{type(error).__name__}: {text}" if text else type(error).__name__

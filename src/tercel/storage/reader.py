@@ -159,6 +159,5 @@ def load_timers(
         else conn.execute(sql + " WHERE execution_id = ? ORDER BY due", (execution_id,))
     )
     return [
-        changes.TimerRow(r[0], r[1], r[2], r[3], clock.from_micros(r[4]), loads(r[5]))
-        for r in rows
+        changes.TimerRow(r[0], r[1], r[2], r[3], clock.from_micros(r[4]), loads(r[5])) for r in rows
     ]
