@@ -36,6 +36,8 @@ def load_state(engine: Engine, execution_id: str) -> ExecutionState | tuple[str,
     found = engine.active.get(execution_id)
     if found is not None:
         return found
+    if engine.deleting(execution_id):  # deleted by an earlier command of this commit
+        return ("execution", execution_id)
     conn = engine.loop_reader
     loaded = reader.load_executions(conn, [execution_id])
     if not loaded.executions:

@@ -223,6 +223,10 @@ class Engine:
             quarantine.stop_attempts(self, es)
         self._deleted.append(es.ex.id)
 
+    def deleting(self, execution_id: str) -> bool:
+        """Deleted by a command whose commit is yet to be made."""
+        return execution_id in self._deleted
+
     def _wake_now(self) -> None:
         self._wake.set()
 
