@@ -14,6 +14,7 @@ import gc
 import heapq
 import sqlite3
 import sys
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -350,6 +351,7 @@ class Engine:
         try:
             step(*args)
         except Exception as error:
+            traceback.print_exc(file=sys.stderr)
             quarantine.quarantine(self, es.ex.id, faults.describe(error))
 
     def _run_passes(self) -> Batch:
