@@ -88,3 +88,26 @@ def test_deploy_on_a_full_disk_is_refused_with_storage_full(
             await h.deploy(SLOW)
 
     run_engine(body)
+
+
+def test_a_database_locked_by_another_program_is_waited_for(run_engine: Any) -> None:
+    """SQLITE_BUSY past the 5 s busy timeout is the environment's, not an execution's: the
+    commit is retried until the lock goes, and no execution is failed for it."""
+    import sqlite3
+
+    async def body(h: Harness) -> None:
+        flow = await h.deploy(SLOW)
+        other = sqlite3.connect(h.db_path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")  # holds the write lock
+        asyncio.get_running_loop().call_later(6.0, other.execute, "ROLLBACK")
+        try:
+            began = time.monotonic()
+            created = await asyncio.wait_for(h.create(flow), 20)
+            assert time.monotonic() - began > 5  # it waited for the lock, then committed
+            doc = await h.wait(created.id)
+        finally:
+            other.close()
+        assert doc["state"]["current"] == "SUCCESS"
+        assert h.engine.stopped_reason is None and not h.engine.quarantined
+
+    run_engine(body)

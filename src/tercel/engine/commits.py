@@ -4,6 +4,9 @@
   until space returns; meanwhile every waiting and new command is answered `StorageFull` at once
   and `storage_error` says why (the server's `/health` reports it). Nothing acknowledged is lost:
   an answer only ever follows its commit.
+- Any other `sqlite3.OperationalError` (the file locked by another program for longer than the
+  busy timeout, an I/O error) is the environment's too: retried the same way, without refusing
+  commands (they wait, within the API's time limit).
 - Any other failure means some change cannot be stored: the batch is committed again one
   execution at a time; the executions whose changes are refused are failed (quarantine), their
   commands answered with an error, and everything else is committed as usual.
@@ -63,6 +66,12 @@ class Committer:
                     print(f"tercel: commit failed, retrying: {full.detail}", file=sys.stderr)
                 self.storage_error = full.detail
                 self._engine.refuse_waiting(full)
+                await self._pause(delay)
+                delay = min(delay * 2, STORAGE_RETRY_MAX)
+                continue
+            except faults.StorageTrouble as trouble:  # locked, I/O: retried, commands wait
+                if delay == STORAGE_RETRY_FIRST:
+                    print(f"tercel: commit failed, retrying: {trouble.detail}", file=sys.stderr)
                 await self._pause(delay)
                 delay = min(delay * 2, STORAGE_RETRY_MAX)
                 continue

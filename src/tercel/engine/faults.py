@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from tercel.engine import storable
 
-__all__ = ["ChangeRefused", "EngineStopped", "EngineUnavailable", "StorageFull", "describe"]
+__all__ = [
+    "ChangeRefused",
+    "EngineStopped",
+    "EngineUnavailable",
+    "StorageFull",
+    "StorageTrouble",
+    "describe",
+]
 
 
 class EngineUnavailable(Exception):
@@ -38,6 +45,15 @@ class StorageFull(EngineUnavailable):
             "keeps its pending work and retries, so a command answered this way may still take "
             "effect once space returns: read the execution before sending it again"
         )
+        self.detail = detail
+
+
+class StorageTrouble(EngineUnavailable):
+    """The database could not be written for a reason of its environment, not of the data
+    (locked by another program, an I/O error): the engine retries its commits."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"the database cannot be written now ({detail}); try again")
         self.detail = detail
 
 

@@ -174,10 +174,10 @@ class Engine:
     async def _on_writer(self, fn: Callable[[], T]) -> T:
         try:
             return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
-        except sqlite3.OperationalError as error:
+        except sqlite3.OperationalError as error:  # the environment, not the data
             if sqlite.is_disk_full(error):
                 raise faults.StorageFull(str(error)) from error
-            raise
+            raise faults.StorageTrouble(str(error)) from error
 
     @property
     def storage_error(self) -> str | None:

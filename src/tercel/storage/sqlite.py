@@ -103,6 +103,8 @@ class Database:
         try:
             if failpoints.raises("commit_disk_full"):
                 raise disk_full_error()
+            if conn.in_transaction:  # left open by a failed write on this connection
+                conn.execute("ROLLBACK")
             conn.execute("BEGIN IMMEDIATE")
             _write(conn, cs)
             conn.execute("COMMIT")
