@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import hmac
 import sys
-import traceback
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -35,7 +34,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from tercel import fanout, transport
+from tercel import fanout, supervision, transport
 from tercel.engine import events
 from tercel.resolvers.context import Context, Services, new_loaders
 from tercel.schema import build_schema, extensions
@@ -48,10 +47,6 @@ __all__ = ["Runtime", "TercelGraphQL", "create_app"]
 SHUTDOWN_GRACE_SECONDS = 5.0
 
 
-#: after the engine loop died, the server asks to exit this long after (so /health says why)
-ENGINE_STOPPED_EXIT_DELAY = 1.0
-
-
 class Runtime:
     """What the lifespan starts: the services while the app runs."""
 
@@ -61,20 +56,6 @@ class Runtime:
     engine_stopped: str | None = None
     #: set by `tercel server`: stops the process once the engine loop died
     request_exit: Callable[[], None] | None = None
-
-
-async def _supervise(engine: Any, runtime: Runtime) -> None:
-    """Watch the engine loop: if it dies, /health answers 503, commands are refused at once
-    (`ENGINE_STOPPED`, by the engine itself), and the server is asked to exit (status 4)."""
-    error = await engine.crashed()
-    if error is None:
-        return
-    runtime.engine_stopped = engine.stopped_reason or repr(error)
-    print(f"tercel: the engine loop died: {runtime.engine_stopped}", file=sys.stderr)
-    traceback.print_exception(error, file=sys.stderr)
-    await asyncio.sleep(ENGINE_STOPPED_EXIT_DELAY)
-    if runtime.request_exit is not None:
-        runtime.request_exit()
 
 
 class TercelGraphQL(GraphQL[Context, None]):
@@ -293,7 +274,8 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
         await engine.start()
         reader = readdb.open_reader(settings.db_path)
         runtime.services = app.state.services = Services(settings, engine, reader)
-        supervisor = asyncio.create_task(_supervise(engine, runtime), name="tercel-supervisor")
+        watch = supervision.supervise(engine, runtime)
+        supervisor = asyncio.create_task(watch, name="tercel-supervisor")
         try:
             if settings.flows_dir:
                 await _deploy_directory(engine, settings.flows_dir)
@@ -308,20 +290,10 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
             await reader.close()
 
     async def health(request: Request) -> Response:
-        """`{"status": "ok", "subscriptions": N}`: N live subscriptions (registered streams);
-        503 while starting, while commits fail for lack of disk space, after the engine died."""
-        if runtime.services is None:
-            return JSONResponse({"status": "starting"}, 503)
-        engine = runtime.services.engine
-        if engine.stopped_reason is not None:
-            body = {"status": "engine_stopped", "reason": engine.stopped_reason}
-            return JSONResponse(body, 503)
-        if not runtime.ready:
-            return JSONResponse({"status": "starting"}, 503)
-        if engine.storage_error is not None:
-            return JSONResponse({"status": "storage_full"}, 503)
-        live = events.broker_of(engine).subscribers
-        return JSONResponse({"status": "ok", "subscriptions": live})
+        """See supervision.health."""
+        engine = None if runtime.services is None else runtime.services.engine
+        body, status = supervision.health(engine, runtime.ready)
+        return JSONResponse(body, status)
 
     graphql = TercelGraphQL(build_schema(settings, subscription), runtime, settings)
     routes = [
