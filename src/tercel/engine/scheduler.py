@@ -315,7 +315,7 @@ class Engine:
         sleeper.cancel()
         waker.cancel()
 
-    def _apply_inputs(self) -> list[tuple[asyncio.Future[Any], Any, BaseException | None]]:
+    def _apply_inputs(self) -> Answered:
         now = self.clock.now
         due = clocks.to_micros(now()) / 1e6
         while self._timers and self._timers[0][0] <= due:
