@@ -24,9 +24,11 @@ __all__ = [
     "MAX_OUTPUT",
     "MAX_RANGE",
     "MAX_TEMPLATE",
+    "MAX_TEMPLATE_TOKENS",
     "Budget",
     "add_output",
     "check_deadline",
+    "check_items",
     "check_result",
     "check_text_size",
     "enter",
@@ -39,6 +41,9 @@ __all__ = [
 DEADLINE_SECONDS = 1.0
 #: largest template source, in UTF-8 bytes
 MAX_TEMPLATE = 64 * 1024
+#: most tokens in one template (expression tokens, plus one per text part): compiling one
+#: costs ~40 µs, and it happens on the engine's thread
+MAX_TEMPLATE_TOKENS = 1000
 #: largest rendered string and largest intermediate string, in characters
 MAX_OUTPUT = 1024 * 1024
 #: largest intermediate list; a longer one could never be rendered under MAX_OUTPUT
@@ -122,6 +127,11 @@ def add_output(size: int) -> None:
 def check_text_size(size: int) -> None:
     if size > MAX_OUTPUT:
         raise errors.RenderFailure(f"String is larger than {MAX_OUTPUT} characters")
+
+
+def check_items(count: int) -> None:
+    if count > MAX_ITEMS:
+        raise errors.RenderFailure(f"List has more than {MAX_ITEMS} elements")
 
 
 def check_result(value: Any) -> Any:

@@ -1,0 +1,134 @@
+"""Every operator, filter and function sizes its work before doing it (§19.5, §19.7, #12 item 4).
+
+Each template here used to run far longer than the render deadline inside one uninterruptible
+operation (or to allocate gigabytes) before any cap could see it; now each one is refused in a
+few milliseconds with a message that names the cap. `SLOWEST` is how long a refusal may take.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from tercel.engine.expressions import ExpressionError, render, validate
+
+#: a refusal must come long before the 1 s deadline: it is decided by sizes, not by the clock
+SLOWEST = 0.25
+MB = "a" * 1_000_000
+CONTEXT: dict[str, Any] = {
+    "mb": MB,
+    "mb2": MB + "b",
+    "items": ("a," * 300_000).split(","),
+    "lists": [[1, 2, 3]] * 10,
+}
+_PAIRS = ", ".join(f"'{i}': '{i}{i}'" for i in range(40))
+
+HOSTILE: dict[str, tuple[str, str]] = {
+    # name: (template, words of the error)
+    "string formatting width": ("{{ '%.999999999f' % 1.0 }}", "`%` is numeric modulo only"),
+    "string formatting": ("{{ '%s-%s' % [1, 2] }}", "`%` is numeric modulo only"),
+    "hex number of 4 Mbit": (
+        "{{ ('0x' ~ ('f' * 1000000)) | number }}",
+        "Number is larger than 65536 bits",
+    ),
+    "hash number of 4 Mbit": ("{{ ('#' ~ ('f' * 1000000)) | number }}", "larger than 65536 bits"),
+    "huge integer division": (
+        "{{ (('0x' ~ ('f' * 400000)) | number) // (('0x' ~ ('f' * 200000)) | number) }}",
+        "larger than 65536 bits",
+    ),
+    "join of repeated large lists": (
+        "{{ [items, items, items, items, items, items, items, items] | join(',') }}",
+        "larger than 1048576",
+    ),
+    "flatten of repeated large lists": (
+        "{{ ([items, items, items, items, items, items, items, items] | flatten) | length }}",
+        "more than 1048576 elements",
+    ),
+    "replace over repeated strings": (
+        "{{ ([mb, mb, mb, mb, mb, mb, mb, mb] | replace({'a': 'b'})) | length }}",
+        "Cannot use `replace`",
+    ),
+    "replace growing many small strings": (
+        "{{ ((('x,' * 200000) | split(',')) | replace({'x': mb})) | length }}",
+        "larger than 1048576",
+    ),
+    "list equality of large strings": (
+        "{{ [mb, mb2, mb, mb2, mb, mb2] == [mb2, mb, mb2, mb, mb2, mb] }}",
+        "Cannot compare with `==`",
+    ),
+    "list ordering of large strings": ("{{ [mb, mb2, mb] < [mb, mb2, mb2] }}", "Cannot compare"),
+    "list contains list": ("{{ items contains items }}", "Cannot use `contains`"),
+    "sort of large strings": ("{{ ([mb, mb2, mb, mb2] | sort) | length }}", "Cannot sort"),
+    "max of large strings": ("{{ max([mb, mb2, mb, mb2]) | length }}", "Cannot compute `max`"),
+    "title of a large context string": ("{{ (mb ~ mb) | title }}", "larger than 1048576"),
+    "upper of a 2 MB context string": ("{{ big | upper }}", "larger than 1048576"),
+    "date pattern of 1 MB": ("{{ now(format=('-' * 1000000)) }}", "longer than 256"),
+    "time zone of 1 MB": ("{{ now(timeZone=('+' * 1000000)) }}", "longer than 64"),
+    "backtracking date pattern": (
+        "{{ (('1' * 40) ~ 'x') | date(existingFormat='yuyuyuyuyuyuyuyuyuyuyuyuyu') }}",
+        "more than 3 variable-width fields",
+    ),
+    "replace with many pairs over a long list": (
+        "{{ (items | replace({" + _PAIRS + "})) | length }}",
+        "Cannot use `replace`",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_operation_is_refused_before_the_work(name: str) -> None:
+    text, words = HOSTILE[name]
+    assert validate(text) is None  # these are valid templates: the refusal is at render
+    context = {**CONTEXT, "big": MB * 2}
+    started = time.monotonic()
+    with pytest.raises(ExpressionError) as caught:
+        render(text, context)
+    took = time.monotonic() - started
+    assert words in str(caught.value), str(caught.value)[:300]
+    assert took < SLOWEST, f"{name}: refused after {took:.2f}s"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{{ a + 1 }}" * 400,
+        "{{ 1" + " | abs" * 600 + " }}",
+        "{{ [" + "1," * 600 + "1] }}",
+        "{{ " + " and ".join(["a"] * 600) + " }}",
+        "x{{ a }}" * 600,
+    ],
+)
+def test_template_tokens_are_capped_before_compiling(text: str) -> None:
+    started = time.monotonic()
+    problem = validate(text)
+    assert problem is not None and "Template has more than 1000 tokens" in problem, problem
+    assert time.monotonic() - started < 0.05
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{{ 7 % 3 }}", "1"),
+        ("{{ -7 % 3 }}", "-1"),
+        ("{{ 7.5 % 2 }}", "1.5"),
+        ("{{ 7 // 2 }}", "3"),
+        ("{{ [1, 2] == [1, 2] }}", "true"),
+        ("{{ 'a' equals 'a' }}", "true"),
+        ("{{ 2 >= 1 and 1 != 2 }}", "true"),
+        ("{{ [3, 1, 2] | sort }}", "[1,2,3]"),
+        ("{{ max([3, 1, 2]) }}", "3"),
+        ("{{ [1, 2, 3] contains [3, 1] }}", "true"),
+        ("{{ ['a', 'b'] | join('-') }}", "a-b"),
+        ("{{ [[1], [2, 3]] | flatten }}", "[1,2,3]"),
+        ("{{ '0x1F' | number }}", "31"),
+        ("{{ ['ab', 'cb'] | replace({'b': 'x'}) }}", '["ax","cx"]'),
+        ("{{ lists | length }}", "10"),
+        ("{{ '2024-01-02' | date('yyyyMMdd') }}", "20240102"),
+        ("{{ '20240102' | date('yyyy', existingFormat='yyyyMMdd') }}", "2024"),
+        ("{{ now(timeZone='America/Argentina/ComodRivadavia') | length > 0 }}", "true"),
+    ],
+)
+def test_ordinary_operations_still_work(text: str, expected: str) -> None:
+    assert render(text, CONTEXT) == expected
