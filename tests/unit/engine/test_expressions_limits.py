@@ -22,7 +22,10 @@ CONTEXT: dict[str, Any] = {
     "mb2": MB + "b",
     "items": ("a," * 300_000).split(","),
     "lists": [[1, 2, 3]] * 10,
+    "half": ["a"] * 140_000,
 }
+_HALF = "half, "  # a list that renders to ~700 KB
+_ITEMS = "items, "
 _PAIRS = ", ".join(f"'{i}': '{i}{i}'" for i in range(40))
 
 HOSTILE: dict[str, tuple[str, str]] = {
@@ -38,12 +41,9 @@ HOSTILE: dict[str, tuple[str, str]] = {
         "{{ (('0x' ~ ('f' * 400000)) | number) // (('0x' ~ ('f' * 200000)) | number) }}",
         "larger than 65536 bits",
     ),
-    "join of repeated large lists": (
-        "{{ [items, items, items, items, items, items, items, items] | join(',') }}",
-        "larger than 1048576",
-    ),
-    "flatten of repeated large lists": (
-        "{{ ([items, items, items, items, items, items, items, items] | flatten) | length }}",
+    "join of 200 lists of 700 KB": ("{{ [" + _HALF * 200 + "half] | join(',') }}", "larger than"),
+    "flatten of 200 lists of 300,000 items": (
+        "{{ ([" + _ITEMS * 200 + "items] | flatten) | length }}",
         "more than 1048576 elements",
     ),
     "replace over repeated strings": (
