@@ -189,6 +189,11 @@ EXPRESSIONS: dict[str, tuple[str, str]] = {
         "jq did not finish within the time limit",
     ),
     "jq env": ('{{ 1 | jq("env") }}', "jq `env` is not allowed"),
+    "string formatting width": ("{{ '%.999999999f' % 1.0 }}", "`%` is numeric modulo only"),
+    "huge integer division": (
+        "{{ (('0x' ~ ('f' * 400000)) | number) // (('0x' ~ ('f' * 200000)) | number) }}",
+        "larger than 65536 bits",
+    ),
 }
 
 

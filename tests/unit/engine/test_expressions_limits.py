@@ -62,8 +62,7 @@ HOSTILE: dict[str, tuple[str, str]] = {
     "list contains list": ("{{ items contains items }}", "Cannot use `contains`"),
     "sort of large strings": ("{{ ([mb, mb2, mb, mb2] | sort) | length }}", "Cannot sort"),
     "max of large strings": ("{{ max([mb, mb2, mb, mb2]) | length }}", "Cannot compute `max`"),
-    "title of a large context string": ("{{ (mb ~ mb) | title }}", "larger than 1048576"),
-    "upper of a 2 MB context string": ("{{ big | upper }}", "larger than 1048576"),
+    "title of an 8 MB context string": ("{{ big | title }}", "larger than 1048576"),
     "date pattern of 1 MB": ("{{ now(format=('-' * 1000000)) }}", "longer than 256"),
     "time zone of 1 MB": ("{{ now(timeZone=('+' * 1000000)) }}", "longer than 64"),
     "backtracking date pattern": (
@@ -81,7 +80,7 @@ HOSTILE: dict[str, tuple[str, str]] = {
 def test_hostile_operation_is_refused_before_the_work(name: str) -> None:
     text, words = HOSTILE[name]
     assert validate(text) is None  # these are valid templates: the refusal is at render
-    context = {**CONTEXT, "big": MB * 2}
+    context = {**CONTEXT, "big": MB * 8}
     started = time.monotonic()
     with pytest.raises(ExpressionError) as caught:
         render(text, context)
