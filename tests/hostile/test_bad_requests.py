@@ -187,3 +187,22 @@ def test_subscribe_with_a_malformed_payload_gets_an_error(
         assert reply["payload"][0]["extensions"]["code"] == "BAD_REQUEST", reply
         assert "must be" in reply["payload"][0]["message"], reply
     assert_serving(server)
+
+
+def test_backtracking_validator_is_stopped(server: TercelServer) -> None:
+    """A STRING input `validator` that backtracks exponentially (`re` holds the event loop for
+    minutes on 41 characters); the match now stops after 50 ms with a clear issue."""
+    source = BASE.format(flow_id="validator") + (
+        "inputs:\n  - id: word\n    type: STRING\n    validator: '(a|aa)+'\n"
+    )
+    assert server.deploy(source)["__typename"] == "Flow"
+    mutation = """mutation($i: JSON) { createExecution(namespace: "hostile.t", flowId: "validator",
+      inputs: $i) { __typename ... on InvalidInputsError { issues { input message } } } }"""
+    began = time.monotonic()
+    found = server.data(mutation, {"i": {"word": "a" * 40 + "!"}})["createExecution"]
+    assert time.monotonic() - began < 1.0
+    assert found["__typename"] == "InvalidInputsError", found
+    assert "took longer than 50 ms" in found["issues"][0]["message"], found
+    ok = server.data(mutation, {"i": {"word": "aaa"}})["createExecution"]
+    assert ok["__typename"] == "Execution", ok
+    assert_serving(server)
