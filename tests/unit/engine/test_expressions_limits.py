@@ -7,12 +7,13 @@ few milliseconds with a message that names the cap. `SLOWEST` is how long a refu
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 import pytest
 
-from tercel.engine.expressions import ExpressionError, render, validate
+from tercel.engine.expressions import ExpressionError, guard, render, validate
 
 #: a refusal must come long before the 1 s deadline: it is decided by sizes, not by the clock
 SLOWEST = 0.5
@@ -131,3 +132,34 @@ def test_template_tokens_are_capped_before_compiling(text: str) -> None:
 )
 def test_ordinary_operations_still_work(text: str, expected: str) -> None:
     assert render(text, CONTEXT) == expected
+
+
+def test_renders_in_one_event_loop_turn_share_the_turn_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An engine pass renders a ForEach's iterations back to back on the event loop: together
+    they may take `TURN_SECONDS`, then the rest fail at once until the loop gets control."""
+    monkeypatch.setattr(guard, "DEADLINE_SECONDS", 0.3)
+    monkeypatch.setattr(guard, "TURN_SECONDS", 0.4)
+    slow = "{{ render(vars.inner) }}" * 100  # 10,000 passes over 1 MB: into the deadline
+    context = {"big": MB, "vars": {"inner": "{{ (big | upper) | length }}" * 100}}
+
+    async def one_pass() -> list[str]:
+        outcomes = []
+        for _ in range(4):
+            try:
+                render(slow, context)
+                outcomes.append("ok")
+            except ExpressionError as error:
+                outcomes.append(str(error).split(" in the expression")[0])
+        await asyncio.sleep(0)  # the loop gets control: a fresh turn
+        outcomes.append(render("{{ 1 + 1 }}", {}))
+        return outcomes
+
+    started = time.monotonic()
+    outcomes = asyncio.run(one_pass())
+    assert time.monotonic() - started < 0.8  # not 4 x 0.3 s
+    assert outcomes[0] == "Rendering took longer than the 0.3 s time limit", outcomes
+    stopped = "Rendering stopped: the renders of one engine pass may take 0.4 s in total"
+    assert outcomes[1:4] == [stopped] * 3, outcomes
+    assert outcomes[4] == "2"

@@ -1,4 +1,5 @@
-"""Caps of §19.7 and the per-render budget (deadline, output size, nesting).
+"""Caps of §19.7 and the per-render budget (deadline, output size, nesting), plus the budget of
+one turn of the event loop: renders run back to back on the engine's thread share 1 s.
 
 The budget lives in a thread-local so filters, functions and operators can check it without
 receiving it: a render on one thread never sees another thread's deadline. A nested `render()`
@@ -7,6 +8,7 @@ shares the deadline of the render that started it.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
@@ -25,6 +27,7 @@ __all__ = [
     "MAX_RANGE",
     "MAX_TEMPLATE",
     "MAX_TEMPLATE_TOKENS",
+    "TURN_SECONDS",
     "Budget",
     "add_output",
     "check_deadline",
@@ -39,6 +42,10 @@ __all__ = [
 
 #: time allowed for one render, nested `render()` calls included
 DEADLINE_SECONDS = 1.0
+#: time all renders may take between two turns of the event loop they run on: an engine pass
+#: renders every iteration of a ForEach back to back, and eight renders running to their
+#: deadline held HTTP, websockets and the engine for 8 s
+TURN_SECONDS = 1.0
 #: largest template source, in UTF-8 bytes
 MAX_TEMPLATE = 64 * 1024
 #: most tokens in one template (expression tokens, plus one per text part): compiling one
@@ -65,6 +72,12 @@ class _State(threading.local):
         self.deadline = math.inf
         self.output = 0
         self.depth = 0
+        #: when the outermost render started, and whether the turn's budget shortened it
+        self.started = 0.0
+        self.cut = False
+        #: seconds spent rendering since this thread's event loop last got control
+        self.turn_spent = 0.0
+        self.turn_reset = False
 
 
 _STATE = _State()
@@ -83,7 +96,12 @@ def enter() -> Budget:
     """Start a render: a fresh deadline at the outermost level, a fresh output counter always."""
     state = _STATE
     if state.depth == 0:
-        state.deadline = time.monotonic() + DEADLINE_SECONDS
+        budget = DEADLINE_SECONDS
+        if _on_event_loop(state):
+            budget = min(budget, max(TURN_SECONDS - state.turn_spent, 0.0))
+        state.cut = budget < DEADLINE_SECONDS
+        state.started = time.monotonic()
+        state.deadline = state.started + budget
     elif state.depth > MAX_NESTED_RENDERS:
         raise errors.RenderFailure(f"Too many nested renders (more than {MAX_NESTED_RENDERS})")
     state.depth += 1
@@ -98,10 +116,34 @@ def leave(saved: Budget) -> None:
     state.output = saved.output
     if state.depth == 0:
         state.deadline = math.inf
+        state.turn_spent += time.monotonic() - state.started
+
+
+def _on_event_loop(state: _State) -> bool:
+    """True on a thread running an event loop (the engine's); makes sure the turn's render
+    time is reset once the loop gets control back."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    if not state.turn_reset:
+        state.turn_reset = True
+        loop.call_soon(_reset_turn)
+    return True
+
+
+def _reset_turn() -> None:
+    _STATE.turn_spent = 0.0
+    _STATE.turn_reset = False
 
 
 def check_deadline() -> None:
     if time.monotonic() > _STATE.deadline:
+        if _STATE.cut:
+            raise errors.RenderFailure(
+                f"Rendering stopped: the renders of one engine pass may take {TURN_SECONDS:g} s "
+                "in total"
+            )
         raise errors.RenderFailure(
             f"Rendering took longer than the {DEADLINE_SECONDS:g} s time limit"
         )
