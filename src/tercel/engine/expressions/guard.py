@@ -75,6 +75,7 @@ class _State(threading.local):
         #: when the outermost render started, and whether the turn's budget shortened it
         self.started = 0.0
         self.cut = False
+        self.on_loop = False
         #: seconds spent rendering since this thread's event loop last got control
         self.turn_spent = 0.0
         self.turn_reset = False
@@ -97,7 +98,8 @@ def enter() -> Budget:
     state = _STATE
     if state.depth == 0:
         budget = DEADLINE_SECONDS
-        if _on_event_loop(state):
+        state.on_loop = _on_event_loop(state)
+        if state.on_loop:
             budget = min(budget, max(TURN_SECONDS - state.turn_spent, 0.0))
         state.cut = budget < DEADLINE_SECONDS
         state.started = time.monotonic()
@@ -116,7 +118,8 @@ def leave(saved: Budget) -> None:
     state.output = saved.output
     if state.depth == 0:
         state.deadline = math.inf
-        state.turn_spent += time.monotonic() - state.started
+        if state.on_loop:
+            state.turn_spent += time.monotonic() - state.started
 
 
 def _on_event_loop(state: _State) -> bool:
@@ -126,8 +129,8 @@ def _on_event_loop(state: _State) -> bool:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return False
-    if not state.turn_reset:
-        state.turn_reset = True
+    if not state.turn_reset:  # the first render of this turn
+        state.turn_reset, state.turn_spent = True, 0.0
         loop.call_soon(_reset_turn)
     return True
 
