@@ -25,6 +25,12 @@ TIERS: dict[str, tuple[str, float, float, float]] = {
     ),
     "delivery_100": ("delivery p99, 100 websocket subscribers, commit->client", 50, 30, 15),
     "delivery_1000": ("delivery p99, 1,000 websocket subscribers, commit->client", 400, 150, 100),
+    "api_typename_hostile": (
+        "`{ __typename }` p99 while hostile expressions render (refused by size)",
+        200,
+        100,
+        50,
+    ),
 }
 
 #: scenarios whose tiered figure is not the median: (figure key, key of its per-run values)
@@ -38,6 +44,10 @@ HIGHER_IS_BETTER = frozenset({"api_executions_per_second"})
 
 #: labels of scenarios without tiers
 LABELS: dict[str, str] = {
+    "api_typename_idle": "`{ __typename }` p99, nothing else running",
+    "api_typename_benign": "`{ __typename }` p99 while ordinary ForEach renders run",
+    "api_typename_heavy": "`{ __typename }` p99 while heavy renders within the limits run",
+    "api_typename_deadline": "`{ __typename }` p99 while renders run to the 1 s deadline",
     "api_idle_latency": "idle single execution through GraphQL, send->SUCCESS",
     "chain_40_normal": "chain of 40 Return tasks, synchronous=NORMAL",
     "chain_40_worker_path_normal": "chain of 40 Sleep PT0S tasks (worker path), synchronous=NORMAL",
@@ -151,6 +161,7 @@ def markdown(results: dict[str, Any]) -> str:
             f"ForEach 10,000 costs {big['ratio_to_1000']:.1f}x the 1,000 case (limit: 12x).",
         ]
     lines += _api_lines(results["scenarios"]) + _sustained_lines(results["scenarios"])
+    lines += _hostile_lines(results["scenarios"])
     lines += [
         "",
         "Return, Log, Echo, Fail and OutputValues are pure in-process tasks: they run inside "
@@ -256,3 +267,32 @@ def _sustained_lines(scenarios: dict[str, Any]) -> list[str]:
         f"= {_disk_mb(run) or 0:.0f} MB (goal <= {DISK_GOAL_MB} MB); {run['failures']} executions "
         "not in SUCCESS.",
     ]
+
+
+def _hostile_lines(scenarios: dict[str, Any]) -> list[str]:
+    """The `{ __typename }` probe of bench/hostile.py, one row per mix of renders."""
+    names = ("idle", "benign", "hostile", "heavy", "deadline")
+    found = {n: scenarios.get(f"api_typename_{n}", {}) for n in names}
+    if not any("runs" in data for data in found.values()):
+        return []
+    lines = [
+        "",
+        "`{ __typename }` every 20 ms for 8 s over HTTP while a `python -m tercel server` runs "
+        "ForEach flows (8 values, no concurrency limit) rendering the mix in every iteration, "
+        "one new execution per flow every 250 ms (`python -m bench --only hostile`; "
+        "expressions in bench/hostile.py). Figures of the median run; load is the 1-minute "
+        "load average after the mix's runs (above 2, other processes shared the 2 cores):",
+        "",
+        "| mix | p50 ms | p99 ms | max ms | probes | executions | failed task runs | load |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, data in found.items():
+        if "runs" not in data:
+            continue
+        run = sorted(data["runs"], key=lambda r: r["p99_ms"])[len(data["runs"]) // 2]
+        lines.append(
+            f"| {name} | {run['p50_ms']:.1f} | {run['p99_ms']:.1f} | {run['max_ms']:.1f} | "
+            f"{run['probes']} | {run['executions_offered']} | {run['hostile_renders_failed']} | "
+            f"{data.get('loadavg', '-')} |"
+        )
+    return lines
