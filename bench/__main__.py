@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import api, engine, hostile, report, sustained
+from bench import api, engine, hostile, output, report, sustained
 
 HERE = Path(__file__).parent
 
@@ -61,6 +61,7 @@ MODULES: dict[str, Callable[[int], dict[str, Any]]] = {
     "engine": engine.scenarios,
     "api": api.scenarios,
     "sustained": sustained.scenarios,
+    "output": output.scenarios,
     "hostile": hostile.scenarios,
 }
 

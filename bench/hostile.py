@@ -178,5 +178,34 @@ def scenarios(repeat: int) -> dict[str, dict[str, Any]]:
     return out
 
 
+def report_lines(scenarios: dict[str, Any]) -> list[str]:
+    """RESULTS.md lines: the probe's figures, one row per mix of renders."""
+    names = ("idle", "benign", "hostile", "heavy", "deadline")
+    found = {n: scenarios.get(f"api_typename_{n}", {}) for n in names}
+    if not any("runs" in data for data in found.values()):
+        return []
+    lines = [
+        "",
+        "`{ __typename }` every 20 ms for 8 s over HTTP while a `python -m tercel server` runs "
+        "ForEach flows (8 values, no concurrency limit) rendering the mix in every iteration, "
+        "one new execution per flow every 250 ms (`python -m bench --only hostile`; "
+        "expressions in bench/hostile.py). Figures of the median run; load is the 1-minute "
+        "load average after the mix's runs (above 2, other processes shared the 2 cores):",
+        "",
+        "| mix | p50 ms | p99 ms | max ms | probes | executions | failed task runs | load |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, data in found.items():
+        if "runs" not in data:
+            continue
+        run = sorted(data["runs"], key=lambda r: r["p99_ms"])[len(data["runs"]) // 2]
+        lines.append(
+            f"| {name} | {run['p50_ms']:.1f} | {run['p99_ms']:.1f} | {run['max_ms']:.1f} | "
+            f"{run['probes']} | {run['executions_offered']} | {run['hostile_renders_failed']} | "
+            f"{data.get('loadavg', '-')} |"
+        )
+    return lines
+
+
 if __name__ == "__main__":
     print(json.dumps(scenarios(1), indent=2))

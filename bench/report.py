@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench import hostile
+
 #: scenario -> (label, first tier, second tier, goal) in the scenario's unit; lower is better
 #: unless the scenario is in HIGHER_IS_BETTER
 TIERS: dict[str, tuple[str, float, float, float]] = {
@@ -51,6 +53,9 @@ LABELS: dict[str, str] = {
     "api_idle_latency": "idle single execution through GraphQL, send->SUCCESS",
     "chain_40_normal": "chain of 40 Return tasks, synchronous=NORMAL",
     "chain_40_worker_path_normal": "chain of 40 Sleep PT0S tasks (worker path), synchronous=NORMAL",
+    "shell_output_200mb_rss": "server peak RSS, a shell task printing 200 MB (limit 150 MiB)",
+    "shell_output_1000mb_rss": "server peak RSS, a shell task printing 1 GB (limit 150 MiB)",
+    "shell_output_200mb_stderr_rss": "server peak RSS, 200 MB on stderr (limit 150 MiB)",
 }
 
 PEERS = (
@@ -161,7 +166,7 @@ def markdown(results: dict[str, Any]) -> str:
             f"ForEach 10,000 costs {big['ratio_to_1000']:.1f}x the 1,000 case (limit: 12x).",
         ]
     lines += _api_lines(results["scenarios"]) + _sustained_lines(results["scenarios"])
-    lines += _hostile_lines(results["scenarios"])
+    lines += _output_lines(results["scenarios"]) + hostile.report_lines(results["scenarios"])
     lines += [
         "",
         "Return, Log, Echo, Fail and OutputValues are pure in-process tasks: they run inside "
@@ -184,6 +189,28 @@ def _load(machine: dict[str, Any]) -> str:
         f"{machine.get('loadavg_end', float('nan')):g} at the end (above 0.5, other processes "
         "shared the cores)."
     )
+
+
+def _output_lines(scenarios: dict[str, Any]) -> list[str]:
+    """The shell-output memory runs (bench/output.py)."""
+    runs = [
+        (k, v) for k, v in scenarios.items() if k.startswith("shell_output_") and "seconds" in v
+    ]
+    if not runs:
+        return []
+    found = "; ".join(
+        f"{name.removeprefix('shell_output_').removesuffix('_rss')}: "
+        f"peak {v['peak_rss_mib']:g} MiB, {v['rss_after_end_mib']:g} MiB "
+        f"after the end, {v['seconds']:g} s ({v['mb_per_s']:g} MB/s), "
+        f"database {v['database_mb']} MB"
+        for name, v in runs
+    )
+    return [
+        "",
+        "A shell task printing 1,000-byte lines, `python -m tercel server` subprocess, RSS from "
+        f"/proc (VmHWM, VmRSS); {runs[0][1]['rss_at_start_mib']:g} MiB idle before the run: "
+        f"{found}. Limit 150 MiB.",
+    ]
 
 
 def _ms(value: Any) -> str:
@@ -267,32 +294,3 @@ def _sustained_lines(scenarios: dict[str, Any]) -> list[str]:
         f"= {_disk_mb(run) or 0:.0f} MB (goal <= {DISK_GOAL_MB} MB); {run['failures']} executions "
         "not in SUCCESS.",
     ]
-
-
-def _hostile_lines(scenarios: dict[str, Any]) -> list[str]:
-    """The `{ __typename }` probe of bench/hostile.py, one row per mix of renders."""
-    names = ("idle", "benign", "hostile", "heavy", "deadline")
-    found = {n: scenarios.get(f"api_typename_{n}", {}) for n in names}
-    if not any("runs" in data for data in found.values()):
-        return []
-    lines = [
-        "",
-        "`{ __typename }` every 20 ms for 8 s over HTTP while a `python -m tercel server` runs "
-        "ForEach flows (8 values, no concurrency limit) rendering the mix in every iteration, "
-        "one new execution per flow every 250 ms (`python -m bench --only hostile`; "
-        "expressions in bench/hostile.py). Figures of the median run; load is the 1-minute "
-        "load average after the mix's runs (above 2, other processes shared the 2 cores):",
-        "",
-        "| mix | p50 ms | p99 ms | max ms | probes | executions | failed task runs | load |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for name, data in found.items():
-        if "runs" not in data:
-            continue
-        run = sorted(data["runs"], key=lambda r: r["p99_ms"])[len(data["runs"]) // 2]
-        lines.append(
-            f"| {name} | {run['p50_ms']:.1f} | {run['p99_ms']:.1f} | {run['max_ms']:.1f} | "
-            f"{run['probes']} | {run['executions_offered']} | {run['hostile_renders_failed']} | "
-            f"{data.get('loadavg', '-')} |"
-        )
-    return lines
