@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,8 +133,8 @@ def create_case(case: Case, index: int) -> None:
     inputs = _inputs(rng, pools) if rng.random() < 0.85 else None
     labels = _labels(rng, pools)
     case.notes.append(
-        f"createExecution({namespace}/{flow_id}) inputs={fv.shorten(inputs)} "
-        f"labels={fv.shorten(labels)}"
+        f"createExecution({fv.shorten(namespace)}/{fv.shorten(flow_id)}) "
+        f"inputs={fv.shorten(inputs)} labels={fv.shorten(labels)}"
     )
     create(case, namespace, flow_id, inputs, labels)
 
@@ -141,9 +142,12 @@ def create_case(case: Case, index: int) -> None:
 def resume_case(case: Case, index: int) -> None:
     rng, pools = case.rng, case.pools
     if not pools.paused:
-        case.notes.append("no PAUSED execution at hand: a query instead")
-        query_case(case, index)
-        return
+        paused = create(case, FIXTURES, "pause", None, None)
+        if not paused or paused.get("__typename") != "Execution":
+            raise Broken("fixture refused", f"createExecution(fuzz.fix/pause): {paused}")
+        case.created.remove(paused["id"])
+        wait_paused(case, paused["id"])
+        pools.paused.append(paused["id"])
     execution_id = rng.choice(pools.paused)
     if rng.random() < 0.75:
         inputs = {name: fv.any_value(rng)[1] for name in rng.sample(["r", "n", "x"], 2)}
@@ -152,6 +156,18 @@ def resume_case(case: Case, index: int) -> None:
     case.notes.append(f"resumeExecution inputs={fv.shorten(inputs)}")
     variables = {"id": execution_id, "inputs": inputs}
     case.took(_data(case.gql(RESUME % fa.RESULT, variables), "resumeExecution"))
+
+
+def wait_paused(case: Case, execution_id: str) -> None:
+    """Wait (bounded) for a fixture execution to reach its Pause."""
+    query = "query($id: ID!) { execution(id: $id) { state { current } } }"
+    deadline = time.monotonic() + case.client.bounds.settle
+    while time.monotonic() < deadline:
+        found = _data(case.client.gql(query, {"id": execution_id}), "execution")
+        if found and found["state"]["current"] == "PAUSED":
+            return
+        time.sleep(0.01)
+    raise Broken("stuck execution", f"{execution_id} not PAUSED after the bound")
 
 
 def _operation_case(case: Case, operations: list[fa.Operation]) -> None:

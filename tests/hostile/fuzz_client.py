@@ -55,25 +55,40 @@ class Client:
     # ------------------------------------------------------------------ HTTP
 
     def request(
-        self, method: str, path: str, content: bytes = b"", headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        content: bytes = b"",
+        headers: dict[str, str] | None = None,
+        timeout: float | None = None,
     ) -> httpx.Response:
         began = time.monotonic()
+        wait = timeout or self.bounds.hang
         try:
             response = self.http.request(
-                method, self.server.url + path, content=content, headers=headers
+                method, self.server.url + path, content=content, headers=headers, timeout=wait
             )
         except httpx.TimeoutException:
-            raise Broken("hang", f"no answer within {self.bounds.hang}s") from None
+            raise Broken("hang", f"no answer within {wait}s") from None
         except httpx.TransportError as exc:
             raise Broken("connection lost", repr(exc)) from None
         took = time.monotonic() - began
         if response.status_code >= 500:
+            self.http.close()  # uvicorn closes the connection after a 500: start a fresh pool
+            self.http = httpx.Client(timeout=self.bounds.hang)
             raise Broken(f"HTTP {response.status_code}", response.text[:300])
         if took > self.bounds.slow:
             raise Broken("slow answer", f"{path} took {took:.1f}s")
         return response
 
-    def gql(self, query: str, variables: Any = None, *, ascii_only: bool = True) -> dict[str, Any]:
+    def gql(
+        self,
+        query: str,
+        variables: Any = None,
+        *,
+        ascii_only: bool = True,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
         """POST a GraphQL request; the parsed body (its errors checked). `variables` may hold
         `Raw` parts; `ascii_only=False` writes strings unescaped, a lone surrogate as the invalid
         UTF-8 bytes of its code point."""

@@ -128,10 +128,10 @@ class Fuzz:
     def probe(self) -> None:
         """A known good flow still runs to SUCCESS: the engine works."""
         self.client.last = "probe: createExecution(fuzz.fix/probe)"
-        case = Case(random.Random(0), self.client, self.pools)
-        found = case.gql(
+        found = self.client.gql(
             'mutation { createExecution(namespace: "fuzz.fix", flowId: "probe") '
-            "{ __typename ... on Execution { id } ... on Error { message } } }"
+            "{ __typename ... on Execution { id } ... on Error { message } } }",
+            timeout=self.bounds.slow,  # an engine that is gone is not waited for long
         )
         result = (found.get("data") or {}).get("createExecution") or {}
         if result.get("__typename") != "Execution":
@@ -198,15 +198,18 @@ class Fuzz:
         rng = random.Random(f"{self.seed}:{index}")
         kind = self.kind_of(rng)
         case = Case(rng, self.client, self.pools)
-        try:
-            kind(case, index)
-            self.after(case)
-        except Broken as broken:
-            finding = Finding(
-                index, kind.__name__, broken.symptom, broken.detail, self.client.last, case.notes
-            )
-            self.findings.append(finding)
-            finding.restarted = self._restart_if_needed()
+        found: list[Finding] = []
+        for step in (lambda: kind(case, index), lambda: self.after(case)):
+            try:  # the checks run after a broken case too: it may have stalled or killed
+                step()
+            except Broken as broken:
+                found.append(
+                    Finding(index, kind.__name__, broken.symptom, broken.detail,
+                            self.client.last, list(case.notes))
+                )  # fmt: skip
+        if found:
+            self.findings += found
+            found[-1].restarted = self._restart_if_needed()
 
     def final_sweep(self) -> None:
         """No execution of the whole run is left CREATED or RUNNING."""
