@@ -82,11 +82,11 @@ def create(case: Case, namespace: Any, flow_id: Any, inputs: Any, labels: Any) -
     return found
 
 
-def flow_case(case: Case, index: int) -> None:
+def flow_case(case: Case, index: int, *, expressions: bool = False) -> None:
     rng = case.rng
     flow = ff.template(rng, index)
-    case.notes += ff.mutate(rng, flow)
-    source, how = ff.write(rng, flow)
+    case.notes += ff.mutate_expressions(rng, flow) if expressions else ff.mutate(rng, flow)
+    source, how = (fv.to_yaml(flow), "yaml") if expressions else ff.write(rng, flow)
     mutation = "validateFlow" if rng.random() < 0.15 else "deployFlow"
     case.notes.append(f"{mutation} as {how}")
     found = _data(case.gql(DEPLOY % mutation, {"s": source}), mutation)
@@ -98,6 +98,10 @@ def flow_case(case: Case, index: int) -> None:
     create(case, namespace, flow_id, inputs, None)
     with quarantined(case, DELETE_FLOW, {"ns": namespace, "id": flow_id}):
         case.gql(FLOW_READ, {"ns": namespace, "id": flow_id})
+
+
+def expression_case(case: Case, index: int) -> None:
+    flow_case(case, index, expressions=True)
 
 
 def _inputs(rng: random.Random, pools: fa.Pools) -> Any:
@@ -189,7 +193,8 @@ def mutation_case(case: Case, index: int) -> None:
 
 Kind = Callable[[Case, int], None]
 KINDS: list[tuple[Kind, int]] = [
-    (flow_case, 30),
+    (flow_case, 24),
+    (expression_case, 8),
     (create_case, 15),
     (resume_case, 8),
     (query_case, 18),

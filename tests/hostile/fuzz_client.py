@@ -44,6 +44,8 @@ class Client:
     bounds: Bounds
     #: the last request sent, shortened: a finding's reproducer
     last: str = ""
+    #: the slowest answer so far (seconds) and its request: the summary shows it
+    slowest: tuple[float, str] = (0.0, "")
     http: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
@@ -73,12 +75,14 @@ class Client:
         except httpx.TransportError as exc:
             raise Broken("connection lost", repr(exc)) from None
         took = time.monotonic() - began
+        self.slowest = max(self.slowest, (took, self.last))
         if response.status_code >= 500:
             self.http.close()  # uvicorn closes the connection after a 500: start a fresh pool
             self.http = httpx.Client(timeout=self.bounds.hang)
+        if took > self.bounds.slow:  # a stalled loop first: it is the worse of the two
+            raise Broken("slow answer", f"{path} took {took:.1f}s ({response.status_code})")
+        if response.status_code >= 500:
             raise Broken(f"HTTP {response.status_code}", response.text[:300])
-        if took > self.bounds.slow:
-            raise Broken("slow answer", f"{path} took {took:.1f}s")
         return response
 
     def gql(

@@ -164,6 +164,33 @@ def mutate(rng: random.Random, flow: dict[str, Any]) -> list[str]:
     return done
 
 
+def _rendered(flow: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Paths of the template's expressions: the places rendered at run time."""
+    found = []
+    for path in leaves(flow):
+        value: Any = flow
+        for step in path:
+            value = value[step]
+        if isinstance(value, str) and "{{" in value:
+            found.append(path)
+    return found
+
+
+def mutate_expressions(rng: random.Random, flow: dict[str, Any]) -> list[str]:
+    """Put hostile expressions (or hostile text inside an expression) where the template
+    renders, so that each render runs them."""
+    done = []
+    for path in rng.sample(_rendered(flow), rng.choice((1, 1, 2))):
+        if rng.random() < 0.7:
+            tag, value = rng.choice(fv.EXPRESSIONS)
+        else:
+            tag, text = fv.text(rng)
+            value = "{{ " + fv.to_json(text) + " }}"
+        _replace(flow, path, value, as_key=False)
+        done.append(f"{'.'.join(str(step) for step in path)} <- {tag} {fv.shorten(value, 80)}")
+    return done
+
+
 def write(rng: random.Random, flow: dict[str, Any]) -> tuple[str, str]:
     """The flow as source text, and how it was written."""
     roll = rng.random()

@@ -109,7 +109,9 @@ class Fuzz:
         """Start the server again if its process or its engine is gone; whether it did."""
         proc = self.server.proc
         self.client.close()  # the server may close a connection after a 500
+        slowest = self.client.slowest
         self.client = Client(self.server, self.bounds)
+        self.client.slowest = slowest
         try:
             if proc is None or proc.poll() is not None:
                 raise Broken("server exited", f"status {None if proc is None else proc.returncode}")
@@ -120,7 +122,9 @@ class Fuzz:
             self.client.close()
             self.server.kill()
             self.server.close()
+            slowest = self.client.slowest
             self.start()
+            self.client.slowest = slowest
             return True
 
     # ------------------------------------------------------------------ checks

@@ -44,6 +44,7 @@ def _summary(fuzz: Fuzz, ran: int, took: float) -> str:
         f"{fuzz.starts} server start(s)",
         *(f"  {count:4d} x {family}" for family, count in families.most_common()),
         *(f"  long-running, killed: {note}" for note in fuzz.kill_notes),
+        f"  slowest answer {fuzz.client.slowest[0]:.2f}s: {fuzz.client.slowest[1][:300]}",
     ]
     return "\n".join(lines)
 
