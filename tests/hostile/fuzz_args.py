@@ -26,30 +26,33 @@ class Pools:
 Gen = Callable[[random.Random, Pools], Any]
 
 
-def _pick(rng: random.Random, items: list[Any], otherwise: Any) -> Any:
-    return rng.choice(items) if items else otherwise
+def pick(rng: random.Random, items: list[Any], otherwise: Any) -> Any:
+    """An item of a pool, drawing once whether or not the pool is empty: the draws of a case
+    stay the same when it runs alone (`TERCEL_FUZZ_ONLY`) with pools of other contents."""
+    roll = rng.random()
+    return items[int(roll * len(items))] if items else otherwise
 
 
 def text(rng: random.Random, pools: Pools) -> Any:
     roll = rng.random()
     if roll < 0.15:
-        return _pick(rng, pools.ended, "none")
+        return pick(rng, pools.ended, "none")
     if roll < 0.25:
-        return _pick(rng, pools.cursors, "HEAD")
+        return pick(rng, pools.cursors, "HEAD")
     return fv.text(rng)[1]
 
 
 def execution_id(rng: random.Random, pools: Pools) -> Any:
     roll = rng.random()
     if roll < 0.3:
-        return _pick(rng, pools.ended, "none")
+        return pick(rng, pools.ended, "none")
     if roll < 0.4:
-        return _pick(rng, pools.paused, "none")
+        return pick(rng, pools.paused, "none")
     return text(rng, pools)
 
 
 def task_run_id(rng: random.Random, pools: Pools) -> Any:
-    return _pick(rng, pools.task_runs, "none") if rng.random() < 0.4 else text(rng, pools)
+    return pick(rng, pools.task_runs, "none") if rng.random() < 0.4 else text(rng, pools)
 
 
 def integer(rng: random.Random, pools: Pools) -> Any:

@@ -127,11 +127,11 @@ def _labels(rng: random.Random, pools: fa.Pools) -> Any:
 
 def create_case(case: Case, index: int) -> None:
     rng, pools = case.rng, case.pools
-    roll = rng.random()
-    if roll < 0.7 or not pools.flows:
+    roll, chosen = rng.random(), fa.pick(rng, pools.flows, None)
+    if roll < 0.7 or chosen is None:
         namespace, flow_id = FIXTURES, "inputs"
     elif roll < 0.85:
-        namespace, flow_id = rng.choice(pools.flows)
+        namespace, flow_id = chosen
     else:
         namespace, flow_id = fa.text(rng, pools), fa.text(rng, pools)
     inputs = _inputs(rng, pools) if rng.random() < 0.85 else None
@@ -152,7 +152,7 @@ def resume_case(case: Case, index: int) -> None:
         case.created.remove(paused["id"])
         wait_paused(case, paused["id"])
         pools.paused.append(paused["id"])
-    execution_id = rng.choice(pools.paused)
+    execution_id = fa.pick(rng, pools.paused, None)
     if rng.random() < 0.75:
         inputs = {name: fv.any_value(rng)[1] for name in rng.sample(["r", "n", "x"], 2)}
     else:

@@ -136,7 +136,8 @@ class Client:
                     raise Broken("websocket init refused", str(ack)[:200])
                 for frame in frames:
                     ws.send(frame)
-                return _answer(ws, op_id, silence_ok, self.bounds.slow)
+                # an open stream may rightly say nothing: a short look for an early error
+                return _answer(ws, op_id, silence_ok, 0.3 if silence_ok else self.bounds.slow)
         except ConnectionClosed as closed:
             return _closed(closed)
         except TimeoutError:

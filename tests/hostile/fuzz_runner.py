@@ -129,8 +129,8 @@ class Fuzz:
 
     # ------------------------------------------------------------------ checks
 
-    def probe(self) -> None:
-        """A known good flow still runs to SUCCESS: the engine works."""
+    def start_probe(self) -> str:
+        """Create an execution of a known good flow; its id."""
         self.client.last = "probe: createExecution(fuzz.fix/probe)"
         found = self.client.gql(
             'mutation { createExecution(namespace: "fuzz.fix", flowId: "probe") '
@@ -140,32 +140,41 @@ class Fuzz:
         result = (found.get("data") or {}).get("createExecution") or {}
         if result.get("__typename") != "Execution":
             raise Broken("probe refused", str(found)[:300])
-        states = self.settle([result["id"]], kill=False)
-        if states[result["id"]] != "SUCCESS":
-            raise Broken("engine stopped", f"probe execution ended {states[result['id']]}")
+        probe_id: str = result["id"]
+        return probe_id
+
+    def probe(self) -> None:
+        """A known good flow still runs to SUCCESS: the engine works."""
+        probe_id = self.start_probe()
+        self.check_settled(self.settle([probe_id], kill=False), probe_id)
 
     def settle(self, ids: list[str], *, kill: bool = True) -> dict[str, str]:
-        """Wait for `ids` to be terminal or PAUSED; kill what still runs after the bound."""
+        """The states of `ids` once terminal or PAUSED, or at the bound; with `kill`, what still
+        runs then is killed (a legitimately long task, say) and waited for once more."""
         deadline = time.monotonic() + self.bounds.settle
-        states: dict[str, str] = {}
         while True:
             states = self._states(ids)
-            if "GONE" in states.values():
-                raise Broken("execution vanished", f"no longer found: {states}")
             waiting = [i for i, state in states.items() if state not in SETTLED]
-            if not waiting:
-                return states
-            if time.monotonic() > deadline:
+            if not waiting or time.monotonic() > deadline or "GONE" in states.values():
                 break
             time.sleep(0.01)
-        if not kill or any(states[i] == "CREATED" for i in waiting):
-            raise Broken("stuck execution", f"after {self.bounds.settle}s: {states}")
-        for execution_id in waiting:
+        running = [i for i in waiting if states[i] == "RUNNING"]
+        if not kill or not running:
+            return states
+        for execution_id in running:
             self.client.gql(
                 "mutation($id: ID!) { killExecution(id: $id) { __typename } }", {"id": execution_id}
             )
-            self.kill_notes.append(f"{execution_id} still {states[execution_id]}: killed")
-        return self.settle(waiting, kill=False) | states
+            self.kill_notes.append(f"{execution_id} still RUNNING after the bound: killed")
+        return states | self.settle(running, kill=False)
+
+    def check_settled(self, states: dict[str, str], probe_id: str | None) -> None:
+        if probe_id is not None and states.pop(probe_id) != "SUCCESS":
+            raise Broken("engine stopped", f"the probe execution is not SUCCESS: {states}")
+        if "GONE" in states.values():
+            raise Broken("execution vanished", f"no longer found: {states}")
+        if any(state not in SETTLED for state in states.values()):
+            raise Broken("stuck execution", f"after {self.bounds.settle}s: {states}")
 
     def _states(self, ids: list[str]) -> dict[str, str]:
         fields = " ".join(
@@ -179,12 +188,16 @@ class Fuzz:
         }
 
     def after(self, case: Case) -> None:
+        """The checks after a case; the probe settles together with the case's executions."""
         self.client.health()
-        if case.mutated:
-            self.probe()
-        for start in range(0, len(case.created), 10):
-            batch = case.created[start : start + 10]
-            for execution_id, state in self.settle(batch).items():
+        probe_id = self.start_probe() if case.mutated else None
+        ids = [*case.created, *([probe_id] if probe_id else [])]
+        for start in range(0, len(ids), 10):
+            states = self.settle(ids[start : start + 10])
+            self.check_settled(dict(states), probe_id if probe_id in states else None)
+            for execution_id, state in states.items():
+                if execution_id == probe_id:
+                    continue
                 with quarantined(case, DELETE_EXECUTION, {"id": execution_id}):
                     self.client.gql(DOCUMENT, {"id": execution_id})
                 pool = self.pools.paused if state == "PAUSED" else self.pools.ended
@@ -224,7 +237,7 @@ class Fuzz:
             found = self.client.gql(query % ", ".join(sorted(SETTLED)))
             ids = [e["node"]["id"] for e in found["data"]["executions"]["edges"]]
             for start in range(0, len(ids), 10):
-                self.settle(ids[start : start + 10])
+                self.check_settled(self.settle(ids[start : start + 10]), None)
         except Broken as broken:
             self.findings.append(
                 Finding(-1, "final sweep", broken.symptom, broken.detail, self.client.last, [])

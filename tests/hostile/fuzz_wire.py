@@ -135,7 +135,7 @@ def _get(case: Case, rng: random.Random) -> None:
             "subscription($id: ID!) { executionUpdated(id: $id) { cursor } }",
         ]
     )
-    ended = rng.choice(case.pools.ended) if case.pools.ended else "none"
+    ended = fa.pick(rng, case.pools.ended, "none")
     variables = rng.choice([{"id": ended}, {"id": fv.text(rng)[1]}, fv.any_value(rng)[1]])
     accept = rng.choice(["application/json", "text/event-stream", "text/html", "multipart/mixed"])
     encoded = quote(query.encode("utf-8", "surrogatepass"))
