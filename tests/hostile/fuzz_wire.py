@@ -35,8 +35,10 @@ def _payload(rng: random.Random, case: Case) -> tuple[Any, bool]:
     """A subscribe payload, and whether silence is a fair answer (an open global stream)."""
     op = rng.choice(fa.SUBSCRIPTIONS if rng.random() < 0.8 else fa.QUERIES + fa.MUTATIONS)
     query, variables, values = fa.document(rng, case.pools, op)
-    silence_ok = op.kind == "subscription" and op.name == "stateChanges"
-    silence_ok = silence_ok and not values.get("executionId")
+    # silence is a fair answer from a stream that is open: every execution, or one that is not
+    # terminal (PAUSED) and has nothing after the given cursor
+    target = values.get("executionId") or values.get("id")
+    silence_ok = op.kind == "subscription" and (not target or target in case.pools.paused)
     roll = rng.random()
     if roll < 0.25:  # variables of the wrong shape
         return {

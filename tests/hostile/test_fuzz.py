@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -37,8 +38,16 @@ def _settings() -> tuple[int, list[int], Bounds]:
     return seed, indexes, bounds
 
 
+def _operation(request: str) -> str:
+    """The first field a request's document selects (`executions`, `deployFlow`, ...)."""
+    if request.startswith(("ws ", "GET ", "POST ", "PUT ", "DELETE ", "PATCH ", "OPTIONS ")):
+        return " ".join(request.split(" ", 2)[:2]).rstrip(":")[:40]
+    found = re.search(r"\{\s*(\w+)\s*[({]", request)
+    return found.group(1) if found else "?"
+
+
 def _summary(fuzz: Fuzz, ran: int, took: float) -> str:
-    families = Counter(f"{f.symptom} [{f.kind}]" for f in fuzz.findings)
+    families = Counter(f"{f.symptom} [{f.kind}] {_operation(f.request)}" for f in fuzz.findings)
     lines = [
         f"fuzz seed {fuzz.seed}: {ran} cases in {took:.1f}s, {len(fuzz.findings)} findings, "
         f"{fuzz.starts} server start(s)",
