@@ -174,11 +174,24 @@ def wait_paused(case: Case, execution_id: str) -> None:
     raise Broken("stuck execution", f"{execution_id} not PAUSED after the bound")
 
 
+def _control_q(values: dict[str, Any]) -> str | None:
+    """The filter's `q` when it holds a control character (NUL matched every row once)."""
+    filters = values.get("filter")
+    q = filters.get("q") if isinstance(filters, dict) else None
+    if isinstance(q, str) and any(ord(c) < 32 or ord(c) == 127 for c in q):
+        return q
+    return None
+
+
 def _operation_case(case: Case, operations: list[fa.Operation]) -> None:
     op = case.rng.choice(operations)
-    query, variables, _ = fa.document(case.rng, case.pools, op)
+    query, variables, values = fa.document(case.rng, case.pools, op)
     case.notes.append(f"{op.name}: {query[:300]} variables={fv.shorten(variables, 300)}")
-    found = _data(case.gql(query, variables), op.name)
+    body = case.gql(query, variables)
+    q = _control_q(values)
+    if q is not None and not body.get("errors"):  # graphql-api: refused as BAD_USER_INPUT
+        raise Broken("control characters in q accepted", f"q={fv.shorten(q)} got an answer")
+    found = _data(body, op.name)
     if op.name != "deleteExecution":  # a deleted execution is gone, not to be settled
         case.took(found)
 

@@ -18,7 +18,12 @@ INPUT_DEFS: list[dict[str, Any]] = [
     {"id": "i", "type": "INT", "defaults": 1, "min": -5, "max": 10**6},
     {"id": "f", "type": "FLOAT", "defaults": 1.5, "max": 1e6},
     {"id": "b", "type": "BOOLEAN", "defaults": True},
-    {"id": "d", "type": "DATETIME", "defaults": "2026-01-01T00:00:00Z"},
+    {
+        "id": "d",
+        "type": "DATETIME",
+        "defaults": "2026-01-01T00:00:00Z",
+        "after": "2000-01-01T00:00:00Z",
+    },
     {"id": "u", "type": "DURATION", "defaults": "PT1S", "min": "PT0S"},
     {"id": "j", "type": "JSON", "defaults": {"a": [1, "x"]}, "required": False},
     {"id": "a", "type": "ARRAY", "itemType": "STRING", "defaults": ["x", "y"]},
