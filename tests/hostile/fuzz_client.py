@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from tests.crash.server import TercelServer
 from tests.hostile.fuzz_values import shorten, to_json
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.sync.client import ClientConnection, connect
 
 
@@ -140,6 +140,10 @@ class Client:
                 return _answer(ws, op_id, silence_ok, 0.3 if silence_ok else self.bounds.slow)
         except ConnectionClosed as closed:
             return _closed(closed)
+        except InvalidHandshake as refused:  # the fuzz's handshakes are all well-formed
+            raise Broken("websocket handshake refused", repr(refused)[:300]) from None
+        except ValueError as exc:  # a message that is not JSON
+            raise Broken("websocket bad message", repr(exc)[:300]) from None
         except TimeoutError:
             raise Broken("websocket no answer", f"nothing within {self.bounds.slow}s") from None
         except OSError as exc:
