@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tercel.engine import _input_types as types
-from tercel.engine import model
+from tercel.engine import model, storable
 
 __all__ = ["InputIssue", "ResolvedInputs", "coerce_output", "for_expressions", "resolve"]
 
@@ -62,6 +62,12 @@ def resolve(
         if raw is None:
             raw = definition.defaults
         values[definition.id] = None
+        unstorable = storable.first_unstorable(raw, definition.id)
+        if unstorable is not None:
+            where, why = unstorable
+            message = f"Invalid input for `{definition.id}`: `{where}` {why}"
+            issues.append(InputIssue(input=definition.id, message=message))
+            continue
         if raw is None:
             if definition.required:
                 issues.append(_issue(definition.id, "missing required input", None))
