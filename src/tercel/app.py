@@ -69,6 +69,7 @@ class TercelGraphQL(GraphQL[Context, None]):
             keep_alive=True,
             keep_alive_interval=15,
             connection_init_wait_timeout=timedelta(seconds=settings.limits.connection_init_seconds),
+            subscription_protocols=transport.PROTOCOLS,
             max_subscriptions_per_connection=20,
             allowed_origins=settings.allowed_origins,
         )
@@ -101,6 +102,11 @@ class TercelGraphQL(GraphQL[Context, None]):
     def parse_json(self, data: str | bytes) -> Any:
         """HTTP bodies only (websocket frames are checked by the protocol handlers)."""
         return transport.request_object(super().parse_json(data))
+
+    async def execute_operation(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        streams = self._get_stream_transport
+        refused = transport.refuse_http_subscription(streams, **kwargs)
+        return refused if refused is not None else await super().execute_operation(**kwargs)
 
     async def execute_single(self, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
         try:
