@@ -6,6 +6,7 @@ import type { Component } from "svelte";
 import ExecutionsList from "./screens/ExecutionsList.svelte";
 import ExecutionPage from "./screens/ExecutionPage.svelte";
 import Placeholder from "./screens/Placeholder.svelte";
+import TaskRuns from "./screens/TaskRuns.svelte";
 
 export interface RouteDef {
   pattern: string;
@@ -17,7 +18,7 @@ export interface RouteDef {
 export const ROUTES: RouteDef[] = [
   { pattern: "/executions", component: ExecutionsList, nav: "Executions" },
   { pattern: "/executions/:id", component: ExecutionPage },
-  { pattern: "/taskruns", component: Placeholder, props: { title: "Task runs" }, nav: "Task runs" },
+  { pattern: "/taskruns", component: TaskRuns, nav: "Task runs" },
   { pattern: "/flows", component: Placeholder, props: { title: "Flows" }, nav: "Flows" },
   { pattern: "/flows/:namespace/:flowId", component: Placeholder, props: { title: "Flow" } },
   { pattern: "/dashboard", component: Placeholder, props: { title: "Dashboard" }, nav: "Dashboard" },
