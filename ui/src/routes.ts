@@ -7,6 +7,8 @@ import ExecutionsList from "./screens/ExecutionsList.svelte";
 import ExecutionPage from "./screens/ExecutionPage.svelte";
 import Placeholder from "./screens/Placeholder.svelte";
 import TaskRuns from "./screens/TaskRuns.svelte";
+import FlowsList from "./screens/FlowsList.svelte";
+import FlowPage from "./screens/FlowPage.svelte";
 
 export interface RouteDef {
   pattern: string;
@@ -19,7 +21,7 @@ export const ROUTES: RouteDef[] = [
   { pattern: "/executions", component: ExecutionsList, nav: "Executions" },
   { pattern: "/executions/:id", component: ExecutionPage },
   { pattern: "/taskruns", component: TaskRuns, nav: "Task runs" },
-  { pattern: "/flows", component: Placeholder, props: { title: "Flows" }, nav: "Flows" },
-  { pattern: "/flows/:namespace/:flowId", component: Placeholder, props: { title: "Flow" } },
+  { pattern: "/flows", component: FlowsList, nav: "Flows" },
+  { pattern: "/flows/:namespace/:flowId", component: FlowPage },
   { pattern: "/dashboard", component: Placeholder, props: { title: "Dashboard" }, nav: "Dashboard" },
 ];
