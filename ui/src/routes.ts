@@ -5,10 +5,10 @@
 import type { Component } from "svelte";
 import ExecutionsList from "./screens/ExecutionsList.svelte";
 import ExecutionPage from "./screens/ExecutionPage.svelte";
-import Placeholder from "./screens/Placeholder.svelte";
 import TaskRuns from "./screens/TaskRuns.svelte";
 import FlowsList from "./screens/FlowsList.svelte";
 import FlowPage from "./screens/FlowPage.svelte";
+import Dashboard from "./screens/Dashboard.svelte";
 
 export interface RouteDef {
   pattern: string;
@@ -23,5 +23,5 @@ export const ROUTES: RouteDef[] = [
   { pattern: "/taskruns", component: TaskRuns, nav: "Task runs" },
   { pattern: "/flows", component: FlowsList, nav: "Flows" },
   { pattern: "/flows/:namespace/:flowId", component: FlowPage },
-  { pattern: "/dashboard", component: Placeholder, props: { title: "Dashboard" }, nav: "Dashboard" },
+  { pattern: "/dashboard", component: Dashboard, nav: "Dashboard" },
 ];
