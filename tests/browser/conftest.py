@@ -141,7 +141,9 @@ def tercel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TercelServer]:
     stop_tercel(server)
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an asyncio loop running in this thread while it is
+# open, and the rest of the suite calls asyncio.run(); it must be closed before they run.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     assert Path(CHROMIUM).is_file(), (
         f"{CHROMIUM} missing: apt-get install chromium (make test does)"
@@ -150,7 +152,7 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     args = ["--no-sandbox"] if os.geteuid() == 0 else []
     found = playwright.chromium.launch(executable_path=CHROMIUM, args=args)

@@ -59,6 +59,8 @@ describe("layoutGantt", () => {
     expect(past[1].running!.end).toBe(Date.parse(t(5)));
     const early = layoutGantt(nodes, foldChanges(log.slice(0, 4)), Date.parse(t(2)), true);
     expect(early.map((r) => r.id)).toEqual(["seq"]);
+    // before the log arrives a row shows the state the query saw
+    expect(layoutGantt([{ id: "q", taskId: "q", state: { current: "SUCCESS" } }], foldChanges([]), 0)[0].state).toBe("SUCCESS");
   });
   it("axis spans the execution and clamps placement", () => {
     const axis = bounds(foldChanges(log), rows, now);

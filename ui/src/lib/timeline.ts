@@ -80,6 +80,8 @@ export interface TaskRunNode {
   parentTaskRunId?: string | null;
   value?: string | null;
   iteration?: number | null;
+  /** the state the query saw: shown until the log has an entry for this run */
+  state?: { current: string } | null;
 }
 
 /** Task runs depth-first, children under their parent in creation order; runs seen only in
@@ -165,7 +167,7 @@ export function layoutRow(
     taskId: node.taskId,
     value: node.value ?? run?.value ?? null,
     depth,
-    state: history.length ? history[history.length - 1].state : "CREATED",
+    state: history.length ? history[history.length - 1].state : (node.state?.current ?? "CREATED"),
     queued: whole ? { start: whole.start, end: runStart ?? whole.end } : null,
     running: whole && runStart !== null ? { start: runStart, end: whole.end } : null,
     attempts,
