@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
-
+# `make run PORT=9000 HOST=0.0.0.0 DB=/tmp/t.db`
+HOST ?= 127.0.0.1
 PORT ?= 8080
+DB ?= ./tercel.db
 
 .PHONY: run test lint fmt bench conformance clean schema crash ui ui-test browser
 
@@ -42,7 +44,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP) ui
-	$(VENV)/bin/tercel server --flows examples/flows --port $(PORT)
+	$(VENV)/bin/tercel server --flows examples/flows --host $(HOST) --port $(PORT) --db $(DB)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

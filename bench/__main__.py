@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import api, engine, report, sustained
+from bench import api, engine, output, report, sustained
 
 HERE = Path(__file__).parent
 
@@ -66,6 +66,7 @@ def main() -> int:
     guarded(results, "engine", engine.scenarios, args.repeat)
     guarded(results, "api", api.scenarios, args.repeat)
     guarded(results, "sustained", sustained.scenarios, args.repeat)
+    guarded(results, "output", output.scenarios, args.repeat)
     try:
         subscriptions = optional("bench.subscriptions")
     except Exception as error:  # an import error of the optional module

@@ -41,6 +41,9 @@ LABELS: dict[str, str] = {
     "api_idle_latency": "idle single execution through GraphQL, send->SUCCESS",
     "chain_40_normal": "chain of 40 Return tasks, synchronous=NORMAL",
     "chain_40_worker_path_normal": "chain of 40 Sleep PT0S tasks (worker path), synchronous=NORMAL",
+    "shell_output_200mb_rss": "server peak RSS, a shell task printing 200 MB (limit 150 MiB)",
+    "shell_output_1000mb_rss": "server peak RSS, a shell task printing 1 GB (limit 150 MiB)",
+    "shell_output_200mb_stderr_rss": "server peak RSS, 200 MB on stderr (limit 150 MiB)",
 }
 
 PEERS = (
@@ -151,6 +154,7 @@ def markdown(results: dict[str, Any]) -> str:
             f"ForEach 10,000 costs {big['ratio_to_1000']:.1f}x the 1,000 case (limit: 12x).",
         ]
     lines += _api_lines(results["scenarios"]) + _sustained_lines(results["scenarios"])
+    lines += _output_lines(results["scenarios"])
     lines += [
         "",
         "Return, Log, Echo, Fail and OutputValues are pure in-process tasks: they run inside "
@@ -173,6 +177,28 @@ def _load(machine: dict[str, Any]) -> str:
         f"{machine.get('loadavg_end', float('nan')):g} at the end (above 0.5, other processes "
         "shared the cores)."
     )
+
+
+def _output_lines(scenarios: dict[str, Any]) -> list[str]:
+    """The shell-output memory runs (bench/output.py)."""
+    runs = [
+        (k, v) for k, v in scenarios.items() if k.startswith("shell_output_") and "seconds" in v
+    ]
+    if not runs:
+        return []
+    found = "; ".join(
+        f"{name.removeprefix('shell_output_').removesuffix('_rss')}: "
+        f"peak {v['peak_rss_mib']:g} MiB, {v['rss_after_end_mib']:g} MiB "
+        f"after the end, {v['seconds']:g} s ({v['mb_per_s']:g} MB/s), "
+        f"database {v['database_mb']} MB"
+        for name, v in runs
+    )
+    return [
+        "",
+        "A shell task printing 1,000-byte lines, `python -m tercel server` subprocess, RSS from "
+        f"/proc (VmHWM, VmRSS); {runs[0][1]['rss_at_start_mib']:g} MiB idle before the run: "
+        f"{found}. Limit 150 MiB.",
+    ]
 
 
 def _ms(value: Any) -> str:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -33,7 +31,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from tercel import fanout, transport, webui
+from tercel import fanout, flowdir, transport, webui
 from tercel.engine import events
 from tercel.resolvers.context import Context, Services, new_loaders
 from tercel.schema import build_schema, extensions
@@ -245,22 +243,6 @@ class WebSocketOrigin:
 # ---------------------------------------------------------------------------------- the app
 
 
-async def _deploy_directory(engine: Any, folder: str) -> None:
-    """Deploy every *.yaml / *.yml of `folder`; an invalid file is reported and skipped."""
-    from tercel.engine import flows, service
-
-    paths = sorted(p for p in Path(folder).iterdir() if p.suffix in (".yaml", ".yml"))
-    for path in paths:
-        try:
-            await service.deploy_flow(engine, path.read_text(encoding="utf-8"), file=str(path))
-        except (OSError, UnicodeDecodeError) as error:
-            print(f"{path}: cannot read: {error}", file=sys.stderr)
-        except flows.FlowValidationError as error:
-            for line in error.lines():
-                print(line, file=sys.stderr)
-            print(f"{path}: skipped (invalid flow)", file=sys.stderr)
-
-
 def create_app(settings: Settings, *, subscription: type | None = None) -> Starlette:
     """The application. `subscription` is the Subscription root type, when available."""
     from tercel.engine.scheduler import Engine
@@ -277,7 +259,7 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
         runtime.services = app.state.services = Services(settings, engine, reader)
         try:
             if settings.flows_dir:
-                await _deploy_directory(engine, settings.flows_dir)
+                await flowdir.deploy_directory(engine, settings.flows_dir)
             runtime.ready = True
             yield
         finally:

@@ -1,7 +1,6 @@
 """The command line: `tercel run`, `tercel validate`, `tercel server` (contract §1).
 
-Exit statuses of `run`: 0 SUCCESS/WARNING, 1 FAILED/KILLED/CANCELLED/RETRIED, 2 invalid flow or
-command line, 3 PAUSED waiting for a manual resume, 4 internal error, 130 interrupted.
+Exit statuses: see EXIT_CODES (`tercel --help` lists them).
 """
 
 from __future__ import annotations
@@ -16,23 +15,76 @@ EXIT_INVALID = 2
 EXIT_INTERNAL = 4
 
 
+EXIT_CODES = """exit status:
+  0    SUCCESS or WARNING (validate: every file is valid)
+  1    FAILED, KILLED, CANCELLED or RETRIED
+  2    invalid flow file or command line (inputs included); database in use; port in use
+  3    PAUSED, waiting for a manual resume
+  4    internal error; database corrupt or not writable
+  130  interrupted (Ctrl-C kills the execution first)"""
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("tercel")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def _parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
-        prog="tercel", description="Kestra's execution model, in one process."
+        prog="tercel",
+        description="Kestra's execution model, in one process.",
+        epilog=EXIT_CODES,
+        formatter_class=formatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run a flow file until its execution ends")
-    run.add_argument("flow", metavar="FLOW.yaml")
-    run.add_argument("--input", action="append", default=[], metavar="NAME=VALUE")
-    run.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--version", action="version", version=f"tercel {_version()}")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="one of:"
+    )
+    run = commands.add_parser(
+        "run", help="run a flow file until its execution ends", description="Run a flow file "
+        "in-process until its execution ends (or pauses for a manual resume).",
+        epilog=EXIT_CODES, formatter_class=formatter,
+    )  # fmt: skip
+    run.add_argument("flow", metavar="FLOW.yaml", help="the flow file to run")
+    run.add_argument(
+        "--input",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a value for the flow input NAME (repeatable)",
+    )
+    run.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a label of the execution (repeatable)",
+    )
     run.add_argument("--db", metavar="PATH", help="database file (default: a throw-away one)")
-    run.add_argument("--json", action="store_true", help="print the final execution as JSON")
-    validate = commands.add_parser("validate", help="validate flow files")
-    validate.add_argument("flows", nargs="+", metavar="FLOW.yaml")
-    server = commands.add_parser("server", help="serve the GraphQL API with the engine")
-    server.add_argument("--host", default="127.0.0.1")
-    server.add_argument("--port", type=int, default=8080)
-    server.add_argument("--db", default="./tercel.db", metavar="PATH")
+    run.add_argument(
+        "--flows", metavar="DIR", help="deploy every flow file of DIR first (Subflow targets)"
+    )
+    run.add_argument("--json", action="store_true",
+                     help="print the final execution as one JSON document on stdout")  # fmt: skip
+    validate = commands.add_parser(
+        "validate", help="validate flow files", epilog=EXIT_CODES, formatter_class=formatter,
+        description="Validate flow files: one verdict per file on stdout, errors on stderr.",
+    )  # fmt: skip
+    validate.add_argument("flows", nargs="+", metavar="FLOW.yaml", help="flow files to check")
+    server = commands.add_parser(
+        "server", help="serve the GraphQL API and the UI with the engine",
+        description="Serve the web UI (/ui/) and GraphQL (/graphql) with the engine.",
+        epilog=EXIT_CODES, formatter_class=formatter,
+    )  # fmt: skip
+    server.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    server.add_argument("--port", type=int, default=8080, help="port to listen on (%(default)s)")
+    server.add_argument("--db", default="./tercel.db", metavar="PATH",
+                        help="database file (%(default)s)")  # fmt: skip
     server.add_argument("--flows", metavar="DIR", help="deploy every flow file of DIR at start")
     server.add_argument("--token", help="require this bearer token (or TERCEL_TOKEN)")
     return parser
@@ -74,5 +126,7 @@ def _validate(paths: Sequence[str]) -> int:
                 print(line, file=sys.stderr)
             status = EXIT_INVALID
         else:
-            print(f"{path}: valid", file=sys.stderr)
+            print(f"{path}: valid")
+            continue
+        print(f"{path}: invalid")
     return status

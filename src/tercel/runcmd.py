@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import os
 import signal
 import sys
@@ -13,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from tercel import progress
+from tercel import flowdir, progress, startcheck
 from tercel.engine import flows, model, scheduler, service, states
 from tercel.storage import lock
 
@@ -31,22 +32,45 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.flow}: cannot read the flow file: {error}", file=sys.stderr)
         return 2
     try:
-        flows.load_flow(source, file=args.flow)
+        flow = flows.load_flow(source, file=args.flow)
     except flows.FlowValidationError as error:
         for line in error.lines():
             print(line, file=sys.stderr)
         return 2
     given = _pairs(args.input, "--input")
     labels = _pairs(args.label, "--label")
-    if given is None or labels is None:
+    if given is None or labels is None or not _known_inputs(given, flow, args.flow):
+        return 2
+    flows_dir = getattr(args, "flows", None)
+    if flows_dir is not None and not os.path.isdir(flows_dir):
+        print(f"tercel run: --flows {flows_dir}: not a folder", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="tercel-") as scratch:
         db_path = args.db or os.path.join(scratch, "tercel.db")
+        problem = startcheck.open_problem(db_path)
+        if problem is not None:
+            print(f"tercel run: {problem.message}", file=sys.stderr)
+            return problem.exit_status
         try:
             return asyncio.run(_execute(db_path, source, args, given, labels))
         except lock.DatabaseInUseError as error:
             print(f"tercel: {error}", file=sys.stderr)
             return 2
+
+
+def _known_inputs(given: dict[str, str], flow: model.Flow, file: str) -> bool:
+    """A misspelled --input name is an error naming the closest declared input."""
+    declared = [definition.id for definition in flow.inputs]
+    for name in given:
+        if name in declared:
+            continue
+        close = difflib.get_close_matches(name, declared, n=1, cutoff=0.5)
+        hint = f"; did you mean `{close[0]}`?" if close else ""
+        known = ", ".join(f"`{d}`" for d in declared) or "none"
+        print(f"tercel run: --input {name}: {file} declares no input `{name}` "
+              f"(declared: {known}){hint}", file=sys.stderr)  # fmt: skip
+        return False
+    return True
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str] | None:
@@ -71,6 +95,8 @@ async def _execute(
     await engine.start()
     status: int | None = None
     try:
+        if getattr(args, "flows", None) is not None:
+            await flowdir.deploy_directory(engine, args.flows)
         flow = await service.deploy_flow(engine, source, file=args.flow)
         reporter = progress.Reporter(sys.stderr, "")
         settled = _settled(engine, reporter)

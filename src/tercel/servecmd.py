@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
+import socket
 import sys
 from types import FrameType
 from typing import Any
 
 import uvicorn
 
+from tercel import startcheck
 from tercel.settings import Settings
 from tercel.storage import lock
 
@@ -16,18 +19,26 @@ __all__ = ["serve", "uvicorn_config"]
 
 EXIT_OK = 0
 EXIT_IN_USE = 2
+EXIT_PORT = 2
 EXIT_STARTUP = 4
 
 
 class _Server(uvicorn.Server):
     """A uvicorn server whose SIGINT/SIGTERM stop is a clean exit (status 0): uvicorn re-raises
-    the captured signal after its graceful shutdown, which would end the process with it."""
+    the captured signal after its graceful shutdown, which would end the process with it.
+    Once started it prints where the UI and GraphQL are served."""
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         super().handle_exit(sig, frame)
         captured = getattr(self, "_captured_signals", None)
         if isinstance(captured, list):
             captured.clear()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and sockets:
+            base = _base_url(self.config.host, sockets[0].getsockname()[1])
+            print(f"tercel: UI at {base}/ui/  GraphQL at {base}/graphql", flush=True)
 
 
 def uvicorn_config(app: Any, settings: Settings, log_level: str = "info") -> uvicorn.Config:
@@ -43,26 +54,43 @@ def uvicorn_config(app: Any, settings: Settings, log_level: str = "info") -> uvi
 
 def serve(args: argparse.Namespace) -> int:
     settings = Settings.from_args(args)
-    # Checked before uvicorn starts so the refusal is one clear line rather than a lifespan
-    # traceback; the engine takes the lock for good when it starts.
-    probe = lock.EngineLock(settings.db_path)
+    # Checked before the engine starts, so each refusal is one clear line rather than a lifespan
+    # traceback (and a busy port never runs a crash recovery); the engine takes the lock for
+    # good when it starts.
+    problem = startcheck.open_problem(settings.db_path)
+    if problem is not None:
+        print(f"tercel server: {problem.message}", file=sys.stderr)
+        return problem.exit_status
     try:
-        probe.acquire()
-    except lock.DatabaseInUseError as error:
-        print(f"tercel server: {error}", file=sys.stderr)
-        return EXIT_IN_USE
-    probe.release()
+        listener = _listen(settings.host, settings.port)
+    except OSError as error:
+        where = f"{settings.host}:{settings.port}"
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        print(f"tercel server: cannot listen on {where}: {reason}", file=sys.stderr)
+        return EXIT_PORT
 
     from tercel.app import create_app
 
     app = create_app(settings)
     server = _Server(uvicorn_config(app, settings))
     try:
-        server.run()
+        server.run(sockets=[listener])
     except lock.DatabaseInUseError as error:  # lost a race with another process
         print(f"tercel server: {error}", file=sys.stderr)
         return EXIT_IN_USE
+    finally:
+        listener.close()
     if not server.started:
         print("tercel server: startup failed (see above)", file=sys.stderr)
         return EXIT_STARTUP
     return EXIT_OK
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything else starts (a busy port: OSError)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=2048)
+
+
+def _base_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

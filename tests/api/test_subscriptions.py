@@ -598,9 +598,25 @@ def _live(server: Server) -> int:
     return found
 
 
+GATED = LIVE.replace(
+    "tasks:\n", "tasks:\n  - id: gate\n    type: io.kestra.plugin.core.flow.Pause\n", 1
+)
+
+
+async def _until(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, f"never: {what}"
+        await asyncio.sleep(0.02)
+
+
 def test_fifty_concurrent_subscribers(api: Server) -> None:
+    """Fifty subscribers of one execution, every one registered before the execution goes on
+    (a Pause holds it): each gets the whole history, and the events after the resume reach
+    them live. (Without the gate the execution often ended before the subscribers registered,
+    and nothing was live.)"""
     namespace = "subs.fifty"
-    deploy(api, namespace)
+    deploy(api, namespace, GATED)
 
     async def one(i: int, execution_id: str) -> Outcome:
         async with client(api, PROTOCOLS[i % 2]) as ws:  # an id of its own: a ready frame
@@ -608,20 +624,33 @@ def test_fifty_concurrent_subscribers(api: Server) -> None:
 
     async def body() -> tuple[str, list[Outcome]]:
         execution_id = await acreate(api, namespace)
-        found = await asyncio.gather(*(one(i, execution_id) for i in range(50)))
-        return execution_id, list(found)
+        await _until(lambda: paused(execution_id), "the gate PAUSED")
+        subscribed = [asyncio.create_task(one(i, execution_id)) for i in range(50)]
+        await _until(lambda: broker(api).subscribers == 50, "50 subscribers registered")
+        await asyncio.to_thread(resume, execution_id)
+        return execution_id, list(await asyncio.gather(*subscribed))
+
+    def paused(execution_id: str) -> bool:
+        found = api.data("query($id: ID!) { execution(id: $id) { state { current } } }",
+                         {"id": execution_id})  # fmt: skip
+        return bool(found["execution"]["state"]["current"] == "PAUSED")
+
+    def resume(execution_id: str) -> None:
+        api.data("mutation($id: ID!) { resumeExecution(id: $id) { __typename } }",
+                 {"id": execution_id})  # fmt: skip
 
     frames: fanout.Frames = api.app.state.frames
     written = frames.hits
     execution_id, outcomes = run(body())
     stored = stored_changes(api, execution_id)
+    assert stored[-1]["state"] == "SUCCESS"
     for outcome in outcomes:
         assert outcome.end == "complete"
         assert outcome.data("stateChanges") == stored
-    assert broker(api).subscribers == 0
     # live events went out as ready frames (with each operation's own id and message type,
     # checked by `collect`)
     assert frames.hits > written
+    run(_until(lambda: broker(api).subscribers == 0, "every subscription ended"))
 
 
 def test_permessage_deflate_only_when_asked(
@@ -845,13 +874,24 @@ def test_kill_completes_open_streams(api: Server) -> None:
     deploy(api, "subs.killed", SLEEPY)
     execution_id = api.create("subs.killed", "sleepy")
 
+    def napping() -> bool:
+        """The Sleep task run is RUNNING in the database: nothing more commits before the kill
+        (a HEAD registered earlier could see RUNNING entries and no longer only the kill's)."""
+        found = api.data(
+            "query($id: ID!) { execution(id: $id) { taskRunList { taskId state { current } } } }",
+            {"id": execution_id},
+        )["execution"]["taskRunList"]
+        return [(r["taskId"], r["state"]["current"]) for r in found] == [("nap", "RUNNING")]
+
     async def body() -> list[Outcome]:
+        await _until(napping, "the Sleep task run RUNNING")
         async with client(api, "graphql-transport-ws") as ws:
+            before = broker(api).subscribers
             await ws.start("u", UPDATES, {"id": execution_id})
             await ws.start("c", CHANGES, {"id": execution_id, "after": "HEAD"})
             await ws.start("l", LOGS, {"id": execution_id, "after": "HEAD"})
             await ws.collect("u", limit=1)
-            await asyncio.sleep(0.2)  # "c" and "l" are registered
+            await _until(lambda: broker(api).subscribers == before + 3, "3 streams registered")
             await asyncio.to_thread(kill, api, execution_id)
             return [await ws.collect(op) for op in ("u", "c", "l")]
 

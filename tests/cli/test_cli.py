@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -139,3 +140,96 @@ def test_second_engine_on_the_same_database_refuses_to_start(tmp_path: Path) -> 
     finally:
         first.send_signal(signal.SIGINT)
         first.communicate(timeout=15)
+
+
+HOLDER = """id: holder
+namespace: cli.tests
+tasks:
+  - id: sh
+    type: io.kestra.plugin.scripts.shell.Commands
+    commands: ["echo $$ > {pidfile}", "exec sleep 60"]
+"""
+
+
+def _wait_for(path: Path, timeout: float = 30.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().strip():
+            return path.read_text().strip()
+        time.sleep(0.05)
+    raise AssertionError(f"{path} never written")
+
+
+def test_one_engine_per_file_by_any_path(tmp_path: Path) -> None:
+    """Symlink, hardlink, relative and `./` names of a database in use are all refused, and the
+    holder's shell process survives every attempt (recovery of a second engine ended it)."""
+    db = tmp_path / "shared.db"
+    pidfile = tmp_path / "shell.pid"
+    holder = write(tmp_path, "holder.yaml", HOLDER.format(pidfile=pidfile))
+    first = subprocess.Popen(
+        [*TERCEL, "run", holder, "--db", str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        shell = int(_wait_for(pidfile))
+        (tmp_path / "sym.db").symlink_to(db)
+        (tmp_path / "hard.db").hardlink_to(db)
+        good = write(tmp_path, "good.yaml", GOOD)
+        for name in (
+            "sym.db",
+            "hard.db",
+            "shared.db",
+            "./shared.db",
+            "../" + tmp_path.name + "/shared.db",
+        ):
+            second = subprocess.run(
+                [*TERCEL, "run", good, "--db", name],
+                capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
+            )  # fmt: skip
+            assert second.returncode == 2, (name, second.stderr)
+            assert f"process {first.pid}" in second.stderr and "in use" in second.stderr, name
+            os.kill(shell, 0)  # the holder's shell is still alive
+        assert first.poll() is None
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=15)
+
+
+def test_ignored_properties_warn_in_a_real_run(tmp_path: Path) -> None:
+    source = GOOD.replace(
+        "type: io.kestra.plugin.core.debug.Return\n    format: hi\n",
+        "type: io.kestra.plugin.scripts.shell.Commands\n    containerImage: ubuntu:22.04\n"
+        "    commands: [echo hi]\n",
+    )
+    done = run("run", write(tmp_path, "image.yaml", source), "--json")
+    assert done.returncode == 0, done.stderr
+    assert "WARN  hello Property 'containerImage' is ignored: Tercel runs a local process" in (
+        done.stderr
+    )
+
+
+ESCAPING = """id: escaping
+namespace: cli.tests
+tasks:
+  - id: sh
+    type: io.kestra.plugin.scripts.shell.Commands
+    commands:
+      - setsid sh -c 'trap "" TERM HUP; echo $$ > {pidfile}; exec sleep 300' &
+      - while [ ! -s {pidfile} ]; do sleep 0.01; done
+"""
+
+
+def test_no_process_outlives_a_run(tmp_path: Path) -> None:
+    """A grandchild that left the session and ignores SIGTERM and SIGHUP ends with its attempt
+    (the task ends normally; `tercel run` then exits)."""
+    pidfile = tmp_path / "grandchild.pid"
+    done = run("run", write(tmp_path, "escaping.yaml", ESCAPING.format(pidfile=pidfile)))
+    assert done.returncode == 0, done.stderr
+    grandchild = int(pidfile.read_text())
+    try:
+        state = Path(f"/proc/{grandchild}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+    except OSError:
+        state = b"gone"
+    assert state in (b"gone", b"Z"), "the grandchild outlived its attempt and the run"

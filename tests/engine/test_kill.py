@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 from tests.engine.conftest import (
@@ -205,5 +206,39 @@ def test_kill_terminal_and_unknown(run_engine: Any) -> None:
         assert after == doc
         missing = await lifecycle.kill_execution(h.engine, "nope")
         assert isinstance(missing, service.NotFound)
+
+    run_engine(body)
+
+
+def _gone(pid: int) -> bool:
+    """Neither running nor a zombie (an adopted orphan must also be reaped)."""
+    return not Path(f"/proc/{pid}").exists()
+
+
+def test_kill_ends_descendants_that_left_the_session(run_engine: Any, tmp_path: Path) -> None:
+    pidfile = tmp_path / "grandchild.pid"
+    flow = f"""
+    id: kill-escaped
+    namespace: t.engine
+    tasks:
+      - id: shell
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands:
+          - setsid sh -c 'trap "" TERM HUP; echo $$ > {pidfile}; exec sleep 300' &
+          - sleep 300
+    """
+
+    async def body(h: Harness) -> None:
+        created = await h.create(await h.deploy(flow))
+        deadline = time.monotonic() + 10
+        while not (pidfile.exists() and pidfile.read_text().strip()):
+            assert time.monotonic() < deadline, "the grandchild never started"
+            await asyncio.sleep(0.02)
+        grandchild = int(pidfile.read_text())
+        assert not _gone(grandchild)
+        await lifecycle.kill_execution(h.engine, created.id)
+        doc = await h.wait(created.id, timeout=6.0)
+        assert doc["state"]["current"] == K
+        assert _gone(grandchild), "a descendant outlived the kill of its execution"
 
     run_engine(body)

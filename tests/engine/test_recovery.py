@@ -317,3 +317,49 @@ def test_published_heads_follow_the_commits_and_a_restart(
         assert h.engine.published_state_seq > before[0]
 
     run_engine(second)
+
+
+ESCAPED_FLOW = """
+id: crash-escaped
+namespace: t.engine
+tasks:
+  - id: shell
+    type: io.kestra.plugin.scripts.shell.Commands
+    commands:
+      - "[ -s {pidfile} ] && exit 0"
+      - setsid sh -c 'trap "" TERM HUP; echo $$ > {pidfile}; exec sleep 300' &
+      - sleep 300
+"""
+
+
+def test_recovery_ends_descendants_that_left_the_session(tmp_path: Path, db_path: Path) -> None:
+    """A crashed engine's grandchild in its own session (re-parented to init when the engine
+    died) is found by its TERCEL_ATTEMPT mark and ended at the next start."""
+    pidfile = tmp_path / "grandchild.pid"
+
+    def ready(path: Path) -> bool:
+        return _shell_attempt_running(path) and pidfile.exists() and bool(pidfile.read_text())
+
+    _start_and_crash(tmp_path, db_path, ESCAPED_FLOW.format(pidfile=pidfile), ready)
+    grandchild = int(pidfile.read_text())
+    time.sleep(0.2)
+    assert _alive(grandchild), "the grandchild died with the engine: the test proves nothing"
+
+    async def body(h: Harness) -> None:
+        deadline = time.monotonic() + 2  # recovery sent SIGKILL; give the kernel a moment
+        while _alive(grandchild) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert not _alive(grandchild), "a dead engine's grandchild survived recovery"
+        [(execution_id,)] = db_rows(db_path, "SELECT id FROM executions")
+        doc = await h.wait(execution_id, timeout=15)
+        assert doc["state"]["current"] == S
+
+    asyncio.run(asyncio.wait_for(with_engine(db_path, body), 60))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != b"Z"

@@ -138,7 +138,7 @@ class _Task:
             self.cases = self._cases(node)
         else:
             value = self._value(prop, node)
-            if value is not _INVALID and not prop.ignored:
+            if value is not _INVALID:  # ignored ones too: the task warns that it ignores them
                 self.properties[name] = value
 
     def _absent(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from tercel.engine import rebuild, states
 from tercel.engine.runstate import ExecutionState
-from tercel.engine.tasks import processgroups
+from tercel.engine.tasks import descendants, processgroups
 from tercel.storage import flowstore, reader
 
 if TYPE_CHECKING:
@@ -28,10 +28,10 @@ async def recover(engine: Engine) -> None:
     timers = await engine.call(lambda: reader.load_timers(conn))
     ids = await engine.call(lambda: reader.active_execution_ids(conn))
     loaded = await engine.call(lambda: reader.load_executions(conn, ids))
-    groups = await engine.call(lambda: [r[0] for r in conn.execute("SELECT pgid FROM processes")])
-    for pgid in groups:
-        processgroups.signal_group(pgid, signal.SIGKILL)
-    if groups:
+    query = "SELECT task_run_id, attempt_number, pgid FROM processes"
+    processes = await engine.call(lambda: conn.execute(query).fetchall())
+    if processes:
+        _end_leftovers(processes)
         await engine.call(lambda: conn.execute("DELETE FROM processes"))
     for row in await engine.call(lambda: flowstore.list_latest(conn)):
         await engine.flow(row.namespace, row.id, row.revision)
@@ -48,6 +48,15 @@ async def recover(engine: Engine) -> None:
         engine.slots.free -= len(es.to_start)
         engine.track(es)
     await _recover_subflows(engine)
+
+
+def _end_leftovers(processes: list[tuple[str, int, int]]) -> None:
+    """SIGKILL what the attempts of a dead engine left: their process groups, and every process
+    carrying their TERCEL_ATTEMPT mark (a `setsid` grandchild, re-parented to init)."""
+    for _, _, pgid in processes:
+        processgroups.signal_group(pgid, signal.SIGKILL)
+    marks = [descendants.mark(run_id, number) for run_id, number, _ in processes]
+    descendants.signal_all(descendants.find_marked(marks), signal.SIGKILL)
 
 
 async def _recover_subflows(engine: Engine) -> None:

@@ -6,6 +6,7 @@ write in the current `ChangeSet`, and keep the incremental counters right.
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,8 @@ __all__ = ["ExecutionState"]
 
 S = states.StateType
 E = states.Entity
+#: how many ERROR log entries `errorLogs()` returns at most (the last ones)
+ERROR_LOGS_KEPT = 100
 
 
 class ExecutionState:
@@ -57,8 +60,11 @@ class ExecutionState:
         self.with_process: set[tuple[str, int]] = set()
         #: subflow task run id -> child execution id
         self.subflow_children: dict[str, str] = {}
-        #: ERROR log entries of this execution, for `errorLogs()`
-        self.error_logs: list[dict[str, Any]] = []
+        #: the last ERROR log entries of this execution, for `errorLogs()` (bounded: a script
+        #: writing megabytes to stderr must not grow the engine's memory with them)
+        self.error_logs: collections.deque[dict[str, Any]] = collections.deque(
+            maxlen=ERROR_LOGS_KEPT
+        )
 
     # ------------------------------------------------------------------ execution
 

@@ -23,6 +23,9 @@ __all__ = ["AttemptContext", "AttemptResult", "run_attempt"]
 
 S = states.StateType
 L = model.LogLevel
+#: log text an attempt may have waiting for the engine's next commit before `drain` waits
+LOG_BACKLOG_BYTES = 1 << 20
+_DRAIN_POLL_SECONDS = 0.005
 
 
 @dataclass(slots=True)
@@ -51,6 +54,8 @@ class AttemptContext:
         self._task = es.tasks[run.task_id]
         #: set by the engine before it cancels the attempt for a kill
         self.killed = False
+        #: log characters added to `_counted` (the execution's pending change set)
+        self._backlog, self._counted = 0, es.changes
 
     @property
     def task(self) -> model.TaskDef:
@@ -78,8 +83,21 @@ class AttemptContext:
     def log(self, level: model.LogLevel, message: str) -> None:
         if level < self._task.log_level:
             return
+        self._pending_backlog()
+        self._backlog += len(message)
         self._es.log(level, message, self._clock.now(), self._run, self._attempt.number)
         self._wake()
+
+    async def drain(self) -> None:
+        while self._pending_backlog() > LOG_BACKLOG_BYTES:
+            await asyncio.sleep(_DRAIN_POLL_SECONDS)
+
+    def _pending_backlog(self) -> int:
+        """Log text of this attempt in the change set the engine has not taken yet (the engine
+        swaps the set for a fresh one when it takes it for a commit)."""
+        if self._es.changes is not self._counted:
+            self._backlog, self._counted = 0, self._es.changes
+        return self._backlog
 
     def counter(self, name: str, value: float, tags: Mapping[str, str] | None = None) -> None:
         self._metric("counter", name, value, tags)

@@ -1,38 +1,50 @@
-"""One engine per database file: an exclusive `flock` on `<db>.lock` holding the owner's pid."""
+"""One engine per database file: an exclusive `flock` on the database file itself.
+
+The lock belongs to the file (its inode), not to the path that names it: a symlink, a hardlink,
+a relative or `./` path all reach the same lock. A lock on a side file named after the path let a
+second engine in through another name, and its crash recovery then ended the first engine's
+shell processes. `flock` and SQLite's own POSIX (`fcntl`) locks are independent on Linux; the
+descriptor stays open for the engine's lifetime and is closed only after the database is.
+
+The holder is named from `/proc/locks` (pid) and `/proc/PID/cmdline`.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import os
-import sys
-from pathlib import Path
 
-__all__ = ["DatabaseInUseError", "EngineLock"]
+__all__ = ["DatabaseInUseError", "DatabaseOpenError", "EngineLock"]
 
 
 class DatabaseInUseError(RuntimeError):
     """Another process runs an engine on this database file."""
 
 
+class DatabaseOpenError(RuntimeError):
+    """The database file cannot be opened or created (missing folder, read-only location)."""
+
+
 class EngineLock:
     def __init__(self, db_path: str) -> None:
-        self.path = Path(f"{db_path}.lock")
+        self.db_path = db_path
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.db_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as error:
+            raise DatabaseOpenError(
+                f"cannot open database {self.db_path}: {error.strerror}"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
+            holder = holder_of(fd)
             os.close(fd)
             raise DatabaseInUseError(
-                f"database {self.path.with_suffix('')} is in use by {holder}; "
-                "one engine per database file"
+                f"database {self.db_path} is in use by {holder}; one engine per database file"
             ) from None
-        os.ftruncate(fd, 0)
-        command = " ".join(os.path.basename(a) for a in sys.argv[:3])
-        os.write(fd, f"process {os.getpid()} ({command})".encode())
         self._fd = fd
 
     def release(self) -> None:
@@ -40,3 +52,28 @@ class EngineLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+def holder_of(fd: int) -> str:
+    """`process PID (command)` of the process holding a flock on fd's file, when Linux says."""
+    info = os.fstat(fd)
+    where = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    try:
+        with open("/proc/locks", encoding="ascii", errors="replace") as locks:
+            rows = [line.split() for line in locks]
+    except OSError:
+        return "another process"
+    for row in rows:
+        if len(row) > 5 and row[1] == "FLOCK" and row[5] == where and row[4].isdigit():
+            return f"process {row[4]} ({_command(row[4])})"
+    return "another process"
+
+
+def _command(pid: str) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            args = cmdline.read().split(b"\0")
+    except OSError:
+        return "unknown command"
+    words = (os.path.basename(a.decode(errors="replace")) for a in args[:4] if a)
+    return " ".join(" ".join(word.split())[:60] for word in words)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tercel.engine import model
+from tercel.engine import flows, model
 from tercel.engine.tasks import base, registry, runnables
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
@@ -61,6 +61,9 @@ class FakeContext:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+    async def drain(self) -> None:
+        await asyncio.sleep(0)
 
     def process_started(self, pid: int) -> None:
         self.pids.append(pid)
@@ -227,9 +230,9 @@ def test_environment_is_isolated(monkeypatch: pytest.MonkeyPatch) -> None:
     names = {line.split("=", 1)[0] for line in ctx.messages()}
     assert "TERCEL_TEST_SECRET" not in names
     assert {"PATH", "LANG", "MINE"} <= names
-    assert (
-        names - {"PATH", "HOME", "LANG", "TMPDIR", "MINE", "PWD", "SHLVL", "_", "OLDPWD"} == set()
-    )
+    expected = {"PATH", "HOME", "LANG", "TMPDIR", "MINE", "PWD", "SHLVL", "_", "OLDPWD"}
+    assert names - expected == {"TERCEL_ATTEMPT"}  # how the attempt's descendants are found
+    assert "TERCEL_ATTEMPT=taskrun/1" in ctx.messages()
     assert "MINE=yes" in ctx.messages()
 
 
@@ -274,13 +277,21 @@ def test_missing_interpreter_fails() -> None:
     assert fail(ctx).startswith("Cannot start /nonexistent/shell")
 
 
-def test_ignored_properties_are_warned() -> None:
-    ctx = make_ctx("echo x", containerImage="ubuntu")
+def test_ignored_properties_are_warned_from_a_loaded_flow() -> None:
+    """Built by the flow loader, as in a real run (a hand-built TaskDef proved nothing: the
+    loader dropped these properties, so the WARN never fired)."""
+    flow = flows.load_flow(
+        "id: f\nnamespace: n\ntasks:\n  - id: sh\n    type: " + COMMANDS + "\n"
+        "    containerImage: ubuntu\n"
+        "    taskRunner:\n      type: io.kestra.plugin.core.runner.Process\n"
+        "    commands: [echo x]\n"
+    )  # fmt: skip
+    ctx = FakeContext(flow.tasks[0])
     run(ctx)
-    assert ctx.logs[0] == (
-        L.WARN,
-        "Property 'containerImage' is ignored: Tercel runs a local process",
-    )
+    assert ctx.logs[:2] == [
+        (L.WARN, "Property 'taskRunner' is ignored: Tercel runs a local process"),
+        (L.WARN, "Property 'containerImage' is ignored: Tercel runs a local process"),
+    ]
 
 
 def test_background_leftovers_do_not_outlive_the_attempt() -> None:
@@ -295,11 +306,36 @@ def test_background_leftovers_do_not_outlive_the_attempt() -> None:
 def test_a_process_that_left_the_group_does_not_hold_the_attempt() -> None:
     ctx = make_ctx("setsid sleep 30 &", "echo $!")
     started = time.monotonic()
-    try:
-        assert run(ctx).outputs == {"exitCode": 0, "vars": {}}
-        assert time.monotonic() - started < 3
-    finally:
-        os.kill(int(ctx.messages()[0]), signal.SIGKILL)
+    assert run(ctx).outputs == {"exitCode": 0, "vars": {}}
+    assert time.monotonic() - started < 3
+    assert not alive(int(ctx.messages()[0]))
+
+
+#: a grandchild in a session of its own, deaf to SIGTERM and SIGHUP; its pid is printed once
+#: it is in place
+ESCAPING = (
+    "setsid sh -c 'trap \"\" TERM HUP; echo $$ > pid; exec sleep 300' &",
+    "while [ ! -s pid ]; do sleep 0.01; done; cat pid",
+)
+
+
+def test_a_normal_end_ends_descendants_that_left_the_session() -> None:
+    """A grandchild in its own session, deaf to SIGTERM and SIGHUP, is ended with the attempt
+    and reaped by the engine (the child subreaper that adopted it)."""
+    ctx = make_ctx(*ESCAPING)
+    assert run(ctx).state == "SUCCESS"
+    grandchild = int(ctx.messages()[0])
+    assert not alive(grandchild)
+    assert not Path(f"/proc/{grandchild}").exists(), "an adopted orphan was left a zombie"
+
+
+def test_cancellation_ends_descendants_that_left_the_session() -> None:
+    ctx = make_ctx(*ESCAPING, "sleep 300")
+    took = _cancel_after_line(ctx, lambda c: len(c.messages()) == 1)
+    grandchild = int(ctx.messages()[0])
+    assert 1.9 < took < 3.5  # SIGTERM is ignored: SIGKILL after the grace period
+    assert not alive(grandchild)
+    assert not Path(f"/proc/{grandchild}").exists()
 
 
 def _cancel_after_line(ctx: FakeContext, ready: Callable[[FakeContext], bool]) -> float:
@@ -365,9 +401,11 @@ def test_child_dies_with_the_engine(tmp_path: Path) -> None:
                 id="sh", type="x", written_type="x", kind=model.TaskKind.RUNNABLE,
                 properties={"commands": ["exec sleep 30"], "failFast": False},
             )
+            task_run_id, attempt_number = "run", 1
             def render(self, value): return value
             def log(self, level, message): pass
             def process_started(self, pid): print(pid, flush=True)
+            async def drain(self): pass
 
         asyncio.run(commands.run(Ctx()))
         """

@@ -97,7 +97,8 @@ def test_every_task_type_is_loaded() -> None:
     assert by_id["nap"].properties == {"duration": "PT0.25s"}
     assert by_id["nap"].timeout == "PT5S"
     shell = by_id["shell"]
-    assert "containerImage" not in shell.properties and "taskRunner" not in shell.properties
+    # kept, so that the task warns at run time that it ignores them
+    assert shell.properties["containerImage"] == "ubuntu" and "taskRunner" in shell.properties
     assert shell.properties["interpreter"] == ["/bin/sh", "-c"]
     assert shell.retry == model.RetryPolicy(
         "constant", max_attempt=3, interval=timedelta(seconds=1)

@@ -57,6 +57,9 @@ class FakeContext:
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
 
+    async def drain(self) -> None:
+        await asyncio.sleep(0)
+
     def process_started(self, pid: int) -> None:
         raise AssertionError("no process expected")
 

@@ -98,6 +98,11 @@ class RunContext(Protocol):
 
     def log(self, level: model.LogLevel, message: str) -> None: ...
 
+    async def drain(self) -> None:
+        """Wait while this attempt's logs not yet taken for a commit exceed a bound: a task
+        that logs a lot awaits this between chunks, so its memory stays bounded (backpressure
+        down to the subprocess pipe)."""
+
     def counter(self, name: str, value: float, tags: Mapping[str, str] | None = None) -> None: ...
 
     def timer(self, name: str, seconds: float, tags: Mapping[str, str] | None = None) -> None: ...

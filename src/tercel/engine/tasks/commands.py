@@ -1,17 +1,17 @@
 """The shell Commands task: a real local subprocess (execution-model §13.3).
 
 The script runs in its own process group, in a fresh temporary directory, with a minimal
-environment. Output lines become logs; `::{json}::` lines carry outputs, metrics and logs. A kill
-or a timeout arrives as asyncio cancellation: the whole group gets SIGTERM, then SIGKILL after
-2 s, and the attempt ends only once the group is gone (no process outlives its attempt).
+environment. Output lines become logs as they come, with backpressure (`RunContext.drain`);
+`::{json}::` lines carry outputs, metrics and logs (`directives`). A kill or a timeout arrives as
+asyncio cancellation. Whatever ends the attempt, every process it started (its group, and the
+descendants that left it: `descendants`) gets SIGTERM, then SIGKILL after 2 s, and the attempt
+ends only once they are gone (no process outlives its attempt).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import math
 import os
 import re
 import shutil
@@ -20,8 +20,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from tercel.engine import durations, model
-from tercel.engine.tasks import base, processgroups
+from tercel.engine import model
+from tercel.engine.tasks import base, descendants, directives, processgroups
 
 __all__ = ["run"]
 
@@ -43,6 +43,8 @@ class _Script:
     args: list[str]
     env: dict[str, str]
     warning_on_stderr: bool
+    #: TERCEL_ATTEMPT's value: how the attempt's descendants are found (`descendants`)
+    mark: str
 
 
 @dataclass(slots=True)
@@ -63,7 +65,7 @@ class _Collector:
 
     def _directive(self, text: str) -> None:
         try:
-            outputs, metrics, logs = _parse_directive(text)
+            outputs, metrics, logs = directives.parse(text)
         except (ValueError, TypeError, KeyError, RecursionError):
             self.ctx.log(model.LogLevel.WARN, f"Invalid outputs '{text}'")
             return
@@ -98,22 +100,16 @@ async def run(ctx: base.RunContext) -> base.TaskOutcome:
 
 def _prepare(ctx: base.RunContext, properties: Mapping[str, Any]) -> _Script:
     lines = ["set -e"] if properties.get("failFast", True) else []
-    lines += [_text(ctx.render(line)) for line in properties.get("beforeCommands") or []]
-    lines += [_text(ctx.render(line)) for line in properties.get("commands") or []]
+    lines += [directives.text(ctx.render(line)) for line in properties.get("beforeCommands") or []]
+    lines += [directives.text(ctx.render(line)) for line in properties.get("commands") or []]
     interpreter = [str(part) for part in properties.get("interpreter") or ["/bin/sh", "-c"]]
     env = {key: os.environ[key] for key in _INHERITED_ENV if key in os.environ}
     for key, value in (properties.get("env") or {}).items():
-        env[str(key)] = _text(ctx.render(value) if isinstance(value, str) else value)
+        env[str(key)] = directives.text(ctx.render(value) if isinstance(value, str) else value)
+    mark = descendants.mark(ctx.task_run_id, ctx.attempt_number)
+    env[descendants.MARKER] = mark
     warning = bool(properties.get("warningOnStdErr", True))
-    return _Script([*interpreter, "\n".join(lines)], env, warning)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value if isinstance(value, str) else str(value)
+    return _Script([*interpreter, "\n".join(lines)], env, warning, mark)
 
 
 async def _execute(
@@ -121,31 +117,47 @@ async def _execute(
 ) -> int:
     """Run the script to its end (or until cancelled); returns Kestra's exit code."""
     proc = await _spawn(script, workdir)
-    ctx.process_started(proc.pid)
+    try:
+        ctx.process_started(proc.pid)
+        return await _follow(proc, script.mark, collector)
+    finally:
+        processgroups.roots.discard(proc.pid)
+
+
+async def _follow(proc: asyncio.subprocess.Process, mark: str, collector: _Collector) -> int:
+    """Stream the output until the script ends, then end whatever it left behind."""
     assert proc.stdout is not None and proc.stderr is not None
+    drain = collector.ctx.drain
     readers = asyncio.gather(
-        _read_lines(proc.stdout, lambda text: collector.line(text, stderr=False)),
-        _read_lines(proc.stderr, lambda text: collector.line(text, stderr=True)),
+        _read_lines(proc.stdout, lambda text: collector.line(text, stderr=False), drain),
+        _read_lines(proc.stderr, lambda text: collector.line(text, stderr=True), drain),
     )
     try:
         # `proc.wait()` also waits for the pipes to close, which leftovers of the script
         # (`cmd &`) would keep open: watch the exit code while the output drains instead
         while not readers.done():
             if proc.returncode is not None:
-                await processgroups.stop_group(proc)  # no process outlives its attempt
+                await processgroups.stop_group(proc, mark)  # no process outlives its attempt
                 await _drain(proc, readers)
                 break
             await asyncio.wait([readers], timeout=_POLL_SECONDS)
         await readers
         code = await proc.wait()
     except BaseException:
-        await _uninterruptible(_cleanup(proc, readers))
+        await _uninterruptible(_cleanup(proc, mark, readers))
         raise
     # Java's Process reports death by signal N as 128 + N
     return 128 - code if code < 0 else code
 
 
 async def _spawn(script: _Script, workdir: str) -> asyncio.subprocess.Process:
+    with processgroups.spawning():
+        proc = await _start(script, workdir)
+    processgroups.roots.add(proc.pid)
+    return proc
+
+
+async def _start(script: _Script, workdir: str) -> asyncio.subprocess.Process:
     try:
         return await _uninterruptible(
             asyncio.create_subprocess_exec(
@@ -158,14 +170,20 @@ async def _spawn(script: _Script, workdir: str) -> asyncio.subprocess.Process:
                 start_new_session=True,
                 preexec_fn=processgroups.die_with_parent(),
             ),
-            on_cancel=lambda proc: _cleanup(proc, None),
+            on_cancel=lambda proc: _cleanup(proc, script.mark, None),
         )
     except OSError as error:
         raise base.TaskFailure(f"Cannot start {script.args[0]}: {error.strerror}") from error
 
 
-async def _read_lines(stream: asyncio.StreamReader, on_line: Callable[[str], None]) -> None:
-    """Feed each line (without its end of line, cut at LINE_LIMIT bytes) to on_line."""
+async def _read_lines(
+    stream: asyncio.StreamReader,
+    on_line: Callable[[str], None],
+    drain: Callable[[], Awaitable[None]],
+) -> None:
+    """Feed each line (without its end of line, cut at LINE_LIMIT bytes) to on_line; between
+    chunks, wait while the logs not yet committed are over their bound (`drain`): the pipe then
+    fills and the script blocks on its writes, so memory never grows with the output."""
     buffer = bytearray()
     skipping = False  # inside the tail of a line already cut
 
@@ -184,13 +202,16 @@ async def _read_lines(stream: asyncio.StreamReader, on_line: Callable[[str], Non
                 emit(bytes(buffer))
             skipping = True
             buffer.clear()
+        await drain()
     if buffer and not skipping:
         emit(bytes(buffer))
 
 
-async def _cleanup(proc: asyncio.subprocess.Process, readers: asyncio.Future[Any] | None) -> None:
-    """End the whole process group, let the readers drain, reap the child."""
-    await processgroups.stop_group(proc)
+async def _cleanup(
+    proc: asyncio.subprocess.Process, mark: str, readers: asyncio.Future[Any] | None
+) -> None:
+    """End every process of the attempt, let the readers drain, reap the child."""
+    await processgroups.stop_group(proc, mark)
     if readers is not None:
         await _drain(proc, readers)
         with contextlib.suppress(Exception):
@@ -236,44 +257,3 @@ async def _uninterruptible(
             await _uninterruptible(on_cancel(result))
         raise cancelled
     return result
-
-
-def _parse_directive(
-    text: str,
-) -> tuple[dict[str, Any], list[tuple[str, str, float, dict[str, str]]], list[tuple[Any, str]]]:
-    """Validate a `::{...}::` payload as a whole; raises ValueError/TypeError/KeyError."""
-    data = json.loads(text)
-    if not isinstance(data, dict):
-        raise TypeError("not an object")
-    if not isinstance(outputs := data.get("outputs") or {}, dict):
-        raise TypeError("outputs must be a map")
-    metrics = [] if data.get("metrics") is None else data["metrics"]
-    logs = [] if data.get("logs") is None else data["logs"]
-    if not isinstance(metrics, list) or not isinstance(logs, list):
-        raise TypeError("metrics and logs must be lists")
-    return outputs, [_parse_metric(m) for m in metrics], [_parse_log(e) for e in logs]
-
-
-def _parse_metric(entry: Any) -> tuple[str, str, float, dict[str, str]]:
-    if not isinstance(entry, dict) or not isinstance(entry["name"], str):
-        raise TypeError("a metric needs a name")
-    kind, value = str(entry["type"]).lower(), entry["value"]
-    if kind == "timer" and isinstance(value, str):
-        value = durations.parse_duration(value).total_seconds()
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    if kind not in ("counter", "timer") or not number or not math.isfinite(value):
-        raise ValueError("a metric is a counter or a timer with a finite number value")
-    tags = entry.get("tags") or {}
-    if not isinstance(tags, dict) or any(isinstance(v, dict | list) for v in tags.values()):
-        raise TypeError("tags must be a map of strings")
-    return kind, entry["name"], float(value), {str(k): _text(v) for k, v in tags.items()}
-
-
-def _parse_log(entry: Any) -> tuple[model.LogLevel, str]:
-    if not isinstance(entry, dict):
-        raise TypeError("a log must be a map")
-    level = model.LogLevel[str(entry.get("level") or "INFO").upper()]
-    message = entry.get("message")
-    if isinstance(message, dict | list):
-        raise TypeError("a log message must be text")
-    return level, _text(message)

@@ -1,5 +1,6 @@
-"""Process groups of shell attempts: ask the kernel to end them with the engine, and stop a
-group with SIGTERM, then SIGKILL after a grace period, returning only once it is gone."""
+"""Processes of shell attempts: ask the kernel to end the root with the engine, and stop every
+process of an attempt (its group, and the descendants that left it: see `descendants`) with
+SIGTERM, then SIGKILL after a grace period, returning only once they are gone."""
 
 from __future__ import annotations
 
@@ -9,9 +10,19 @@ import ctypes
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-__all__ = ["KILL_GRACE_SECONDS", "die_with_parent", "group_alive", "signal_group", "stop_group"]
+from tercel.engine.tasks import descendants
+
+__all__ = [
+    "KILL_GRACE_SECONDS",
+    "die_with_parent",
+    "group_alive",
+    "roots",
+    "signal_group",
+    "spawning",
+    "stop_group",
+]
 
 #: SIGTERM, then SIGKILL after this long
 KILL_GRACE_SECONDS = 2.0
@@ -38,19 +49,49 @@ def die_with_parent() -> Callable[[], None] | None:
     return preexec
 
 
-async def stop_group(proc: asyncio.subprocess.Process) -> None:
-    """SIGTERM the process group, SIGKILL it after the grace period, return once it is gone."""
-    pgid = proc.pid
-    if not group_alive(pgid):
-        return
-    signal_group(pgid, signal.SIGTERM)
+#: pids of the attempts' root processes (asyncio's child watcher waits for them, never we)
+roots: set[int] = set()
+#: spawns under way: a root exists before it is recorded, so no orphan is reaped meanwhile
+_spawning = 0
+
+
+@contextlib.contextmanager
+def spawning() -> Iterator[None]:
+    """Around the creation of a root process (see `roots`)."""
+    global _spawning
+    descendants.become_subreaper()
+    _spawning += 1
+    try:
+        yield
+    finally:
+        _spawning -= 1
+
+
+async def stop_group(proc: asyncio.subprocess.Process, mark: str) -> None:
+    """End every process of the attempt (`descendants.find`): SIGTERM, SIGKILL after the grace
+    period; return once they are all gone, then reap the orphans the engine adopted."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + KILL_GRACE_SECONDS
-    while group_alive(pgid) and loop.time() < deadline:
+    termed: set[int] = set()
+    while True:
+        table = descendants.snapshot()
+        if table:
+            living = descendants.alive(descendants.find(proc.pid, mark, table), table)
+        else:  # no /proc: the group is all there is to see
+            living = {proc.pid} if group_alive(proc.pid) else set()
+        if not living:
+            break
+        if loop.time() >= deadline:
+            descendants.signal_all(living, signal.SIGKILL)
+            signal_group(proc.pid, signal.SIGKILL)
+        else:
+            descendants.signal_all(living - termed, signal.SIGTERM)
+            if not termed:
+                signal_group(proc.pid, signal.SIGTERM)
+            termed |= living
         await asyncio.sleep(_POLL_SECONDS)
-    while group_alive(pgid):
-        signal_group(pgid, signal.SIGKILL)
-        await asyncio.sleep(_POLL_SECONDS)
+    if not _spawning:
+        descendants.reap_adopted(roots)
 
 
 def group_alive(pgid: int) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 
 from tercel.engine import durations, expressions, model
 from tercel.engine.tasks import base, commands
+from tercel.engine.tasks.directives import text as _text
 
 __all__ = [
     "run_commands",
@@ -96,11 +97,3 @@ def _level(name: Any) -> model.LogLevel:
 
 def _optional_text(value: Any) -> str | None:
     return None if value is None else _text(value)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value if isinstance(value, str) else str(value)
