@@ -3,6 +3,8 @@ and a row that opens its execution's Gantt with that task run's side panel."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 from tests.browser.conftest import TercelServer
 
@@ -95,3 +97,16 @@ def test_a_row_opens_the_gantt_at_its_task_run(page: Page, tercel: TercelServer)
     panel = page.get_by_role("complementary", name="Task run details")
     expect(panel).to_contain_text(flaky)
     expect(panel.get_by_role("heading", name="flaky")).to_be_visible()
+
+
+def test_the_gantt_scrolls_to_a_linked_task_run(page: Page, tercel: TercelServer) -> None:
+    page.set_viewport_size({"width": 1400, "height": 600})  # the Gantt shows ~10 of 21 rows
+    execution_id = tercel.create("long")
+    tercel.wait_state(execution_id, {"SUCCESS"})
+    last = tercel.execution(execution_id)["taskRunList"][-1]  # type: ignore[index]
+    assert last["value"] == "v20"
+    run_id = last["id"]
+    page.goto("/ui/taskruns?flow=long&task=step")
+    page.locator(f'[data-task-run-id="{run_id}"] .task').click()
+    expect(page).to_have_url(re.compile(f"taskRun={run_id}$"))
+    expect(page.locator(f'.gantt [data-task-run-id="{run_id}"]')).to_be_in_viewport()
