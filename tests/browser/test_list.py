@@ -52,7 +52,10 @@ def test_new_rows_wait_behind_a_banner_when_scrolled(page: Page, tercel: TercelS
         tercel.create("fails")
     open_list(page, tercel, "/ui/executions?flow=fails")
     page.mouse.wheel(0, 2000)
-    page.wait_for_function("window.scrollY > 40")
+    deadline = time.monotonic() + 5  # (wait_for_function evaluates strings: the CSP forbids it)
+    while page.evaluate("() => window.scrollY") <= 40:
+        assert time.monotonic() < deadline, "the list did not scroll"
+        page.wait_for_timeout(50)
     first = page.locator("[data-execution-id]").first.get_attribute("data-execution-id")
     execution_id = tercel.create("fails")
     banner = page.locator("[data-new-executions]")
@@ -63,3 +66,27 @@ def test_new_rows_wait_behind_a_banner_when_scrolled(page: Page, tercel: TercelS
     expect(page.locator("[data-execution-id]").first).to_have_attribute(
         "data-execution-id", execution_id
     )
+
+
+def test_an_absolute_window_and_neighbour_links(page: Page, tercel: TercelServer) -> None:
+    first = tercel.create("fails")
+    tercel.wait_state(first, {"FAILED"})
+    second = tercel.create("fails")
+    tercel.wait_state(second, {"FAILED"})
+    # a window that ended before today: nothing; one around now: both
+    open_list(page, tercel, "/ui/executions?flow=fails&to=2000-01-01T00:00:00Z")
+    expect(page.get_by_text("No execution matches these filters.")).to_be_visible()
+    page.goto("/ui/executions?flow=fails&from=2000-01-01T00:00:00Z")
+    expect(page.locator(f'[data-execution-id="{second}"]')).to_be_visible()
+    # the From field shows that instant in the browser's zone
+    local = page.evaluate(
+        """() => { const d = new Date('2000-01-01T00:00:00Z');
+                   const local = new Date(d - d.getTimezoneOffset() * 60000);
+                   return local.toISOString().slice(0, 16); }"""
+    )
+    expect(page.locator('input[type="datetime-local"]').first).to_have_value(local)
+    page.goto(f"/ui/executions/{second}")
+    page.locator("[data-previous-execution]").click()
+    expect(page).to_have_url(f"{tercel.url}/ui/executions/{first}")
+    page.locator("[data-next-execution]").click()
+    expect(page).to_have_url(f"{tercel.url}/ui/executions/{second}")

@@ -7,6 +7,7 @@
 import { live, request } from "./client.svelte";
 import { StateChangesSubscription } from "./documents";
 import { applyChange, emptyTimeline, type Change, type Timeline } from "./timeline";
+import { isTerminal } from "./states";
 import { ExecutionQuery } from "../screens/execution";
 import type { ExecutionPageQuery } from "../gql/graphql";
 
@@ -25,6 +26,7 @@ export class ExecutionStore {
   private stop: (() => void) | null = null;
   private refetchTimer: ReturnType<typeof setTimeout> | undefined;
   private lastCursor: string | null = null;
+  private known = new Set<string>();
 
   constructor(readonly id: string) {}
 
@@ -52,7 +54,8 @@ export class ExecutionStore {
       initial: after,
       variables: (cursor) => ({ executionId: this.id, after: cursor }),
       pick: (data: { stateChanges: Change }) => data.stateChanges,
-      batchMs: 40,
+      // one re-layout per batch: 10,000 rows cost a few ms, so batch a replaying log coarsely
+      batchMs: 120,
       onEvents: (events) => this.apply(events),
       onComplete: () => {
         this.complete = true;
@@ -62,14 +65,17 @@ export class ExecutionStore {
   }
 
   private apply(events: Change[]): void {
-    const known = new Set(this.execution?.taskRunList.map((t) => t.id) ?? []);
+    const known = this.known;
+    // outputs and metrics come with the query: fetch again when a run ends, unless the query
+    // already saw the execution terminal (a replayed log changes nothing then)
+    const settled = isTerminal(this.execution?.state.current ?? "RUNNING");
     let unknown = false;
     let ended = false;
     for (const event of events) {
       this.changes.push(event);
       applyChange(this.timeline, event);
       if (event.taskRunId && !known.has(event.taskRunId)) unknown = true;
-      if (event.entity === "TASK_RUN" && ["SUCCESS", "FAILED", "WARNING", "KILLED"].includes(event.state)) ended = true;
+      if (!settled && event.entity === "TASK_RUN" && isTerminal(event.state)) ended = true;
     }
     this.lastCursor = events[events.length - 1].cursor;
     this.version += 1;
@@ -89,7 +95,10 @@ export class ExecutionStore {
     try {
       const data = await request(ExecutionQuery, { id: this.id });
       if (!data.execution) this.missing = true;
-      else this.execution = data.execution;
+      else {
+        this.execution = data.execution;
+        this.known = new Set(data.execution.taskRunList.map((t) => t.id));
+      }
       this.error = "";
     } catch (e) {
       this.error = (e as Error).message;

@@ -17,7 +17,15 @@ export interface ListParams {
   flow: string;
   q: string;
   range: string;
+  /** an absolute window on the start date (ISO instants), instead of `range` */
+  from: string;
+  to: string;
   labels: { key: string; value: string | null }[];
+}
+
+function instant(text: string | null): string {
+  const ms = text ? Date.parse(text) : NaN;
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : "";
 }
 
 /** `k:v,k2` → label filters (a bare key matches any value). */
@@ -44,6 +52,8 @@ export function readParams(params: URLSearchParams): ListParams {
     flow: params.get("flow") ?? "",
     q: params.get("q") ?? "",
     range: RANGES.some((r) => r.value === params.get("range")) ? params.get("range")! : "",
+    from: instant(params.get("from")),
+    to: instant(params.get("to")),
     labels: parseLabels(params.get("labels") ?? ""),
   };
 }
@@ -54,9 +64,24 @@ export function executionFilter(p: ListParams): ExecutionFilter {
     namespace: p.namespace || null,
     flowId: p.flow || null,
     q: p.q || null,
-    timeRange: p.range || null,
+    timeRange: p.from || p.to ? null : p.range || null,
+    startDate: p.from || p.to ? { gte: p.from || null, lt: p.to || null } : null,
     labels: p.labels.length ? p.labels : null,
   };
+}
+
+const BUCKETS = ["PT5M", "PT1H", "PT6H", "PT24H"];
+
+/** The stats chart's window: the absolute one, or the relative range (24 hours by default). */
+export function statsWindow(p: ListParams, now: number): { start: number; end: number; bucket: string; label: string } {
+  if (p.from || p.to) {
+    const end = p.to ? Date.parse(p.to) : now;
+    const start = p.from ? Date.parse(p.from) : end - 86_400_000;
+    const bucket = BUCKETS.find((b) => (end - start) / durationMs(b) <= 72) ?? "PT24H";
+    return { start, end, bucket, label: "Chosen period" };
+  }
+  const range = RANGES.find((r) => r.value === (p.range || "PT24H"))!;
+  return { start: now - durationMs(range.value), end: now, bucket: range.bucket, label: range.label };
 }
 
 /** The live stream's filter: what the server can narrow (state and text are applied by the
@@ -85,10 +110,10 @@ export function durationMs(iso: string): number {
 }
 
 /** Every bucket of the range, the empty ones too, so the chart's x axis is time. */
-export function fillBuckets(buckets: readonly Bucket[], range: string, bucket: string, now: number): Bucket[] {
+export function fillBuckets(buckets: readonly Bucket[], start: number, end: number, bucket: string): Bucket[] {
   const size = durationMs(bucket);
-  const first = Math.floor((now - durationMs(range)) / size) + 1;
-  const last = Math.floor(now / size);
+  const first = Math.floor(start / size) + 1;
+  const last = Math.floor(Math.max(start, end - 1) / size);
   const bySlot = new Map(buckets.map((b) => [Math.floor(Date.parse(b.start) / size), b]));
   const out: Bucket[] = [];
   for (let slot = first; slot <= last; slot++) {

@@ -61,6 +61,20 @@ describe("layoutGantt", () => {
     expect(early.map((r) => r.id)).toEqual(["seq"]);
     // before the log arrives a row shows the state the query saw
     expect(layoutGantt([{ id: "q", taskId: "q", state: { current: "SUCCESS" } }], foldChanges([]), 0)[0].state).toBe("SUCCESS");
+    // and the query's histories, attempts included, until the log replays them
+    const node = {
+      id: "a", taskId: "a",
+      state: { current: "SUCCESS", histories: [{ state: "CREATED", date: t(2) }, { state: "RUNNING", date: t(4) }, { state: "SUCCESS", date: t(8) }] },
+      attempts: [{ state: { histories: [{ state: "RUNNING", date: t(4) }, { state: "FAILED", date: t(5) }] } }],
+    };
+    const [row] = layoutGantt([node], foldChanges([]), now);
+    expect(row.running).toEqual({ start: Date.parse(t(4)), end: Date.parse(t(8)) });
+    expect(row.attempts.map((x) => [x.number, x.state])).toEqual([[1, "FAILED"]]);
+    // a log replay that is behind the query does not hide what the query saw
+    const behind = layoutGantt([node], foldChanges([ch("TASK_RUN", "CREATED", 2, "a")]), now);
+    expect(behind[0].state).toBe("SUCCESS");
+    const ahead = layoutGantt([node], foldChanges(log), now);
+    expect(ahead[0].attempts.map((x) => x.state)).toEqual(["FAILED", "SUCCESS"]);
   });
   it("axis spans the execution and clamps placement", () => {
     const axis = bounds(foldChanges(log), rows, now);

@@ -80,8 +80,24 @@ export interface TaskRunNode {
   parentTaskRunId?: string | null;
   value?: string | null;
   iteration?: number | null;
-  /** the state the query saw: shown until the log has an entry for this run */
-  state?: { current: string } | null;
+  /** what the query saw: shown until the log has an entry for this run (a long log takes a
+   * while to replay; the page draws the query's histories first) */
+  state?: { current: string; histories?: readonly HistoryEntry[] } | null;
+  attempts?: readonly { state: { histories?: readonly HistoryEntry[] } }[] | null;
+}
+
+function entries(run: TaskRunTimeline | undefined): number {
+  let count = run?.history.length ?? 0;
+  for (const attempt of run?.attempts.values() ?? []) count += attempt.length;
+  return count;
+}
+
+function queried(node: TaskRunNode): TaskRunTimeline | undefined {
+  const history = node.state?.histories;
+  if (!history?.length) return undefined;
+  const attempts = new Map<number, HistoryEntry[]>();
+  (node.attempts ?? []).forEach((a, i) => a.state.histories?.length && attempts.set(i + 1, [...a.state.histories]));
+  return { taskId: node.taskId, value: node.value ?? null, history: [...history], attempts };
 }
 
 /** Task runs depth-first, children under their parent in creation order; runs seen only in
@@ -150,9 +166,12 @@ function span(history: readonly HistoryEntry[], now: number): Segment | null {
 export function layoutRow(
   node: TaskRunNode,
   depth: number,
-  run: TaskRunTimeline | undefined,
+  logged: TaskRunTimeline | undefined,
   now: number,
 ): GanttRow {
+  // both are prefixes of the same append-only history: the longer one is the more recent
+  const fromQuery = queried(node);
+  const run = fromQuery && entries(fromQuery) > entries(logged) ? fromQuery : logged;
   const history = run?.history ?? [];
   const whole = span(history, now);
   const firstRun = history.find((h) => h.state === "RUNNING");

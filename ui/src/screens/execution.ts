@@ -18,6 +18,19 @@ export const ExecutionQuery = graphql(`
   }
 `);
 
+/** The executions of the same flow started just before and just after this one. */
+export const NeighboursQuery = graphql(`
+  query Neighbours($namespace: String!, $flowId: String!, $start: DateTime!) {
+    previous: executions(filter: { namespaceEquals: $namespace, flowId: $flowId, startDate: { lt: $start } }, first: 1) {
+      edges { node { id } }
+    }
+    next: executions(filter: { namespaceEquals: $namespace, flowId: $flowId, startDate: { gte: $start } },
+                     first: 2, orderBy: { field: START_DATE, direction: ASC }) {
+      edges { node { id } }
+    }
+  }
+`);
+
 export const FlowSourceQuery = graphql(`
   query FlowSource($namespace: String!, $id: String!) {
     flowRevisions(namespace: $namespace, id: $id) { revision source }
