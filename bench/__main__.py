@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import api, engine, output, report, sustained
+from bench import api, engine, hostile, output, report, sustained
 
 HERE = Path(__file__).parent
 
@@ -57,16 +57,40 @@ def optional(module: str) -> Callable[[int], dict[str, Any]] | None:
     return found
 
 
+MODULES: dict[str, Callable[[int], dict[str, Any]]] = {
+    "engine": engine.scenarios,
+    "api": api.scenarios,
+    "sustained": sustained.scenarios,
+    "output": output.scenarios,
+    "hostile": hostile.scenarios,
+}
+
+
+def only(name: str, repeat: int) -> int:
+    """Run one module and merge its figures into results.json (its scenarios record their own
+    load average); RESULTS.md is written again from the whole."""
+    path = HERE / "results.json"
+    results = json.loads(path.read_text()) if path.exists() else {"machine": machine()}
+    results.setdefault("scenarios", {})
+    guarded(results, name, MODULES[name], repeat)
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    (HERE / "RESULTS.md").write_text(report.markdown(results))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--repeat", type=int, default=7, help="runs per scenario (median reported)")
+    parser.add_argument(
+        "--only", choices=sorted(MODULES), help="run one module; keep the other figures on file"
+    )
     args = parser.parse_args()
+    if args.only:
+        return only(args.only, args.repeat)
     started = time.monotonic()
     results: dict[str, Any] = {"machine": machine(), "scenarios": {}}
-    guarded(results, "engine", engine.scenarios, args.repeat)
-    guarded(results, "api", api.scenarios, args.repeat)
-    guarded(results, "sustained", sustained.scenarios, args.repeat)
-    guarded(results, "output", output.scenarios, args.repeat)
+    for name, scenarios in MODULES.items():
+        guarded(results, name, scenarios, args.repeat)
     try:
         subscriptions = optional("bench.subscriptions")
     except Exception as error:  # an import error of the optional module

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench import hostile
+
 #: scenario -> (label, first tier, second tier, goal) in the scenario's unit; lower is better
 #: unless the scenario is in HIGHER_IS_BETTER
 TIERS: dict[str, tuple[str, float, float, float]] = {
@@ -25,6 +27,12 @@ TIERS: dict[str, tuple[str, float, float, float]] = {
     ),
     "delivery_100": ("delivery p99, 100 websocket subscribers, commit->client", 50, 30, 15),
     "delivery_1000": ("delivery p99, 1,000 websocket subscribers, commit->client", 400, 150, 100),
+    "api_typename_hostile": (
+        "`{ __typename }` p99 while hostile expressions render (refused by size)",
+        200,
+        100,
+        50,
+    ),
 }
 
 #: scenarios whose tiered figure is not the median: (figure key, key of its per-run values)
@@ -38,6 +46,10 @@ HIGHER_IS_BETTER = frozenset({"api_executions_per_second"})
 
 #: labels of scenarios without tiers
 LABELS: dict[str, str] = {
+    "api_typename_idle": "`{ __typename }` p99, nothing else running",
+    "api_typename_benign": "`{ __typename }` p99 while ordinary ForEach renders run",
+    "api_typename_heavy": "`{ __typename }` p99 while heavy renders within the limits run",
+    "api_typename_deadline": "`{ __typename }` p99 while renders run to the 1 s deadline",
     "api_idle_latency": "idle single execution through GraphQL, send->SUCCESS",
     "chain_40_normal": "chain of 40 Return tasks, synchronous=NORMAL",
     "chain_40_worker_path_normal": "chain of 40 Sleep PT0S tasks (worker path), synchronous=NORMAL",
@@ -154,7 +166,7 @@ def markdown(results: dict[str, Any]) -> str:
             f"ForEach 10,000 costs {big['ratio_to_1000']:.1f}x the 1,000 case (limit: 12x).",
         ]
     lines += _api_lines(results["scenarios"]) + _sustained_lines(results["scenarios"])
-    lines += _output_lines(results["scenarios"])
+    lines += _output_lines(results["scenarios"]) + hostile.report_lines(results["scenarios"])
     lines += [
         "",
         "Return, Log, Echo, Fail and OutputValues are pure in-process tasks: they run inside "
