@@ -51,6 +51,7 @@ def test_new_rows_wait_behind_a_banner_when_scrolled(page: Page, tercel: TercelS
     for _ in range(25):
         tercel.create("fails")
     open_list(page, tercel, "/ui/executions?flow=fails")
+    page.locator("[data-execution-id]").nth(24).wait_for()  # a page to scroll, before the wheel
     page.mouse.wheel(0, 2000)
     deadline = time.monotonic() + 5  # (wait_for_function evaluates strings: the CSP forbids it)
     while page.evaluate("() => window.scrollY") <= 40:
