@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import api, engine, output, report, sustained, ui
+from bench import api, engine, hostile, output, report, sustained, ui
 
 HERE = Path(__file__).parent
 
@@ -57,64 +57,54 @@ def optional(module: str) -> Callable[[int], dict[str, Any]] | None:
     return found
 
 
-#: the modules `make bench` runs, in order (bench.subscriptions only when present)
-MODULES = ("engine", "api", "sustained", "output", "subscriptions", "ui")
+MODULES: dict[str, Callable[[int], dict[str, Any]]] = {
+    "engine": engine.scenarios,
+    "api": api.scenarios,
+    "sustained": sustained.scenarios,
+    "output": output.scenarios,
+    "hostile": hostile.scenarios,
+    "ui": ui.scenarios,
+}
 
 
-def _runner(name: str, results: dict[str, Any]) -> Callable[[int], dict[str, Any]] | None:
-    if name == "subscriptions":
-        try:
-            return optional("bench.subscriptions")
-        except Exception as error:  # an import error of the optional module
-            results["scenarios"]["subscriptions"] = {"error": f"{type(error).__name__}: {error}"}
-            return None
-    found: Callable[[int], dict[str, Any]] = {
-        "engine": engine.scenarios,
-        "api": api.scenarios,
-        "sustained": sustained.scenarios,
-        "output": output.scenarios,
-        "ui": ui.scenarios,
-    }[name]
-    return found
+def only(name: str, repeat: int) -> int:
+    """Run one module and merge its figures into results.json (its scenarios record their own
+    load average); RESULTS.md is written again from the whole."""
+    path = HERE / "results.json"
+    results = json.loads(path.read_text()) if path.exists() else {"machine": machine()}
+    results.setdefault("scenarios", {})
+    guarded(results, name, MODULES[name], repeat)
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    (HERE / "RESULTS.md").write_text(report.markdown(results))
+    return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--repeat", type=int, default=7, help="runs per scenario (median reported)")
     parser.add_argument(
-        "--only",
-        choices=MODULES,
-        action="append",
-        help="run only these modules; their figures replace theirs in results.json, the others "
-        "are kept (with the machine and load of the run that measured them)",
+        "--only", choices=sorted(MODULES), help="run one module; keep the other figures on file"
     )
     args = parser.parse_args()
+    if args.only:
+        return only(args.only, args.repeat)
     started = time.monotonic()
     results: dict[str, Any] = {"machine": machine(), "scenarios": {}}
-    for name in args.only or MODULES:
-        runner = _runner(name, results)
-        if runner is not None:
-            guarded(results, name, runner, args.repeat)
+    for name, scenarios in MODULES.items():
+        guarded(results, name, scenarios, args.repeat)
+    try:
+        subscriptions = optional("bench.subscriptions")
+    except Exception as error:  # an import error of the optional module
+        subscriptions = None
+        results["scenarios"]["subscriptions"] = {"error": f"{type(error).__name__}: {error}"}
+    if subscriptions is not None:
+        guarded(results, "subscriptions", subscriptions, args.repeat)
     results["machine"]["loadavg_end"] = round(os.getloadavg()[0], 2)
     results["elapsed_s"] = round(time.monotonic() - started, 1)
-    if args.only:
-        results = _merged(results, set(args.only))
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (HERE / "RESULTS.md").write_text(report.markdown(results))
     print(report.markdown(results))
     return 0
-
-
-def _merged(fresh: dict[str, Any], modules: set[str]) -> dict[str, Any]:
-    """The recorded results with the scenarios of `modules` replaced by `fresh` ones; the run
-    of each module keeps its own machine line under "runs"."""
-    path = HERE / "results.json"
-    old: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {"scenarios": {}}
-    runs = old.pop("runs", {})
-    for name in modules:
-        runs[name] = fresh["machine"] | {"elapsed_s": fresh["elapsed_s"]}
-    kept = {k: v for k, v in old["scenarios"].items() if k not in fresh["scenarios"]}
-    return old | {"scenarios": kept | fresh["scenarios"], "runs": runs}
 
 
 if __name__ == "__main__":

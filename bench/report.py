@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench import hostile
+
 #: scenario -> (label, first tier, second tier, goal) in the scenario's unit; lower is better
 #: unless the scenario is in HIGHER_IS_BETTER
 TIERS: dict[str, tuple[str, float, float, float]] = {
@@ -25,6 +27,12 @@ TIERS: dict[str, tuple[str, float, float, float]] = {
     ),
     "delivery_100": ("delivery p99, 100 websocket subscribers, commit->client", 50, 30, 15),
     "delivery_1000": ("delivery p99, 1,000 websocket subscribers, commit->client", 400, 150, 100),
+    "api_typename_hostile": (
+        "`{ __typename }` p99 while hostile expressions render (refused by size)",
+        200,
+        100,
+        50,
+    ),
 }
 
 #: scenarios whose tiered figure is not the median: (figure key, key of its per-run values)
@@ -52,6 +60,10 @@ TARGETS: dict[str, tuple[str, float]] = {
 
 #: labels of scenarios without tiers
 LABELS: dict[str, str] = {
+    "api_typename_idle": "`{ __typename }` p99, nothing else running",
+    "api_typename_benign": "`{ __typename }` p99 while ordinary ForEach renders run",
+    "api_typename_heavy": "`{ __typename }` p99 while heavy renders within the limits run",
+    "api_typename_deadline": "`{ __typename }` p99 while renders run to the 1 s deadline",
     "api_idle_latency": "idle single execution through GraphQL, send->SUCCESS",
     "chain_40_normal": "chain of 40 Return tasks, synchronous=NORMAL",
     "chain_40_worker_path_normal": "chain of 40 Sleep PT0S tasks (worker path), synchronous=NORMAL",
@@ -170,8 +182,8 @@ def markdown(results: dict[str, Any]) -> str:
             f"ForEach 10,000 costs {big['ratio_to_1000']:.1f}x the 1,000 case (limit: 12x).",
         ]
     lines += _api_lines(results["scenarios"]) + _sustained_lines(results["scenarios"])
-    lines += _ui_lines(results["scenarios"], results.get("runs", {}).get("ui"))
-    lines += _output_lines(results["scenarios"])
+    lines += _output_lines(results["scenarios"]) + hostile.report_lines(results["scenarios"])
+    lines += _ui_lines(results["scenarios"])
     lines += [
         "",
         "Return, Log, Echo, Fail and OutputValues are pure in-process tasks: they run inside "
@@ -191,7 +203,7 @@ def _target(value: float, target: float, unit: str, higher: bool) -> str:
     return f"target {'>=' if higher else '<='} {target:g} {unit}: {'met' if met else 'MISSED'}"
 
 
-def _ui_lines(scenarios: dict[str, Any], run: dict[str, Any] | None) -> list[str]:
+def _ui_lines(scenarios: dict[str, Any]) -> list[str]:
     """How the web UI's figures were taken (bench/ui.py), and the load of their run."""
     if not any(name.startswith("ui_") for name in scenarios):
         return []
@@ -200,6 +212,7 @@ def _ui_lines(scenarios: dict[str, Any], run: dict[str, Any] | None) -> list[str
         "Web UI (bench/ui.py: Debian's headless chromium under Playwright, a fresh "
         "browser context per page load, a `tercel server` subprocess on its own database)",
     ]
+    run = next((v["run"] for k, v in scenarios.items() if k.startswith("ui_") and "run" in v), None)
     if run:
         lines[-1] += f", measured {run['date']}" + _load(run).rstrip(".")
     gantt = [scenarios.get(f"ui_gantt_{n}", {}) for n in (2000, 10000)]

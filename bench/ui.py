@@ -197,6 +197,8 @@ def _server() -> Iterator[str]:
 
 
 def scenarios(repeat: int) -> dict[str, dict[str, Any]]:
+    """Every figure of the web UI; each records the date and load average of this run."""
+    run = {"date": time.strftime("%Y-%m-%d"), "loadavg_start": round(os.getloadavg()[0], 2)}
     out: dict[str, dict[str, Any]] = {}
     with _server() as url, Browser() as browser:
         out.update(gantt_scenarios(browser, url, repeat))
@@ -210,4 +212,5 @@ def scenarios(repeat: int) -> dict[str, dict[str, Any]]:
         }
         out.update(bundle(browser.loaded_chunks))
         out["ui_list_commit_to_dom"]["page_errors"] = browser.problems[:20]
-    return out
+    run["loadavg_end"] = round(os.getloadavg()[0], 2)
+    return {name: figures | {"run": run} for name, figures in out.items()}

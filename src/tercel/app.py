@@ -8,8 +8,9 @@ and websockets.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -31,7 +32,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from tercel import fanout, flowdir, transport, webui
+from tercel import fanout, flowdir, supervision, transport, webui
 from tercel.engine import events
 from tercel.resolvers.context import Context, Services, new_loaders
 from tercel.schema import build_schema, extensions
@@ -49,6 +50,10 @@ class Runtime:
 
     services: Services | None = None
     ready: bool = False
+    #: why the engine loop died (the process should exit with status 4), None while it runs
+    engine_stopped: str | None = None
+    #: set by `tercel server`: stops the process once the engine loop died
+    request_exit: Callable[[], None] | None = None
 
 
 class TercelGraphQL(GraphQL[Context, None]):
@@ -64,6 +69,7 @@ class TercelGraphQL(GraphQL[Context, None]):
             keep_alive=True,
             keep_alive_interval=15,
             connection_init_wait_timeout=timedelta(seconds=settings.limits.connection_init_seconds),
+            subscription_protocols=transport.PROTOCOLS,
             max_subscriptions_per_connection=20,
             allowed_origins=settings.allowed_origins,
         )
@@ -100,6 +106,11 @@ class TercelGraphQL(GraphQL[Context, None]):
     def parse_json(self, data: str | bytes) -> Any:
         """HTTP bodies only (websocket frames are checked by the protocol handlers)."""
         return transport.request_object(super().parse_json(data))
+
+    async def execute_operation(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        streams = self._get_stream_transport
+        refused = transport.refuse_http_subscription(streams, **kwargs)
+        return refused if refused is not None else await super().execute_operation(**kwargs)
 
     async def execute_single(self, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
         try:
@@ -257,6 +268,8 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
         await engine.start()
         reader = readdb.open_reader(settings.db_path)
         runtime.services = app.state.services = Services(settings, engine, reader)
+        watch = supervision.supervise(engine, runtime)
+        supervisor = asyncio.create_task(watch, name="tercel-supervisor")
         try:
             if settings.flows_dir:
                 await flowdir.deploy_directory(engine, settings.flows_dir)
@@ -264,15 +277,17 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
             yield
         finally:
             runtime.ready = False
+            supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await supervisor
             await engine.stop(grace=SHUTDOWN_GRACE_SECONDS)
             await reader.close()
 
     async def health(request: Request) -> Response:
-        """`{"status": "ok", "subscriptions": N}`: N live subscriptions (registered streams)."""
-        if not runtime.ready or runtime.services is None:
-            return JSONResponse({"status": "starting"}, 503)
-        live = events.broker_of(runtime.services.engine).subscribers
-        return JSONResponse({"status": "ok", "subscriptions": live})
+        """See supervision.health."""
+        engine = None if runtime.services is None else runtime.services.engine
+        body, status = supervision.health(engine, runtime.ready)
+        return JSONResponse(body, status)
 
     graphql = TercelGraphQL(build_schema(settings, subscription), runtime, settings)
     routes = [
@@ -296,4 +311,5 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
         middleware.insert(0, cors)
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.frames = graphql.frames  # for diagnostics and tests
+    app.state.runtime = runtime
     return app

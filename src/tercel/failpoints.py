@@ -1,19 +1,23 @@
-"""Named fail points for crash tests: the process dies (`os._exit(137)`, like SIGKILL) at an
-exact moment of the engine's protocol.
+"""Named fail points for crash and fault tests.
 
-Armed only by the environment: `TERCEL_FAILPOINT=<name>` and optionally
-`TERCEL_FAILPOINT_SKIP=<n>` (pass the point n times first). Unarmed, `hit` is one comparison.
+Armed by the environment, `TERCEL_FAILPOINT=<name>` and optionally `TERCEL_FAILPOINT_SKIP=<n>`
+(pass the point n times first), or in-process by `arm` / `disarm` (tests). Unarmed, a point is
+one comparison.
 
-Points:
+Crash points (`hit`: the process dies, `os._exit(137)`, like SIGKILL):
 - `after_attempt_commit`: an attempt row is committed, its task body has not started;
 - `before_result_commit`: a task body returned, its result is not committed yet.
+
+Fault points (`raises`: the caller raises its error, on every pass once armed):
+- `commit_disk_full`: the writer's commit fails as on a full disk (SQLITE_FULL);
+- `engine_loop`: the engine loop raises (it dies: the server's supervision takes over).
 """
 
 from __future__ import annotations
 
 import os
 
-__all__ = ["hit"]
+__all__ = ["arm", "disarm", "hit", "raises"]
 
 _ARMED = os.environ.get("TERCEL_FAILPOINT", "")
 _skip = int(os.environ.get("TERCEL_FAILPOINT_SKIP", "0") or 0)
@@ -27,3 +31,25 @@ def hit(name: str) -> None:
         _skip -= 1
         return
     os._exit(137)
+
+
+def raises(name: str) -> bool:
+    """True when the fault point `name` is armed and its skips are used up."""
+    global _skip
+    if name != _ARMED:
+        return False
+    if _skip > 0:
+        _skip -= 1
+        return False
+    return True
+
+
+def arm(name: str, skip: int = 0) -> None:
+    """Arm one point in this process (tests); replaces whatever was armed."""
+    global _ARMED, _skip
+    _ARMED, _skip = name, skip
+
+
+def disarm() -> None:
+    global _ARMED, _skip
+    _ARMED, _skip = "", 0

@@ -6,6 +6,7 @@ import argparse
 import os
 import socket
 import sys
+import threading
 from types import FrameType
 from typing import Any
 
@@ -21,6 +22,10 @@ EXIT_OK = 0
 EXIT_IN_USE = 2
 EXIT_PORT = 2
 EXIT_STARTUP = 4
+#: the engine loop died while serving: a supervisor should restart the process
+EXIT_ENGINE_STOPPED = 4
+#: how long the graceful stop after an engine death may take before the process just exits
+ENGINE_STOPPED_HARD_EXIT = 4.0
 
 
 class _Server(uvicorn.Server):
@@ -73,6 +78,7 @@ def serve(args: argparse.Namespace) -> int:
 
     app = create_app(settings)
     server = _Server(uvicorn_config(app, settings))
+    app.state.runtime.request_exit = lambda: _exit_after_engine_death(server)
     try:
         server.run(sockets=[listener])
     except lock.DatabaseInUseError as error:  # lost a race with another process
@@ -83,7 +89,24 @@ def serve(args: argparse.Namespace) -> int:
     if not server.started:
         print("tercel server: startup failed (see above)", file=sys.stderr)
         return EXIT_STARTUP
+    stopped = app.state.runtime.engine_stopped
+    if stopped is not None:
+        print(f"tercel server: the engine stopped: {stopped}", file=sys.stderr)
+        return EXIT_ENGINE_STOPPED
     return EXIT_OK
+
+
+def _exit_after_engine_death(server: uvicorn.Server) -> None:
+    """Stop gracefully; a stop that hangs (a client holding a connection) is cut short."""
+    server.should_exit = True
+
+    def hard_exit() -> None:
+        sys.stderr.flush()
+        os._exit(EXIT_ENGINE_STOPPED)
+
+    timer = threading.Timer(ENGINE_STOPPED_HARD_EXIT, hard_exit)
+    timer.daemon = True
+    timer.start()
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -27,6 +27,8 @@ class Limits:
     tokens: int = 2000
     #: aliases in one GraphQL document
     aliases: int = 15
+    #: fields one GraphQL document selects once its fragments are expanded
+    fields: int = 2000
     #: largest `first` of a connection
     page_max: int = 100
     #: largest HTTP request body, in bytes (413 above)
@@ -86,6 +88,7 @@ def _limits(environ: Mapping[str, str]) -> Limits:
         depth=int(environ.get("TERCEL_MAX_DEPTH", base.depth)),
         tokens=int(environ.get("TERCEL_MAX_TOKENS", base.tokens)),
         aliases=int(environ.get("TERCEL_MAX_ALIASES", base.aliases)),
+        fields=int(environ.get("TERCEL_MAX_FIELDS", base.fields)),
         page_max=int(environ.get("TERCEL_MAX_PAGE", base.page_max)),
         body_bytes=int(environ.get("TERCEL_MAX_BODY_BYTES", base.body_bytes)),
         operation_seconds=float(environ.get("TERCEL_OPERATION_TIMEOUT", base.operation_seconds)),

@@ -1,11 +1,18 @@
 """Hardening of Strawberry's transports: malformed input gets a clear 4xx or close code.
 
-- HTTP: a JSON body that is not an object (or a list, refused later as a batch) is a 400.
+- HTTP: a JSON body that is not an object (or a list, refused later as a batch) is a 400; a
+  subscription is streamed as Server-Sent Events when `Accept` asks for `text/event-stream`
+  (or as multipart for `multipart/mixed`), else refused at once with a 400 `BAD_REQUEST` that
+  names the websocket protocols.
 - graphql-transport-ws: a frame that is not a JSON object closes with 4400 instead of killing
   the handler; a subscribe whose document does not parse gets an `error` message (with
   `GRAPHQL_PARSE_FAILED`), as the protocol wants, instead of a bare `complete`.
 - graphql-ws (legacy): a frame that is not an object, or a `start` without a payload object,
-  gets a `connection_error`.
+  gets a `connection_error`; a `start` whose payload is malformed, or whose operation is not a
+  subscription, gets an `error` naming the problem (`BAD_REQUEST`).
+- A subscribe (or start) whose `variables` or `extensions` is not an object, or whose
+  `operationName` is not a string, gets an `error` message (it used to run, or to get a bare
+  `complete`).
 - Both: an operation message whose `id` is not a string is refused as above (a list or an
   object as id used to crash the connection's handler).
 
@@ -16,29 +23,115 @@ let shared events go out as ready frames (see `fanout`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from cross_web import HTTPException
-from graphql import GraphQLError, parse
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from starlette.websockets import WebSocketDisconnect
 from starlette.websockets import WebSocketDisconnected as SendAfterClose
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.types import ExecutionResult
 
 from tercel import fanout
 from tercel.resolvers.context import Context
 
-__all__ = ["LegacyWSHandler", "TransportWSHandler", "request_object"]
+__all__ = [
+    "PROTOCOLS",
+    "SUBSCRIPTION_OVER_HTTP",
+    "LegacyWSHandler",
+    "TransportWSHandler",
+    "is_subscription",
+    "operation_type",
+    "payload_problem",
+    "refuse_http_subscription",
+    "request_object",
+]
+
+
+#: websockets (both protocols), then the HTTP streams Strawberry serves by `Accept`
+PROTOCOLS = (
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+    GRAPHQL_SSE_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
+#: the answer to a subscription sent over plain HTTP (graphql-api §1)
+SUBSCRIPTION_OVER_HTTP = (
+    "Subscriptions are not served over plain HTTP: send `Accept: text/event-stream` (Server-Sent "
+    "Events), or use a websocket on /graphql with the `graphql-transport-ws` or the legacy "
+    "`graphql-ws` protocol"
+)
+
+
+def refuse_http_subscription(
+    stream_transport: Callable[[str], object], **request: Any
+) -> ExecutionResult | None:
+    """The 400 answer to a subscription sent over HTTP without a stream `Accept` (an error
+    naming the websocket protocols), or None for every other request."""
+    data = request["request_data"]
+    if isinstance(data, list) or stream_transport(data.protocol) is not None:
+        return None
+    if not is_subscription(data.query, data.operation_name):
+        return None
+    request["sub_response"].status_code = 400
+    error = GraphQLError(SUBSCRIPTION_OVER_HTTP, extensions={"code": "BAD_REQUEST"})
+    return ExecutionResult(data=None, errors=[error])
+
+
+def is_subscription(query: object, operation_name: object) -> bool:
+    """The operation `query` runs (by `operation_name`) is a subscription. Only documents that
+    spell the keyword are parsed; an unparsable one is left for the parser to report."""
+    if not isinstance(query, str) or "subscription" not in query:
+        return False
+    return operation_type(query, operation_name) == OperationType.SUBSCRIPTION
+
+
+def operation_type(query: str, operation_name: object) -> OperationType | None:
+    """The type of the operation `query` runs; None when it does not parse or is ambiguous."""
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return None
+    chosen = [
+        d
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+        and (operation_name is None or (d.name is not None and d.name.value == operation_name))
+    ]
+    return chosen[0].operation if len(chosen) == 1 else None
+
+
+def payload_problem(payload: dict[str, Any]) -> str | None:
+    """What is wrong with the fields of an operation payload (both websocket protocols)."""
+    if not isinstance(payload.get("query"), str):
+        return "`payload.query` must be a string"
+    for key, kind in (("variables", "an object"), ("extensions", "an object")):
+        if payload.get(key) is not None and not isinstance(payload[key], dict):
+            return f"`payload.{key}` must be {kind} or null"
+    if payload.get("operationName") is not None and not isinstance(payload["operationName"], str):
+        return "`payload.operationName` must be a string or null"
+    return None
 
 
 def request_object(decoded: object) -> object:
     """A decoded HTTP body must be an object (a list is a batch, refused by Strawberry)."""
     if not isinstance(decoded, dict | list):
-        raise HTTPException(400, "The request body must be a JSON object with a `query`")
+        raise HTTPException(
+            400,
+            "The request body (or a `variables` or `extensions` parameter) must be a JSON object",
+        )
     return decoded
 
 
@@ -108,19 +201,26 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
                 await self.handle_invalid_message("Invalid subscribe message: no query")
                 return
-            if self.connection_acknowledged and not await self._parses(message, payload["query"]):
+            if self.connection_acknowledged and not await self._acceptable(message, payload):
                 return
         await super().handle_message(cast(Any, message))
 
-    async def _parses(self, message: dict[str, Any], query: str) -> bool:
-        try:
-            parse(query)
-        except GraphQLError as error:
-            formatted = {**error.formatted, "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}
-            reply = {"id": message.get("id"), "type": "error", "payload": [formatted]}
-            await self.send_message(cast(Any, reply))
-            return False
-        return True
+    async def _acceptable(self, message: dict[str, Any], payload: dict[str, Any]) -> bool:
+        """Send the operation an `error` (and return False) when its payload is malformed or
+        its document does not parse."""
+        problem = payload_problem(payload)
+        if problem is not None:
+            formatted: dict[str, Any] = {"message": f"Invalid subscribe message: {problem}"}
+            formatted["extensions"] = {"code": "BAD_REQUEST"}
+        else:
+            try:
+                parse(payload["query"])
+                return True
+            except GraphQLError as error:
+                formatted = {**error.formatted, "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}
+        reply = {"id": message.get("id"), "type": "error", "payload": [formatted]}
+        await self.send_message(cast(Any, reply))
+        return False
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
@@ -152,4 +252,25 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             await self.send_message({"type": "connection_error"})
             await self.websocket.close(code=1000, reason="")
             return
+        if message.get("type") == "start":
+            problem = self._start_problem(message["payload"])
+            if problem is not None:
+                error = {"message": problem, "extensions": {"code": "BAD_REQUEST"}}
+                await self.send_message({"type": "error", "id": message["id"], "payload": error})
+                return
         await super().handle_message(cast(Any, message))
+
+    @staticmethod
+    def _start_problem(payload: dict[str, Any]) -> str | None:
+        """Why a `start` cannot run: a malformed payload, or an operation that is not a
+        subscription (this protocol serves subscriptions only)."""
+        problem = payload_problem(payload)
+        if problem is not None:
+            return f"Invalid start message: {problem}"
+        kind = operation_type(payload["query"], payload.get("operationName"))
+        if kind is not None and kind != OperationType.SUBSCRIPTION:
+            return (
+                f"The legacy `graphql-ws` protocol serves subscriptions only, not a {kind.value}: "
+                "send queries and mutations over HTTP or with `graphql-transport-ws`"
+            )
+        return None

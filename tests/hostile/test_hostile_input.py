@@ -189,6 +189,11 @@ EXPRESSIONS: dict[str, tuple[str, str]] = {
         "jq did not finish within the time limit",
     ),
     "jq env": ('{{ 1 | jq("env") }}', "jq `env` is not allowed"),
+    "string formatting width": ("{{ '%.999999999f' % 1.0 }}", "`%` is numeric modulo only"),
+    "huge integer division": (
+        "{{ (('0x' ~ ('f' * 400000)) | number) // (('0x' ~ ('f' * 200000)) | number) }}",
+        "larger than 65536 bits",
+    ),
 }
 
 
@@ -242,6 +247,30 @@ def test_hostile_renders_do_not_stall_other_work(server: TercelServer) -> None:
     assert_serving(server)
     print(f"plain flow {took:.2f}s, slowest /health {slowest:.2f}s")
     assert took < 1.5 and slowest < 1.5, f"plain flow {took:.2f}s, slowest /health {slowest:.2f}s"
+
+
+def test_foreach_of_deadline_bound_renders_holds_the_loop_for_one_second(
+    server: TercelServer,
+) -> None:
+    """Eight ForEach iterations each rendering until the 1 s deadline, in one engine pass: the
+    renders of a pass share 1 s (guard.TURN_SECONDS), so /health waits ~1 s, not 8 s."""
+    source = (
+        f"id: foreach-jq\nnamespace: {NS}\ntasks:\n"
+        "  - id: each\n    type: io.kestra.plugin.core.flow.ForEach\n"
+        "    values: [1, 2, 3, 4, 5, 6, 7, 8]\n    concurrencyLimit: 0\n    tasks:\n"
+        "      - id: spin\n        type: io.kestra.plugin.core.debug.Return\n"
+        f"        format: {json.dumps(JQ_LOOP)}\n"
+    )
+    assert server.deploy(source)["__typename"] == "Flow"
+    execution_id = server.create(NS, "foreach-jq")
+    slowest, began = 0.0, time.monotonic()
+    while server.state(execution_id) not in TERMINAL and time.monotonic() - began < 30:
+        slowest = max(slowest, server.health(timeout=30)[1])
+    assert server.wait_terminal(execution_id, timeout=30) == "FAILED"
+    assert slowest < 2.0, f"/health waited {slowest:.2f}s"
+    errors = [m for level, m in server.logs(execution_id) if level == "ERROR"]
+    assert any("renders of one engine pass may take 1 s" in m for m in errors), errors
+    assert_serving(server)
 
 
 # --------------------------------------------------------------------------- GraphQL fuzz

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tercel import clock as clocks
-from tercel.engine import context, expressions, model, passes, plans, states
+from tercel.engine import context, expressions, model, passes, plans, states, storable
 from tercel.engine.progress import Container
 from tercel.engine.runstate import ExecutionState
 from tercel.engine.tasks import registry
@@ -122,6 +122,9 @@ def _start_flowable(es: ExecutionState, run: model.TaskRun, task: model.TaskDef,
             plan = plans.make_plan(task, lambda value: context.render(es, run, value))
         except (plans.PlanError, expressions.ExpressionError) as error:
             plan = {"failure": str(error)}
+        unstorable = storable.first_unstorable(plan, "plan")  # ForEach values become rows
+        if unstorable is not None:
+            plan = {"failure": " ".join(unstorable)}
         if "failure" in plan:
             es.log(L.WARN if plan.get("warn") else L.ERROR, plan["failure"], now(), run)
         es.changes.plans[run.id] = plan

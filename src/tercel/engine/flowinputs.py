@@ -11,6 +11,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import regex
+
 from tercel.engine import flowissues, model
 from tercel.engine import flowvalues as fv
 from tercel.engine import yamlsource as ys
@@ -214,8 +216,9 @@ def _regex(issues: Issues, node: ys.Node) -> str | None:
     if text is None:
         return None
     try:
-        re.compile(text)
-    except (re.error, RecursionError, OverflowError, ValueError) as exc:
+        re.compile(text)  # its messages; the engine matches with `regex`, which must accept it
+        regex.compile(text)
+    except (re.error, regex.error, RecursionError, OverflowError, ValueError) as exc:
         issues.add(node, f"invalid regular expression: {exc}")
         return None
     return text

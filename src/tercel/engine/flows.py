@@ -52,9 +52,10 @@ _KEYS = frozenset(
 
 
 def load_flow(source: str, *, file: str | None = None, revision: int | None = None) -> model.Flow:
-    """Validate a flow source; `revision` (else the YAML's `revision`, else 1) numbers it."""
+    """Validate a flow source; `revision` (else the YAML's `revision`, else 1) numbers it.
+    A `revision` given means a stored one (see yamlsource.parse)."""
     issues = flowissues.Issues()
-    root = ys.parse(source, issues)
+    root = ys.parse(source, issues, stored=revision is not None)
     flow = None if root is None else _build(issues, root, source, revision)
     if issues or flow is None:
         raise FlowValidationError(issues.sorted(), file)

@@ -7,16 +7,21 @@ applies the same type rules to a rendered flow output (§21).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import regex
+
 from tercel.engine import _input_types as types
-from tercel.engine import model
+from tercel.engine import model, storable
 
 __all__ = ["InputIssue", "ResolvedInputs", "coerce_output", "for_expressions", "resolve"]
+
+#: longest a STRING input's `validator` may take to match one value (it runs on the engine's
+#: thread; `regex` checks its timeout every few steps, so the hold can be ~3 times this)
+VALIDATOR_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,12 @@ def resolve(
         if raw is None:
             raw = definition.defaults
         values[definition.id] = None
+        unstorable = storable.first_unstorable(raw, definition.id)
+        if unstorable is not None:
+            where, why = unstorable
+            message = f"Invalid input for `{definition.id}`: `{where}` {why}"
+            issues.append(InputIssue(input=definition.id, message=message))
+            continue
         if raw is None:
             if definition.required:
                 issues.append(_issue(definition.id, "missing required input", None))
@@ -123,8 +134,7 @@ def _constraint_failure(definition: model.InputDef, native: Any) -> str | None:
     """
     kind = definition.type.upper()
     if kind == "STRING" and definition.validator is not None:
-        if not _full_match(definition.validator, native):
-            return f"it must match the pattern `{definition.validator}`"
+        return _pattern_failure(definition.validator, native)
     elif kind in ("INT", "FLOAT", "DURATION"):
         low, high = definition.min, definition.max
         if low is not None and native < _bound(definition, "min", low):
@@ -140,11 +150,20 @@ def _constraint_failure(definition: model.InputDef, native: Any) -> str | None:
     return None
 
 
-def _full_match(pattern: str, text: str) -> bool:
+def _pattern_failure(pattern: str, text: str) -> str | None:
+    """Why `text` does not fully match the `validator`, or None. The `regex` module's timeout
+    stops a pattern that backtracks exponentially (`(a+)+` on 27 characters took 17 s with
+    `re`, on the event loop)."""
     try:
-        return re.fullmatch(pattern, text) is not None
-    except re.error:  # validation refuses bad patterns; a bad one matches nothing
-        return False
+        matched = regex.fullmatch(pattern, text, timeout=VALIDATOR_SECONDS)
+    except regex.error:  # validation refuses bad patterns; a bad one matches nothing
+        matched = None
+    except TimeoutError:
+        return (
+            f"matching it against the pattern `{pattern}` took longer than "
+            f"{VALIDATOR_SECONDS * 1000:g} ms"
+        )
+    return None if matched is not None else f"it must match the pattern `{pattern}`"
 
 
 def _bound(definition: model.InputDef, name: str, bound: Any) -> Any:

@@ -1,7 +1,10 @@
-"""Lifecycle actions on executions (execution-model §15–§18): kill, resume, restart.
+"""Lifecycle actions on executions (execution-model §15–§18): kill, resume, restart, replay,
+delete.
 
-Each is an engine command: it runs inside the engine loop, so its changes commit in one
-transaction with the passes that follow, and the caller gets the execution as committed.
+Each is an engine command: it runs inside the engine loop and decides on the loop's own state
+(the active execution, or, for one not in memory, the last commit read by the loop itself), so
+concurrent commands on one execution see each other's changes; its changes commit in one
+transaction, and the caller gets the execution as committed.
 """
 
 from __future__ import annotations
@@ -10,44 +13,40 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from tercel.engine import inputs, model, passes, rebuild, results, service, states
+from tercel.engine import inputs, model, passes, quarantine, results, service, states
 from tercel.engine.progress import Branch
 from tercel.engine.runstate import ExecutionState
 from tercel.engine.scheduler import Engine
 from tercel.engine.service import InvalidInputs, InvalidState, NotFound
-from tercel.storage import reader
 
-__all__ = ["kill_execution", "replay_execution", "restart_execution", "resume_execution"]
+__all__ = [
+    "delete_execution",
+    "kill_execution",
+    "replay_execution",
+    "restart_execution",
+    "resume_execution",
+]
 
 S = states.StateType
 Outcome = service.Outcome
 
 
-async def _state(engine: Engine, execution_id: str) -> ExecutionState | NotFound:
-    """The execution's in-memory state, loaded from the database when it is not active."""
-    es = engine.active.get(execution_id)
-    if es is not None:
-        return es
-    conn = engine.db.conn
-    loaded = await engine.call(lambda: reader.load_executions(conn, [execution_id]))
-    if not loaded.executions:
-        return NotFound("execution", execution_id)
-    ex = loaded.executions[0]
-    flow = await engine.flow(ex.namespace, ex.flow_id, ex.flow_revision)
-    if flow is None:
-        return NotFound("flow", f"{ex.namespace}.{ex.flow_id} revision {ex.flow_revision}")
-    timers = await engine.call(
-        lambda: [t for t in reader.load_timers(conn) if t.execution_id == ex.id]
-    )
-    return engine.active.get(execution_id) or rebuild.rebuild(ex, flow, loaded.plans, timers)
+async def _on_state(
+    engine: Engine, execution_id: str, decide: Callable[[ExecutionState], Outcome]
+) -> Outcome:
+    """Run `decide` inside the loop on the execution's state as the loop owns it."""
+
+    def command() -> Outcome:
+        es = quarantine.load_state(engine, execution_id)
+        if isinstance(es, tuple):
+            return NotFound(*es)
+        return decide(es)
+
+    return await engine.submit(command)
 
 
 async def kill_execution(engine: Engine, execution_id: str) -> Outcome:
-    es = await _state(engine, execution_id)
-    if isinstance(es, NotFound):
-        return es
-
-    def command() -> Outcome:
+    def command(es: ExecutionState) -> Outcome:
         current = es.ex.state.current
         if current.is_terminated:
             return InvalidState("Execution is already finished, can't kill it", current)
@@ -56,7 +55,7 @@ async def kill_execution(engine: Engine, execution_id: str) -> Outcome:
         _kill(engine, es)
         return es.ex
 
-    return await engine.submit(command)
+    return await _on_state(engine, execution_id, command)
 
 
 def _kill(engine: Engine, es: ExecutionState) -> None:
@@ -92,11 +91,7 @@ def _kill(engine: Engine, es: ExecutionState) -> None:
 async def resume_execution(
     engine: Engine, execution_id: str, given: dict[str, Any] | None
 ) -> Outcome:
-    es = await _state(engine, execution_id)
-    if isinstance(es, NotFound):
-        return es
-
-    def command() -> Outcome:
+    def command(es: ExecutionState) -> Outcome:
         if es.ex.state.current is not S.PAUSED:
             return InvalidState(
                 f"Execution is not paused, current state is '{es.ex.state.current.value}'",
@@ -112,15 +107,11 @@ async def resume_execution(
         engine.track(es)
         return es.ex
 
-    return await engine.submit(command)
+    return await _on_state(engine, execution_id, command)
 
 
 async def restart_execution(engine: Engine, execution_id: str) -> Outcome:
-    es = await _state(engine, execution_id)
-    if isinstance(es, NotFound):
-        return es
-
-    def command() -> Outcome:
+    def command(es: ExecutionState) -> Outcome:
         current = es.ex.state.current
         if not current.is_terminated:
             return InvalidState(
@@ -139,7 +130,7 @@ async def restart_execution(engine: Engine, execution_id: str) -> Outcome:
         engine.track(es)
         return es.ex
 
-    return await engine.submit(command)
+    return await _on_state(engine, execution_id, command)
 
 
 def _restart(es: ExecutionState, failed: list[model.TaskRun], now: Callable[[], datetime]) -> None:
@@ -174,13 +165,9 @@ def _drop_errors_and_finally(es: ExecutionState) -> None:
 async def replay_execution(engine: Engine, execution_id: str, task_run_id: str | None) -> Outcome:
     from tercel.engine import replay
 
-    es = await _state(engine, execution_id)
-    if isinstance(es, NotFound):
-        return es
-    if task_run_id is not None and task_run_id not in es.by_id:
-        return NotFound("task run", task_run_id)
-
-    def command() -> Outcome:
+    def command(es: ExecutionState) -> Outcome:
+        if task_run_id is not None and task_run_id not in es.by_id:
+            return NotFound("task run", task_run_id)
         current = es.ex.state.current
         if not current.is_terminated:
             return InvalidState(
@@ -192,4 +179,22 @@ async def replay_execution(engine: Engine, execution_id: str, task_run_id: str |
         engine.track(new)
         return new.ex
 
-    return await engine.submit(command)
+    return await _on_state(engine, execution_id, command)
+
+
+async def delete_execution(engine: Engine, execution_id: str) -> Outcome:
+    """Delete a terminal execution with every row of its child tables, in the loop's commit;
+    open streams complete. Answers it as it was."""
+
+    def command(es: ExecutionState) -> Outcome:
+        current = es.ex.state.current
+        if not current.is_terminated:
+            return InvalidState(
+                f"execution `{execution_id}` is {current.value}: only ended executions can be "
+                "deleted (kill it first)",
+                current,
+            )
+        engine.delete(es)
+        return es.ex
+
+    return await _on_state(engine, execution_id, command)

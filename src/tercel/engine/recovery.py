@@ -36,7 +36,7 @@ async def recover(engine: Engine) -> None:
     for row in await engine.call(lambda: flowstore.list_latest(conn)):
         await engine.flow(row.namespace, row.id, row.revision)
         if row.disabled:
-            engine.flow_switched(row.namespace, row.id, True)
+            engine.flows.switched(row.namespace, row.id, True)
     now = engine.clock.now
     for ex in loaded.executions:
         flow = await engine.flow(ex.namespace, ex.flow_id, ex.flow_revision)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from tercel.engine import model, passes, retries, states
+from tercel.engine import model, passes, retries, states, storable
 from tercel.engine.runstate import ExecutionState
 from tercel.engine.worker import AttemptResult
 
@@ -24,6 +25,7 @@ def apply_result(es: ExecutionState, result: AttemptResult, now: Now) -> None:
     if attempt.state.current.is_terminated or run.state.current not in (S.RUNNING, S.KILLING):
         return  # a late result for an attempt already resolved (resubmitted, killed)
     es.changes.attempts[(run.id, attempt.number)] = (run, attempt)
+    result = _storable(es, run, attempt, result, now)
     if result.state is S.KILLED or es.ex.state.current is S.KILLING:
         es.set_attempt_state(run, attempt, S.KILLED, now())
         es.set_run_state(run, S.KILLED, now())
@@ -40,6 +42,27 @@ def apply_result(es: ExecutionState, result: AttemptResult, now: Now) -> None:
     if state is S.FAILED and policy is not None and _retry(es, run, policy, now):
         return
     es.set_run_state(run, passes.apply_flags(task, state), now())
+
+
+def _storable(
+    es: ExecutionState, run: model.TaskRun, attempt: model.Attempt, result: AttemptResult, now: Now
+) -> AttemptResult:
+    """A task's outputs and metrics enter the execution here: text that cannot be stored
+    (storable) fails the attempt with an error naming it, instead of failing the commit."""
+    found = storable.first_unstorable(result.outputs, "outputs")
+    for metric in attempt.metrics:
+        found = found or storable.first_unstorable(
+            {"name": metric.name, "tags": metric.tags}, f"metric `{storable.scrubbed(metric.name)}`"
+        )
+    if found is None:
+        return result
+    where, why = found
+    es.log(model.LogLevel.ERROR, f"{where} {why}", now(), run, attempt.number)
+    attempt.metrics = [
+        m for m in attempt.metrics if storable.first_unstorable([m.name, m.tags], "") is None
+    ]
+    state = S.KILLED if result.state is S.KILLED else S.FAILED
+    return dataclasses.replace(result, state=state, outputs={})
 
 
 def _retry(es: ExecutionState, run: model.TaskRun, policy: model.RetryPolicy, now: Now) -> bool:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from tercel import ids
-from tercel.engine import changes, model, states
+from tercel.engine import changes, model, states, storable
 from tercel.engine.progress import Branch, Container, Pair
 
 __all__ = ["ExecutionState"]
@@ -229,6 +229,7 @@ class ExecutionState:
         run: model.TaskRun | None = None,
         attempt: int | None = None,
     ) -> None:
+        message = storable.scrubbed(message)  # every log line enters here (see storable)
         row = changes.LogRow(
             self.ex.id,
             run.id if run else None,

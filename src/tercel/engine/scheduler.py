@@ -10,27 +10,33 @@ from __future__ import annotations
 import asyncio
 import collections
 import copy
-import dataclasses
-import functools
 import gc
 import heapq
+import sqlite3
+import sys
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tercel import clock as clocks
+from tercel import failpoints
 from tercel.engine import (
     changes,
-    flows,
+    commits,
+    faults,
+    flowcache,
     model,
     passes,
+    quarantine,
     recovery,
     results,
     states,
     subflows,
     workers,
 )
+from tercel.engine.changes import ChangeSet
 from tercel.engine.runstate import ExecutionState
 from tercel.storage import flowstore, lock, sqlite
 
@@ -40,6 +46,7 @@ T = TypeVar("T")
 #: garbage-collector thresholds for the engine process (see Engine.start)
 GC_THRESHOLD = (50_000, 50, 100)
 S = states.StateType
+Answered = list[tuple[asyncio.Future[Any], Any, BaseException | None]]
 
 
 @dataclass(slots=True)
@@ -50,6 +57,8 @@ class Batch:
     executions: list[model.Execution] = field(default_factory=list)
     #: execution id -> its state as committed by this batch, for every execution it touched
     states: dict[str, states.StateType] = field(default_factory=dict)
+    #: (execution id, its own changes): what the commit is split into when it fails
+    parts: list[tuple[str, ChangeSet]] = field(default_factory=list)
 
 
 class Engine:
@@ -75,10 +84,7 @@ class Engine:
         self._touched: set[str] = set()
         self._commands: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._timers: list[tuple[float, str, str]] = []
-        self._flows: dict[tuple[str, str, int], model.Flow] = {}
-        self._latest: dict[tuple[str, str], model.Flow] = {}
-        #: flows disabled through the API (a flow's source may also say `disabled: true`)
-        self._disabled: set[tuple[str, str]] = set()
+        self.flows = flowcache.FlowCache()
         #: child execution id -> (parent execution id, subflow task run id), for `wait: true`
         self._subflow_parents: dict[str, tuple[str, str]] = {}
         self._child_ends: list[model.Execution] = []
@@ -92,6 +98,15 @@ class Engine:
         #: is yet to be published): where a subscription "from now" starts
         self.published_state_seq = 0
         self.published_log_seq = 0
+        #: why the engine loop died (None while it runs): commands are refused at once
+        self.stopped_reason: str | None = None
+        self._committer = commits.Committer(self, self._on_writer)
+        #: executions the engine is failing itself, until that failure is committed (if it
+        #: cannot be, quarantine gives up on them rather than loop)
+        self.quarantined: set[str] = set()
+        self._answering: Answered = []
+        self._deleted: list[str] = []
+        self._loop_conn: sqlite3.Connection | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -103,9 +118,10 @@ class Engine:
             gc.set_threshold(*GC_THRESHOLD)
         self._lock.acquire()
         try:
-            self._db = await self.call(
+            self._db = await self._on_writer(
                 lambda: sqlite.Database(self.db_path, synchronous=self._synchronous)
             )
+            self._loop_conn = sqlite.connect(self.db_path, readonly=True)
             await recovery.recover(self)
         except BaseException:
             self._lock.release()
@@ -115,14 +131,14 @@ class Engine:
         self.published_log_seq = self.db.last_log_seq
         self._task = asyncio.create_task(self._loop(), name="tercel-engine")
 
-    async def crashed(self) -> BaseException:
-        """Wait until the engine loop dies; returns why (an engine bug)."""
+    async def crashed(self) -> BaseException | None:
+        """Wait until the engine loop ends; returns why it died, None for a normal stop."""
         assert self._task is not None, "engine not started"
         try:
             await asyncio.shield(self._task)
         except Exception as error:
             return error
-        return RuntimeError("the engine stopped")
+        return None
 
     async def stop(self, grace: float = 0.0) -> None:
         """Stop: no new attempt starts; running ones get `grace` seconds to finish (their
@@ -136,18 +152,44 @@ class Engine:
         if grace > 0:
             await asyncio.sleep(0.06)  # let the loop commit the last results
         self._stopping = True
+        self._committer.stopping.set()
         self._wake.set()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
         await self.workers.cancel_all()
         if self._db is not None:
-            await self.call(self._db.close)
+            await self._on_writer(self._db.close)
+        if self._loop_conn is not None:
+            self._loop_conn.close()
         self._pool.shutdown(wait=True)
         self._lock.release()
 
     async def call(self, fn: Callable[[], T]) -> T:
-        """Run `fn` on the writer thread (the only thread that touches the writer connection)."""
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
+        """Run `fn` on the writer thread (the only thread that touches the writer connection);
+        refused at once when the engine loop has died."""
+        if self.stopped_reason is not None:
+            raise faults.EngineStopped(self.stopped_reason)
+        return await self._on_writer(fn)
+
+    async def _on_writer(self, fn: Callable[[], T]) -> T:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
+        except sqlite3.OperationalError as error:  # the environment, not the data
+            if sqlite.is_disk_full(error):
+                raise faults.StorageFull(str(error)) from error
+            raise faults.StorageTrouble(str(error)) from error
+
+    @property
+    def storage_error(self) -> str | None:
+        """Why the last commit failed for lack of disk space (None once a commit succeeds)."""
+        return self._committer.storage_error
+
+    @property
+    def loop_reader(self) -> sqlite3.Connection:
+        """A read-only connection for the loop itself (it reads the last commit: none is in
+        flight while the loop runs its own code)."""
+        assert self._loop_conn is not None, "engine not started"
+        return self._loop_conn
 
     @property
     def db(self) -> sqlite.Database:
@@ -157,7 +199,12 @@ class Engine:
     # ------------------------------------------------------------------ commands
 
     async def submit(self, command: Callable[[], T]) -> T:
-        """Run `command` inside the loop; answer once its changes are committed."""
+        """Run `command` inside the loop; answer once its changes are committed. Refused at
+        once while the disk is full or after the loop died."""
+        if self.stopped_reason is not None:
+            raise faults.EngineStopped(self.stopped_reason)
+        if self.storage_error is not None:
+            raise faults.StorageFull(self.storage_error)
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._commands.append((command, future))
         self._wake.set()
@@ -170,12 +217,16 @@ class Engine:
         for timer in es.timers.values():
             self._push_timer(timer)
 
-    def forget(self, execution_id: str) -> None:
-        """A deleted execution: drop it from memory and tell the listeners."""
-        self.active.pop(execution_id, None)
-        batch = Batch(changes.ChangeSet(deleted_executions=[execution_id]))
-        for listener in list(self.listeners):
-            listener(batch)
+    def delete(self, es: ExecutionState) -> None:
+        """Inside a command: drop the execution from memory; the command's commit deletes its
+        rows and tells the listeners (open streams complete)."""
+        if self.active.pop(es.ex.id, None) is not None:
+            quarantine.stop_attempts(self, es)
+        self._deleted.append(es.ex.id)
+
+    def deleting(self, execution_id: str) -> bool:
+        """Deleted by a command whose commit is yet to be made."""
+        return execution_id in self._deleted
 
     def _wake_now(self) -> None:
         self._wake.set()
@@ -188,42 +239,17 @@ class Engine:
         self._wake.set()
 
     async def flow(self, namespace: str, flow_id: str, revision: int) -> model.Flow | None:
-        key = (namespace, flow_id, revision)
-        if key not in self._flows:
-            row = await self.call(lambda: flowstore.get(self.db.conn, namespace, flow_id, revision))
-            if row is None:
-                return None
-            try:
-                self.remember_flow(flows.load_flow(row.source, revision=row.revision))
-            except flows.FlowValidationError:
-                return None  # stored under an older, laxer validator
-        return self._flows[key]
-
-    def remember_flow(self, flow: model.Flow) -> None:
-        self._flows[(flow.namespace, flow.id, flow.revision)] = flow
-        latest = self._latest.get((flow.namespace, flow.id))
-        if latest is None or latest.revision <= flow.revision:
-            self._latest[(flow.namespace, flow.id)] = flow
-
-    def flow_switched(self, namespace: str, flow_id: str, disabled: bool) -> None:
-        """A flow was disabled or enabled through the API (not through its source)."""
-        if disabled:
-            self._disabled.add((namespace, flow_id))
-        else:
-            self._disabled.discard((namespace, flow_id))
-
-    def flow_deleted(self, namespace: str, flow_id: str) -> None:
-        self._latest.pop((namespace, flow_id), None)
+        found = self.flows.get(namespace, flow_id, revision)
+        if found is not None:
+            return found
+        conn = self.db.conn
+        return self.flows.from_row(
+            await self.call(lambda: flowstore.get(conn, namespace, flow_id, revision))
+        )
 
     # subflows.Hooks
     def find_flow(self, namespace: str, flow_id: str, revision: int | None) -> model.Flow | None:
-        if revision is None:
-            found = self._latest.get((namespace, flow_id))
-        else:
-            found = self._flows.get((namespace, flow_id, int(revision)))
-        if found is not None and (namespace, flow_id) in self._disabled:
-            return dataclasses.replace(found, disabled=True)
-        return found
+        return self.flows.find(namespace, flow_id, revision)
 
     def spawn(self, es: ExecutionState, parent: tuple[str, str] | None) -> None:
         if parent is not None:
@@ -233,26 +259,46 @@ class Engine:
     # ------------------------------------------------------------------ the loop
 
     async def _loop(self) -> None:
-        while not self._stopping:
-            await self._wait()
-            self._wake.clear()
-            if self._stopping:
-                break
-            answered = self._apply_inputs()
-            if answered:
-                # A command's own changes commit alone, so its caller gets the execution exactly
-                # as the command left it (KILLING, RESTARTED, CREATED), as a snapshot.
-                first = self._collect(Batch(changes.ChangeSet()))
-                await self._commit(first)
-                self._after_commit(first, [(f, _snapshot(v), e) for f, v, e in answered])
-                answered = []
-            batch = self._run_passes()
-            await self._commit(batch)
-            self._after_commit(batch, answered)
+        try:
+            while not self._stopping:
+                await self._wait()
+                self._wake.clear()
+                if self._stopping:
+                    break
+                if failpoints.raises("engine_loop"):
+                    raise RuntimeError("fail point engine_loop")
+                await self._iteration()
+        except commits.Stopping:
+            pass
+        except BaseException as error:
+            self.stopped_reason = faults.describe(error)
+            print(f"tercel: the engine loop died: {self.stopped_reason}", file=sys.stderr)
+            raise
+        finally:
+            self.refuse_waiting(faults.EngineStopped(self.stopped_reason or "stopping"))
 
-    async def _commit(self, batch: Batch) -> None:
-        if not batch.changes.is_empty():
-            await self.call(functools.partial(self.db.commit, batch.changes))
+    async def _iteration(self) -> None:
+        answered = self._answering = self._apply_inputs()
+        if answered:
+            # A command's own changes commit alone, so its caller gets the execution exactly
+            # as the command left it (KILLING, RESTARTED, CREATED), as a snapshot.
+            first = self._collect(Batch(changes.ChangeSet()))
+            answered[:] = [(f, _snapshot(v), e) for f, v, e in answered]
+            await self._committer.commit(first, answered)
+            self._after_commit(first, answered)
+            answered = self._answering = []
+        batch = self._run_passes()
+        await self._committer.commit(batch, answered)
+        self._after_commit(batch, answered)
+
+    def refuse_waiting(self, error: faults.EngineUnavailable) -> None:
+        """Answer every waiting command with `error` (their changes are not committed)."""
+        commands, self._commands = self._commands, []
+        waiting = [future for _, future in commands]
+        waiting += [future for future, _, _ in self._answering]
+        for future in waiting:
+            if not future.done():
+                future.set_exception(error)
 
     async def _wait(self) -> None:
         if self._wake.is_set():
@@ -269,29 +315,29 @@ class Engine:
         sleeper.cancel()
         waker.cancel()
 
-    def _apply_inputs(self) -> list[tuple[asyncio.Future[Any], Any, BaseException | None]]:
+    def _apply_inputs(self) -> Answered:
         now = self.clock.now
         due = clocks.to_micros(now()) / 1e6
         while self._timers and self._timers[0][0] <= due:
             _, timer_id, execution_id = heapq.heappop(self._timers)
             es = self.active.get(execution_id)
             if es is not None and timer_id in es.timers:
-                results.fire_timer(es, timer_id, now)
+                self._guarded(es, results.fire_timer, es, timer_id, now)
                 self._touched.add(execution_id)
         ended, self._child_ends = self._child_ends, []
         for child in ended:
             parent_id, run_id = self._subflow_parents.pop(child.id, ("", ""))
             parent = self.active.get(parent_id)
             if parent is not None:
-                subflows.child_ended(parent, run_id, child, now)
+                self._guarded(parent, subflows.child_ended, parent, run_id, child, now)
                 self._touched.add(parent_id)
         taken, self.workers.results = self.workers.results, []
         for result in taken:
             es = self.active.get(result.execution_id)
             if es is not None:
-                results.apply_result(es, result, now)
+                self._guarded(es, results.apply_result, es, result, now)
                 self._touched.add(result.execution_id)
-        answered: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        answered: Answered = []
         commands, self._commands = self._commands, []
         for command, future in commands:
             try:
@@ -299,6 +345,14 @@ class Engine:
             except Exception as error:
                 answered.append((future, None, error))
         return answered
+
+    def _guarded(self, es: ExecutionState, step: Callable[..., Any], *args: Any) -> None:
+        """Run one engine step on one execution: a bug in it fails that execution only."""
+        try:
+            step(*args)
+        except Exception as error:
+            traceback.print_exc(file=sys.stderr)
+            quarantine.quarantine(self, es.ex.id, faults.describe(error))
 
     def _run_passes(self) -> Batch:
         batch = Batch(changes.ChangeSet())
@@ -308,23 +362,40 @@ class Engine:
             es = self.active.get(execution_id)
             if es is None:
                 continue
-            passes.run_passes(es, now, self.slots)
-            self._replace(es)
-            batch.executions.append(es.ex)
+            self._guarded(es, self._pass, es, now)
+        for execution_id in touched:
+            found = self.active.get(execution_id)
+            if found is not None:
+                batch.executions.append(found.ex)
         return self._collect(batch)
 
+    def _pass(self, es: ExecutionState, now: Callable[[], Any]) -> None:
+        passes.run_passes(es, now, self.slots)
+        self._replace(es)
+
     def _collect(self, batch: Batch) -> Batch:
+        deleted, self._deleted = self._deleted, []
+        for execution_id in deleted:
+            part = ChangeSet(deleted_executions=[execution_id])
+            batch.parts.append((execution_id, part))
+            batch.changes.merge(part)
         for es in self.active.values():
             if not es.changes.is_empty():
-                batch.changes.merge(es.take_changes())
+                part = es.take_changes()
+                batch.parts.append((es.ex.id, part))
+                batch.changes.merge(part)
                 batch.states[es.ex.id] = es.ex.state.current
         return batch
 
-    def _after_commit(
-        self, batch: Batch, answered: list[tuple[asyncio.Future[Any], Any, BaseException | None]]
-    ) -> None:
+    def _after_commit(self, batch: Batch, answered: Answered) -> None:
+        for execution_id, _ in batch.parts:  # stored again: a later failure is a new one
+            self.quarantined.discard(execution_id)
         for es in list(self.active.values()):
-            self.workers.start(es)
+            if es is not self.active.get(es.ex.id):
+                continue  # quarantined meanwhile
+            self._guarded(es, self.workers.start, es)
+            if es is not self.active.get(es.ex.id):
+                continue
             for timer in batch.changes.timers_added:
                 if timer.execution_id == es.ex.id:
                     self._push_timer(timer)
@@ -336,6 +407,7 @@ class Engine:
             if (
                 es.ex.state.current.is_terminated
                 and not es.timers
+                and es.changes.is_empty()  # a quarantined one: its failure is yet to commit
                 and not self.workers.running_for(es)
             ):
                 del self.active[es.ex.id]
@@ -353,7 +425,11 @@ class Engine:
         if found.logs:
             self.published_log_seq = found.logs[-1].seq
         for listener in list(self.listeners):
-            listener(batch)
+            try:
+                listener(batch)
+            except Exception as error:  # a listener's bug is its own, not the engine's
+                why = faults.describe(error)
+                print(f"tercel: a commit listener failed: {why}", file=sys.stderr)
         if self._touched:
             self._wake.set()
 
@@ -371,6 +447,10 @@ class Engine:
         heapq.heappush(
             self._timers, (clocks.to_micros(timer.due) / 1e6, timer.id, timer.execution_id)
         )
+
+    def unlink_subflow(self, child_id: str) -> str | None:
+        """The parent execution waiting for this child, which is forgotten."""
+        return self._subflow_parents.pop(child_id, ("", ""))[0] or None
 
     def link_subflow(self, child_id: str, parent_id: str, run_id: str) -> None:
         """A waiting subflow task run: its child's end comes back to it."""

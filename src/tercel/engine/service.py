@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tercel.engine import executions, flows, inputs, model, states
+from tercel.engine import executions, flows, inputs, model, states, storable
 from tercel.engine.scheduler import Engine
 from tercel.storage import flowstore, reader
 
@@ -71,7 +71,7 @@ async def deploy_flow(engine: Engine, source: str, file: str | None = None) -> m
         )
     )
     flow = dataclasses.replace(parsed, revision=row.revision)
-    engine.remember_flow(flow)
+    engine.flows.remember(flow)
     return flow
 
 
@@ -93,8 +93,10 @@ async def create_execution(
     if flow.disabled or row.disabled:
         return InvalidState(f"flow `{namespace}.{flow_id}` is disabled")
     resolved = inputs.resolve(flow.inputs, given or {}, from_text=from_text)
-    if resolved.issues:
-        return InvalidInputs(resolved.issues)
+    refused = storable.label_problems(labels)
+    issues = [*resolved.issues, *(inputs.InputIssue("labels", line) for line in refused)]
+    if issues:
+        return InvalidInputs(issues)
 
     def command() -> model.Execution:
         values = resolved.values if flow.inputs else None
@@ -145,25 +147,12 @@ async def replay_execution(engine: Engine, execution_id: str, task_run_id: str |
 async def delete_execution(
     engine: Engine, execution_id: str
 ) -> model.Execution | NotFound | InvalidState:
-    """Delete a terminal execution with every row of its child tables; open streams complete."""
-    from tercel.storage import deletion
+    """Delete a terminal execution (see lifecycle.delete_execution)."""
+    from tercel.engine import lifecycle
 
-    before = await get_execution(engine, execution_id)
-    if before is None:
-        return NotFound("execution", execution_id)
-    conn = engine.db.conn
-    refused = await engine.call(lambda: deletion.delete_terminal_execution(conn, execution_id))
-    if refused == "NOT_FOUND":
-        return NotFound("execution", execution_id)
-    if refused is not None:
-        state = S(refused)
-        return InvalidState(
-            f"execution `{execution_id}` is {refused}: only ended executions can be deleted "
-            "(kill it first)",
-            state,
-        )
-    engine.forget(execution_id)
-    return before
+    outcome = await lifecycle.delete_execution(engine, execution_id)
+    assert not isinstance(outcome, InvalidInputs), "deleting takes no inputs"
+    return outcome
 
 
 async def set_flow_disabled(
@@ -176,7 +165,7 @@ async def set_flow_disabled(
     revision = await engine.call(lambda: flowadmin.set_disabled(conn, namespace, flow_id, disabled))
     if revision is None:
         return NotFound("flow", f"{namespace}.{flow_id}")
-    engine.flow_switched(namespace, flow_id, disabled)
+    engine.flows.switched(namespace, flow_id, disabled)
     return revision
 
 
@@ -188,5 +177,5 @@ async def delete_flow(engine: Engine, namespace: str, flow_id: str) -> int | Not
     revision = await engine.call(lambda: flowadmin.delete_flow(conn, namespace, flow_id))
     if revision is None:
         return NotFound("flow", f"{namespace}.{flow_id}")
-    engine.flow_deleted(namespace, flow_id)
+    engine.flows.deleted(namespace, flow_id)
     return revision

@@ -6,7 +6,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from tercel.engine import context, executions, expressions, inputs, model, passes, states
+from tercel.engine import (
+    context,
+    executions,
+    expressions,
+    inputs,
+    model,
+    passes,
+    states,
+    storable,
+)
 from tercel.engine.runstate import ExecutionState
 
 __all__ = ["Hooks", "child_ended", "start"]
@@ -47,6 +56,9 @@ def start(
         lb for lb in es.ex.labels if props.get("inheritLabels") or lb.key.startswith("system.")
     ]
     labels += _labels(props.get("labels"))
+    refused = storable.label_problems(labels)
+    if refused:
+        return _fail(es, run, "; ".join(refused), now)
     trigger = {
         "id": task.id,
         "type": task.type,

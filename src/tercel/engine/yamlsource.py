@@ -19,7 +19,7 @@ from typing import Any
 import ruamel.yaml
 from ruamel.yaml import error as yaml_error
 
-from tercel.engine import flowissues
+from tercel.engine import flowissues, storable
 
 __all__ = [
     "MAX_DEPTH",
@@ -103,12 +103,15 @@ def to_data(node: Node) -> Any:
     return {key.text: to_data(value) for key, value in node.entries}
 
 
-def parse(source: str, issues: flowissues.Issues) -> Node | None:
-    """The document's root node, or None when the source cannot be read (issues say why)."""
+def parse(source: str, issues: flowissues.Issues, *, stored: bool = False) -> Node | None:
+    """The document's root node, or None when the source cannot be read (issues say why).
+
+    `stored`: a revision already stored, deployed before text that cannot be stored was
+    refused: its lone surrogates read as U+FFFD instead (see storable)."""
     if len(source.encode("utf-8", "surrogatepass")) > MAX_SOURCE_BYTES:
         issues.add_at("", "the flow source is larger than 256 KiB")
         return None
-    composer = _Composer(source, issues)
+    composer = _Composer(source, issues, stored)
     try:
         return composer.compose()
     except _TooDeep:
@@ -145,8 +148,8 @@ def _display_tag(tag: str) -> str:
 class _Composer:
     """Builds nodes from parser events, reporting refusals without ever expanding an alias."""
 
-    def __init__(self, source: str, issues: flowissues.Issues) -> None:
-        self._issues = issues
+    def __init__(self, source: str, issues: flowissues.Issues, stored: bool) -> None:
+        self._issues, self._stored = issues, stored
         self._events: Iterator[Any] = iter(ruamel.yaml.YAML(typ="safe", pure=True).parse(source))
 
     def _next(self) -> Any:
@@ -222,7 +225,12 @@ class _Composer:
         return MapNode(path, line, column, tuple(entries.values()))
 
     def _scalar(self, event: Any, path: str, line: int, column: int) -> ScalarNode:
-        text: str = event.value
+        text = storable.joined(event.value)
+        unstorable = storable.problem(text)
+        if unstorable is not None:  # a `\udfff` escape: refused here, for every field at once
+            if not self._stored:
+                self._issues.add_at(path, unstorable, line, column)
+            text = storable.scrubbed(text)
         tag = None if event.tag is None else str(event.tag)
         if tag is None or tag == "!":
             value = _resolve(text) if event.style is None and tag is None else text

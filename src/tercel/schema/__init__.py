@@ -14,7 +14,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 
@@ -31,7 +30,7 @@ def build_schema(
     include."""
     from tercel.resolvers import context, mutations, queries
     from tercel.resolvers.subscriptions import Subscription
-    from tercel.schema import execution, extensions, scalars, streams
+    from tercel.schema import execution, extensions, querycost, scalars, streams
 
     if subscription is None:
         subscription = Subscription
@@ -48,7 +47,7 @@ def build_schema(
         lambda: ParserCache(maxsize=256),
         lambda: MaxTokensLimiter(limits.tokens),
         lambda: AddValidationRules(list(rules)),
-        lambda: ValidationCache(maxsize=256),
+        lambda: querycost.CostedValidationCache(maxsize=256, max_fields=limits.fields),
         context.OperationLoaders,
     ]
     if not settings.introspection:

@@ -8,6 +8,7 @@ import uuid
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
+from tercel.engine.faults import EngineUnavailable
 from tercel.schema.errors import PublicError
 
 __all__ = ["TercelMaskErrors", "code_of", "should_mask"]
@@ -17,12 +18,15 @@ logger = logging.getLogger("tercel.api")
 
 def should_mask(error: GraphQLError) -> bool:
     """Only unexpected exceptions are masked: parse, validation and limiter errors have no
-    `original_error`, and `PublicError`s are meant to be read."""
-    return error.original_error is not None and not isinstance(error.original_error, PublicError)
+    `original_error`, and `PublicError`s and the engine's refusals (`ENGINE_STOPPED`,
+    `STORAGE_FULL`) are meant to be read."""
+    return error.original_error is not None and not isinstance(
+        error.original_error, PublicError | EngineUnavailable
+    )
 
 
 def code_of(error: GraphQLError) -> str:
-    if isinstance(error.original_error, PublicError):
+    if isinstance(error.original_error, PublicError | EngineUnavailable):
         return error.original_error.code
     if error.message.startswith("Syntax Error"):
         return "GRAPHQL_PARSE_FAILED"

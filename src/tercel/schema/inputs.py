@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 import strawberry
@@ -53,6 +54,23 @@ def _range(value: DateTimeRange | None) -> filters.DateRange:
     return filters.DateRange() if value is None else value.to_range()
 
 
+#: longest `q` of a filter (a substring searched with LIKE; SQLite refuses patterns over 50,000)
+MAX_SEARCH = 1000
+
+
+def _search(q: str | None) -> str | None:
+    """`filter.q`, refused when too long or holding control characters (a NUL used to match
+    every row)."""
+    if q is None:
+        return None
+    if len(q) > MAX_SEARCH:
+        raise BadUserInput(f"`filter.q` is longer than {MAX_SEARCH} characters ({len(q)})")
+    bad = next((c for c in q if unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        raise BadUserInput(f"`filter.q` holds the control character U+{ord(bad):04X}")
+    return q
+
+
 def _states(values: list[states.StateType] | None) -> list[str] | None:
     return None if values is None else [s.value for s in values]
 
@@ -95,7 +113,7 @@ class ExecutionFilter:
             labels=[(lb.key, lb.value) for lb in self.labels or ()],
             start_date=start,
             end_date=_range(self.end_date),
-            q=self.q,
+            q=_search(self.q),
             parent_id=self.parent_id,
             original_id=self.original_id,
         )
@@ -127,7 +145,7 @@ class TaskRunFilter:
             flow_id=self.flow_id,
             start_date=_range(self.start_date),
             end_date=_range(self.end_date),
-            q=self.q,
+            q=_search(self.q),
         )
 
 

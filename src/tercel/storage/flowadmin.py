@@ -39,6 +39,7 @@ def _update_latest(
         conn.execute(f"{update} WHERE namespace = ? AND id = ?", (*values, namespace, flow_id))
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite may have rolled back already (SQLITE_FULL)
+            conn.execute("ROLLBACK")
         raise
     return int(row[0])

@@ -62,11 +62,16 @@ def deploy(
     ).fetchone()[0]
     revision = (top or 0) + 1
     conn.execute("BEGIN IMMEDIATE")
-    conn.execute(
-        f"INSERT INTO flows ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-        (namespace, flow_id, revision, source, int(disabled), clock.to_micros(now)),
-    )
-    conn.execute("COMMIT")
+    try:
+        conn.execute(
+            f"INSERT INTO flows ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+            (namespace, flow_id, revision, source, int(disabled), clock.to_micros(now)),
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # never leave the engine's connection inside a transaction
+            conn.execute("ROLLBACK")
+        raise
     return FlowRow(namespace, flow_id, revision, source, disabled, now)
 
 

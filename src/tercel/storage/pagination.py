@@ -117,10 +117,16 @@ def decode_cursor(text: str) -> tuple[str, str, Any, str]:
     return decoded[0], decoded[1], decoded[2], decoded[3]
 
 
+#: SQLite integers are signed 64-bit: a cursor holding a larger one cannot be compared
+_INT_RANGE = range(-(2**63), 2**63)
+
+
 def _plain(value: Any) -> bool:
     if isinstance(value, list):
         return all(_plain(item) for item in value)
-    return value is None or (isinstance(value, int | float | str) and not isinstance(value, bool))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value in _INT_RANGE
+    return value is None or isinstance(value, float | str)
 
 
 def seq_cursor(prefix: str, seq: int) -> str:
@@ -134,8 +140,10 @@ def seq_from_cursor(prefix: str, text: str) -> int:
         kind, _, number = _unb64(text).decode().partition(":")
     except UnicodeDecodeError:
         raise CursorError(f"invalid cursor `{text}`") from None
-    if kind != prefix or not number.isdigit():
+    if kind != prefix or not (number.isascii() and number.isdigit()):
         raise CursorError(f"invalid cursor `{text}`: expected a `{prefix}` cursor")
+    if len(number) > 19 or int(number) not in _INT_RANGE:
+        raise CursorError(f"invalid cursor `{text}`: its position is out of range")
     return int(number)
 
 

@@ -148,10 +148,16 @@ def active_execution_ids(conn: sqlite3.Connection) -> list[str]:
     return [r[0] for r in rows]
 
 
-def load_timers(conn: sqlite3.Connection) -> list[changes.TimerRow]:
+def load_timers(
+    conn: sqlite3.Connection, execution_id: str | None = None
+) -> list[changes.TimerRow]:
+    """Every timer, or those of one execution."""
+    sql = "SELECT id, execution_id, kind, task_run_id, due, payload FROM timers"
+    rows = (
+        conn.execute(sql + " ORDER BY due")
+        if execution_id is None
+        else conn.execute(sql + " WHERE execution_id = ? ORDER BY due", (execution_id,))
+    )
     return [
-        changes.TimerRow(r[0], r[1], r[2], r[3], clock.from_micros(r[4]), loads(r[5]))
-        for r in conn.execute(
-            "SELECT id, execution_id, kind, task_run_id, due, payload FROM timers ORDER BY due"
-        )
+        changes.TimerRow(r[0], r[1], r[2], r[3], clock.from_micros(r[4]), loads(r[5])) for r in rows
     ]

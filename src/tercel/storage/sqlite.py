@@ -11,9 +11,10 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
+from tercel import failpoints
 from tercel.engine import changes
 
-__all__ = ["Database", "connect"]
+__all__ = ["Database", "connect", "disk_full_error", "is_disk_full"]
 
 SCHEMA_VERSION = 1
 _MIGRATIONS = ("0001_init.sql",)
@@ -31,6 +32,19 @@ def connect(path: str, *, synchronous: str = "FULL", readonly: bool = False) -> 
         conn.execute("PRAGMA journal_mode = WAL")
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     return conn
+
+
+def is_disk_full(error: sqlite3.Error) -> bool:
+    """SQLITE_FULL: a write found no space left on the database's file system."""
+    return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+
+
+def disk_full_error() -> sqlite3.OperationalError:
+    """The error SQLite raises on a full disk (for the `commit_disk_full` fail point)."""
+    error = sqlite3.OperationalError("database or disk is full")
+    error.sqlite_errorcode = sqlite3.SQLITE_FULL
+    error.sqlite_errorname = "SQLITE_FULL"
+    return error
 
 
 def migrate(conn: sqlite3.Connection) -> None:
@@ -86,12 +100,17 @@ class Database:
         for log in cs.logs:
             log.seq, log_seq = log_seq, log_seq + 1
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
         try:
+            if failpoints.raises("commit_disk_full"):
+                raise disk_full_error()
+            if conn.in_transaction:  # left open by a failed write on this connection
+                conn.execute("ROLLBACK")
+            conn.execute("BEGIN IMMEDIATE")
             _write(conn, cs)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite already rolled back after SQLITE_FULL
+                conn.execute("ROLLBACK")
             for row in cs.states:
                 row.seq = 0
             for log in cs.logs:

@@ -296,8 +296,7 @@ def test_other_errors_follow_the_message_format(ctx: dict[str, Any]) -> None:
     with pytest.raises(ExpressionError) as caught:
         render(text, ctx)
     assert str(caught.value) == (
-        "'<' not supported between instances of 'str' and 'int' "
-        f"in the expression `{text}` at line 1"
+        f"Cannot compare a string with a number using `<` in the expression `{text}` at line 1"
     )
 
 

@@ -20,6 +20,8 @@ from tercel.engine.expressions import errors, javatime
 __all__ = ["FILTERS", "convert", "date_filter", "now", "zone"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: longest time-zone ID (the longest IANA name has 32 characters)
+MAX_ZONE_NAME = 64
 UTC_ZONE = javatime.Zone(UTC, "UTC", True)
 _PATTERNS = {
     "iso": "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX",
@@ -57,6 +59,8 @@ def zone(name: Any) -> javatime.Zone:
         return UTC_ZONE
     if not isinstance(name, str):
         raise errors.RenderFailure("timeZone must be a string")
+    if len(name) > MAX_ZONE_NAME:
+        raise errors.RenderFailure(f"timeZone is longer than {MAX_ZONE_NAME} characters")
     return _zone(name)
 
 

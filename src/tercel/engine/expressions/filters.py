@@ -1,4 +1,8 @@
-"""Collection and conversion filters of §19.6, plus the helpers behind `~` and `contains`."""
+"""Collection and conversion filters of §19.6, plus the helper behind `~`.
+
+Every filter that builds a list or a string checks the size it is about to build before
+building it, and loops whose rounds can each cost a whole operand check the render deadline.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,9 @@ from typing import Any
 
 from jinja2 import Undefined
 
-from tercel.engine.expressions import errors, guard, jqrun, sandbox, strings, values
+from tercel.engine.expressions import bounded, errors, guard, jqrun, sandbox, strings, values
 
-__all__ = ["FILTERS", "concat", "contains", "default", "is_empty"]
+__all__ = ["FILTERS", "concat", "default", "is_empty"]
 
 _NO_DEFAULT = object()
 
@@ -76,8 +80,13 @@ def join(value: Any, separator: Any = None) -> Any:
     if not isinstance(value, (list, tuple)):
         raise errors.RenderFailure("The `join` filter expects a list")
     glue = "" if separator is None else values.to_text(separator)
-    texts = [values.to_text(item) for item in value]
-    guard.check_text_size(sum(map(len, texts)) + len(glue) * max(len(texts) - 1, 0))
+    guard.check_text_size(len(glue) * max(len(value) - 1, 0))
+    texts, total = [], len(glue) * max(len(value) - 1, 0)
+    for item in value:  # summed as it goes: `[big, big, …]` is refused after one too many
+        text = values.to_text(item)
+        total += len(text)
+        guard.check_text_size(total)
+        texts.append(text)
     return glue.join(texts)
 
 
@@ -130,22 +139,11 @@ def _integer(value: Any, name: str) -> int:
 
 
 def sort(value: Any) -> Any:
-    return _sorted(value, reverse=False)
+    return bounded.sort(value, reverse=False)
 
 
 def rsort(value: Any) -> Any:
-    return _sorted(value, reverse=True)
-
-
-def _sorted(value: Any, *, reverse: bool) -> Any:
-    if value is None:
-        return None
-    if not isinstance(value, (list, tuple)):
-        raise errors.RenderFailure("The `sort` and `rsort` filters expect a list")
-    try:
-        return sorted(value, reverse=reverse)
-    except TypeError as error:
-        raise errors.RenderFailure(f"Cannot sort this list: {error}") from None
+    return bounded.sort(value, reverse=True)
 
 
 def reverse(value: Any) -> Any:
@@ -166,7 +164,11 @@ def map_(value: Any, attribute: Any = None, default: Any = _NO_DEFAULT) -> Any:
     if not isinstance(attribute, (str, int)) or isinstance(attribute, bool):
         raise errors.RenderFailure("The `map` filter expects `attribute='name'`")
     steps = attribute.split(".") if isinstance(attribute, str) else [attribute]
-    return [_pluck(item, steps, default) for item in value]
+    plucked = []
+    for item in value:
+        guard.check_deadline()  # each round walks every step of a possibly long path
+        plucked.append(_pluck(item, steps, default))
+    return plucked
 
 
 def _pluck(item: Any, steps: list[Any], default: Any) -> Any:
@@ -200,10 +202,12 @@ def number(value: Any, type: Any = None) -> Any:
 def _parse_number(text: str) -> int | float:
     """Apache `NumberUtils.createNumber`: ints, floats, hex (`0x1F`, `#1F`), L/f/d suffixes."""
     sign, digits = (text[0], text[1:]) if text[:1] in ("-", "+") else ("", text)
-    if digits[:2] in ("0x", "0X"):
-        return int(sign + digits[2:], 16)
-    if digits[:1] == "#":
-        return int(sign + digits[1:], 16)
+    for prefix in ("0x", "0X", "#"):
+        if digits.startswith(prefix):  # base 16 has no digit limit in Python: cap it here
+            hexadecimal = digits[len(prefix) :]
+            if len(hexadecimal) * 4 > guard.MAX_INT_BITS:
+                raise errors.RenderFailure(f"Number is larger than {guard.MAX_INT_BITS} bits")
+            return int(sign + hexadecimal, 16)
     if len(digits) > 1 and digits[-1] in "lL":
         return int(sign + digits[:-1])
     if len(digits) > 1 and digits[-1] in "fFdD":
@@ -222,6 +226,7 @@ def flatten(value: Any) -> Any:
     flat: list[Any] = []
     for item in value:
         if isinstance(item, (list, tuple)):
+            guard.check_items(len(flat) + len(item))  # before copying: `[l, l, l, …]`
             flat.extend(item)
         else:
             flat.append(item)
@@ -237,21 +242,6 @@ def chunk(value: Any, size: Any) -> Any:
     if step <= 0:
         raise errors.RenderFailure("The `chunk` filter expects a positive size")
     return [list(value[start : start + step]) for start in range(0, len(value), step)]
-
-
-def contains(container: Any, item: Any) -> bool:
-    """`a contains b`: substring, list element or map key; a list `b` means all of them."""
-    if container is None:
-        return False
-    if isinstance(container, str):
-        return values.to_text(item) in container
-    if isinstance(container, (list, tuple, Mapping)):
-        wanted = item if isinstance(item, (list, tuple)) else [item]
-        try:
-            return all(element in container for element in wanted)
-        except TypeError:
-            return False
-    raise errors.RenderFailure(f"Cannot use `contains` on a {type(container).__name__}")
 
 
 def concat(left: Any, *rights: Any) -> str:

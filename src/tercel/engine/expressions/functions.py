@@ -14,7 +14,7 @@ from typing import Any
 from jinja2.utils import missing
 
 from tercel import ids
-from tercel.engine.expressions import errors, guard, sandbox
+from tercel.engine.expressions import bounded, errors, guard, sandbox
 
 __all__ = ["CONTEXT_FUNCTIONS", "FUNCTIONS", "range_", "secret_values", "variable"]
 
@@ -61,22 +61,11 @@ def _is_number(value: Any) -> bool:
 
 
 def max_(*args: Any) -> Any:
-    return _extreme(args, max, "max")
+    return bounded.extreme(args, max, "max")
 
 
 def min_(*args: Any) -> Any:
-    return _extreme(args, min, "min")
-
-
-def _extreme(args: tuple[Any, ...], pick: Callable[..., Any], name: str) -> Any:
-    items = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
-    items = [item for item in items if item is not None]
-    if not items:
-        return None
-    try:
-        return pick(items)
-    except TypeError as error:
-        raise errors.RenderFailure(f"Cannot compare the arguments of `{name}`: {error}") from None
+    return bounded.extreme(args, min, "min")
 
 
 def new_id() -> str:

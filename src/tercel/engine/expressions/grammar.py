@@ -10,6 +10,7 @@ from typing import Any
 __all__ = [
     "BINARY",
     "CHAINS",
+    "COMPARISONS",
     "CONSTANTS",
     "FILTER_OPERATORS",
     "MAX_DEPTH",
@@ -51,6 +52,8 @@ BINARY = {
     "???": 120,
 }
 FILTER_OPERATORS = {"contains": "__contains", "~": "__concat", "..": "__range"}
+#: comparisons, emitted as `__compare` so their operands are sized before the work
+COMPARISONS = {op: op for op in ("==", "!=", "<", ">", "<=", ">=")} | {"equals": "=="}
 CHAINS = {"+": "add", "-": "add", "*": "mul", "/": "mul", "//": "mul", "%": "mul"}
 UNARY = {"not": "not ", "-": "-", "+": "+"}
 UNARY_PRECEDENCE = 500

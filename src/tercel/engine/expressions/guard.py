@@ -1,4 +1,5 @@
-"""Caps of §19.7 and the per-render budget (deadline, output size, nesting).
+"""Caps of §19.7 and the per-render budget (deadline, output size, nesting), plus the budget of
+one turn of the event loop: renders run back to back on the engine's thread share 1 s.
 
 The budget lives in a thread-local so filters, functions and operators can check it without
 receiving it: a render on one thread never sees another thread's deadline. A nested `render()`
@@ -7,6 +8,7 @@ shares the deadline of the render that started it.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
@@ -24,9 +26,12 @@ __all__ = [
     "MAX_OUTPUT",
     "MAX_RANGE",
     "MAX_TEMPLATE",
+    "MAX_TEMPLATE_TOKENS",
+    "TURN_SECONDS",
     "Budget",
     "add_output",
     "check_deadline",
+    "check_items",
     "check_result",
     "check_text_size",
     "enter",
@@ -37,8 +42,15 @@ __all__ = [
 
 #: time allowed for one render, nested `render()` calls included
 DEADLINE_SECONDS = 1.0
+#: time all renders may take between two turns of the event loop they run on: an engine pass
+#: renders every iteration of a ForEach back to back, and eight renders running to their
+#: deadline held HTTP, websockets and the engine for 8 s
+TURN_SECONDS = 1.0
 #: largest template source, in UTF-8 bytes
 MAX_TEMPLATE = 64 * 1024
+#: most tokens in one template (expression tokens, plus one per text part): compiling one
+#: costs ~40 µs, and it happens on the engine's thread
+MAX_TEMPLATE_TOKENS = 1000
 #: largest rendered string and largest intermediate string, in characters
 MAX_OUTPUT = 1024 * 1024
 #: largest intermediate list; a longer one could never be rendered under MAX_OUTPUT
@@ -60,6 +72,13 @@ class _State(threading.local):
         self.deadline = math.inf
         self.output = 0
         self.depth = 0
+        #: when the outermost render started, and whether the turn's budget shortened it
+        self.started = 0.0
+        self.cut = False
+        self.on_loop = False
+        #: seconds spent rendering since this thread's event loop last got control
+        self.turn_spent = 0.0
+        self.turn_reset = False
 
 
 _STATE = _State()
@@ -78,7 +97,13 @@ def enter() -> Budget:
     """Start a render: a fresh deadline at the outermost level, a fresh output counter always."""
     state = _STATE
     if state.depth == 0:
-        state.deadline = time.monotonic() + DEADLINE_SECONDS
+        budget = DEADLINE_SECONDS
+        state.on_loop = _on_event_loop(state)
+        if state.on_loop:
+            budget = min(budget, max(TURN_SECONDS - state.turn_spent, 0.0))
+        state.cut = budget < DEADLINE_SECONDS
+        state.started = time.monotonic()
+        state.deadline = state.started + budget
     elif state.depth > MAX_NESTED_RENDERS:
         raise errors.RenderFailure(f"Too many nested renders (more than {MAX_NESTED_RENDERS})")
     state.depth += 1
@@ -93,10 +118,35 @@ def leave(saved: Budget) -> None:
     state.output = saved.output
     if state.depth == 0:
         state.deadline = math.inf
+        if state.on_loop:
+            state.turn_spent += time.monotonic() - state.started
+
+
+def _on_event_loop(state: _State) -> bool:
+    """True on a thread running an event loop (the engine's); makes sure the turn's render
+    time is reset once the loop gets control back."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    if not state.turn_reset:  # the first render of this turn
+        state.turn_reset, state.turn_spent = True, 0.0
+        loop.call_soon(_reset_turn)
+    return True
+
+
+def _reset_turn() -> None:
+    _STATE.turn_spent = 0.0
+    _STATE.turn_reset = False
 
 
 def check_deadline() -> None:
     if time.monotonic() > _STATE.deadline:
+        if _STATE.cut:
+            raise errors.RenderFailure(
+                f"Rendering stopped: the renders of one engine pass may take {TURN_SECONDS:g} s "
+                "in total"
+            )
         raise errors.RenderFailure(
             f"Rendering took longer than the {DEADLINE_SECONDS:g} s time limit"
         )
@@ -122,6 +172,11 @@ def add_output(size: int) -> None:
 def check_text_size(size: int) -> None:
     if size > MAX_OUTPUT:
         raise errors.RenderFailure(f"String is larger than {MAX_OUTPUT} characters")
+
+
+def check_items(count: int) -> None:
+    if count > MAX_ITEMS:
+        raise errors.RenderFailure(f"List has more than {MAX_ITEMS} elements")
 
 
 def check_result(value: Any) -> Any:

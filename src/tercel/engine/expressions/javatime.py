@@ -42,8 +42,21 @@ class Zone:
     region: bool
 
 
-@functools.lru_cache(maxsize=256)
+#: variable-width fields a parsing pattern may hold (`y`, `u`, zone names): adjacent ones
+#: backtrack exponentially on text that does not match
+MAX_FLEXIBLE_FIELDS = 3
+#: longest date pattern (Java's are a few dozen characters; the cache keeps 256 of them)
+MAX_PATTERN = 256
+
+
 def compile_pattern(pattern: str) -> tuple[Item, ...]:
+    if len(pattern) > MAX_PATTERN:
+        raise errors.RenderFailure(f"Date pattern is longer than {MAX_PATTERN} characters")
+    return _compile_pattern(pattern)
+
+
+@functools.lru_cache(maxsize=256)
+def _compile_pattern(pattern: str) -> tuple[Item, ...]:
     items: list[Item] = []
     index, size = 0, len(pattern)
     while index < size:
@@ -255,6 +268,11 @@ def _parser(items: tuple[Item, ...]) -> tuple[re.Pattern[str], tuple[Item, ...]]
         count = int(value)
         parts.append(_parse_regex(letter, count))
         groups.append((letter, count))
+    flexible = sum(1 for part in parts if part.endswith((",9})", "*)")))
+    if flexible > MAX_FLEXIBLE_FIELDS:  # each one multiplies the regex's backtracking
+        raise errors.RenderFailure(
+            f"Date pattern has more than {MAX_FLEXIBLE_FIELDS} variable-width fields to parse"
+        )
     return re.compile("".join(parts)), tuple(groups)
 
 

@@ -60,10 +60,12 @@ def count_lines(text: str) -> int:
     return len(NEWLINE.findall(text)) if ("\n" in text or "\r" in text) else 0
 
 
-def split(source: str) -> list[Segment]:
-    """Segments of `source`; raises `TemplateSyntaxError` for syntax errors and statements."""
+def split(source: str, max_tokens: int | None = None) -> list[Segment]:
+    """Segments of `source`; raises `TemplateSyntaxError` for syntax errors and statements,
+    and as soon as there are more than `max_tokens` tokens (one per text segment)."""
     segments: list[Segment] = []
     pos, line, trim_next = 0, 1, False
+    budget = [max_tokens if max_tokens is not None else len(source) + 1]
     while True:
         match = _OPEN.search(source, pos)
         end = match.start() if match else len(source)
@@ -75,20 +77,31 @@ def split(source: str) -> list[Segment]:
             chunk = chunk.rstrip()
         if chunk or newlines:
             segments.append(Text(chunk, newlines))
+            _spend(budget, 1, max_tokens)
         line += newlines
         if match is None:
             return segments
-        block_end, trim_next = _block(source, match, line, segments)
+        block_end, trim_next = _block(source, match, line, segments, budget)
+        if segments and isinstance(segments[-1], Expr):
+            _spend(budget, 0, max_tokens)
         line += count_lines(source[match.start() : block_end])
         pos = block_end
 
 
-def _block(source: str, match: re.Match[str], line: int, out: list[Segment]) -> tuple[int, bool]:
+def _spend(budget: list[int], count: int, max_tokens: int | None) -> None:
+    budget[0] -= count
+    if budget[0] < 0:
+        raise errors.TemplateSyntaxError(f"Template has more than {max_tokens} tokens", 1)
+
+
+def _block(
+    source: str, match: re.Match[str], line: int, out: list[Segment], budget: list[int]
+) -> tuple[int, bool]:
     """Parse the block opened by `match`; append its segments; return (end, trim after)."""
     opener = match.group()
     start = match.end() + (1 if source.startswith("-", match.end()) else 0)
     if opener == "{{":
-        tokens, end, trim = _tokenize(source, start, line)
+        tokens, end, trim = _tokenize(source, start, line, budget)
         out.append(Expr(tokens, line, count_lines(source[match.start() : end])))
         return end, trim
     if opener == "{#":
@@ -129,8 +142,11 @@ def _statement(
     return close.end(), bool(close.group(2))
 
 
-def _tokenize(source: str, pos: int, line: int) -> tuple[tuple[Token, ...], int, bool]:
-    """Tokens of the expression starting at `pos`, up to `}}` outside brackets."""
+def _tokenize(
+    source: str, pos: int, line: int, budget: list[int]
+) -> tuple[tuple[Token, ...], int, bool]:
+    """Tokens of the expression starting at `pos`, up to `}}` outside brackets; stops once
+    they exceed the `budget` left (which is spent here)."""
     tokens: list[Token] = []
     brackets: list[tuple[str, int]] = []
     start_line = line
@@ -140,10 +156,15 @@ def _tokenize(source: str, pos: int, line: int) -> tuple[tuple[Token, ...], int,
         if not brackets:
             if source.startswith("}}", pos):
                 tokens.append(Token("end", "", line))
+                budget[0] -= len(tokens) - 1
                 return tuple(tokens), pos + 2, False
             if source.startswith("-}}", pos):
                 tokens.append(Token("end", "", line))
+                budget[0] -= len(tokens) - 1
                 return tuple(tokens), pos + 3, True
+        if len(tokens) > budget[0]:
+            budget[0] = -1
+            return tuple(tokens), pos, False
         if char in "'\"":
             value, end = _string(source, pos, line)
             tokens.append(Token("string", value, line))

@@ -4,7 +4,8 @@ Precedence climbing over the tokens of one `{{ … }}`, with Pebble's binary pre
 emitted operation is parenthesised, so Jinja2's own precedence never regroups it. Pebble-only
 operators become filters and tests of the sandbox (`__concat`, `__contains`, `__range`,
 `__store`/`__load` with `__present`/`__resolved` for a lazy `??` that evaluates its left side
-once), and functions become filters on `none` (`now()` → `(none | __fn_now())`).
+once), comparisons become `__compare` (which sizes its operands first), and functions become
+filters on `none` (`now()` → `(none | __fn_now())`).
 """
 
 from __future__ import annotations
@@ -275,8 +276,9 @@ class Parser:
             )
         if op in grammar.CHAINS:
             return grammar.link(left, f"{op} {right.code}", grammar.CHAINS[op], right.depth)
-        if op == "equals":
-            code = f"({left.code} == {right.code})"
+        if op in grammar.COMPARISONS:
+            name = grammar.COMPARISONS[op]
+            code = f"({left.code} | __compare({name!a}, {right.code}))"
         elif op in ("??", "???"):
             slot = self.slots[0]
             self.slots[0] += 1

@@ -14,7 +14,15 @@ from typing import Any
 from jinja2 import Undefined, pass_context
 from jinja2.runtime import Context
 
-from tercel.engine.expressions import dates, filters, functions, guard, predicates, sandbox
+from tercel.engine.expressions import (
+    bounded,
+    dates,
+    filters,
+    functions,
+    guard,
+    predicates,
+    sandbox,
+)
 
 __all__ = ["FILTERS", "FUNCTIONS", "TESTS", "Spec", "jinja_filters", "jinja_tests"]
 
@@ -47,7 +55,8 @@ FUNCTIONS: dict[str, Spec] = {
     **{name: Spec(fn, context=True) for name, fn in functions.CONTEXT_FUNCTIONS.items()},
 }
 _INTERNAL_FILTERS: dict[str, Spec] = {
-    "__contains": Spec(filters.contains),
+    "__contains": Spec(bounded.contains),
+    "__compare": Spec(bounded.compare),
     "__concat": Spec(filters.concat),
     "__range": Spec(functions.range_),
     "__var": Spec(functions.variable, context=True),

@@ -83,7 +83,8 @@ def _translate(text: str) -> Compiled:
     slots = [0]
     source: list[str] = []
     fast: list[str | FastPath] | None = []
-    for segment in lexer.split(text):
+    # Jinja2 compiles ~30,000 tokens a second, on the engine's thread: cap them first (§19.7)
+    for segment in lexer.split(text, guard.MAX_TEMPLATE_TOKENS):
         if isinstance(segment, lexer.Text):
             _emit_text(segment, source)
             if fast is not None and segment.text:

@@ -5,7 +5,6 @@ operators (§19.5, §19.7).
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
@@ -15,7 +14,7 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 
-from tercel.engine.expressions import errors, guard, values
+from tercel.engine.expressions import bounded, errors, guard, values
 
 __all__ = ["Missing", "TercelEnvironment", "binop", "fail", "lookup"]
 
@@ -102,11 +101,15 @@ def _index(key: Any) -> int | None:
 
 
 def binop(op: str, left: Any, right: Any) -> Any:
-    """Arithmetic with Pebble's integer division and the §19.7 caps on `*` and `**`."""
+    """Arithmetic with Pebble's integer division and the §19.7 caps: integer operands of at
+    most `MAX_INT_BITS` (dividing two huge integers is quadratic), `*` and `**` sized before
+    they run, `%` on numbers only."""
     guard.check_deadline()
     for value in (left, right):
         if isinstance(value, Undefined):
             fail(value)
+        if type(value) is int and value.bit_length() > guard.MAX_INT_BITS:
+            raise errors.RenderFailure(f"Integer operand is larger than {guard.MAX_INT_BITS} bits")
     return _BINOPS[op](left, right)
 
 
@@ -114,7 +117,7 @@ def _add(left: Any, right: Any) -> Any:
     if type(left) is str and type(right) is str:
         guard.check_text_size(len(left) + len(right))
     elif isinstance(left, list) and isinstance(right, list):
-        _check_items(len(left) + len(right))
+        guard.check_items(len(left) + len(right))
     return _int_cap(left + right)
 
 
@@ -125,7 +128,7 @@ def _mul(left: Any, right: Any) -> Any:
         guard.check_text_size(len(left) * max(right, 0))
     elif isinstance(left, list) and isinstance(right, int):
         count = max(right, 0)
-        _check_items(len(left) * count)
+        guard.check_items(len(left) * count)
         if left and count > 1:
             try:
                 values.measure(left, guard.MAX_OUTPUT // count)
@@ -161,14 +164,32 @@ def _div(left: Any, right: Any) -> Any:
 
 
 def _mod(left: Any, right: Any) -> Any:
+    """Pebble's `%`: numeric modulo only, never Python's string formatting (§19.5)."""
     if _is_int(left) and _is_int(right):
         if right == 0:
             raise errors.RenderFailure("/ by zero")
         rest = abs(left) % abs(right)
         return rest if left >= 0 else -rest
-    if isinstance(left, (int, float)) and isinstance(right, (int, float)):
+    if _is_number(left) and _is_number(right):
         return math.fmod(left, right)
-    return left % right
+    raise errors.RenderFailure(
+        f"`%` is numeric modulo only: it cannot take a {bounded.kind_of(left)} "
+        f"and a {bounded.kind_of(right)}"
+    )
+
+
+def _floordiv(left: Any, right: Any) -> Any:
+    if not (_is_number(left) and _is_number(right)):
+        raise errors.RenderFailure(
+            f"`//` takes numbers, not a {bounded.kind_of(left)} and a {bounded.kind_of(right)}"
+        )
+    if right == 0 and _is_int(left) and _is_int(right):
+        raise errors.RenderFailure("/ by zero")
+    return left // right
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _is_int(value: Any) -> bool:
@@ -181,17 +202,12 @@ def _int_cap(value: Any) -> Any:
     return value
 
 
-def _check_items(count: int) -> None:
-    if count > guard.MAX_ITEMS:
-        raise errors.RenderFailure(f"List has more than {guard.MAX_ITEMS} elements")
-
-
 _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
     "+": _add,
     "-": lambda left, right: _int_cap(left - right),
     "*": _mul,
     "/": _div,
-    "//": operator.floordiv,
+    "//": _floordiv,
     "%": _mod,
     "**": _pow,
 }

@@ -1,4 +1,8 @@
-"""String filters of §19.6 (Pebble core and Kestra's additions)."""
+"""String filters of §19.6 (Pebble core and Kestra's additions).
+
+A filter whose result is at least as long as its input refuses an input over the 1 MiB cap
+before copying it; `replace` and `indent` size their result before building it.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tercel.engine.expressions import errors, guard, values
+from tercel.engine.expressions import bounded, errors, guard, values
 
 __all__ = ["FILTERS"]
 
@@ -24,12 +28,20 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else values.to_text(value)
 
 
+def _whole(value: Any) -> str:
+    """The text of `value` for a filter whose result is at least as long: refused up front
+    when over the cap (a context value can be larger), before the work is done."""
+    text = _text(value)
+    guard.check_text_size(len(text))
+    return text
+
+
 def upper(value: Any) -> Any:
-    return None if value is None else _text(value).upper()
+    return None if value is None else _whole(value).upper()
 
 
 def lower(value: Any) -> Any:
-    return None if value is None else _text(value).lower()
+    return None if value is None else _whole(value).lower()
 
 
 def trim(value: Any) -> Any:
@@ -40,7 +52,7 @@ def trim(value: Any) -> Any:
 def capitalize(value: Any) -> Any:
     if value is None:
         return None
-    text = _text(value)
+    text = _whole(value)
     stripped = text.lstrip()
     if not stripped:
         return text
@@ -52,7 +64,7 @@ def title(value: Any) -> Any:
     if value is None:
         return None
     chars, capitalize_next = [], True
-    for char in _text(value):
+    for char in _whole(value):
         if char.isspace():
             capitalize_next = True
         elif capitalize_next:
@@ -93,19 +105,24 @@ def replace(value: Any, replace_pairs: Any, replacement: Any = None, regexp: Any
         raise errors.RenderFailure("The `replace` filter expects a map or two strings")
     if regexp:
         raise errors.RenderFailure("Regular expressions are not supported by `replace`")
-    return _replace(value, pairs)
+    if isinstance(value, (list, tuple, Mapping)):
+        bounded.sized(value, "Cannot use `replace`")
+    return _replace(value, pairs, [0])
 
 
-def _replace(value: Any, pairs: list[tuple[str, str]]) -> Any:
+def _replace(value: Any, pairs: list[tuple[str, str]], built: list[int]) -> Any:
+    """`built[0]` sums the strings made so far: every pair may grow every string."""
     if isinstance(value, Mapping):
-        return {key: _replace(item, pairs) for key, item in value.items()}
+        return {key: _replace(item, pairs, built) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_replace(item, pairs) for item in value]
+        return [_replace(item, pairs, built) for item in value]
     data = _text(value)
     for old, new in pairs:
+        guard.check_deadline()
         hits = data.count(old)
-        guard.check_text_size(len(data) + hits * (len(new) - len(old)))
+        guard.check_text_size(built[0] + len(data) + hits * (len(new) - len(old)))
         data = data.replace(old, new)
+    built[0] += len(data)
     return data
 
 
@@ -154,7 +171,7 @@ def substring_after_last(value: Any, separator: Any) -> Any:
 def base64encode(value: Any) -> Any:
     if value is None:
         return None
-    return base64.b64encode(_text(value).encode()).decode("ascii")
+    return base64.b64encode(_whole(value).encode()).decode("ascii")
 
 
 def base64decode(value: Any) -> Any:
@@ -170,7 +187,7 @@ def urlencode(value: Any) -> Any:
     """Java `URLEncoder.encode(…, UTF-8)`: spaces as `+`, only `A-Za-z0-9.-*_` kept."""
     if value is None:
         return None
-    return urllib.parse.quote_plus(_text(value), safe="*").replace("~", "%7E")
+    return urllib.parse.quote_plus(_whole(value), safe="*").replace("~", "%7E")
 
 
 def urldecode(value: Any) -> Any:
@@ -191,7 +208,7 @@ def slugify(value: Any) -> Any:
     """Kestra's `Slugify.of`: whitespace to `-`, accents dropped, `_` to `-`, lowercase."""
     if value is None:
         return None
-    text = re.sub(r"\s", "-", _text(value))
+    text = re.sub(r"\s", "-", _whole(value))
     text = _SLUG_DROP.sub("", unicodedata.normalize("NFD", text)).replace("_", "-")
     text = re.sub(r"-{2,}", "-", text).removeprefix("-").removesuffix("-")
     return text.lower()
@@ -210,7 +227,7 @@ def nindent(value: Any, amount: Any, prefix: Any = " ") -> Any:
 def _indent(value: Any, amount: Any, prefix: Any, *, first: bool) -> Any:
     if value is None:
         return None
-    text = _text(value)
+    text = _whole(value)
     if not text:
         return text
     if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:

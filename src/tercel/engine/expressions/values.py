@@ -130,7 +130,10 @@ def measure(value: Any, budget: int) -> int:
                 stack.append(child)
         elif kind is list or kind is tuple:
             total += 2 + len(item)
-            stack.extend(item)
+            if len(item) > 64 and set(map(type, item)) == {str}:
+                total += sum(map(len, item)) + 3 * len(item)  # in C: a split's long list
+            else:
+                stack.extend(item)
         elif kind is int:
             total += item.bit_length() // 3 + 1
         else:

@@ -1,0 +1,101 @@
+"""What text can be stored: valid Unicode only (SQLite and JSON need UTF-8).
+
+A Python string may hold UTF-16 surrogates (a YAML or JSON `\\udfff` escape, a command-line
+argument with bytes that are not UTF-8). Tercel's rule, written in the README: a surrogate pair
+written as two escapes is joined into its character, as Java would read it; a lone surrogate is
+refused where text enters (flow source, inputs, labels) with an error naming the field, and a
+value a task produces at run time with one fails that task run. Log lines keep their text with
+each lone surrogate replaced by U+FFFD, as undecodable shell output is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from tercel.engine import model
+
+__all__ = [
+    "first_unstorable",
+    "joined",
+    "label_problems",
+    "lone_surrogate",
+    "problem",
+    "scrubbed",
+]
+
+REPLACEMENT = "\ufffd"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def joined(text: str) -> str:
+    """`text` with every valid surrogate pair joined into its character (lone ones kept)."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    pairs = text.encode("utf-16-le", "surrogatepass")
+    return pairs.decode("utf-16-le", "surrogatepass")
+
+
+def lone_surrogate(text: str) -> str | None:
+    """The first character of `text` that UTF-8 cannot encode, or None."""
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return text[error.start]
+    return None
+
+
+def problem(text: str) -> str | None:
+    """Why `text` cannot be stored, or None when it can."""
+    bad = lone_surrogate(text)
+    if bad is None:
+        return None
+    return (
+        f"contains a lone UTF-16 surrogate (\\u{ord(bad):04x}), which cannot be stored "
+        "(text must be valid Unicode)"
+    )
+
+
+def first_unstorable(value: Any, path: str) -> tuple[str, str] | None:
+    """(path, problem) of the first string, key included, in `value` that cannot be stored."""
+    if isinstance(value, str):
+        found = problem(value)
+        return None if found is None else (path, found)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and (found := problem(key)) is not None:
+                return (f"{path} key {scrubbed(key)!r}", found)
+            if (hit := first_unstorable(item, f"{path}.{key}")) is not None:
+                return hit
+        return None
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            if (hit := first_unstorable(item, f"{path}[{index}]")) is not None:
+                return hit
+    return None
+
+
+def label_problems(labels: Sequence[model.Label]) -> list[str]:
+    """One line per label key or value that cannot be stored, naming it."""
+    found: list[str] = []
+    for index, label in enumerate(labels):
+        for part, text in (("key", label.key), ("value", label.value)):
+            why = problem(text)
+            if why is not None:
+                found.append(f"labels[{index}].{part} {why}")
+    return found
+
+
+def scrubbed(text: str) -> str:
+    """`text` with each lone surrogate replaced by U+FFFD (for log lines and error messages)."""
+    if lone_surrogate(text) is None:
+        return text
+    return _SURROGATE.sub(REPLACEMENT, joined(text))

@@ -1,0 +1,156 @@
+"""Query cost after fragment expansion (graphql-api §8.1), checked before any validation rule.
+
+The token, depth and alias limits see the document as written. A fragment that spreads the next
+one twice, 21 levels deep, is ~360 tokens but 2^21 fields once expanded, and graphql-core's
+validation (overlapping fields, the depth limiter) and execution both expand it: 11 s on the
+event loop. `CostedValidationCache` counts the fields every operation selects with fragments
+expanded, each fragment counted once (memoised, so counting is linear in the document), and
+refuses the document before validation runs when the count is over the cap. It also caps the
+comparisons of same-named fields in one selection (fragments expanded), which the
+overlapping-fields rule makes pair by pair, walking their sub-selections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import cast
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
+from strawberry.extensions import ValidationCache
+
+__all__ = ["CostedValidationCache", "expanded_fields"]
+
+
+class _TooCostly(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+#: field comparisons the overlapping-fields rule may make (1-3 µs each)
+MAX_COMPARISONS = 20_000
+
+
+class _Names(dict[str, tuple[int, int]]):
+    """Response name -> (fields of that name, fields below them)."""
+
+    def add(self, name: str, count: int, below: int) -> None:
+        had, under = self.get(name, (0, 0))
+        self[name] = (had + count, under + below)
+
+    def merge(self, other: _Names) -> None:
+        for name, (count, below) in other.items():
+            self.add(name, count, below)
+
+
+class _Counter:
+    """Counts fields with fragments expanded, each fragment walked once (memoised)."""
+
+    def __init__(self, document: DocumentNode, max_fields: int) -> None:
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.memo: dict[str, tuple[int, _Names]] = {}
+        self.visiting: set[str] = set()
+        self.max_fields = max_fields
+        self.comparisons = 0
+
+    def selection_set(self, node: SelectionSetNode | None) -> tuple[int, _Names]:
+        """(fields below `node`, per response name at its level: count and fields below)."""
+        total, names = 0, _Names()
+        for selection in node.selections if node is not None else ():
+            if isinstance(selection, FieldNode):
+                below = self.selection_set(selection.selection_set)[0]
+                names.add((selection.alias or selection.name).value, 1, below)
+                total += 1 + below
+            else:
+                count, inner = (
+                    self.fragment(selection.name.value)
+                    if isinstance(selection, FragmentSpreadNode)
+                    else self.selection_set(cast(InlineFragmentNode, selection).selection_set)
+                )
+                total += count
+                names.merge(inner)
+            if total > self.max_fields:
+                raise _TooCostly(
+                    f"The query selects more than {self.max_fields} fields once its fragments "
+                    "are expanded"
+                )
+        self._count_pairs(names)
+        return total, names
+
+    def _count_pairs(self, names: _Names) -> None:
+        """Same-named fields of one selection are compared pairwise by validation, each
+        comparison walking their sub-selections."""
+        for name, (count, below) in names.items():
+            self.comparisons += count * (count - 1) // 2 * (1 + below // count)
+            if self.comparisons > MAX_COMPARISONS:
+                raise _TooCostly(
+                    f"The query selects `{name}` {count} times in one place once its fragments "
+                    f"are expanded: more than {MAX_COMPARISONS} field comparisons to validate"
+                )
+
+    def fragment(self, name: str) -> tuple[int, _Names]:
+        if name in self.memo:
+            return self.memo[name]
+        definition = self.fragments.get(name)
+        if definition is None or name in self.visiting:
+            return 0, _Names()  # unknown or cyclic: validation reports it
+        self.visiting.add(name)
+        try:
+            found = self.selection_set(definition.selection_set)
+        finally:
+            self.visiting.discard(name)
+        self.memo[name] = found
+        return found
+
+
+def expanded_fields(document: DocumentNode, max_fields: int) -> int:
+    """Fields selected by all operations of `document`, fragments expanded; raises
+    `GraphQLError` as soon as the count passes `max_fields`."""
+    counter = _Counter(document, max_fields)
+    total = 0
+    try:
+        for definition in document.definitions:
+            if isinstance(definition, OperationDefinitionNode):
+                total += counter.selection_set(definition.selection_set)[0]
+                if total > max_fields:
+                    raise _TooCostly(
+                        f"The document selects more than {max_fields} fields once its "
+                        "fragments are expanded"
+                    )
+    except _TooCostly as error:
+        raise GraphQLError(
+            error.message, extensions={"code": "GRAPHQL_VALIDATION_FAILED"}
+        ) from None
+    return total
+
+
+class CostedValidationCache(ValidationCache):
+    """Strawberry's `ValidationCache`, which validates every document, preceded by the
+    expanded-field count: a document over `max_fields` is refused without being validated."""
+
+    def __init__(self, maxsize: int, max_fields: int) -> None:
+        super().__init__(maxsize=maxsize)
+        self.max_fields = max_fields
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None:
+            try:
+                expanded_fields(document, self.max_fields)
+            except GraphQLError as error:
+                context.pre_execution_errors = [error]
+                yield
+                return
+        yield from super().on_validate()
