@@ -17,11 +17,21 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 
 from tercel import webui
 
 CHROMIUM = os.environ.get("TERCEL_CHROMIUM", "/usr/bin/chromium")
+# the machine running `make test` may be busy: assertions wait up to 10 s (the 1-second goal
+# of the list is asserted by a clock of its own)
+expect.set_options(timeout=10_000)
 FLOWS = Path(__file__).parent / "flows"
 TERMINAL = {"SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED", "RETRIED", "SKIPPED"}
 

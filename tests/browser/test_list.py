@@ -51,11 +51,9 @@ def test_new_rows_wait_behind_a_banner_when_scrolled(page: Page, tercel: TercelS
     for _ in range(25):
         tercel.create("fails")
     open_list(page, tercel, "/ui/executions?flow=fails")
-    page.mouse.wheel(0, 2000)
-    deadline = time.monotonic() + 5  # (wait_for_function evaluates strings: the CSP forbids it)
-    while page.evaluate("() => window.scrollY") <= 40:
-        assert time.monotonic() < deadline, "the list did not scroll"
-        page.wait_for_timeout(50)
+    expect(page.locator("[data-execution-id]").nth(25)).to_be_attached()
+    page.locator("[data-execution-id]").nth(25).scroll_into_view_if_needed()
+    assert page.evaluate("() => window.scrollY") > 40, "the list did not scroll"
     first = page.locator("[data-execution-id]").first.get_attribute("data-execution-id")
     execution_id = tercel.create("fails")
     banner = page.locator("[data-new-executions]")
