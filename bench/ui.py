@@ -1,5 +1,5 @@
 """The web UI's speed, in Debian's headless chromium driven by Playwright (as the browser tests
-drive it: nothing downloads a browser, every request to a host other than the server aborted)
+drive it: nothing downloads a browser; every request to a host other than the server fails)
 against a `python -m tercel server` subprocess on its own database.
 
 * `ui_gantt_2000`, `ui_gantt_10000`: a full page load of /ui/executions/{id} in a fresh browser
@@ -7,17 +7,19 @@ against a `python -m tercel server` subprocess on its own database.
   every row visible in its scroll region shows a terminal `data-state` (checked once per frame
   by bench/ui_probe.js, installed before the app's scripts; ms since navigation start). The
   executions are a ForEach over N-1 values (N task runs, all SUCCESS), run once per bench run.
-* `ui_gantt_10000_scroll`: on the same page, once the state-change log has been replayed (the
-  subscription completed), scrollTop of the Gantt's scroll region goes from top to bottom in
-  SCROLL_SECONDS, set once per frame; frames/s from the requestAnimationFrame timestamps, and
-  the share of frames longer than 20 ms.
+* `ui_gantt_10000_scroll`: on the same page, once it settled (its requests done; a
+  state-change log it streams, replayed), scrollTop of the Gantt's scroll region goes from
+  top to bottom in SCROLL_SECONDS, set once per frame; frames/s from the
+  requestAnimationFrame timestamps, and the share of frames longer than 20 ms.
 * `ui_list_commit_to_dom`: /ui/executions filtered on a namespace stays open while
-  STREAM_RATE executions/s are created (open loop) for STREAM_SECONDS; each runs one 0.3 s Sleep,
-  so its row appears RUNNING and then turns SUCCESS in place. A MutationObserver records the
-  epoch time of each row's appearance and of each data-state change; the commit time is the
-  state's history date, which the engine stamps just before the commit that persists it (so the
-  figure includes the commit itself). Appearance is timed from the execution's first (CREATED)
-  date; a state change from that state's date. States the UI coalesced are not counted.
+  STREAM_RATE executions/s are offered for STREAM_SECONDS (paced; each create waits for
+  its answer, so a slow server lowers the rate: `sent_per_s` says what it was); each runs
+  one 0.3 s Sleep, so its row appears RUNNING and then turns SUCCESS in place. A
+  MutationObserver records the epoch time of each row's appearance and of each data-state
+  change; the commit time is the state's history date, which the engine stamps just before
+  the commit that persists it (so the figure includes the commit itself). Appearance is
+  timed from the execution's first (CREATED) date; a state change from that state's date.
+  States the UI coalesced are not counted.
 * `ui_bundle_app`, `ui_bundle_graphiql`: gzipped bytes of every JavaScript chunk each page can
   load (its entry, its preloads and every chunk they import, statically or lazily), from the
   built files; the chunks the app's pages really loaded during this bench are recorded too.

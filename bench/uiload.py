@@ -160,7 +160,8 @@ def _histories(client: httpx.Client, namespace: str, flow_id: str) -> dict[str, 
 
 
 def _offer(client: httpx.Client, namespace: str, rate: int, seconds: float) -> int:
-    """Open loop: the n-th createExecution is sent at n / rate s, whatever the answers took."""
+    """Paced: the n-th createExecution is sent at n / rate s, or when the previous answer came if
+    that is later (one client, one request at a time)."""
     variables = {"ns": namespace, "f": "live"}
     start = time.monotonic()
     total = int(rate * seconds)
