@@ -206,10 +206,13 @@ def scenarios(repeat: int) -> dict[str, dict[str, Any]]:
         out.update(gantt_scenarios(browser, url, repeat))
         with httpx.Client(base_url=url, timeout=60) as client:
             api.deploy(client, live_flow())
-        rows, dates, sent = stream(browser, url, f"{NAMESPACE}.live", STREAM_RATE, STREAM_SECONDS)
+        rows, dates, sent, absent = stream(
+            browser, url, f"{NAMESPACE}.live", STREAM_RATE, STREAM_SECONDS
+        )
         out["ui_list_commit_to_dom"] = stream_latencies(rows, dates) | {
             "rate_per_s": STREAM_RATE,
             "sent_per_s": round(sent, 1),
+            "not_in_dom_at_end": len(absent),
             "seconds": STREAM_SECONDS,
         }
         out.update(bundle(browser.loaded_chunks))

@@ -29,6 +29,8 @@ STATES_PAGE = api.STATES_PAGE
 #: (tests/browser does that): it hands each request to this process, which answers only inside
 #: Playwright calls, so a page's fetches would wait while the bench creates executions, and
 #: each request would pay a round trip to Python.
+ROWS_IN_DOM = """() => [...document.querySelectorAll("tr[data-execution-id]")]
+  .map((tr) => tr.getAttribute("data-execution-id"))"""
 GRAPHQL_TIMES = """() => performance.getEntriesByType("resource")
   .filter((e) => e.name.endsWith("/graphql")).map((e) => Math.round(e.responseEnd - e.startTime))"""
 BLOCK_OTHER_HOSTS = ["--proxy-server=http://127.0.0.1:9"]
@@ -179,10 +181,11 @@ def _offer(client: httpx.Client, namespace: str, rate: int, seconds: float) -> i
 
 def stream(
     browser: Browser, url: str, namespace: str, rate: int, seconds: float
-) -> tuple[list[dict[str, Any]], dict[str, list[Any]], float]:
+) -> tuple[list[dict[str, Any]], dict[str, list[Any]], float, set[str]]:
     """Open the list filtered on `namespace`, create `rate` executions/s for `seconds`; the
-    rows the page recorded, the executions' histories and the rate really sent (each create
-    waits for its answer: a slow server lowers it)."""
+    rows the page recorded, the executions' histories, the rate really sent (each create
+    waits for its answer: a slow server lowers it) and the executions with no row in the DOM
+    at the end (a check of the probe: its "never shown" must be among them)."""
     with open_page(browser, url) as opened, httpx.Client(base_url=url, timeout=60) as client:
         page = opened.page
         page.goto(f"/ui/executions?namespace={namespace}")
@@ -205,12 +208,13 @@ def stream(
             page.wait_for_timeout(100)
         _drain(page, total)
         rows: list[dict[str, Any]] = page.evaluate("() => __probe.rows")
+        in_dom: list[str] = page.evaluate(ROWS_IN_DOM)
         if os.environ.get("TERCEL_BENCH_UI_DEBUG"):  # ms per GraphQL request of the page
             print(page.evaluate(GRAPHQL_TIMES))
         dates = _histories(client, namespace, "live")
     if len(dates) != total:
         raise RuntimeError(f"{total} executions created, {len(dates)} found")
-    return rows, dates, sent_per_s
+    return rows, dates, sent_per_s, set(dates) - set(in_dom)
 
 
 def _drain(page: Any, total: int) -> None:
