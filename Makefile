@@ -8,7 +8,34 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 DB ?= ./tercel.db
 
-.PHONY: run test lint fmt bench conformance clean schema crash
+.PHONY: run test lint fmt bench conformance clean schema crash ui ui-test browser
+
+# The web UI (ui/, Vite + Svelte) is built into the package (src/tercel/webui/dist), where the
+# editable install serves it. Rebuilt only when a source, the lockfile or the schema changed.
+UI_DIST := src/tercel/webui/dist/index.html
+UI_DEPS := ui/node_modules/.installed
+UI_SOURCES := $(shell find ui/src -type f -not -path 'ui/src/gql/*' 2>/dev/null) \
+	ui/index.html ui/graphiql.html ui/vite.config.ts ui/codegen.ts ui/tsconfig.json schema.graphql
+
+$(UI_DEPS): ui/package-lock.json
+	@command -v npm >/dev/null || { echo "the web UI needs Node.js >= 20 and npm"; exit 1; }
+	cd ui && npm ci --no-audit --no-fund --loglevel=error
+	touch $(UI_DEPS)
+
+$(UI_DIST): $(UI_DEPS) $(UI_SOURCES)
+	cd ui && npm run --silent build -- --logLevel warn
+	test -f $(UI_DIST)
+
+ui: $(UI_DIST)
+
+ui-test: $(UI_DEPS)
+	cd ui && npx --no-install vitest run --reporter=dot && npx --no-install svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --output human
+
+# The browser tests drive Debian's chromium (nothing downloads a browser).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { echo "installing chromium for the browser tests (apt-get install chromium)"; \
+		(apt-get update -qq && apt-get install -y -qq chromium) >/dev/null || sudo sh -c 'apt-get update -qq && apt-get install -y -qq chromium' >/dev/null; }
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,7 +43,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) ui
 	$(VENV)/bin/tercel server --flows examples/flows --host $(HOST) --port $(PORT) --db $(DB)
 
 lint: $(STAMP)
@@ -28,7 +55,7 @@ fmt: $(STAMP)
 	$(VENV)/bin/ruff format src tests bench
 	$(VENV)/bin/ruff check --fix src tests bench
 
-test: $(STAMP) lint
+test: $(STAMP) ui browser lint ui-test
 	$(PY) -m pytest -q
 
 conformance: $(STAMP)
@@ -44,4 +71,4 @@ schema: $(STAMP)
 	$(PY) -c "from tercel.schema import build_schema; from tercel.settings import Settings; print(build_schema(Settings()).as_str())" > schema.graphql
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache ui/node_modules ui/src/gql src/tercel/webui/dist

@@ -32,7 +32,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from tercel import fanout, flowdir, supervision, transport
+from tercel import fanout, flowdir, supervision, transport, webui
 from tercel.engine import events
 from tercel.resolvers.context import Context, Services, new_loaders
 from tercel.schema import build_schema, extensions
@@ -76,6 +76,10 @@ class TercelGraphQL(GraphQL[Context, None]):
         self._runtime, self._settings = runtime, settings
         #: encoded subscription events, shared by the operations of both protocols
         self.frames = fanout.Frames()
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from the package's own build (Strawberry's page loads it from a CDN)."""
+        return webui.graphiql_page(request)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         services = self._runtime.services
@@ -187,7 +191,8 @@ class BodyLimit:
 
 class BearerAuth:
     """401 + `WWW-Authenticate: Bearer` unless the request carries the token. The GraphiQL page
-    (GET, text/html, no query) and `/health` are served without it; websockets check it in
+    (GET, text/html, no query), `/health` and the UI's page shell and static files (`/`,
+    `/ui/...`: they hold no data) are served without it; websockets check it in
     `connection_init` (`TercelGraphQL.on_ws_connect`)."""
 
     def __init__(self, app: ASGIApp, token: str | None) -> None:
@@ -211,7 +216,8 @@ class BearerAuth:
 
     @staticmethod
     def _exempt(scope: Scope) -> bool:
-        if scope["path"] == "/health":
+        path = scope["path"]
+        if path in ("/health", "/", "/ui") or path.startswith("/ui/"):
             return True
         request = Request(scope)
         query = parse_qs(scope.get("query_string", b"").decode())
@@ -288,6 +294,7 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/health", health, methods=["GET"]),
+        *webui.routes(),
     ]
     middleware = [
         Middleware(BodyLimit, limit=settings.limits.body_bytes),

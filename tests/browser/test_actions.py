@@ -1,0 +1,100 @@
+"""Kill, resume (with the Pause's onResume form), restart, replay and delete from the
+execution page, each through its confirmation."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+from tests.browser.conftest import TercelServer
+
+
+def act(page: Page, action: str) -> None:
+    page.locator(f'button[data-action="{action}"]').click()
+    page.locator("[data-confirm]").click()
+
+
+def badge(page: Page, state: str, timeout: float = 15_000) -> None:
+    expect(page.locator("[data-execution-state]")).to_have_attribute(
+        "data-execution-state", state, timeout=timeout
+    )
+
+
+def test_kill(page: Page, tercel: TercelServer) -> None:
+    execution_id = tercel.create("sleeper")
+    page.goto(f"/ui/executions/{execution_id}")
+    badge(page, "RUNNING")
+    expect(page.locator('button[data-action="delete"]')).to_be_disabled()
+    act(page, "kill")
+    badge(page, "KILLED")
+    assert tercel.wait_state(execution_id, {"KILLED"}) == "KILLED"
+
+
+def test_resume_with_the_pause_inputs(page: Page, tercel: TercelServer) -> None:
+    execution_id = tercel.create("approve")
+    page.goto(f"/ui/executions/{execution_id}")
+    badge(page, "PAUSED")
+    page.locator('button[data-action="resume"]').click()
+    dialog = page.get_by_role("dialog")
+    dialog.locator('input[name="approved"]').check()
+    dialog.locator('input[name="note"]').fill("ship it")
+    page.locator("[data-confirm]").click()
+    badge(page, "SUCCESS")
+    execution = tercel.execution(execution_id)
+    assert execution is not None
+    echo = next(run for run in execution["taskRunList"] if run["taskId"] == "echo")
+    assert echo["outputs"]["value"] == "true ship it"
+
+
+def test_restart_adds_an_attempt(page: Page, tercel: TercelServer) -> None:
+    execution_id = tercel.create("fails")
+    tercel.wait_state(execution_id, {"FAILED"})
+    page.goto(f"/ui/executions/{execution_id}")
+    badge(page, "FAILED")
+    boom = next(
+        run["id"]
+        for run in tercel.execution(execution_id)["taskRunList"]  # type: ignore[index]
+        if run["taskId"] == "boom"
+    )
+    row = page.locator(f'[data-task-run-id="{boom}"]')
+    expect(row.locator("[data-attempt]")).to_have_count(1)
+    act(page, "restart")
+    expect(row.locator('[data-attempt="2"]')).to_have_attribute(
+        "data-state", "FAILED", timeout=15_000
+    )
+    badge(page, "FAILED")
+
+
+def test_replay_from_a_task_run(page: Page, tercel: TercelServer) -> None:
+    execution_id = tercel.create("fails")
+    tercel.wait_state(execution_id, {"FAILED"})
+    page.goto(f"/ui/executions/{execution_id}")
+    badge(page, "FAILED")
+    boom = next(
+        run["id"]
+        for run in tercel.execution(execution_id)["taskRunList"]  # type: ignore[index]
+        if run["taskId"] == "boom"
+    )
+    page.locator('button[data-action="replay"]').click()
+    page.locator("[data-replay-from]").select_option(boom)
+    page.locator("[data-confirm]").click()
+    expect(page).not_to_have_url(re.compile(execution_id))
+    replay_id = page.url.rsplit("/", 1)[-1]
+    badge(page, "FAILED")
+    replay = tercel.execution(replay_id)
+    assert replay is not None and replay["parentId"] == execution_id
+
+
+def test_delete(page: Page, tercel: TercelServer) -> None:
+    execution_id = tercel.create("fails")
+    tercel.wait_state(execution_id, {"FAILED"})
+    page.goto(f"/ui/executions/{execution_id}")
+    badge(page, "FAILED")
+    page.locator('button[data-action="delete"]').click()
+    page.get_by_role("button", name="Cancel").click()
+    assert tercel.execution(execution_id) is not None  # cancelling keeps it
+    act(page, "delete")
+    expect(page).to_have_url(tercel.url + "/ui/executions")
+    assert tercel.execution(execution_id) is None
+    page.goto(f"/ui/executions/{execution_id}")
+    expect(page.get_by_role("heading", name="Execution not found")).to_be_visible()

@@ -1,0 +1,37 @@
+// GraphiQL, bundled with its React (no CDN): queries over HTTP POST, subscriptions over the
+// graphql-transport-ws websocket of the same server. The token (if the server wants one) is the
+// UI's, kept in sessionStorage, or typed into GraphiQL's headers editor.
+import { createElement } from "react";
+import { createRoot } from "react-dom/client";
+import { GraphiQL } from "graphiql";
+import { createGraphiQLFetcher } from "@graphiql/toolkit";
+import { createClient } from "graphql-ws";
+import "graphiql/style.css";
+import "./page.css";
+
+const token = sessionStorage.getItem("tercel.token");
+const auth: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`;
+
+const fetcher = createGraphiQLFetcher({
+  url: "/graphql",
+  headers: auth,
+  wsClient: createClient({
+    url: wsUrl,
+    lazy: true,
+    connectionParams: () => (token ? { authorization: `Bearer ${token}` } : {}),
+  }),
+});
+
+const initialQuery = `# Tercel's GraphQL API. Try a subscription too:
+#   subscription { stateChanges(after: "HEAD") { cursor entity executionId state date } }
+{
+  executions(first: 5) {
+    edges { node { id namespace flowId state { current startDate } } }
+  }
+}
+`;
+
+createRoot(document.getElementById("graphiql")!).render(
+  createElement(GraphiQL, { fetcher, defaultQuery: initialQuery, shouldPersistHeaders: false }),
+);

@@ -1,0 +1,114 @@
+/**
+ * One execution, live: its structure and outputs from the `execution` query, its state
+ * histories from the state-change log (streamed from the execution's first entry, resumed from
+ * the last cursor after a drop). The log is kept whole: the History tab lists it, time travel
+ * folds a prefix of it.
+ */
+import { live, request } from "./client.svelte";
+import { StateChangesSubscription } from "./documents";
+import { applyChange, emptyTimeline, type Change, type Timeline } from "./timeline";
+import { isTerminal } from "./states";
+import { ExecutionQuery } from "../screens/execution";
+import type { ExecutionPageQuery } from "../gql/graphql";
+
+export type ExecutionData = NonNullable<ExecutionPageQuery["execution"]>;
+
+export class ExecutionStore {
+  execution: ExecutionData | null = $state.raw(null);
+  missing = $state(false);
+  error = $state("");
+  /** bumped on every applied batch: derive from it, the log and timeline are plain objects */
+  version = $state(0);
+  /** the stream completed: the execution is terminal and every entry was received */
+  complete = $state(false);
+  readonly changes: Change[] = [];
+  timeline: Timeline = emptyTimeline();
+  private stop: (() => void) | null = null;
+  private refetchTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastCursor: string | null = null;
+  private known = new Set<string>();
+
+  constructor(readonly id: string) {}
+
+  start(): void {
+    void this.refetch();
+    this.subscribe(null);
+  }
+
+  /** After an action (restart, resume) the execution runs again: stream on from where we are. */
+  follow(): void {
+    this.complete = false;
+    this.subscribe(this.lastCursor);
+    this.scheduleRefetch(50);
+  }
+
+  dispose(): void {
+    this.stop?.();
+    clearTimeout(this.refetchTimer);
+  }
+
+  private subscribe(after: string | null): void {
+    this.stop?.();
+    this.stop = live({
+      document: StateChangesSubscription,
+      initial: after,
+      variables: (cursor) => ({ executionId: this.id, after: cursor }),
+      pick: (data: { stateChanges: Change }) => data.stateChanges,
+      // one re-layout per batch: 10,000 rows cost a few ms, so batch a replaying log coarsely
+      batchMs: 120,
+      onEvents: (events) => this.apply(events),
+      onComplete: () => {
+        this.complete = true;
+        this.scheduleRefetch(0);
+      },
+    });
+  }
+
+  private apply(events: Change[]): void {
+    const known = this.known;
+    // outputs and metrics come with the query: fetch again when a run ends, unless the query
+    // already saw the execution terminal (a replayed log changes nothing then)
+    const settled = isTerminal(this.execution?.state.current ?? "RUNNING");
+    let unknown = false;
+    let ended = false;
+    for (const event of events) {
+      this.changes.push(event);
+      applyChange(this.timeline, event);
+      if (event.taskRunId && !known.has(event.taskRunId)) unknown = true;
+      if (!settled && event.entity === "TASK_RUN" && isTerminal(event.state)) ended = true;
+    }
+    this.lastCursor = events[events.length - 1].cursor;
+    this.version += 1;
+    if (unknown || ended) this.scheduleRefetch(this.changes.length > 5000 ? 2000 : 300);
+  }
+
+  scheduleRefetch(delay: number): void {
+    if (this.refetchTimer !== undefined && delay > 0) return;
+    clearTimeout(this.refetchTimer);
+    this.refetchTimer = setTimeout(() => {
+      this.refetchTimer = undefined;
+      void this.refetch();
+    }, delay);
+  }
+
+  async refetch(): Promise<void> {
+    try {
+      const data = await request(ExecutionQuery, { id: this.id });
+      if (!data.execution) this.missing = true;
+      else {
+        this.execution = data.execution;
+        this.known = new Set(data.execution.taskRunList.map((t) => t.id));
+      }
+      this.error = "";
+    } catch (e) {
+      this.error = (e as Error).message;
+    }
+  }
+
+  /** The execution's current state, as the log says (fresher than the last query). */
+  get state(): string {
+    void this.version;
+    const history = this.timeline.execution;
+    return history.length ? history[history.length - 1].state : (this.execution?.state.current ?? "CREATED");
+  }
+}

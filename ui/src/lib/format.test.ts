@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { elapsed, formatDate, formatDuration } from "./format";
+
+describe("formatDuration", () => {
+  it("reads at every scale", () => {
+    expect(formatDuration(850)).toBe("850ms");
+    expect(formatDuration(0.3)).toBe("<1ms");
+    expect(formatDuration(4200)).toBe("4.20s");
+    expect(formatDuration(42_000)).toBe("42.0s");
+    expect(formatDuration(185_000)).toBe("3m 05s");
+    expect(formatDuration(7_260_000)).toBe("2h 01m");
+    expect(formatDuration(273_600_000)).toBe("3d 4h");
+    expect(formatDuration(-1)).toBe("");
+  });
+});
+
+describe("dates", () => {
+  it("formats in UTC with a Z", () => {
+    expect(formatDate("2026-11-22T04:58:49.137772Z", true)).toBe("2026-11-22 04:58:49Z");
+  });
+  it("runs a live duration until now", () => {
+    const start = "2026-01-01T00:00:00.000000Z";
+    expect(elapsed(start, null, Date.parse(start) + 1500)).toBe(1500);
+    expect(elapsed(start, "2026-01-01T00:00:02.000000Z", 0)).toBe(2000);
+  });
+});

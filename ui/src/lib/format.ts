@@ -1,0 +1,57 @@
+/** Dates and durations as people read them; the UTC switch lives here too. */
+
+let utc = typeof localStorage !== "undefined" && localStorage.getItem("tercel.utc") === "1";
+const listeners = new Set<() => void>();
+
+export function useUtc(): boolean {
+  return utc;
+}
+
+export function setUtc(value: boolean): void {
+  utc = value;
+  localStorage.setItem("tercel.utc", value ? "1" : "0");
+  for (const listener of listeners) listener();
+}
+
+export function onUtcChange(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function toMillis(iso: string): number {
+  return Date.parse(iso);
+}
+
+/** `2026-11-22 04:58:49` in the browser's zone, or in UTC when the switch is on. */
+export function formatDate(iso: string | null | undefined, inUtc = utc): string {
+  if (!iso) return "";
+  const date = new Date(toMillis(iso));
+  const pad = (n: number) => String(n).padStart(2, "0");
+  const [y, mo, d, h, mi, s] = inUtc
+    ? [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), date.getUTCHours(),
+       date.getUTCMinutes(), date.getUTCSeconds()]
+    : [date.getFullYear(), date.getMonth() + 1, date.getDate(), date.getHours(),
+       date.getMinutes(), date.getSeconds()];
+  return `${y}-${pad(mo)}-${pad(d)} ${pad(h)}:${pad(mi)}:${pad(s)}${inUtc ? "Z" : ""}`;
+}
+
+/** A duration in milliseconds as `850ms`, `4.2s`, `3m 05s`, `2h 01m`, `3d 4h`. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return "";
+  if (ms < 1) return "<1ms";
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const seconds = ms / 1000;
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 2 : 1)}s`;
+  const s = Math.floor(seconds % 60);
+  const m = Math.floor(seconds / 60) % 60;
+  const h = Math.floor(seconds / 3600) % 24;
+  const d = Math.floor(seconds / 86400);
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${String(m).padStart(2, "0")}m`;
+  return `${m}m ${String(s).padStart(2, "0")}s`;
+}
+
+/** Live duration from a start and an optional end; without an end it runs until `now`. */
+export function elapsed(start: string, end: string | null | undefined, now: number): number {
+  return (end ? toMillis(end) : now) - toMillis(start);
+}
