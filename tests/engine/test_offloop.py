@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from tests.engine.conftest import Harness, log_messages, run_of, runs_of
 
-from tercel.engine import expressions, lifecycle, service
+from tercel.engine import expressions, lifecycle, offloop, service
 from tercel.engine.expressions import guard
 
 #: ~150 ms of rendering on this machine (40 x upper/lower over 1 MB), far above the 10 ms slice
@@ -140,5 +140,33 @@ def test_a_kill_reaches_a_task_rendering_off_the_loop(
         assert doc["state"]["current"] == "KILLED"
         [attempt] = run_of(doc, "give")["attempts"]
         assert attempt["state"]["current"] == "KILLED"
+
+    run_engine(body)
+
+
+def test_a_context_that_cannot_be_copied_renders_on_the_loop(
+    run_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The snapshot failing must not leave the task run RUNNING for ever: it renders on the
+    loop as it did before the slice."""
+    monkeypatch.setattr(guard, "DEADLINE_SECONDS", 10.0)
+
+    def refuse(*_: Any) -> Any:
+        raise TypeError("cannot copy")
+
+    monkeypatch.setattr(offloop, "_snapshot", refuse)
+    flow = f"""
+    id: uncopied
+    namespace: t.engine
+    tasks:
+      - id: give
+        type: io.kestra.plugin.core.debug.Return
+        format: "{SLOW}"
+    """
+
+    async def body(h: Harness) -> None:
+        doc = await h.run(flow, timeout=30)
+        assert doc["state"]["current"] == "SUCCESS", doc["state"]
+        assert run_of(doc, "give")["outputs"] == {"value": "1000000" * 40}
 
     run_engine(body)

@@ -119,7 +119,10 @@ async def run_off_loop(
     pool: ThreadPoolExecutor,
 ) -> worker.AttemptResult:
     """Run an inline task's attempt on a render thread; kill arrives as cancellation."""
-    values = _snapshot(es, run, before, ctx.task.properties)
+    try:
+        values = _snapshot(es, run, before, ctx.task.properties)
+    except Exception:  # a value that cannot be copied: render on the loop as before the slice
+        return worker.run_inline(ctx)
     held = HeldContext(ctx, lambda value: expressions.render_value(value, values))
     _rendering(+1)
     try:
