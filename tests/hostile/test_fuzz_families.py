@@ -1,0 +1,124 @@
+"""Failure families the seeded fuzz of #12 found, each closed with a regression test here.
+
+Against the package's real server: a variable of the wrong type is the client's error
+(`BAD_USER_INPUT`) over HTTP and both websocket protocols, while a scalar parser that fails
+unexpectedly is still masked.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from graphql import GraphQLError
+from tests.crash.server import TercelServer
+from tests.hostile.test_hostile_input import assert_serving
+from websockets.sync.client import connect
+
+from tercel.schema import errors, extensions
+
+#: (document, variables): each variable's value does not fit its declared type
+BAD_VARIABLES = {
+    "Int beyond 32 bits": (
+        "query($f: Int) { executions(first: $f) { totalCount } }",
+        {"f": 2**31},
+    ),
+    "unknown enum value": (
+        'query($l: LogLevel) { logs(executionId: "x", minLevel: $l) { edges { cursor } } }',
+        {"l": "NOPE"},
+    ),
+    "filter not an object": (
+        "query($f: ExecutionFilter) { executions(filter: $f) { totalCount } }",
+        {"f": "x"},
+    ),
+    "labels a string": (
+        'mutation($l: [LabelInput!]) { createExecution(namespace: "n", flowId: "f", labels: $l)'
+        " { __typename } }",
+        {"l": "x"},
+    ),
+    "Boolean given yes": (
+        'mutation($d: Boolean!) { setFlowDisabled(namespace: "n", id: "f", disabled: $d)'
+        " { __typename } }",
+        {"d": "yes"},
+    ),
+    "Duration P": (
+        "query($b: Duration!) { executionStats(bucket: $b) { ended } }",
+        {"b": "P"},
+    ),
+    "Duration in a filter": (
+        "query($f: ExecutionFilter) { executions(filter: $f) { totalCount } }",
+        {"f": {"timeRange": 5}},
+    ),
+}
+
+
+def _variable_error(errors_: list[dict[str, Any]], name: str) -> None:
+    [error] = errors_
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}, error
+    assert error["message"].startswith(f"Variable '${name}' has invalid value"), error
+
+
+@pytest.mark.parametrize(("query", "variables"), BAD_VARIABLES.values(), ids=BAD_VARIABLES)
+def test_bad_variable_over_http(
+    server: TercelServer, query: str, variables: dict[str, Any]
+) -> None:
+    body = server.gql(query, variables)
+    assert body["data"] is None
+    _variable_error(body["errors"], next(iter(variables)))
+    assert_serving(server)
+
+
+def _first_answer(server: TercelServer, protocol: str, start: dict[str, Any]) -> dict[str, Any]:
+    url = server.url.replace("http://", "ws://") + "/graphql"
+    with connect(url, subprotocols=[protocol], open_timeout=5, close_timeout=2) as ws:  # type: ignore[list-item]
+        ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(ws.recv(timeout=5))["type"] == "connection_ack"
+        ws.send(json.dumps(start))
+        while True:
+            answer: dict[str, Any] = json.loads(ws.recv(timeout=5))
+            if answer["type"] != "ka":
+                return answer
+
+
+LOGS = 'subscription($l: LogLevel) { logs(executionId: "x", minLevel: $l) { message } }'
+
+
+@pytest.mark.parametrize(
+    ("protocol", "kind", "query"),
+    [
+        ("graphql-transport-ws", "subscribe", BAD_VARIABLES["Int beyond 32 bits"][0]),
+        ("graphql-transport-ws", "subscribe", LOGS),
+        ("graphql-ws", "start", LOGS),
+    ],
+    ids=["transport query", "transport subscription", "legacy subscription"],
+)
+def test_bad_variable_over_websockets(
+    server: TercelServer, protocol: str, kind: str, query: str
+) -> None:
+    variables = {"f": 2**31} if "$f" in query else {"l": "NOPE"}
+    payload = {"query": query, "variables": variables}
+    answer = _first_answer(server, protocol, {"type": kind, "id": "1", "payload": payload})
+    assert answer["type"] in ("next", "data", "error"), answer
+    found = answer["payload"]  # transport: a list of errors, legacy: one error; `next`: a result
+    if isinstance(found, dict):
+        found = found["errors"] if "errors" in found else [found]
+    _variable_error(found, next(iter(variables)))
+    assert_serving(server)
+
+
+def _variable_failure(cause: Exception | None) -> GraphQLError:
+    """The error graphql-core's `coerce_variable_values` builds: no path, wrapping the
+    coercion's own error, which holds what the scalar's parser raised (if anything)."""
+    coercion = GraphQLError("Expected value of type 'Duration'", original_error=cause)
+    return GraphQLError("Variable '$b' has invalid value", original_error=coercion)
+
+
+def test_variable_errors_are_masked_only_when_a_parser_fails_unexpectedly() -> None:
+    refused = _variable_failure(None)
+    told = _variable_failure(errors.BadUserInput("invalid duration `P`"))
+    broken = _variable_failure(TypeError("a bug in the parser"))
+    assert not extensions.should_mask(refused)
+    assert not extensions.should_mask(told)
+    assert extensions.should_mask(broken)
+    assert extensions.code_of(refused) == extensions.code_of(told) == "BAD_USER_INPUT"
