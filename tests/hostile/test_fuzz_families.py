@@ -122,3 +122,34 @@ def test_variable_errors_are_masked_only_when_a_parser_fails_unexpectedly() -> N
     assert not extensions.should_mask(told)
     assert extensions.should_mask(broken)
     assert extensions.code_of(refused) == extensions.code_of(told) == "BAD_USER_INPUT"
+
+
+#: Duration arguments beyond dates and SQLite's 64-bit microseconds, literal and as variables
+LONG_DURATIONS = [
+    ('{ executionStats(bucket: "P999999999D") { ended } }', None),
+    ('{ executions(filter: {timeRange: "PT9999999999999999999H"}) { totalCount } }', None),
+    ('{ executions(filter: {timeRange: "P36501D"}) { totalCount } }', None),
+    ("query($b: Duration!) { executionStats(bucket: $b) { ended } }", {"b": "P999999999D"}),
+    (
+        "query($f: ExecutionFilter) { executions(filter: $f) { totalCount } }",
+        {"f": {"timeRange": "P999999999D"}},
+    ),
+]
+
+
+@pytest.mark.parametrize(("query", "variables"), LONG_DURATIONS)
+def test_too_long_durations_are_refused_with_the_bound(
+    server: TercelServer, query: str, variables: dict[str, Any] | None
+) -> None:
+    body = server.gql(query, variables)
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert "`bucket` and `timeRange` are at most P36500D (100 years)" in error["message"], error
+    assert_serving(server)
+
+
+def test_a_hundred_years_is_accepted(server: TercelServer) -> None:
+    query = '{ executions(filter: {timeRange: "P36500D"}) { totalCount } }'
+    assert server.data(query)["executions"]["totalCount"] >= 0
+    assert server.data('{ executionStats(bucket: "P36500D") { ended } }')["executionStats"]
