@@ -153,3 +153,33 @@ def test_a_hundred_years_is_accepted(server: TercelServer) -> None:
     query = '{ executions(filter: {timeRange: "P36500D"}) { totalCount } }'
     assert server.data(query)["executions"]["totalCount"] >= 0
     assert server.data('{ executionStats(bucket: "P36500D") { ended } }')["executionStats"]
+
+
+LONG_INT = "1" + "0" * 5000
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"{{ executions(first: {LONG_INT}) {{ totalCount }} }}",
+        f"{{ executions(last: -{LONG_INT}) {{ totalCount }} }}",
+        f'mutation {{ createExecution(namespace: "n", flowId: "f", inputs: {{a: [{LONG_INT}]}})'
+        " { __typename } }",
+    ],
+    ids=["Int argument", "negative", "inside a JSON literal"],
+)
+def test_int_literal_too_long_to_read(server: TercelServer, query: str) -> None:
+    body = server.gql(query)
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}, error
+    assert error["message"] == "An integer literal has 5001 digits: at most 4300 are read"
+    assert error["locations"][0]["line"] == 1, error
+    assert_serving(server)
+
+
+def test_digits_in_a_string_are_not_an_int_literal(server: TercelServer) -> None:
+    body = server.gql(f'{{ flows(namespace: "{LONG_INT[:4400]}") {{ id }} }}')
+    assert body.get("errors") is None or all(
+        "integer literal" not in error["message"] for error in body["errors"]
+    ), body
