@@ -183,3 +183,62 @@ def test_digits_in_a_string_are_not_an_int_literal(server: TercelServer) -> None
     assert body.get("errors") is None or all(
         "integer literal" not in error["message"] for error in body["errors"]
     ), body
+
+
+HUGE = "x" * 70_000
+
+#: (document, variables, the argument the error names): queries, filters and mutations
+LONG_NAMES = [
+    ("query($n: String) { flows(namespace: $n) { id } }", {"n": HUGE}, "namespace"),
+    (
+        f'{{ executions(filter: {{namespace: "{HUGE}"}}) {{ totalCount }} }}',
+        None,
+        "filter.namespace",
+    ),
+    (
+        "query($f: TaskRunFilter) { taskRuns(filter: $f) { totalCount } }",
+        {"f": {"flowId": HUGE}},
+        "filter.flowId",
+    ),
+    ('query($i: String!) { flow(namespace: "n", id: $i) { id } }', {"i": HUGE}, "id"),
+    (
+        'mutation($n: String!) { createExecution(namespace: $n, flowId: "f") { __typename } }',
+        {"n": HUGE},
+        "namespace",
+    ),
+    (
+        'mutation($i: String!) { deleteFlow(namespace: "n", id: $i) { __typename } }',
+        {"i": HUGE},
+        "id",
+    ),
+    ("query($q: String) { executions(filter: {q: $q}) { totalCount } }", {"q": HUGE}, "filter.q"),
+]
+
+
+@pytest.mark.parametrize(("query", "variables", "where"), LONG_NAMES)
+def test_names_and_ids_are_bounded_everywhere(
+    server: TercelServer, query: str, variables: dict[str, Any] | None, where: str
+) -> None:
+    body = server.gql(query, variables)
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}, error
+    assert error["message"] == f"`{where}` is longer than 1000 characters (70000)", error
+    assert_serving(server)
+
+
+def test_long_namespace_filter_of_a_subscription(server: TercelServer) -> None:
+    query = "subscription($f: StateChangeFilter) { stateChanges(filter: $f) { cursor } }"
+    payload = {"query": query, "variables": {"f": {"namespace": HUGE}}}
+    answer = _first_answer(
+        server, "graphql-transport-ws", {"type": "subscribe", "id": "1", "payload": payload}
+    )
+    assert answer["type"] == "error", answer
+    [error] = answer["payload"]
+    assert error["message"] == "`filter.namespace` is longer than 1000 characters (70000)"
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}, error
+
+
+def test_names_at_the_bound_are_served(server: TercelServer) -> None:
+    found = server.data("query($n: String) { flows(namespace: $n) { id } }", {"n": "x" * 1000})
+    assert found == {"flows": []}
