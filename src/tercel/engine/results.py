@@ -50,6 +50,8 @@ def _storable(
     """A task's outputs and metrics enter the execution here: text that cannot be stored
     (storable) fails the attempt with an error naming it, instead of failing the commit."""
     found = storable.first_unstorable(result.outputs, "outputs")
+    if found is None and all(storable.storable((m.name, m.tags)) for m in attempt.metrics):
+        return result
     for metric in attempt.metrics:
         found = found or storable.first_unstorable(
             {"name": metric.name, "tags": metric.tags}, f"metric `{storable.scrubbed(metric.name)}`"

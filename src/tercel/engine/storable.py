@@ -23,6 +23,7 @@ __all__ = [
     "lone_surrogate",
     "problem",
     "scrubbed",
+    "storable",
 ]
 
 REPLACEMENT = "\ufffd"
@@ -65,7 +66,25 @@ def problem(text: str) -> str | None:
 
 
 def first_unstorable(value: Any, path: str) -> tuple[str, str] | None:
-    """(path, problem) of the first string, key included, in `value` that cannot be stored."""
+    """(path, problem) of the first string, key included, in `value` that cannot be stored.
+    Every task result passes here: the common, clean case is one walk with no path built."""
+    if storable(value):
+        return None
+    return _first(value, path)
+
+
+def storable(value: Any) -> bool:
+    """Whether every string in `value`, keys included, can be stored."""
+    if isinstance(value, str):
+        return value.isascii() or lone_surrogate(value) is None
+    if isinstance(value, dict):
+        return all(storable(key) and storable(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return all(storable(item) for item in value)
+    return True
+
+
+def _first(value: Any, path: str) -> tuple[str, str] | None:
     if isinstance(value, str):
         found = problem(value)
         return None if found is None else (path, found)
@@ -73,12 +92,12 @@ def first_unstorable(value: Any, path: str) -> tuple[str, str] | None:
         for key, item in value.items():
             if isinstance(key, str) and (found := problem(key)) is not None:
                 return (f"{path} key {scrubbed(key)!r}", found)
-            if (hit := first_unstorable(item, f"{path}.{key}")) is not None:
+            if (hit := _first(item, f"{path}.{key}")) is not None:
                 return hit
         return None
     if isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            if (hit := first_unstorable(item, f"{path}[{index}]")) is not None:
+            if (hit := _first(item, f"{path}[{index}]")) is not None:
                 return hit
     return None
 
