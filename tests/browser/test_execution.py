@@ -68,6 +68,8 @@ def test_logs_follow_while_the_task_prints(page: Page, tercel: TercelServer) -> 
     # "Flow started", 60 lines, "the end" (stderr: ERROR), "Flow completed with state WARNING"
     expect(page.get_by_text("63 lines", exact=True)).to_be_visible()
     page.get_by_label("Level").select_option("ERROR")
+    # the filter applies on the next render: wait for it rather than read the rows at once
+    expect(page.locator("[data-log-line]")).to_have_count(1)
     levels = page.locator("[data-log-line]").evaluate_all("rows => rows.map(r => r.dataset.level)")
     assert levels == ["ERROR"]
 
