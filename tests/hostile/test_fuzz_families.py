@@ -1,0 +1,56 @@
+"""Regressions for failure families the seeded fuzz (#12) found: each case once answered a 5xx,
+an INTERNAL_SERVER_ERROR or nothing at all; now it gets a clear answer and the server serves on."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from tests.crash.server import TercelServer
+from websockets.sync.client import connect
+
+NS = "families.t"
+DEPLOY = "mutation($s: String!) { deployFlow(source: $s) { __typename ... on Error { message } } }"
+RETURN_TASK = "tasks:\n  - id: r\n    type: io.kestra.plugin.core.debug.Return\n    format: x\n"
+
+
+def _post(server: TercelServer, query: str, variables: dict[str, Any] | None = None) -> Any:
+    answer = httpx.post(
+        server.url + "/graphql", json={"query": query, "variables": variables or {}}, timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _deploy(server: TercelServer, flow_id: str, inputs: str) -> Any:
+    source = f"id: {flow_id}\nnamespace: {NS}\ninputs:\n{inputs}{RETURN_TASK}"
+    return _post(server, DEPLOY, {"s": source})["data"]["deployFlow"]
+
+
+def _ws_answer(server: TercelServer, protocol: str, frame: str) -> dict[str, Any]:
+    """The first message (keep-alives skipped) answering `frame` after the handshake."""
+    url = server.url.replace("http", "ws") + "/graphql"
+    with connect(url, subprotocols=[protocol], open_timeout=5, max_size=None) as client:
+        client.send(json.dumps({"type": "connection_init"}))
+        client.recv(timeout=5)
+        client.send(frame)
+        while True:
+            message: dict[str, Any] = json.loads(client.recv(timeout=5))
+            if message.get("type") != "ka":
+                return message
+
+
+def test_input_constraints_of_time_types_are_served_as_iso_text(server: TercelServer) -> None:
+    inputs = (
+        "  - id: wait\n    type: DURATION\n    min: PT0S\n    max: PT1H30M\n"
+        "  - id: at\n    type: DATETIME\n    after: 2000-01-01T00:00:00Z\n"
+    )
+    assert _deploy(server, "times", inputs)["__typename"] == "Flow"
+    one = _post(server, f'{{ flow(namespace: "{NS}", id: "times") {{ inputs }} }}')
+    assert "errors" not in one, one
+    wait, at = one["data"]["flow"]["inputs"]
+    assert (wait["min"], wait["max"]) == ("PT0S", "PT1H30M")
+    assert at["after"] == "2000-01-01T00:00:00.000000Z"
+    listed = _post(server, f'{{ flows(namespace: "{NS}") {{ id inputs }} }}')
+    assert "errors" not in listed, listed
