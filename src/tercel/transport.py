@@ -11,8 +11,8 @@
   gets a `connection_error`; a `start` whose payload is malformed, or whose operation is not a
   subscription, gets an `error` naming the problem (`BAD_REQUEST`).
 - A subscribe (or start) whose `variables` or `extensions` is not an object, or whose
-  `operationName` is not a string, gets an `error` message (it used to run, or to get a bare
-  `complete`).
+  `operationName` is not a string, or names no operation of the document, gets an `error`
+  message (it used to run, to get a bare `complete`, or an INTERNAL_SERVER_ERROR).
 - Both: an operation message whose `id` is not a string is refused as above (a list or an
   object as id used to crash the connection's handler).
 
@@ -53,6 +53,7 @@ __all__ = [
     "LegacyWSHandler",
     "TransportWSHandler",
     "is_subscription",
+    "missing_operation",
     "operation_type",
     "payload_problem",
     "refuse_http_subscription",
@@ -111,6 +112,20 @@ def operation_type(query: str, operation_name: object) -> OperationType | None:
         and (operation_name is None or (d.name is not None and d.name.value == operation_name))
     ]
     return chosen[0].operation if len(chosen) == 1 else None
+
+
+def missing_operation(query: str, operation_name: str | None) -> str | None:
+    """Why the document (which parses) has no operation to run by `operation_name`: none of
+    that name, or several and no name given; None when there is exactly one to run."""
+    document = parse(query)
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    names = [d.name.value for d in operations if d.name is not None]
+    if operation_name is not None and operation_name not in names:
+        defined = ", ".join(f"`{name}`" for name in names) or "no named operation"
+        return f"Unknown operation named `{operation_name}`: the document defines {defined}"
+    if operation_name is None and len(operations) != 1:
+        return "The document must define exactly one operation, or `operationName` must name one"
+    return None
 
 
 def payload_problem(payload: dict[str, Any]) -> str | None:
@@ -206,21 +221,27 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_message(cast(Any, message))
 
     async def _acceptable(self, message: dict[str, Any], payload: dict[str, Any]) -> bool:
-        """Send the operation an `error` (and return False) when its payload is malformed or
-        its document does not parse."""
-        problem = payload_problem(payload)
-        if problem is not None:
-            formatted: dict[str, Any] = {"message": f"Invalid subscribe message: {problem}"}
-            formatted["extensions"] = {"code": "BAD_REQUEST"}
-        else:
-            try:
-                parse(payload["query"])
-                return True
-            except GraphQLError as error:
-                formatted = {**error.formatted, "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}
+        """Send the operation an `error` (and return False) when its payload is malformed, its
+        document does not parse or has no operation to run by `operationName`."""
+        formatted = _subscribe_problem(payload)
+        if formatted is None:
+            return True
         reply = {"id": message.get("id"), "type": "error", "payload": [formatted]}
         await self.send_message(cast(Any, reply))
         return False
+
+
+def _subscribe_problem(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The formatted error a graphql-transport-ws subscribe gets, or None when it can run."""
+    problem = payload_problem(payload)
+    if problem is not None:
+        problem = f"Invalid subscribe message: {problem}"
+    else:
+        try:
+            problem = missing_operation(payload["query"], payload.get("operationName"))
+        except GraphQLError as error:
+            return {**error.formatted, "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}
+    return None if problem is None else {"message": problem, "extensions": {"code": "BAD_REQUEST"}}
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
@@ -267,6 +288,12 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         problem = payload_problem(payload)
         if problem is not None:
             return f"Invalid start message: {problem}"
+        try:
+            missing = missing_operation(payload["query"], payload.get("operationName"))
+        except GraphQLError:
+            missing = None  # Strawberry's handler reports the parse error
+        if missing is not None:
+            return missing
         kind = operation_type(payload["query"], payload.get("operationName"))
         if kind is not None and kind != OperationType.SUBSCRIPTION:
             return (

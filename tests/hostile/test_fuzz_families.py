@@ -54,3 +54,15 @@ def test_input_constraints_of_time_types_are_served_as_iso_text(server: TercelSe
     assert at["after"] == "2000-01-01T00:00:00.000000Z"
     listed = _post(server, f'{{ flows(namespace: "{NS}") {{ id inputs }} }}')
     assert "errors" not in listed, listed
+
+
+def test_websocket_operation_name_that_names_no_operation(server: TercelServer) -> None:
+    for protocol, kind in (("graphql-transport-ws", "subscribe"), ("graphql-ws", "start")):
+        query = "subscription Mine { stateChanges { cursor } }"
+        payload = {"query": query, "operationName": "nope"}
+        frame = json.dumps({"type": kind, "id": "1", "payload": payload})
+        answer = _ws_answer(server, protocol, frame)
+        assert answer["type"] == "error", (protocol, answer)
+        errors = answer["payload"] if isinstance(answer["payload"], list) else [answer["payload"]]
+        assert errors[0]["extensions"]["code"] == "BAD_REQUEST", (protocol, answer)
+        assert "`nope`" in errors[0]["message"] and "`Mine`" in errors[0]["message"]
