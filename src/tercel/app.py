@@ -37,7 +37,7 @@ from tercel.engine import events
 from tercel.resolvers.context import Context, Services, new_loaders
 from tercel.schema import build_schema, extensions
 from tercel.settings import Settings
-from tercel.storage import readdb
+from tercel.storage import codec, readdb
 
 __all__ = ["Runtime", "TercelGraphQL", "create_app"]
 
@@ -101,7 +101,7 @@ class TercelGraphQL(GraphQL[Context, None]):
         return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
 
     def decode_json(self, data: str | bytes) -> object:
-        return orjson.loads(data)
+        return codec.exact_loads(data)
 
     def parse_json(self, data: str | bytes) -> Any:
         """HTTP bodies only (websocket frames are checked by the protocol handlers)."""

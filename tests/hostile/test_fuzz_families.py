@@ -66,3 +66,27 @@ def test_websocket_operation_name_that_names_no_operation(server: TercelServer) 
         errors = answer["payload"] if isinstance(answer["payload"], list) else [answer["payload"]]
         assert errors[0]["extensions"]["code"] == "BAD_REQUEST", (protocol, answer)
         assert "`nope`" in errors[0]["message"] and "`Mine`" in errors[0]["message"]
+
+
+def test_integers_beyond_64_bits_are_refused_naming_the_field(server: TercelServer) -> None:
+    deployed = _deploy(
+        server, "wide", "  - id: j\n    type: JSON\n    defaults: [-9223372036854775809]\n"
+    )
+    assert deployed["__typename"] == "FlowValidationError", deployed
+    assert "defaults" in deployed["message"] and "64 bits" in deployed["message"]
+    assert (
+        _deploy(server, "json", "  - id: j\n    type: JSON\n    required: false\n")["__typename"]
+        == "Flow"
+    )
+    create = (
+        f'mutation($i: JSON) {{ createExecution(namespace: "{NS}", flowId: "json", inputs: $i) '
+        "{ __typename ... on Error { message } } }"
+    )
+    for given in (2**64, [1, -(2**63) - 1], "18446744073709551616"):
+        created = _post(server, create, {"i": {"j": given}})
+        assert "errors" not in created, created
+        answer = created["data"]["createExecution"]
+        assert answer["__typename"] != "Execution", (given, answer)
+        assert "`j" in answer["message"] and "64 bits" in answer["message"], answer
+    widest = _post(server, create, {"i": {"j": [2**63 - 1, -(2**63)]}})
+    assert widest["data"]["createExecution"]["__typename"] == "Execution", widest
