@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 from tests.crash.server import TercelServer
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 NS = "families.t"
@@ -90,3 +91,36 @@ def test_integers_beyond_64_bits_are_refused_naming_the_field(server: TercelServ
         assert "`j" in answer["message"] and "64 bits" in answer["message"], answer
     widest = _post(server, create, {"i": {"j": [2**63 - 1, -(2**63)]}})
     assert widest["data"]["createExecution"]["__typename"] == "Execution", widest
+
+
+def test_legacy_protocol_answers_every_bad_frame(server: TercelServer) -> None:
+    surrogate_id = 'subscription { executionUpdated(id: "\\udfff") { cursor } }'
+    frames = {
+        "x" * 1000: "connection_error",
+        "[" * 50_000 + "]" * 50_000: "connection_error",
+        json.dumps(
+            {"type": "subscribe", "id": "1", "payload": {"query": "{ namespaces }"}}
+        ): "error",
+        json.dumps({"type": "start", "id": "1", "payload": {"query": surrogate_id}}): "error",
+    }
+    for frame, kind in frames.items():
+        answer = _ws_answer(server, "graphql-ws", frame)
+        assert answer["type"] == kind, (frame[:60], answer)
+        assert answer["payload"]["message"], answer
+    # the surrogate escape is a syntax error in the document: located, the escape scrubbed
+    assert answer["payload"]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED", answer
+    assert answer["payload"]["locations"] == [{"line": 1, "column": 38}], answer
+
+
+def test_transport_protocol_closes_4400_for_bad_frames(server: TercelServer) -> None:
+    for frame in ("x" * 1000, "[" * 50_000 + "]" * 50_000, '{"type": "nope"}'):
+        url = server.url.replace("http", "ws") + "/graphql"
+        with connect(url, subprotocols=["graphql-transport-ws"], open_timeout=5) as client:
+            client.send(json.dumps({"type": "connection_init"}))
+            client.recv(timeout=5)
+            client.send(frame)
+            try:
+                while True:
+                    client.recv(timeout=5)
+            except ConnectionClosed as closed:
+                assert closed.rcvd is not None and closed.rcvd.code == 4400, (frame[:20], closed)
