@@ -32,7 +32,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from tercel import fanout, flowdir, supervision, transport, webui
+from tercel import fanout, flowdir, streamguard, supervision, transport, webui
 from tercel.engine import events
 from tercel.resolvers.context import Context, Services, new_loaders
 from tercel.schema import build_schema, extensions
@@ -110,7 +110,12 @@ class TercelGraphQL(GraphQL[Context, None]):
     async def execute_operation(self, **kwargs: Any) -> Any:  # type: ignore[override]
         streams = self._get_stream_transport
         refused = transport.refuse_http_subscription(streams, **kwargs)
-        return refused if refused is not None else await super().execute_operation(**kwargs)
+        if refused is not None:
+            return refused
+        result = await super().execute_operation(**kwargs)
+        if isinstance(result, ExecutionResult | list):
+            return result
+        return streamguard.guarded(result)
 
     async def execute_single(self, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
         try:

@@ -124,3 +124,19 @@ def test_transport_protocol_closes_4400_for_bad_frames(server: TercelServer) -> 
                     client.recv(timeout=5)
             except ConnectionClosed as closed:
                 assert closed.rcvd is not None and closed.rcvd.code == 4400, (frame[:20], closed)
+
+
+def test_server_sent_events_answer_a_document_that_does_not_parse(server: TercelServer) -> None:
+    for query in ("{ namespaces", "é" * 100, '{ flow(namespace: "\\udfff", id: "x") { id } }'):
+        answer = httpx.get(
+            server.url + "/graphql",
+            params={"query": query},
+            headers={"accept": "text/event-stream"},
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+        text = answer.text.replace("\r\n", "\n")
+        events = [part for part in text.split("\n\n") if part.strip()]
+        assert events[-1].startswith("event: complete"), events
+        first = json.loads(events[0].removeprefix("event: next\ndata: "))
+        assert first["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED", first
