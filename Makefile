@@ -64,7 +64,7 @@ conformance: $(STAMP)
 crash: $(STAMP)
 	$(PY) -m pytest tests/crash tests/hostile -m slow -q
 
-bench: $(STAMP)
+bench: $(STAMP) ui browser
 	$(PY) -m bench
 
 schema: $(STAMP)

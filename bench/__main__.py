@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import api, engine, hostile, output, report, sustained
+from bench import api, engine, hostile, output, report, sustained, ui
 
 HERE = Path(__file__).parent
 
@@ -63,6 +63,7 @@ MODULES: dict[str, Callable[[int], dict[str, Any]]] = {
     "sustained": sustained.scenarios,
     "output": output.scenarios,
     "hostile": hostile.scenarios,
+    "ui": ui.scenarios,
 }
 
 

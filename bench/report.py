@@ -39,10 +39,24 @@ TIERS: dict[str, tuple[str, float, float, float]] = {
 FIGURES: dict[str, tuple[str, str]] = {
     "delivery_100": ("p99", "p99_by_run"),
     "delivery_1000": ("p99", "p99_by_run"),
+    "ui_list_commit_to_dom": ("p99", "p99_by_run"),
 }
 
 #: the scenarios whose figure is a rate: higher is better
-HIGHER_IS_BETTER = frozenset({"api_executions_per_second"})
+HIGHER_IS_BETTER = frozenset({"api_executions_per_second", "ui_gantt_10000_scroll"})
+
+#: the web UI's targets (issue 13, Speed): scenario -> (label, target); one target, no tiers
+TARGETS: dict[str, tuple[str, float]] = {
+    "ui_gantt_2000": ("web UI: navigation -> Gantt of 2,000 task runs shown", 1000),
+    "ui_gantt_10000": ("web UI: navigation -> Gantt of 10,000 task runs shown", 2000),
+    "ui_gantt_10000_scroll": ("web UI: Gantt of 10,000 task runs scrolled top to bottom", 50),
+    "ui_list_commit_to_dom": (
+        "web UI: commit -> DOM p99, 100 executions/s into the open list",
+        100,
+    ),
+    "ui_bundle_app": ("web UI: the app's JavaScript, gzipped (every chunk its pages load)", 250),
+    "ui_bundle_graphiql": ("web UI: GraphiQL's own JavaScript, gzipped (its page only)", 0),
+}
 
 #: labels of scenarios without tiers
 LABELS: dict[str, str] = {
@@ -128,7 +142,7 @@ def markdown(results: dict[str, Any]) -> str:
         "|---|---|---|---|",
     ]
     for name, data in results["scenarios"].items():
-        label, *tiers = TIERS.get(name, (LABELS.get(name, name), 0, 0, 0))
+        label, *tiers = TIERS.get(name, (LABELS.get(name, TARGETS.get(name, (name,))[0]), 0, 0, 0))
         if "error" in data or not isinstance(data.get("median"), int | float):
             error = " ".join(str(data.get("error", "no figure")).split())[:300]
             lines.append(f"| {label} | failed | | {error.replace('|', '/')} |")
@@ -146,6 +160,8 @@ def markdown(results: dict[str, Any]) -> str:
                 tier = "second tier (the goal's time, not its disk)"
             tier += f" ({tiers[0]:g} / {tiers[1]:g} / {tiers[2]:g} {data['unit']}"
             tier += ", higher is better)" if higher else ")"
+        if TARGETS.get(name, ("", 0))[1]:
+            tier = _target(value, TARGETS[name][1], data["unit"], higher)
         lines.append(
             f"| {label} | {value:.1f} {data.get('unit', '')} | [{low:.1f}-{high:.1f}] | {tier} |"
         )
@@ -167,6 +183,7 @@ def markdown(results: dict[str, Any]) -> str:
         ]
     lines += _api_lines(results["scenarios"]) + _sustained_lines(results["scenarios"])
     lines += _output_lines(results["scenarios"]) + hostile.report_lines(results["scenarios"])
+    lines += _ui_lines(results["scenarios"])
     lines += [
         "",
         "Return, Log, Echo, Fail and OutputValues are pure in-process tasks: they run inside "
@@ -179,6 +196,63 @@ def markdown(results: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _target(value: float, target: float, unit: str, higher: bool) -> str:
+    met = value >= target if higher else value <= target
+    return f"target {'>=' if higher else '<='} {target:g} {unit}: {'met' if met else 'MISSED'}"
+
+
+def _ui_lines(scenarios: dict[str, Any]) -> list[str]:
+    """How the web UI's figures were taken (bench/ui.py), and the load of their run."""
+    if not any(name.startswith("ui_") for name in scenarios):
+        return []
+    lines = [
+        "",
+        "Web UI (bench/ui.py: Debian's headless chromium under Playwright, a fresh "
+        "browser context per page load, a `tercel server` subprocess on its own database)",
+    ]
+    run = next((v["run"] for k, v in scenarios.items() if k.startswith("ui_") and "run" in v), None)
+    if run:
+        lines[-1] += f", measured {run['date']}" + _load(run).rstrip(".")
+    gantt = [scenarios.get(f"ui_gantt_{n}", {}) for n in (2000, 10000)]
+    if all("median" in g for g in gantt):
+        lines[-1] += (
+            f". Gantt: navigation start -> the first frame in which the toolbar counts every "
+            f"task run and every visible row shows its terminal state; the frame after it was "
+            f"presented at {gantt[0]['painted_median']:.0f} and "
+            f"{gantt[1]['painted_median']:.0f} ms (medians)"
+        )
+    scroll = scenarios.get("ui_gantt_10000_scroll", {})
+    if "median" in scroll:
+        lines[-1] += (
+            f". Scroll: {scroll['distance_px']:,} px top to bottom in {scroll['seconds']:g} s, "
+            f"scrollTop set once per frame; {scroll['slow_frame_share'] * 100:.0f}% of frames "
+            f"took more than 20 ms, the longest {scroll['longest_frame_ms']:.0f} ms"
+        )
+    live = scenarios.get("ui_list_commit_to_dom", {})
+    if "appear_p50" in live:
+        lines[-1] += (
+            f". Open list: {live['executions']} executions offered at {live['rate_per_s']}/s "
+            f"(sent at {live.get('sent_per_s', '?')}/s: each create waits for its answer); a row's "
+            f"appearance from its CREATED date p50 {live['appear_p50']:.0f} ms, p99 "
+            f"{live['appear_p99']:.0f} ms; a state change in place ({live['changes_timed']}) "
+            f"from that state's date p50 {live['change_p50']:.0f} ms, p99 "
+            f"{live['change_p99']:.0f} ms; never shown {live['never_shown']} (without a row in "
+            f"the DOM at the end: {live.get('not_in_dom_at_end', '?')}), not in their final "
+            f"state {live['not_final_state']} (dates: the engine's, stamped just before the "
+            "commit; DOM times: a MutationObserver, same clock); page errors: "
+            f"{len(live.get('page_errors', []))}"
+        )
+    app = scenarios.get("ui_bundle_app", {})
+    if "chunks" in app:
+        lines[-1] += (
+            f". Bundle: {len(app['chunks'])} app chunks ({app['raw_kb']:.0f} KB raw); the app's "
+            f"pages loaded {', '.join(app['loaded_by_app_pages'])}; GraphiQL chunks loaded by "
+            f"them: {len(app['graphiql_chunks_loaded_by_app'])}"
+        )
+    lines[-1] += "."
+    return lines
 
 
 def _load(machine: dict[str, Any]) -> str:

@@ -105,6 +105,20 @@ def test_missing_file_and_bad_arguments_exit_2(tmp_path: Path) -> None:
     assert run("frobnicate").returncode == 2
 
 
+def _until_running(proc: subprocess.Popen[str], task_id: str, timeout: float = 60.0) -> None:
+    """Reads the run's stderr until the task run is RUNNING: a fixed sleep raced the start of
+    a loaded machine (the signal came before the engine ran, and no document was printed)."""
+    assert proc.stderr is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        if line.split()[1:3] == [task_id, "RUNNING"]:
+            return
+    raise AssertionError(f"{task_id} never RUNNING")
+
+
 def test_ctrl_c_kills_the_execution_first_and_exits_130(tmp_path: Path) -> None:
     path = write(tmp_path, "slow.yaml", SLOW)
     proc = subprocess.Popen(
@@ -113,7 +127,7 @@ def test_ctrl_c_kills_the_execution_first_and_exits_130(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(2.0)
+    _until_running(proc, "sh")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=15)
     assert proc.returncode == 130, err
@@ -132,7 +146,7 @@ def test_second_engine_on_the_same_database_refuses_to_start(tmp_path: Path) -> 
         text=True,
     )
     try:
-        time.sleep(2.0)
+        _until_running(first, "sh")
         second = run("run", write(tmp_path, "good.yaml", GOOD), "--db", db)
         assert second.returncode == 2
         assert f"process {first.pid}" in second.stderr

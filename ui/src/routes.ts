@@ -5,7 +5,10 @@
 import type { Component } from "svelte";
 import ExecutionsList from "./screens/ExecutionsList.svelte";
 import ExecutionPage from "./screens/ExecutionPage.svelte";
-import Placeholder from "./screens/Placeholder.svelte";
+import TaskRuns from "./screens/TaskRuns.svelte";
+import FlowsList from "./screens/FlowsList.svelte";
+import FlowPage from "./screens/FlowPage.svelte";
+import Dashboard from "./screens/Dashboard.svelte";
 
 export interface RouteDef {
   pattern: string;
@@ -17,8 +20,8 @@ export interface RouteDef {
 export const ROUTES: RouteDef[] = [
   { pattern: "/executions", component: ExecutionsList, nav: "Executions" },
   { pattern: "/executions/:id", component: ExecutionPage },
-  { pattern: "/taskruns", component: Placeholder, props: { title: "Task runs" }, nav: "Task runs" },
-  { pattern: "/flows", component: Placeholder, props: { title: "Flows" }, nav: "Flows" },
-  { pattern: "/flows/:namespace/:flowId", component: Placeholder, props: { title: "Flow" } },
-  { pattern: "/dashboard", component: Placeholder, props: { title: "Dashboard" }, nav: "Dashboard" },
+  { pattern: "/taskruns", component: TaskRuns, nav: "Task runs" },
+  { pattern: "/flows", component: FlowsList, nav: "Flows" },
+  { pattern: "/flows/:namespace/:flowId", component: FlowPage },
+  { pattern: "/dashboard", component: Dashboard, nav: "Dashboard" },
 ];

@@ -1,6 +1,7 @@
 """Dispatch (execution-model §8.7): CREATED and RESTARTED task runs in list order. runIf is
 rendered; a flowable starts (its plan is made and stored); a subflow creates its child; a
-runnable waits for a worker slot, or, for an `inline` task type, runs within the pass."""
+runnable waits for a worker slot, or, for an `inline` task type, runs within the pass (unless
+its renders outgrow the loop's slice: then on a render thread, see offloop)."""
 
 from __future__ import annotations
 
@@ -65,8 +66,8 @@ def dispatch(es: ExecutionState, now: Now, slots: Slots) -> bool:
         task = es.tasks[run.task_id]
         if task.run_if is not None and not _run_if(es, run, task, now):
             continue
-        if _is_inline(task):
-            _run_inline(es, run, now)
+        if is_inline(task):
+            _run_inline(es, run, now, slots)
             continue
         slots.free -= 1
         before = run.counted_attempts()
@@ -77,14 +78,15 @@ def dispatch(es: ExecutionState, now: Now, slots: Slots) -> bool:
     return changed
 
 
-def _is_inline(task: model.TaskDef) -> bool:
+def is_inline(task: model.TaskDef) -> bool:
     task_type = registry.get(task.type)
     return task_type is not None and task_type.inline and task.timeout is None
 
 
-def _run_inline(es: ExecutionState, run: model.TaskRun, now: Now) -> None:
-    """A pure task runs now; its attempt commits with its result (see TaskType.inline)."""
-    from tercel.engine import results, worker
+def _run_inline(es: ExecutionState, run: model.TaskRun, now: Now, slots: Slots) -> None:
+    """A pure task runs now; its attempt commits with its result (see TaskType.inline). One
+    whose renders outgrow the loop's slice takes the worker path instead (see offloop)."""
+    from tercel.engine import offloop, results, worker
 
     before = run.counted_attempts()
     attempt = es.add_attempt(run, now())
@@ -95,7 +97,12 @@ def _run_inline(es: ExecutionState, run: model.TaskRun, now: Now) -> None:
     passes.derive(es, now)
     clock = es.hooks.clock if es.hooks is not None else clocks.SystemClock()
     ctx = worker.AttemptContext(es, run, attempt, before, clock, _nothing)
-    results.apply_result(es, worker.run_inline(ctx), now)
+    result = offloop.try_on_loop(ctx)
+    if result is None:
+        slots.free -= 1
+        es.to_start.append((run, attempt, before))
+    else:
+        results.apply_result(es, result, now)
 
 
 def _nothing() -> None:

@@ -17,7 +17,7 @@ from tercel import clock as clocks
 from tercel.engine import context, durations, expressions, model, states
 from tercel.engine.runstate import ExecutionState
 from tercel.engine.tasks import registry
-from tercel.engine.tasks.base import TaskFailure
+from tercel.engine.tasks.base import RunContext, TaskFailure
 
 __all__ = ["AttemptContext", "AttemptResult", "run_attempt"]
 
@@ -159,7 +159,7 @@ def _timeout(ctx: AttemptContext) -> float | None:
     return durations.parse_duration(str(text)).total_seconds()
 
 
-def run_inline(ctx: AttemptContext) -> AttemptResult:
+def run_inline(ctx: RunContext) -> AttemptResult:
     """Run an `inline` task type's body to completion without leaving the engine pass."""
     task_type = registry.get(ctx.task.type)
     assert task_type is not None and task_type.run is not None and task_type.inline

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from tercel import clock as clocks
 from tercel import failpoints
-from tercel.engine import dispatch, worker
+from tercel.engine import dispatch, offloop, worker
 from tercel.engine.runstate import ExecutionState
 
 __all__ = ["LOG_FLUSH_SECONDS", "Workers"]
@@ -30,6 +30,8 @@ class Workers:
         self.results: list[worker.AttemptResult] = []
         self._running: dict[tuple[str, int], _Running] = {}
         self._flush: asyncio.TimerHandle | None = None
+        #: where inline tasks that outgrew the loop's slice render (see offloop)
+        self._render_pool = offloop.render_pool()
 
     def start(self, es: ExecutionState) -> None:
         """Start the attempts the last commit recorded; deliver kill requests."""
@@ -37,7 +39,11 @@ class Workers:
         for run, attempt, before in starting:
             failpoints.hit("after_attempt_commit")
             ctx = worker.AttemptContext(es, run, attempt, before, self.clock, self._wake_soon)
-            task = asyncio.create_task(worker.run_attempt(ctx))
+            if dispatch.is_inline(ctx.task):
+                body = offloop.run_off_loop(ctx, es, run, before, self._render_pool)
+            else:
+                body = worker.run_attempt(ctx)
+            task = asyncio.create_task(body)
             key = (run.id, attempt.number)
             self._running[key] = (task, ctx)
             task.add_done_callback(functools.partial(self._done, key))
@@ -68,6 +74,8 @@ class Workers:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        # a render thread stops at its render's deadline at the latest
+        await asyncio.get_running_loop().run_in_executor(None, self._render_pool.shutdown)
 
     def _done(self, key: tuple[str, int], task: asyncio.Task[worker.AttemptResult]) -> None:
         self._running.pop(key, None)

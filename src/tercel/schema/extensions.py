@@ -11,23 +11,42 @@ from strawberry.extensions import MaskErrors
 from tercel.engine.faults import EngineUnavailable
 from tercel.schema.errors import PublicError
 
-__all__ = ["TercelMaskErrors", "code_of", "should_mask"]
+__all__ = ["TercelMaskErrors", "code_of", "is_variable_error", "root_cause", "should_mask"]
 
 logger = logging.getLogger("tercel.api")
 
 
+def is_variable_error(error: GraphQLError) -> bool:
+    """A variable whose value does not fit its type: graphql-core's `coerce_variable_values`
+    reports it without a path, wrapping the coercion's own `GraphQLError` as `original_error`
+    (a resolver's errors always have a path)."""
+    return error.path is None and isinstance(error.original_error, GraphQLError)
+
+
+def root_cause(error: GraphQLError) -> BaseException | None:
+    """The first exception under the `GraphQLError`s: for a variable, None when graphql-core
+    refused the value itself (Int range, enum value, not an object), else what the scalar's
+    parser raised."""
+    cause = error.original_error
+    while isinstance(cause, GraphQLError):
+        cause = cause.original_error
+    return cause
+
+
 def should_mask(error: GraphQLError) -> bool:
     """Only unexpected exceptions are masked: parse, validation and limiter errors have no
-    `original_error`, and `PublicError`s and the engine's refusals (`ENGINE_STOPPED`,
-    `STORAGE_FULL`) are meant to be read."""
-    return error.original_error is not None and not isinstance(
-        error.original_error, PublicError | EngineUnavailable
-    )
+    `original_error`, variable errors wrap graphql-core's refusal or a scalar's `PublicError`,
+    and `PublicError`s and the engine's refusals (`ENGINE_STOPPED`, `STORAGE_FULL`) are meant to
+    be read. A scalar's parser failing unexpectedly is still masked."""
+    cause = root_cause(error) if is_variable_error(error) else error.original_error
+    return cause is not None and not isinstance(cause, PublicError | EngineUnavailable)
 
 
 def code_of(error: GraphQLError) -> str:
     if isinstance(error.original_error, PublicError | EngineUnavailable):
         return error.original_error.code
+    if is_variable_error(error):
+        return "BAD_USER_INPUT"
     if error.message.startswith("Syntax Error"):
         return "GRAPHQL_PARSE_FAILED"
     if error.path is None:

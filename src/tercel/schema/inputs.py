@@ -8,7 +8,7 @@ from datetime import datetime
 import strawberry
 
 from tercel.engine import model, states
-from tercel.schema import enums
+from tercel.schema import argbounds, enums
 from tercel.schema.errors import BadUserInput
 from tercel.schema.scalars import DateTime, Duration
 from tercel.storage import filters
@@ -54,17 +54,12 @@ def _range(value: DateTimeRange | None) -> filters.DateRange:
     return filters.DateRange() if value is None else value.to_range()
 
 
-#: longest `q` of a filter (a substring searched with LIKE; SQLite refuses patterns over 50,000)
-MAX_SEARCH = 1000
-
-
 def _search(q: str | None) -> str | None:
-    """`filter.q`, refused when too long or holding control characters (a NUL used to match
-    every row)."""
+    """`filter.q`, refused when too long (`argbounds.MAX_TEXT`) or holding control characters
+    (a NUL used to match every row)."""
     if q is None:
         return None
-    if len(q) > MAX_SEARCH:
-        raise BadUserInput(f"`filter.q` is longer than {MAX_SEARCH} characters ({len(q)})")
+    argbounds.check_length(q, "filter.q")
     bad = next((c for c in q if unicodedata.category(c) == "Cc"), None)
     if bad is not None:
         raise BadUserInput(f"`filter.q` holds the control character U+{ord(bad):04X}")

@@ -27,6 +27,8 @@ from graphql import (
 )
 from strawberry.extensions import ValidationCache
 
+from tercel.schema import argbounds, literals
+
 __all__ = ["CostedValidationCache", "expanded_fields"]
 
 
@@ -137,7 +139,9 @@ def expanded_fields(document: DocumentNode, max_fields: int) -> int:
 
 class CostedValidationCache(ValidationCache):
     """Strawberry's `ValidationCache`, which validates every document, preceded by the
-    expanded-field count: a document over `max_fields` is refused without being validated."""
+    expanded-field count (a document over `max_fields` is refused without being validated) and
+    the searches for Int literals too long for Python to read and for name or id arguments over
+    `argbounds.MAX_TEXT`."""
 
     def __init__(self, maxsize: int, max_fields: int) -> None:
         super().__init__(maxsize=maxsize)
@@ -151,6 +155,13 @@ class CostedValidationCache(ValidationCache):
                 expanded_fields(document, self.max_fields)
             except GraphQLError as error:
                 context.pre_execution_errors = [error]
+                yield
+                return
+            too_long = literals.oversized_int_literal(
+                context.query or "", document
+            ) or argbounds.too_long_argument(document, context.variables)
+            if too_long is not None:
+                context.pre_execution_errors = [too_long]
                 yield
                 return
         yield from super().on_validate()

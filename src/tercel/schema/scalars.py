@@ -15,7 +15,7 @@ from strawberry.types.scalar import ScalarDefinition
 from tercel.engine import durations
 from tercel.schema import errors
 
-__all__ = ["JSON", "SCALARS", "DateTime", "Duration"]
+__all__ = ["JSON", "MAX_DURATION", "SCALARS", "DateTime", "Duration"]
 
 DateTime = NewType("DateTime", datetime)
 Duration = NewType("Duration", timedelta)
@@ -50,13 +50,26 @@ def _serialize_duration(value: timedelta) -> str:
     return durations.format_duration(value)
 
 
+#: longest Duration argument (`bucket`, `timeRange`): longer ones overflow dates and SQLite's
+#: 64-bit microseconds
+MAX_DURATION = timedelta(days=36_500)
+
+
 def _parse_duration(value: Any) -> timedelta:
     if not isinstance(value, str):
         raise errors.BadUserInput("Duration must be an ISO-8601 string such as PT1M30S")
     try:
-        return durations.parse_duration(value)
-    except (ValueError, OverflowError) as error:
+        parsed = durations.parse_duration(value)
+    except ValueError as error:
         raise errors.BadUserInput(str(error)) from None
+    except OverflowError:
+        parsed = timedelta.max
+    if parsed > MAX_DURATION:
+        raise errors.BadUserInput(
+            f"Duration `{value[:40]}` is too long: `bucket` and `timeRange` are at most "
+            f"P{MAX_DURATION.days}D (100 years)"
+        )
+    return parsed
 
 
 def _identity(value: Any) -> Any:

@@ -27,11 +27,28 @@ export class ExecutionStore {
   private refetchTimer: ReturnType<typeof setTimeout> | undefined;
   private lastCursor: string | null = null;
   private known = new Set<string>();
+  private disposed = false;
+  private logWanted = false;
+  /** the first query is out: `needLog` waits for it (start subscribes then) */
+  private refetching = true;
 
   constructor(readonly id: string) {}
 
-  start(): void {
-    void this.refetch();
+  /** The query first, alone: its histories draw the whole Gantt, and a log replayed at the same
+   * time (five entries per task run) would compete with it for the server and this page. The log
+   * then follows a running execution; a terminal one's log is streamed only when a view asks
+   * for it (`needLog`: History, Time travel), since the query already holds its final states. */
+  async start(): Promise<void> {
+    await this.refetch();
+    if (this.disposed) return;
+    if (this.execution && isTerminal(this.execution.state.current) && !this.logWanted) return;
+    this.needLog();
+  }
+
+  /** Stream the state-change log from its start, once. */
+  needLog(): void {
+    this.logWanted = true;
+    if (this.stop || this.disposed || this.refetching) return;
     this.subscribe(null);
   }
 
@@ -43,6 +60,7 @@ export class ExecutionStore {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.stop?.();
     clearTimeout(this.refetchTimer);
   }
@@ -93,7 +111,7 @@ export class ExecutionStore {
 
   async refetch(): Promise<void> {
     try {
-      const data = await request(ExecutionQuery, { id: this.id });
+      const data = await request(ExecutionQuery, { id: this.id }).finally(() => (this.refetching = false));
       if (!data.execution) this.missing = true;
       else {
         this.execution = data.execution;

@@ -6,7 +6,13 @@ translated or evaluated and are turned into an `ExpressionError` carrying the §
 
 from __future__ import annotations
 
-__all__ = ["ExpressionError", "RenderFailure", "TemplateSyntaxError", "UndefinedUse"]
+__all__ = [
+    "ExpressionError",
+    "RenderFailure",
+    "SliceExceeded",
+    "TemplateSyntaxError",
+    "UndefinedUse",
+]
 
 
 class ExpressionError(Exception):
@@ -50,3 +56,9 @@ class RenderFailure(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class SliceExceeded(BaseException):
+    """A render on the event loop outgrew the loop's slice (`guard.open_slice`): the caller
+    abandons it and runs it again off the loop. A BaseException, so that no `except Exception`
+    of a filter or of the task turns it into a failure."""

@@ -132,6 +132,7 @@ def error_logs(context: Mapping[str, Any]) -> list[Any]:
 def render(context: Mapping[str, Any], toRender: Any = None, recursive: Any = True) -> Any:
     if not isinstance(recursive, bool):
         raise errors.RenderFailure("The `render` function expects a boolean `recursive`")
+    guard.check_blocking()  # compiling a new template cannot be cut short: not on the loop
     from tercel.engine.expressions import renderer  # cycle: the renderer registers us
 
     return renderer.render_object(toRender, context, recursive=recursive)

@@ -1,6 +1,10 @@
 """Caps of §19.7 and the per-render budget (deadline, output size, nesting), plus the budget of
 one turn of the event loop: renders run back to back on the engine's thread share 1 s.
 
+A caller that can finish a render elsewhere (an inline task: `open_slice`) gets a much shorter
+budget on the loop, the slice: the renders of one turn share `LOOP_SLICE_SECONDS`, and the one
+that outgrows it raises `SliceExceeded` (the caller runs it again on a thread, `set_spent`).
+
 The budget lives in a thread-local so filters, functions and operators can check it without
 receiving it: a render on one thread never sees another thread's deadline. A nested `render()`
 shares the deadline of the render that started it.
@@ -18,6 +22,7 @@ from tercel.engine.expressions import errors
 
 __all__ = [
     "DEADLINE_SECONDS",
+    "LOOP_SLICE_SECONDS",
     "MAX_EXPONENT",
     "MAX_INT_BITS",
     "MAX_ITEMS",
@@ -30,14 +35,18 @@ __all__ = [
     "TURN_SECONDS",
     "Budget",
     "add_output",
+    "check_blocking",
     "check_deadline",
     "check_items",
     "check_result",
     "check_text_size",
+    "close_slice",
     "enter",
     "extend_deadline",
     "leave",
+    "open_slice",
     "remaining",
+    "set_spent",
 ]
 
 #: time allowed for one render, nested `render()` calls included
@@ -46,6 +55,9 @@ DEADLINE_SECONDS = 1.0
 #: renders every iteration of a ForEach back to back, and eight renders running to their
 #: deadline held HTTP, websockets and the engine for 8 s
 TURN_SECONDS = 1.0
+#: render time a turn of the event loop spends on renders that could run elsewhere: past it,
+#: they do (an API request waits for a turn to end; the figures are in bench/RESULTS.md)
+LOOP_SLICE_SECONDS = 0.01
 #: largest template source, in UTF-8 bytes
 MAX_TEMPLATE = 64 * 1024
 #: most tokens in one template (expression tokens, plus one per text part): compiling one
@@ -79,6 +91,11 @@ class _State(threading.local):
         #: seconds spent rendering since this thread's event loop last got control
         self.turn_spent = 0.0
         self.turn_reset = False
+        #: time the next outermost renders on this thread already took elsewhere (`set_spent`)
+        self.spent = 0.0
+        #: an `open_slice` caller is rendering; the current render ends at the slice's end
+        self.slice_open = False
+        self.sliced = False
 
 
 _STATE = _State()
@@ -97,11 +114,19 @@ def enter() -> Budget:
     """Start a render: a fresh deadline at the outermost level, a fresh output counter always."""
     state = _STATE
     if state.depth == 0:
-        budget = DEADLINE_SECONDS
+        full = DEADLINE_SECONDS - state.spent
+        budget = full
         state.on_loop = _on_event_loop(state)
         if state.on_loop:
             budget = min(budget, max(TURN_SECONDS - state.turn_spent, 0.0))
-        state.cut = budget < DEADLINE_SECONDS
+        state.cut = budget < full
+        state.sliced = False
+        if state.on_loop and state.slice_open:
+            left = LOOP_SLICE_SECONDS - state.turn_spent
+            if left <= 0:
+                raise errors.SliceExceeded()
+            state.sliced = left < budget
+            budget = min(budget, left)
         state.started = time.monotonic()
         state.deadline = state.started + budget
     elif state.depth > MAX_NESTED_RENDERS:
@@ -118,6 +143,7 @@ def leave(saved: Budget) -> None:
     state.output = saved.output
     if state.depth == 0:
         state.deadline = math.inf
+        state.sliced = False
         if state.on_loop:
             state.turn_spent += time.monotonic() - state.started
 
@@ -140,8 +166,32 @@ def _reset_turn() -> None:
     _STATE.turn_reset = False
 
 
+def open_slice() -> None:
+    """The renders until `close_slice` may be abandoned (`SliceExceeded`) and run elsewhere."""
+    _STATE.slice_open = True
+
+
+def close_slice() -> None:
+    _STATE.slice_open = False
+
+
+def set_spent(seconds: float) -> None:
+    """The outermost renders that follow on this thread already took `seconds` elsewhere (a
+    render run again off the loop gets what its slice left of the deadline)."""
+    _STATE.spent = seconds
+
+
+def check_blocking() -> None:
+    """Before work a deadline check cannot cut short (waiting on the jq process, compiling
+    the template of a nested `render()`): a render that can go elsewhere leaves the loop."""
+    if _STATE.sliced:
+        raise errors.SliceExceeded()
+
+
 def check_deadline() -> None:
     if time.monotonic() > _STATE.deadline:
+        if _STATE.sliced:
+            raise errors.SliceExceeded()
         if _STATE.cut:
             raise errors.RenderFailure(
                 f"Rendering stopped: the renders of one engine pass may take {TURN_SECONDS:g} s "

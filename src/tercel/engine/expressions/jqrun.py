@@ -202,6 +202,7 @@ def _discard() -> None:
 def run(program: str, text: str) -> list[Any]:
     """All results of `program` on the JSON `text`, within the render's deadline."""
     check_program(program)
+    guard.check_blocking()
     line = json.dumps([program, text, guard.MAX_OUTPUT], ensure_ascii=False).encode() + b"\n"
     if not _LOCK.acquire(timeout=max(min(guard.remaining(), guard.DEADLINE_SECONDS), 0.0)):
         raise errors.RenderFailure("jq did not finish within the time limit")

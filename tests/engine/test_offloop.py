@@ -1,0 +1,172 @@
+"""#12 item 4: inline tasks whose renders outgrow the event loop's slice finish on a render
+thread (engine/offloop.py), so the loop that also serves HTTP stays free, with the same results:
+outputs, logs exactly once, metrics, and the engine's invariants (checked by `Harness.run`)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+from tests.engine.conftest import Harness, log_messages, run_of, runs_of
+
+from tercel.engine import expressions, lifecycle, offloop, service
+from tercel.engine.expressions import guard
+
+#: ~150 ms of rendering on this machine (40 x upper/lower over 1 MB), far above the 10 ms slice
+SLOW = "{{ (('a' * 1000000) | upper | lower | length) }}" * 40
+FLOW = f"""
+id: slow
+namespace: t.engine
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: [1, 2, 3, 4]
+    concurrencyLimit: 0
+    tasks:
+      - id: say
+        type: io.kestra.plugin.core.log.Log
+        message:
+          - "first {{{{ taskrun.value }}}}"
+          - "second {{{{ taskrun.value }}}} {SLOW}"
+      - id: give
+        type: io.kestra.plugin.core.debug.Return
+        format: "{{{{ taskrun.value }}}}-{{{{ outputs.say is defined }}}}-{SLOW}"
+"""
+
+
+async def _largest_lag(stop: asyncio.Event) -> float:
+    """The longest the loop was held past a 5 ms sleep, until `stop`."""
+    largest = 0.0
+    while not stop.is_set():
+        began = time.monotonic()
+        await asyncio.sleep(0.005)
+        largest = max(largest, time.monotonic() - began - 0.005)
+    return largest
+
+
+def test_slow_inline_renders_leave_the_loop_with_the_same_results(
+    run_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight ~150 ms renders per ForEach pass held the loop for all of them (6 s measured);
+    off the loop no turn holds it for long. Each Log message is logged once although the slow
+    one was abandoned on the loop after its first message had been logged there."""
+    monkeypatch.setattr(guard, "DEADLINE_SECONDS", 10.0)  # a loaded machine never fails them
+    monkeypatch.setattr(guard, "TURN_SECONDS", 10.0)
+    began = time.monotonic()
+    expressions.render(SLOW, {})  # what one render takes on this machine, under its load now
+    one = time.monotonic() - began
+
+    async def body(h: Harness) -> None:
+        stop = asyncio.Event()
+        lag = asyncio.create_task(_largest_lag(stop))
+        doc = await h.run(FLOW, timeout=60)
+        stop.set()
+        largest = await lag
+        assert doc["state"]["current"] == "SUCCESS", doc["state"]
+        gives = sorted(run["outputs"]["value"] for run in runs_of(doc, "give"))
+        assert gives == [f"{n}-true-" + "1000000" * 40 for n in (1, 2, 3, 4)]
+        messages = log_messages(h.db_path, doc["id"])
+        for n in (1, 2, 3, 4):
+            assert messages.count(f"first {n}") == 1, messages
+            assert messages.count(f"second {n} " + "1000000" * 40) == 1
+        for run in runs_of(doc, "give"):
+            [attempt] = run["attempts"]
+            assert {m["name"] for m in attempt["metrics"]} == {"length", "duration"}
+        # a pass renders all eight on the loop when it cannot hand them off
+        assert largest < 3 * one, f"the loop was held {largest:.3f} s, one render {one:.3f} s"
+
+    run_engine(body)
+
+
+def test_cheap_inline_renders_stay_on_the_loop(run_engine: Any) -> None:
+    """Renders well within the slice run inside the pass as before: the attempt commits with
+    its result (one commit: the task run never shows RUNNING alone)."""
+    flow = """
+    id: cheap
+    namespace: t.engine
+    tasks:
+      - id: give
+        type: io.kestra.plugin.core.debug.Return
+        format: "{{ 1 + 1 }}"
+    """
+    committed: list[list[str]] = []
+
+    async def body(h: Harness) -> None:
+        h.engine.listeners.append(
+            lambda batch: committed.append([row.state.value for row in batch.changes.states])
+        )
+        doc = await h.run(flow)
+        assert run_of(doc, "give")["outputs"] == {"value": "2"}
+        together = [states for states in committed if "SUCCESS" in states]
+        assert any(states.count("RUNNING") >= 2 for states in together), committed
+
+    run_engine(body)
+
+
+def test_a_kill_reaches_a_task_rendering_off_the_loop(
+    run_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The task run is RUNNING (committed) while its render runs on the thread; a kill ends it
+    KILLED at once, and the render's late result is dropped."""
+    monkeypatch.setattr(guard, "DEADLINE_SECONDS", 3.0)  # the thread's render: seconds of work
+    chain = "{{ render(vars.inner) }}" * 40  # ~6 s of rendering
+    flow = f"""
+    id: long
+    namespace: t.engine
+    variables:
+      inner: "{SLOW}"
+    tasks:
+      - id: give
+        type: io.kestra.plugin.core.debug.Return
+        format: "{chain}"
+    """
+
+    async def body(h: Harness) -> None:
+        created = await h.create(await h.deploy(flow))
+        deadline = time.monotonic() + 10
+        while True:
+            runs = runs_of(await h.doc(created.id), "give")
+            if runs and runs[0]["state"]["current"] == "RUNNING":
+                break
+            assert time.monotonic() < deadline, "the task run never showed RUNNING"
+            await asyncio.sleep(0.01)
+        started = time.monotonic()
+        killed = await lifecycle.kill_execution(h.engine, created.id)
+        assert not isinstance(killed, service.InvalidState | service.NotFound), killed
+        doc = await h.wait(created.id, timeout=5.0)
+        assert time.monotonic() - started < 1.0
+        assert doc["state"]["current"] == "KILLED"
+        [attempt] = run_of(doc, "give")["attempts"]
+        assert attempt["state"]["current"] == "KILLED"
+
+    run_engine(body)
+
+
+def test_a_context_that_cannot_be_copied_renders_on_the_loop(
+    run_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The snapshot failing must not leave the task run RUNNING for ever: it renders on the
+    loop as it did before the slice."""
+    monkeypatch.setattr(guard, "DEADLINE_SECONDS", 10.0)
+
+    def refuse(*_: Any) -> Any:
+        raise TypeError("cannot copy")
+
+    monkeypatch.setattr(offloop, "_snapshot", refuse)
+    flow = f"""
+    id: uncopied
+    namespace: t.engine
+    tasks:
+      - id: give
+        type: io.kestra.plugin.core.debug.Return
+        format: "{SLOW}"
+    """
+
+    async def body(h: Harness) -> None:
+        doc = await h.run(flow, timeout=30)
+        assert doc["state"]["current"] == "SUCCESS", doc["state"]
+        assert run_of(doc, "give")["outputs"] == {"value": "1000000" * 40}
+
+    run_engine(body)

@@ -1,0 +1,87 @@
+/**
+ * The Execute dialog's form: fields from a flow's `inputs` (as `Flow.inputs` gives them), the
+ * initial text of each, the JSON `inputs` of createExecution, and the server's issues by field.
+ * Pure functions; values are coerced as the Resume form does (`resumeInputs`).
+ */
+import { resumeInputs, type ResumeField } from "./resume";
+
+export interface InputField extends ResumeField {
+  label: string;
+  itemType: string | null;
+  validator: string | null;
+  min: unknown;
+  max: unknown;
+}
+
+export type RawValues = Record<string, string | boolean>;
+
+/** The fields of a flow's `inputs` JSON; entries without a string id are skipped. */
+export function inputFields(inputs: unknown): InputField[] {
+  if (!Array.isArray(inputs)) return [];
+  return inputs
+    .filter((x): x is Record<string, unknown> => !!x && typeof x === "object" && typeof (x as Record<string, unknown>).id === "string")
+    .map((x) => ({
+      id: String(x.id),
+      type: String(x.type ?? "STRING").toUpperCase(),
+      label: typeof x.displayName === "string" ? x.displayName : String(x.id),
+      description: typeof x.description === "string" ? x.description : null,
+      required: x.required !== false,
+      defaults: x.defaults ?? null,
+      itemType: typeof x.itemType === "string" ? x.itemType : null,
+      validator: typeof x.validator === "string" ? x.validator : null,
+      min: x.min ?? null,
+      max: x.max ?? null,
+    }));
+}
+
+/** A required input without a default must be given: the form marks it. */
+export function mustGive(field: InputField): boolean {
+  return field.required && field.defaults === null;
+}
+
+/** Which control a field gets. */
+export function controlOf(field: InputField): "checkbox" | "textarea" | "text" {
+  if (field.type === "BOOLEAN") return "checkbox";
+  if (field.type === "JSON" || field.type === "ARRAY") return "textarea";
+  return "text";
+}
+
+/** The form's first values: the defaults as text (JSON for structured ones). */
+export function initialValues(fields: readonly InputField[]): RawValues {
+  const out: RawValues = {};
+  for (const field of fields) {
+    const d = field.defaults;
+    if (field.type === "BOOLEAN") out[field.id] = d === true || d === "true";
+    else if (d === null || d === undefined) out[field.id] = "";
+    else if (typeof d === "object") out[field.id] = JSON.stringify(d);
+    else out[field.id] = String(d);
+  }
+  return out;
+}
+
+/** A hint under a field: its type and its bounds. */
+export function fieldHint(field: InputField): string {
+  const parts = [field.type === "ARRAY" && field.itemType ? `ARRAY of ${field.itemType}` : field.type];
+  if (field.min !== null) parts.push(`min ${String(field.min)}`);
+  if (field.max !== null) parts.push(`max ${String(field.max)}`);
+  if (field.validator) parts.push(`matches ${field.validator}`);
+  if (field.type === "DATETIME") parts.push("e.g. 2026-01-31T12:00:00Z");
+  if (field.type === "DURATION") parts.push("e.g. PT5M");
+  return parts.join(" · ");
+}
+
+/** The `inputs` of createExecution: typed values; empty ones are left out (defaults apply). */
+export function executeInputs(fields: readonly InputField[], raw: RawValues): Record<string, unknown> {
+  return resumeInputs(fields, raw);
+}
+
+/** The server's `InvalidInputsError` issues by input id; issues of unknown ids under "". */
+export function issuesByField(fields: readonly InputField[], issues: readonly { input: string; message: string }[]): Map<string, string[]> {
+  const known = new Set(fields.map((f) => f.id));
+  const out = new Map<string, string[]>();
+  for (const issue of issues) {
+    const key = known.has(issue.input) ? issue.input : "";
+    out.set(key, [...(out.get(key) ?? []), issue.message]);
+  }
+  return out;
+}
