@@ -32,12 +32,12 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from tercel import fanout, flowdir, supervision, transport, webui
+from tercel import fanout, flowdir, streamguard, supervision, transport, webui
 from tercel.engine import events
 from tercel.resolvers.context import Context, Services, new_loaders
 from tercel.schema import build_schema, extensions
 from tercel.settings import Settings
-from tercel.storage import readdb
+from tercel.storage import codec, readdb
 
 __all__ = ["Runtime", "TercelGraphQL", "create_app"]
 
@@ -101,7 +101,7 @@ class TercelGraphQL(GraphQL[Context, None]):
         return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
 
     def decode_json(self, data: str | bytes) -> object:
-        return orjson.loads(data)
+        return codec.exact_loads(data)
 
     def parse_json(self, data: str | bytes) -> Any:
         """HTTP bodies only (websocket frames are checked by the protocol handlers)."""
@@ -110,7 +110,12 @@ class TercelGraphQL(GraphQL[Context, None]):
     async def execute_operation(self, **kwargs: Any) -> Any:  # type: ignore[override]
         streams = self._get_stream_transport
         refused = transport.refuse_http_subscription(streams, **kwargs)
-        return refused if refused is not None else await super().execute_operation(**kwargs)
+        if refused is not None:
+            return refused
+        result = await super().execute_operation(**kwargs)
+        if isinstance(result, ExecutionResult | list):
+            return result
+        return streamguard.guarded(result)
 
     async def execute_single(self, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
         try:

@@ -11,8 +11,8 @@
   gets a `connection_error`; a `start` whose payload is malformed, or whose operation is not a
   subscription, gets an `error` naming the problem (`BAD_REQUEST`).
 - A subscribe (or start) whose `variables` or `extensions` is not an object, or whose
-  `operationName` is not a string, gets an `error` message (it used to run, or to get a bare
-  `complete`).
+  `operationName` is not a string, or names no operation of the document, gets an `error`
+  message (it used to run, to get a bare `complete`, or an INTERNAL_SERVER_ERROR).
 - Both: an operation message whose `id` is not a string is refused as above (a list or an
   object as id used to crash the connection's handler).
 
@@ -23,12 +23,13 @@ let shared events go out as ready frames (see `fanout`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import suppress
 from typing import Any, cast
 
 from cross_web import HTTPException
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
-from starlette.websockets import WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnect, WebSocketState
 from starlette.websockets import WebSocketDisconnected as SendAfterClose
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -45,6 +46,7 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.types import ExecutionResult
 
 from tercel import fanout
+from tercel.engine import storable
 from tercel.resolvers.context import Context
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "LegacyWSHandler",
     "TransportWSHandler",
     "is_subscription",
+    "missing_operation",
     "operation_type",
     "payload_problem",
     "refuse_http_subscription",
@@ -111,6 +114,20 @@ def operation_type(query: str, operation_name: object) -> OperationType | None:
         and (operation_name is None or (d.name is not None and d.name.value == operation_name))
     ]
     return chosen[0].operation if len(chosen) == 1 else None
+
+
+def missing_operation(query: str, operation_name: str | None) -> str | None:
+    """Why the document (which parses) has no operation to run by `operation_name`: none of
+    that name, or several and no name given; None when there is exactly one to run."""
+    document = parse(query)
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    names = [d.name.value for d in operations if d.name is not None]
+    if operation_name is not None and operation_name not in names:
+        defined = ", ".join(f"`{name}`" for name in names) or "no named operation"
+        return f"Unknown operation named `{operation_name}`: the document defines {defined}"
+    if operation_name is None and len(operations) != 1:
+        return "The document must define exactly one operation, or `operationName` must name one"
+    return None
 
 
 def payload_problem(payload: dict[str, Any]) -> str | None:
@@ -175,6 +192,24 @@ def _prefix(kind: str, operation_id: str) -> str:
     return '{"type":"data","id":' + quoted_id + ',"payload":'
 
 
+#: the client messages of the legacy protocol
+_LEGACY_TYPES = ("connection_init", "connection_terminate", "start", "stop")
+
+
+def _bad(message: str) -> dict[str, Any]:
+    """A BAD_REQUEST error payload."""
+    return {"message": message, "extensions": {"code": "BAD_REQUEST"}}
+
+
+async def _frames(adapter: ASGIWebSocketAdapter) -> AsyncIterator[str]:
+    """The text frames a client sends until it goes (a binary frame raises KeyError)."""
+    while adapter.ws.application_state != WebSocketState.DISCONNECTED:
+        try:
+            yield await adapter.ws.receive_text()
+        except WebSocketDisconnect:
+            return
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def run_operation(self, operation: Any) -> None:
         scope = _open_scope(
@@ -206,21 +241,28 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_message(cast(Any, message))
 
     async def _acceptable(self, message: dict[str, Any], payload: dict[str, Any]) -> bool:
-        """Send the operation an `error` (and return False) when its payload is malformed or
-        its document does not parse."""
-        problem = payload_problem(payload)
-        if problem is not None:
-            formatted: dict[str, Any] = {"message": f"Invalid subscribe message: {problem}"}
-            formatted["extensions"] = {"code": "BAD_REQUEST"}
-        else:
-            try:
-                parse(payload["query"])
-                return True
-            except GraphQLError as error:
-                formatted = {**error.formatted, "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}
+        """Send the operation an `error` (and return False) when its payload is malformed, its
+        document does not parse or has no operation to run by `operationName`."""
+        formatted = _operation_problem(payload, "subscribe")
+        if formatted is None:
+            return True
         reply = {"id": message.get("id"), "type": "error", "payload": [formatted]}
         await self.send_message(cast(Any, reply))
         return False
+
+
+def _operation_problem(payload: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    """The formatted error a `kind` (subscribe or start) message gets, or None when it can run.
+    A parse error's message is scrubbed of lone surrogates (its text quotes the bad escape)."""
+    problem = payload_problem(payload)
+    if problem is not None:
+        return _bad(f"Invalid {kind} message: {problem}")
+    try:
+        problem = missing_operation(payload["query"], payload.get("operationName"))
+    except GraphQLError as error:
+        formatted = {**error.formatted, "message": storable.scrubbed(error.message)}
+        return {**formatted, "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}
+    return None if problem is None else _bad(problem)
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
@@ -244,7 +286,43 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             if message.get("type") != "complete":  # the `complete` of a cancelled operation
                 raise  # goes nowhere once the client is gone
 
+    async def handle(self) -> None:
+        """Strawberry's loop, except that a frame that is not JSON (or nests too deep) gets a
+        `connection_error` naming the problem instead of being dropped without a word."""
+        adapter = cast(ASGIWebSocketAdapter, self.websocket)
+        frames = _frames(adapter)
+        try:
+            async for text in frames:
+                try:
+                    message = self.view.decode_json(text)
+                except (ValueError, RecursionError) as error:
+                    problem = f"The frame is not a JSON message: {str(error)[:200]}"
+                    await self.send_message({"type": "connection_error", "payload": _bad(problem)})
+                    continue
+                await self.handle_message(message)
+        except KeyError:  # a binary frame, as Strawberry closes for it
+            await adapter.ws.close(code=1002, reason="WebSocket message type must be text")
+        except WebSocketDisconnected:
+            pass
+        finally:
+            await self._stop_all()
+
+    async def _stop_all(self) -> None:
+        if self.keep_alive_task:
+            self.keep_alive_task.cancel()
+            with suppress(BaseException):
+                await self.keep_alive_task
+        await self.cleanup()
+
     async def handle_message(self, message: Any) -> None:
+        if isinstance(message, dict) and message.get("type") not in _LEGACY_TYPES:
+            unknown = f"Unknown message type {fanout.json_text(message.get('type'))[:100]}"
+            unknown += ": the legacy `graphql-ws` protocol knows " + ", ".join(_LEGACY_TYPES)
+            reply: dict[str, Any] = {"type": "error", "payload": _bad(unknown)}
+            if isinstance(message.get("id"), str):
+                reply["id"] = message["id"]
+            await self.send_message(reply)
+            return
         if not isinstance(message, dict) or (
             (message.get("type") == "start" and not isinstance(message.get("payload"), dict))
             or (message.get("type") in _WITH_ID and not isinstance(message.get("id"), str))
@@ -253,23 +331,23 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             await self.websocket.close(code=1000, reason="")
             return
         if message.get("type") == "start":
-            problem = self._start_problem(message["payload"])
-            if problem is not None:
-                error = {"message": problem, "extensions": {"code": "BAD_REQUEST"}}
+            error = self._start_problem(message["payload"])
+            if error is not None:
                 await self.send_message({"type": "error", "id": message["id"], "payload": error})
                 return
         await super().handle_message(cast(Any, message))
 
     @staticmethod
-    def _start_problem(payload: dict[str, Any]) -> str | None:
-        """Why a `start` cannot run: a malformed payload, or an operation that is not a
+    def _start_problem(payload: dict[str, Any]) -> dict[str, Any] | None:
+        """The formatted error of a `start` that cannot run: a malformed payload, a document
+        that does not parse or has no such operation, or an operation that is not a
         subscription (this protocol serves subscriptions only)."""
-        problem = payload_problem(payload)
-        if problem is not None:
-            return f"Invalid start message: {problem}"
+        error = _operation_problem(payload, "start")
+        if error is not None:
+            return error
         kind = operation_type(payload["query"], payload.get("operationName"))
         if kind is not None and kind != OperationType.SUBSCRIPTION:
-            return (
+            return _bad(
                 f"The legacy `graphql-ws` protocol serves subscriptions only, not a {kind.value}: "
                 "send queries and mutations over HTTP or with `graphql-transport-ws`"
             )

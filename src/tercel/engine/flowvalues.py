@@ -10,7 +10,7 @@ from collections.abc import Collection
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from tercel.engine import durations, expressions, flowissues
+from tercel.engine import durations, expressions, flowissues, storable
 from tercel.engine import yamlsource as ys
 
 __all__ = [
@@ -169,6 +169,8 @@ def data(issues: Issues, node: ys.Node, *, dynamic: bool = True) -> Any:
     if isinstance(node, ys.ScalarNode):
         if dynamic and isinstance(node.value, str):
             check_template(issues, node, node.value)
+        if storable.is_wide_integer(node.value):
+            issues.add(node, storable.WIDE_INTEGER)
         return node.value
     if isinstance(node, ys.SeqNode):
         return [data(issues, item, dynamic=dynamic) for item in node.items]

@@ -81,6 +81,12 @@ def resolve(
             values[definition.id] = _coerce(definition, raw)
         except types.CoercionError as error:
             issues.append(_issue(definition.id, error.reason, error.received))
+            continue
+        wide = storable.first_unstorable(values[definition.id], definition.id)
+        if wide is not None:  # a JSON text parsed into an integer beyond 64 bits
+            values[definition.id] = None
+            message = f"Invalid input for `{definition.id}`: `{wide[0]}` {wide[1]}"
+            issues.append(InputIssue(input=definition.id, message=message))
     declared = {definition.id for definition in defs}
     undeclared = [name for name in given if name not in declared]
     return ResolvedInputs(values=values, issues=issues, undeclared=undeclared)

@@ -6,6 +6,10 @@ written as two escapes is joined into its character, as Java would read it; a lo
 refused where text enters (flow source, inputs, labels) with an error naming the field, and a
 value a task produces at run time with one fails that task run. Log lines keep their text with
 each lone surrogate replaced by U+FFFD, as undecodable shell output is.
+
+Integers follow the same rule: JSON values hold 64-bit signed integers (Kestra's `Long`; the
+JSON codec stores no wider one), so an integer beyond that range is refused where it enters,
+naming the field, rather than stored as a float that loses digits.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from typing import Any
 from tercel.engine import model
 
 __all__ = [
+    "WIDE_INTEGER",
     "first_unstorable",
+    "is_wide_integer",
     "joined",
     "label_problems",
     "lone_surrogate",
@@ -28,6 +34,20 @@ __all__ = [
 
 REPLACEMENT = "\ufffd"
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
+WIDE_INTEGER = (
+    "is an integer beyond 64 bits, which cannot be stored exactly "
+    f"(integers must lie within {_LONG_MIN}..{_LONG_MAX})"
+)
+
+
+def is_wide_integer(value: object) -> bool:
+    """`value` is an integer (not a bool) outside the 64-bit signed range."""
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and not _LONG_MIN <= value <= _LONG_MAX
+    )
 
 
 def joined(text: str) -> str:
@@ -66,25 +86,27 @@ def problem(text: str) -> str | None:
 
 
 def first_unstorable(value: Any, path: str) -> tuple[str, str] | None:
-    """(path, problem) of the first string, key included, in `value` that cannot be stored.
-    Every task result passes here: the common, clean case is one walk with no path built."""
+    """(path, problem) of the first string, key included, or integer in `value` that cannot be
+    stored. Every task result passes here: the common, clean case is one walk with no path built."""
     if storable(value):
         return None
     return _first(value, path)
 
 
 def storable(value: Any) -> bool:
-    """Whether every string in `value`, keys included, can be stored."""
+    """Whether every string in `value`, keys included, and every integer can be stored."""
     if isinstance(value, str):
         return value.isascii() or lone_surrogate(value) is None
     if isinstance(value, dict):
         return all(storable(key) and storable(item) for key, item in value.items())
     if isinstance(value, list | tuple):
         return all(storable(item) for item in value)
-    return True
+    return not is_wide_integer(value)
 
 
 def _first(value: Any, path: str) -> tuple[str, str] | None:
+    if is_wide_integer(value):
+        return (path, WIDE_INTEGER)
     if isinstance(value, str):
         found = problem(value)
         return None if found is None else (path, found)

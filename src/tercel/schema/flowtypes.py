@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import strawberry
 
-from tercel.engine import model
+from tercel.engine import durations, model
 from tercel.schema import types
 from tercel.schema.scalars import JSON, DateTime
 from tercel.storage import flowstore
@@ -76,16 +77,34 @@ def _input(definition: model.InputDef) -> dict[str, Any]:
         "validator": definition.validator,
         "min": definition.min,
         "max": definition.max,
+        "after": definition.after,
+        "before": definition.before,
     }
     found.update({k: v for k, v in optional.items() if v is not None})
-    return found
+    return {key: json_ready(value) for key, value in found.items()}
+
+
+def json_ready(value: Any) -> Any:
+    """`value` with every duration, instant, date and time as its ISO-8601 text (as Kestra's
+    JSON shows them): the response encoder knows only JSON's own types."""
+    if isinstance(value, timedelta):
+        return durations.format_duration(value)
+    if isinstance(value, datetime):
+        return durations.format_instant(value) if value.tzinfo else value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(key): json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(item) for item in value]
+    return value
 
 
 def _output(definition: model.OutputDef) -> dict[str, Any]:
     found: dict[str, Any] = {
         "id": definition.id,
         "type": definition.type,
-        "value": definition.value,
+        "value": json_ready(definition.value),
     }
     if definition.description is not None:
         found["description"] = definition.description
