@@ -14,8 +14,7 @@ from tests.engine.conftest import (
     states_of,
 )
 
-from tercel.engine import model
-from tercel.engine.actions import lifecycle
+from tercel.engine import model, service
 
 C, R, S, F, K, KG, W = "CREATED", "RUNNING", "SUCCESS", "FAILED", "KILLED", "KILLING", "WARNING"
 SUBFLOW = "io.kestra.plugin.core.flow.Subflow"
@@ -250,7 +249,7 @@ def test_kill_of_the_parent_kills_the_child(run_engine: Any) -> None:
             lambda d: bool(d["taskRunList"]) and d["taskRunList"][0]["state"]["current"] == R,
             what="child nap RUNNING",
         )
-        await lifecycle.kill_execution(h.engine, created.id)
+        await service.kill_execution(h.engine, created.id)
         parent = await h.wait(created.id, timeout=3.0)
         child = await h.wait(child_id, timeout=3.0)
         assert states_of(parent["state"]) == [C, R, KG, K]
@@ -303,7 +302,7 @@ def test_kill_cascades_to_a_child_started_without_wait(run_engine: Any) -> None:
             lambda d: bool(d["taskRunList"]) and d["taskRunList"][0]["state"]["current"] == R,
             what="child nap RUNNING",
         )
-        await lifecycle.kill_execution(h.engine, created.id)
+        await service.kill_execution(h.engine, created.id)
         parent = await h.wait(created.id, timeout=3.0)
         child = await h.wait(child_id, timeout=3.0)
         assert states_of(parent["state"]) == [C, R, KG, K]

@@ -1,4 +1,4 @@
-"""Replay (execution-model §18): a NEW execution copied from a terminal one, optionally from a
+"""Replay (semantics.md#replay): a NEW execution copied from a terminal one, optionally from a
 chosen task run, with `parentId` pointing back and the same `originalId`."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from datetime import datetime
 
 from tercel import ids
 from tercel.engine import model, states
-from tercel.engine.run import plans, rebuild
+from tercel.engine.actions import lifecycle
+from tercel.engine.run import creation, rebuild
 from tercel.engine.run.containers import Branch, Mode
 from tercel.engine.run.execution import ExecutionState
 
@@ -41,11 +42,7 @@ def replay(
         variables=dict(src.variables),
     )
     if task_run_id is None:
-        es = ExecutionState(ex, old.flow)
-        plans.apply_top_level(es.containers[None], old.flow)
-        es.changes.new_executions[ex.id] = ex
-        es.record_created()
-        return es
+        return creation.fresh_state(ex, old.flow)
     chosen = old.by_id[task_run_id]
     dropped = _dropped(old, chosen)
     ex.state = states.State(src.state.histories)
@@ -68,10 +65,7 @@ def replay(
     target = es.by_id[id_map[chosen.id]]
     for ancestor in reversed(es.ancestors(target)):
         es.set_run_state(ancestor, S.RUNNING, now())
-    flowable = es.tasks[target.task_id].kind is model.TaskKind.FLOWABLE
-    if flowable:
-        target.outputs = None
-    es.set_run_state(target, S.RUNNING if flowable else S.RESTARTED, now())
+    lifecycle.restart_task_run(es, target, now)
     es.dirty.add(None)
     return es
 

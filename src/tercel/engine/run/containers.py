@@ -11,7 +11,7 @@ import enum
 from collections import Counter
 from dataclasses import dataclass, field
 
-from tercel.engine import model, states
+from tercel.engine import model, rules, states
 
 __all__ = ["Branch", "Container", "Mode", "Pair", "Progress"]
 
@@ -25,9 +25,9 @@ class Branch(enum.Enum):
 
 
 class Mode(enum.Enum):
-    SEQUENTIAL = "sequential"  #: §8.2
-    PARALLEL = "parallel"  #: §8.3, at most `limit` active (0: no limit)
-    GROUPED = "grouped"  #: §8.4: groups by value, sequential inside, at most `limit` open
+    SEQUENTIAL = "sequential"  #: semantics.md#creation
+    PARALLEL = "parallel"  #: at most `limit` active (0: no limit)
+    GROUPED = "grouped"  #: groups by value, sequential inside, at most `limit` open
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +119,8 @@ class Progress:
         return self.counts[S.FAILED] + self.counts[S.KILLED] > 0
 
     def derived(self) -> S:
-        """§7.1 over this branch's task runs."""
-        for state in (S.KILLED, S.FAILED, S.WARNING, S.PAUSED):
-            if self.counts[state] > 0:
-                return state
-        return S.SUCCESS
+        """This branch's state from its task runs' (`rules.derived_branch_state`)."""
+        return rules.derived_branch_state(self.counts)
 
 
 @dataclass(slots=True)

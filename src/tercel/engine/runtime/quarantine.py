@@ -9,13 +9,12 @@ as last committed, failed with the reason in its logs, and that failure is commi
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tercel.engine import faults, model, states
+from tercel.engine import faults, model, rules, states
 from tercel.engine.run import rebuild
 from tercel.engine.run.execution import ExecutionState
+from tercel.engine.types import Now
 from tercel.storage import flowstore, reader
 
 if TYPE_CHECKING:
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
 __all__ = ["fail_execution", "flow_now", "load_state", "quarantine", "stop_attempts"]
 
 S = states.StateType
-Now = Callable[[], datetime]
 
 
 def load_state(engine: Engine, execution_id: str) -> ExecutionState | tuple[str, str]:
@@ -101,23 +99,15 @@ def fail_execution(es: ExecutionState, reason: str, now: Now) -> None:
     es.log(model.LogLevel.ERROR, reason, now())
     for run in reversed(es.ex.task_runs):  # children before their parents
         for attempt in run.attempts or ():
-            if not attempt.state.current.is_terminated:
-                es.set_attempt_state(run, attempt, S.RUNNING, now())
-                es.set_attempt_state(run, attempt, S.FAILED, now())
-        current = run.state.current
-        if current is S.KILLING:
-            es.set_run_state(run, S.KILLED, now())
-        elif not current.is_terminated:
-            es.set_run_state(run, S.FAILED, now())
+            for state in rules.attempt_path_on_quarantine(attempt.state.current):
+                es.set_attempt_state(run, attempt, state, now())
+        to = rules.task_run_on_quarantine(run.state.current)
+        if to is not None:
+            es.set_run_state(run, to, now())
     for timer_id in list(es.timers):
         es.remove_timer(timer_id)
     es.pending, es.waiting, es.to_start, es.to_cancel = [], [], [], []
     es.retry_pending, es.replacements = None, []
-    current = es.ex.state.current
-    if current is S.KILLING:
-        es.set_state(S.KILLED, now())
-    elif not current.is_terminated:
-        if current in (S.CREATED, S.RESTARTED):
-            es.set_state(S.RUNNING, now())
-        es.set_state(S.FAILED, now())
+    for state in rules.execution_path_on_quarantine(es.ex.state.current):
+        es.set_state(state, now())
     es.dirty.clear()

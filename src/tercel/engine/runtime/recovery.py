@@ -1,18 +1,19 @@
-"""Crash recovery at engine start (execution-model §5): end the process groups of a dead
-engine, rebuild every active execution from SQLite, resubmit lost attempts, reload timers and
-re-link waiting subflows. The in-memory state is only a cache of the database."""
+"""Crash recovery at engine start (architecture.md#recovery, semantics.md#durability): end the
+process groups of a dead engine, rebuild every active execution from SQLite, resubmit lost
+attempts, reload timers and re-link waiting subflows. The in-memory state is only a cache of
+the database."""
 
 from __future__ import annotations
 
 import functools
 import signal
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from tercel.engine import states
+from tercel.engine import rules, states
 from tercel.engine.run import rebuild
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.tasks import descendants, processgroups
+from tercel.engine.types import Now
 from tercel.storage import flowstore, reader
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ S = states.StateType
 
 
 async def recover(engine: Engine) -> None:
-    """§5 crash recovery: resubmit lost attempts, end orphan processes, reload timers."""
+    """Crash recovery: resubmit lost attempts, end orphan processes, reload timers."""
     conn = engine.db.conn
     timers = await engine.call(lambda: reader.load_timers(conn))
     ids = await engine.call(lambda: reader.active_execution_ids(conn))
@@ -75,22 +76,22 @@ async def _recover_subflows(engine: Engine) -> None:
         engine.wake()
 
 
-def _resubmit_lost_attempts(es: ExecutionState, now: Callable[[], Any]) -> None:
+def _resubmit_lost_attempts(es: ExecutionState, now: Now) -> None:
+    """Attempts the dead engine left CREATED or RUNNING (`rules.recovered_attempt_path`):
+    KILLED with their task run when the execution was being killed, else RESUBMITTED and
+    followed by a new attempt, started after the recovery's commit."""
     killing = es.ex.state.current is S.KILLING
     for run in es.ex.task_runs:
         if not run.attempts or run.state.current not in (S.RUNNING, S.KILLING):
             continue
         last = run.attempts[-1]
-        if last.state.current.is_terminated:
+        path = rules.recovered_attempt_path(last.state.current, killing=killing)
+        for state in path:
+            es.set_attempt_state(run, last, state, now())
+        if not path:
             continue
         if killing:
-            if last.state.current is S.CREATED:
-                es.set_attempt_state(run, last, S.RUNNING, now())
-            es.set_attempt_state(run, last, S.KILLED, now())
             es.set_run_state(run, S.KILLED, now())
-            continue
-        es.set_attempt_state(run, last, S.RESUBMITTED, now())
-        before = run.counted_attempts()
-        attempt = es.add_attempt(run, now())
-        es.set_attempt_state(run, attempt, S.RUNNING, now())
-        es.to_start.append((run, attempt, before))
+        else:
+            attempt, before = es.start_attempt(run, now())
+            es.to_start.append((run, attempt, before))

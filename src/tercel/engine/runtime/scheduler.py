@@ -23,10 +23,11 @@ from typing import Any, TypeVar
 from tercel import clock as clocks
 from tercel import failpoints
 from tercel.engine import changes, faults, model, states
-from tercel.engine.actions import passes, results, subflows
+from tercel.engine.actions import newexecution, passes, results, subflows, timers
 from tercel.engine.changes import ChangeSet
+from tercel.engine.outcomes import AttemptResult
 from tercel.engine.run.execution import ExecutionState
-from tercel.engine.runtime import commits, flowcache, quarantine, recovery, workers
+from tercel.engine.runtime import commits, flowcache, offloop, quarantine, recovery, runner, workers
 from tercel.storage import flowstore, lock, sqlite
 
 __all__ = ["Batch", "Engine"]
@@ -236,7 +237,7 @@ class Engine:
             await self.call(lambda: flowstore.get(conn, namespace, flow_id, revision))
         )
 
-    # subflows.Hooks
+    # run.execution.EngineHooks
     def find_flow(self, namespace: str, flow_id: str, revision: int | None) -> model.Flow | None:
         return self.flows.find(namespace, flow_id, revision)
 
@@ -244,6 +245,12 @@ class Engine:
         if parent is not None:
             self._subflow_parents[es.ex.id] = parent
         self.track(es)
+
+    def run_inline(
+        self, es: ExecutionState, run: model.TaskRun, attempt: model.Attempt, before: int
+    ) -> AttemptResult | None:
+        ctx = runner.AttemptContext(es, run, attempt, before, self.clock, _no_wake_up)
+        return offloop.try_on_loop(ctx)
 
     # ------------------------------------------------------------------ the loop
 
@@ -311,7 +318,7 @@ class Engine:
             _, timer_id, execution_id = heapq.heappop(self._timers)
             es = self.active.get(execution_id)
             if es is not None and timer_id in es.timers:
-                self._guarded(es, results.fire_timer, es, timer_id, now)
+                self._guarded(es, timers.fire_timer, es, timer_id, now)
                 self._touched.add(execution_id)
         ended, self._child_ends = self._child_ends, []
         for child in ended:
@@ -423,13 +430,8 @@ class Engine:
             self._wake.set()
 
     def _replace(self, es: ExecutionState) -> None:
-        """Create the executions that replace a RETRIED one (§12.5 step 3)."""
-        from tercel.engine.actions import replay
-
-        due, es.replacements = es.replacements, []
-        for when in due:
-            child = replay.replay(es, None, self.clock.now)
-            child.add_timer("START", None, when)
+        """Track the executions that replace a RETRIED one (semantics.md#retry-new-execution)."""
+        for child in newexecution.replacements(es, self.clock.now):
             self.track(child)
 
     def _push_timer(self, timer: changes.TimerRow) -> None:
@@ -448,6 +450,10 @@ class Engine:
     def child_ended(self, child: model.Execution) -> None:
         self._child_ends.append(child)
         self._wake.set()
+
+
+def _no_wake_up() -> None:
+    """Inline attempts need no wake-up: their changes commit with the current pass."""
 
 
 def _snapshot(value: Any) -> Any:
