@@ -13,7 +13,7 @@ from typing import Any
 
 from tercel.engine import model, states
 
-__all__ = ["ChangeSet", "LogRow", "StateRow", "TimerRow"]
+__all__ = ["Batch", "ChangeSet", "LogRow", "StateRow", "TimerRow"]
 
 
 @dataclass(slots=True)
@@ -107,3 +107,15 @@ class ChangeSet:
         self.deleted_executions.extend(other.deleted_executions)
         self.processes.extend(other.processes)
         self.processes_ended.extend(other.processes_ended)
+
+
+@dataclass(slots=True)
+class Batch:
+    """What one commit wrote, published to the engine's listeners after the commit."""
+
+    changes: ChangeSet
+    executions: list[model.Execution] = field(default_factory=list)
+    #: execution id -> its state as committed by this batch, for every execution it touched
+    states: dict[str, states.StateType] = field(default_factory=dict)
+    #: (execution id, its own changes): what the commit is split into when it fails
+    parts: list[tuple[str, ChangeSet]] = field(default_factory=list)

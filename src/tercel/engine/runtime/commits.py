@@ -18,16 +18,17 @@ import asyncio
 import functools
 import sys
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tercel.engine import faults, model
-from tercel.engine.changes import ChangeSet
+from tercel.engine.changes import Batch, ChangeSet
 from tercel.engine.runtime import quarantine
+from tercel.engine.runtime.protocols import EngineLoop
 
-if TYPE_CHECKING:
-    from tercel.engine.runtime.scheduler import Answered, Batch, Engine
+__all__ = ["STORAGE_RETRY_FIRST", "STORAGE_RETRY_MAX", "Answered", "Committer", "Stopping"]
 
-__all__ = ["STORAGE_RETRY_FIRST", "STORAGE_RETRY_MAX", "Committer", "Stopping"]
+#: the commands answered by one iteration: (future, value, error), answered after the commit
+Answered = list[tuple[asyncio.Future[Any], Any, BaseException | None]]
 
 #: a commit that failed for lack of disk space is retried after these delays (doubling)
 STORAGE_RETRY_FIRST, STORAGE_RETRY_MAX = 0.05, 2.0
@@ -39,7 +40,9 @@ class Stopping(Exception):
 
 class Committer:
     def __init__(
-        self, engine: Engine, on_writer: Callable[[Callable[[], None]], Coroutine[Any, Any, None]]
+        self,
+        engine: EngineLoop,
+        on_writer: Callable[[Callable[[], None]], Coroutine[Any, Any, None]],
     ) -> None:
         self._engine, self._on_writer = engine, on_writer
         #: why the last commit failed for lack of disk space (None once a commit succeeds)

@@ -14,20 +14,19 @@ from typing import TYPE_CHECKING
 from tercel.engine import faults, model, rules, states
 from tercel.engine.run import rebuild
 from tercel.engine.run.execution import ExecutionState
+from tercel.engine.runtime.protocols import EngineLoop
 from tercel.engine.types import Now
 from tercel.storage import flowstore, reader
 
 if TYPE_CHECKING:
     import sqlite3
 
-    from tercel.engine.runtime.scheduler import Engine
-
 __all__ = ["fail_execution", "flow_now", "load_state", "quarantine", "stop_attempts"]
 
 S = states.StateType
 
 
-def load_state(engine: Engine, execution_id: str) -> ExecutionState | tuple[str, str]:
+def load_state(engine: EngineLoop, execution_id: str) -> ExecutionState | tuple[str, str]:
     """The execution's state as the loop owns it: the active one, else read from the database;
     (kind, id) of what is missing when there is none.
 
@@ -50,7 +49,7 @@ def load_state(engine: Engine, execution_id: str) -> ExecutionState | tuple[str,
 
 
 def flow_now(
-    engine: Engine, conn: sqlite3.Connection, namespace: str, flow_id: str, revision: int
+    engine: EngineLoop, conn: sqlite3.Connection, namespace: str, flow_id: str, revision: int
 ) -> model.Flow | None:
     """A flow revision from the engine's cache, or read (synchronously) through `conn`."""
     cached = engine.flows.get(namespace, flow_id, revision)
@@ -59,7 +58,7 @@ def flow_now(
     return engine.flows.from_row(flowstore.get(conn, namespace, flow_id, revision))
 
 
-def quarantine(engine: Engine, execution_id: str, reason: str) -> None:
+def quarantine(engine: EngineLoop, execution_id: str, reason: str) -> None:
     """Drop the execution's in-memory state and fail it as last committed (see module doc)."""
     print(f"tercel: execution {execution_id} failed by the engine: {reason}", file=sys.stderr)
     old = engine.active.pop(execution_id, None)
@@ -83,7 +82,7 @@ def quarantine(engine: Engine, execution_id: str, reason: str) -> None:
     engine.track(fresh)
 
 
-def stop_attempts(engine: Engine, es: ExecutionState) -> None:
+def stop_attempts(engine: EngineLoop, es: ExecutionState) -> None:
     """Cancel the attempts of an execution the engine drops from memory."""
     engine.slots.free += len(es.to_start)  # created, never started: their slots come back
     es.to_start = []

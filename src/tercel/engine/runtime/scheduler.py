@@ -17,7 +17,6 @@ import sys
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tercel import clock as clocks
@@ -36,19 +35,9 @@ T = TypeVar("T")
 #: garbage-collector thresholds for the engine process (see Engine.start)
 GC_THRESHOLD = (50_000, 50, 100)
 S = states.StateType
-Answered = list[tuple[asyncio.Future[Any], Any, BaseException | None]]
-
-
-@dataclass(slots=True)
-class Batch:
-    """What one commit wrote, published after the commit."""
-
-    changes: changes.ChangeSet
-    executions: list[model.Execution] = field(default_factory=list)
-    #: execution id -> its state as committed by this batch, for every execution it touched
-    states: dict[str, states.StateType] = field(default_factory=dict)
-    #: (execution id, its own changes): what the commit is split into when it fails
-    parts: list[tuple[str, ChangeSet]] = field(default_factory=list)
+#: the listeners' unit (re-exported: listeners are typed with `scheduler.Batch`)
+Batch = changes.Batch
+Answered = commits.Answered
 
 
 class Engine:
@@ -112,7 +101,7 @@ class Engine:
                 lambda: sqlite.Database(self.db_path, synchronous=self._synchronous)
             )
             self._loop_conn = sqlite.connect(self.db_path, readonly=True)
-            await recovery.recover(self)
+            self._apply(await recovery.recover(self))
         except BaseException:
             self._lock.release()
             raise
@@ -120,6 +109,18 @@ class Engine:
         self.published_state_seq = self.db.last_state_seq
         self.published_log_seq = self.db.last_log_seq
         self._task = asyncio.create_task(self._loop(), name="tercel-engine")
+
+    def _apply(self, recovered: recovery.Recovered) -> None:
+        """Take over what recovery found: track it, its resubmitted attempts in the slots."""
+        for es in recovered.executions:
+            self.slots.free -= len(es.to_start)
+            self.track(es)
+        for child_id, (parent_id, run_id) in recovered.subflow_links.items():
+            self.link_subflow(child_id, parent_id, run_id)
+        for child in recovered.child_ends:
+            self.child_ended(child)
+        if self.active:
+            self.wake()
 
     async def crashed(self) -> BaseException | None:
         """Wait until the engine loop ends; returns why it died, None for a normal stop."""
