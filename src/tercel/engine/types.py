@@ -8,8 +8,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any, TypedDict
 
-__all__ = ["Now", "TimerKind"]
+__all__ = ["Now", "Plan", "TimerKind"]
 
 #: the engine's clock as the actions see it: called for each instant they record
 Now = Callable[[], datetime]
@@ -27,3 +28,24 @@ class TimerKind(enum.StrEnum):
     #: the start date of an execution that replaces a RETRIED one (CREATE_NEW_EXECUTION): it
     #: stays CREATED until then
     START = "START"
+
+
+class Plan(TypedDict, total=False):
+    """What a flowable decided when it started, or which child a subflow created. Stored as
+    JSON with its task run when it starts (keys present only when set), so recovery, restart
+    and replay rebuild the same children without rendering anything again."""
+
+    #: loops (ForEach, EachSequential, EachParallel): the distinct values, as strings
+    values: list[str]
+    #: If: "then" or "else"; Switch: "case" or "defaults"
+    branch: str
+    #: Switch: the matched case
+    case: str
+    #: outputs the flowable records when it ends (If's evaluationResult, Switch's value)
+    outputs: dict[str, Any]
+    #: why the flowable fails at once, with no children
+    failure: str
+    #: the failure is logged as a WARN (a Switch without a matching case)
+    warn: bool
+    #: Subflow: the child execution's id
+    child: str

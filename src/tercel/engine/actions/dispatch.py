@@ -14,7 +14,7 @@ from tercel.engine.run import context, plans
 from tercel.engine.run.containers import Container
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.tasks import registry
-from tercel.engine.types import Now
+from tercel.engine.types import Now, Plan
 
 __all__ = ["Slots", "dispatch"]
 
@@ -111,13 +111,13 @@ def _start_flowable(es: ExecutionState, run: model.TaskRun, task: model.TaskDef,
         try:
             plan = plans.make_plan(task, lambda value: context.render(es, run, value))
         except (plans.PlanError, expressions.ExpressionError) as error:
-            plan = {"failure": str(error)}
+            plan = Plan(failure=str(error))
         unstorable = storable.first_unstorable(plan, "plan")  # ForEach values become rows
         if unstorable is not None:
-            plan = {"failure": " ".join(unstorable)}
+            plan = Plan(failure=" ".join(unstorable))
         if "failure" in plan:
             es.log(L.WARN if plan.get("warn") else L.ERROR, plan["failure"], now(), run)
-        es.changes.plans[run.id] = plan
+        es.record_plan(run, plan)
         c = Container(run, task)
         plans.apply_plan(c, task, plan)
         es.containers[run.id] = c

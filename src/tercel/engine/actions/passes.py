@@ -45,7 +45,7 @@ def run_passes(es: ExecutionState, now: Now, slots: dispatch.Slots) -> None:
 
 def _start(es: ExecutionState, now: Now) -> bool:
     current = es.ex.state.current
-    waits = any(t.kind == TimerKind.START for t in es.timers.values())
+    waits = any(t.kind is TimerKind.START for t in es.timers.values())
     target = rules.execution_on_start(current, waits_for_start=waits)
     if target is None or not es.set_state(target, now()):
         return False

@@ -8,7 +8,7 @@ from tercel.engine import expressions, model, rules, states, storable
 from tercel.engine.flows import inputs
 from tercel.engine.run import context, creation
 from tercel.engine.run.execution import EngineHooks, ExecutionState
-from tercel.engine.types import Now
+from tercel.engine.types import Now, Plan
 
 __all__ = ["child_ended", "start"]
 
@@ -57,7 +57,7 @@ def start(
         now(),
         trigger=trigger,
     )
-    es.changes.plans[run.id] = {"child": child.ex.id}
+    es.record_plan(run, Plan(child=child.ex.id))
     es.subflow_children[run.id] = child.ex.id
     es.set_run_state(run, S.RUNNING, now())
     if task.properties.get("wait", True):

@@ -28,7 +28,7 @@ def fire_timer(es: ExecutionState, timer_id: str, now: Now) -> None:
         return
     es.remove_timer(timer_id)
     run = es.by_id.get(timer.task_run_id or "")
-    step = rules.timer_step(TimerKind(timer.kind), run.state.current if run else None)
+    step = rules.timer_step(timer.kind, run.state.current if run else None)
     if step is T.WAKE:
         es.dirty.add(None)
     elif run is None or step is T.NOTHING:

@@ -15,7 +15,7 @@ from tercel import clock as clocks
 from tercel import ids
 from tercel.engine import changes, model, outcomes, rules, states, storable
 from tercel.engine.run.containers import Branch, Container, Pair
-from tercel.engine.types import Now, TimerKind
+from tercel.engine.types import Now, Plan, TimerKind
 
 __all__ = ["EngineHooks", "ExecutionState"]
 
@@ -83,6 +83,8 @@ class ExecutionState:
         self.with_process: set[tuple[str, int]] = set()
         #: subflow task run id -> child execution id
         self.subflow_children: dict[str, str] = {}
+        #: task run id -> its plan as stored (flowables, subflows): what a replay copies
+        self.plans: dict[str, Plan] = {}
         #: the last ERROR log entries of this execution, for `errorLogs()` (bounded: a script
         #: writing megabytes to stderr must not grow the engine's memory with them)
         self.error_logs: collections.deque[dict[str, Any]] = collections.deque(
@@ -187,6 +189,12 @@ class ExecutionState:
         self.changes.task_runs.pop(run.id, None)
         self.changes.removed_task_runs.append(run.id)
         self.dirty.add(key)
+
+    def record_plan(self, run: model.TaskRun, plan: Plan) -> None:
+        """Keep the plan a flowable or subflow task run made when it started; it commits
+        with the task run."""
+        self.plans[run.id] = plan
+        self.changes.plans[run.id] = plan
 
     def record_outputs(self, run: model.TaskRun, outputs: dict[str, Any]) -> None:
         run.outputs = outputs

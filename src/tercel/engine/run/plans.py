@@ -13,6 +13,7 @@ from typing import Any
 
 from tercel.engine import model
 from tercel.engine.run.containers import Container, Mode, Pair
+from tercel.engine.types import Plan
 
 __all__ = ["PlanError", "apply_plan", "apply_top_level", "java_string", "make_plan"]
 
@@ -40,7 +41,7 @@ def apply_top_level(container: Container, flow: model.Flow) -> None:
     container.finally_.set_plan([Pair(t) for t in enabled(flow.finally_)], Mode.SEQUENTIAL, 0)
 
 
-def make_plan(task: model.TaskDef, render: Render) -> dict[str, Any]:
+def make_plan(task: model.TaskDef, render: Render) -> Plan:
     """Evaluate the flowable's dynamic properties. Raises PlanError."""
     kind = task.type
     if kind in LOOPS:
@@ -60,7 +61,7 @@ def make_plan(task: model.TaskDef, render: Render) -> dict[str, Any]:
     return {}
 
 
-def apply_plan(container: Container, task: model.TaskDef, plan: dict[str, Any]) -> None:
+def apply_plan(container: Container, task: model.TaskDef, plan: Plan) -> None:
     """Set the three branches' pairs of a started flowable from its plan."""
     container.errors.set_plan([Pair(t) for t in enabled(task.branch("errors"))], Mode.SEQUENTIAL, 0)
     container.finally_.set_plan(
