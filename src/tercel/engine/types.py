@@ -10,10 +10,18 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypedDict
 
-__all__ = ["Now", "Plan", "TimerKind"]
+__all__ = ["Mode", "Now", "Plan", "TimerKind"]
 
 #: the engine's clock as the actions see it: called for each instant they record
 Now = Callable[[], datetime]
+
+
+class Mode(enum.Enum):
+    """How a branch of a container creates its task runs (semantics.md#creation)."""
+
+    SEQUENTIAL = "sequential"  #: one after the other
+    PARALLEL = "parallel"  #: at most `limit` active (0: no limit)
+    GROUPED = "grouped"  #: groups by value, sequential inside, at most `limit` groups open
 
 
 class TimerKind(enum.StrEnum):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from tercel.engine import durations, expressions, model, rules, states
 from tercel.engine.actions import dispatch, newexecution, timers
 from tercel.engine.flows import inputs
-from tercel.engine.run import context
+from tercel.engine.run import context, plans
 from tercel.engine.run.containers import Branch, Container, Mode, Pair, Progress
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.types import Now, TimerKind
@@ -19,8 +19,6 @@ Slots = dispatch.Slots
 
 S = states.StateType
 L = model.LogLevel
-PAUSE = "io.kestra.plugin.core.flow.Pause"
-ALLOW_FAILURE = "io.kestra.plugin.core.flow.AllowFailure"
 _MAX_PASSES = 100_000
 
 
@@ -85,7 +83,7 @@ def _resolve(es: ExecutionState, dirty: set[str | None], now: Now) -> bool:
         if c is None or run.state.current not in (S.RUNNING, S.KILLING):
             continue  # the rule waits for any other state: skip its inputs
         task = es.tasks[run.task_id]
-        pauses = task.type == PAUSE
+        pauses = plans.hooks_of(task).pauses
         step = rules.resolve_flowable(
             run.state.current,
             children_active=c.has_active_children(),
@@ -121,7 +119,7 @@ def _finish_flowable(
     state = rules.flowable_end_state(
         c.main.derived(),
         failed=c.failure is not None,
-        absorbs_failure=task.type == ALLOW_FAILURE,
+        absorbs_failure=plans.hooks_of(task).absorbs_failure,
         allow_failure=task.allow_failure,
         allow_warning=task.allow_warning,
     )

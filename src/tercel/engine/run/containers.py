@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from tercel.engine import model, rules, states
+from tercel.engine.types import Mode
 
 __all__ = ["Branch", "Container", "Mode", "Pair", "Progress"]
 
@@ -22,12 +23,6 @@ class Branch(enum.Enum):
     MAIN = "main"
     ERRORS = "errors"
     FINALLY = "finally"
-
-
-class Mode(enum.Enum):
-    SEQUENTIAL = "sequential"  #: semantics.md#creation
-    PARALLEL = "parallel"  #: at most `limit` active (0: no limit)
-    GROUPED = "grouped"  #: groups by value, sequential inside, at most `limit` open
 
 
 @dataclass(frozen=True, slots=True)
