@@ -59,7 +59,8 @@ class ExecutionState:
         self.dirty: set[str | None] = {None}
         self.paused = 0
         self.retrying = 0
-        #: outputs tree of §19.3, kept up to date as outputs are recorded
+        #: the `outputs` variable of expressions (semantics.md#expression-variables), kept up
+        #: to date as outputs are recorded
         self.outputs_tree: dict[str, Any] = {}
         #: CREATED or RESTARTED task runs waiting for dispatch
         self.pending: list[model.TaskRun] = []
@@ -202,7 +203,8 @@ class ExecutionState:
         self.merge_outputs(run)
 
     def merge_outputs(self, run: model.TaskRun) -> None:
-        """§19.3: outputs[taskId][P1]...[Pk][v] = outputs, deep-merged."""
+        """outputs[taskId][P1]...[Pk][v] = outputs, deep-merged
+        (semantics.md#expression-variables)."""
         if run.outputs is None:
             return
         path = [a.value for a in self.ancestors(run) if a.value is not None]
