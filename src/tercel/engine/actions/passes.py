@@ -43,6 +43,8 @@ def run_passes(es: ExecutionState, now: Now, slots: dispatch.Slots) -> None:
 
 def _start(es: ExecutionState, now: Now) -> bool:
     current = es.ex.state.current
+    if current is not S.CREATED and current is not S.RESTARTED:
+        return False  # the rule starts nothing else: skip its inputs on every later pass
     waits = any(t.kind is TimerKind.START for t in es.timers.values())
     target = rules.execution_on_start(current, waits_for_start=waits)
     if target is None or not es.set_state(target, now()):
@@ -131,8 +133,10 @@ def _finish_flowable(
 def _end(es: ExecutionState, dirty: set[str | None], now: Now) -> bool:
     top = es.containers[None]
     current = es.ex.state.current
-    if current is S.RUNNING and None not in dirty:
-        return False
+    if current is S.RUNNING and (None not in dirty or not _complete(top)):
+        return False  # the rule ends a RUNNING execution only once its top level is complete
+    if current is not S.RUNNING and current is not S.KILLING:
+        return False  # nor any other than RUNNING and KILLING
     state = rules.execution_end_state(
         current,
         children_active=top.has_active_children(),
