@@ -17,7 +17,6 @@ from tercel.engine.run import creation
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.runtime import quarantine
 from tercel.engine.runtime.scheduler import Engine
-from tercel.storage import flowadmin, flowstore, reader
 
 __all__ = [
     "InvalidInputs",
@@ -43,10 +42,9 @@ async def deploy_flow(engine: Engine, source: str, file: str | None = None) -> m
     """Validate and store a flow; raises loader.FlowValidationError."""
     parsed = loader.load_flow(source, file=file)
     now = engine.clock.now()
+    db = engine.db
     row = await engine.call(
-        lambda: flowstore.deploy(
-            engine.db.conn, parsed.namespace, parsed.id, source, parsed.disabled, now
-        )
+        lambda: db.deploy_flow(parsed.namespace, parsed.id, source, parsed.disabled, now)
     )
     flow = dataclasses.replace(parsed, revision=row.revision)
     engine.flows.remember(flow)
@@ -62,7 +60,7 @@ async def create_execution(
     *,
     from_text: bool = False,
 ) -> model.Execution | NotFound | InvalidInputs | InvalidState:
-    row = await engine.call(lambda: flowstore.latest(engine.db.conn, namespace, flow_id))
+    row = await engine.call(lambda: engine.db.latest_flow(namespace, flow_id))
     if row is None:
         return NotFound("flow", f"{namespace}.{flow_id}")
     flow = await engine.flow(namespace, flow_id, row.revision)
@@ -92,7 +90,7 @@ async def create_execution(
 
 
 async def get_execution(engine: Engine, execution_id: str) -> model.Execution | None:
-    loaded = await engine.call(lambda: reader.load_executions(engine.db.conn, [execution_id]))
+    loaded = await engine.call(lambda: engine.db.load_executions([execution_id]))
     return loaded.executions[0] if loaded.executions else None
 
 
@@ -204,8 +202,8 @@ async def set_flow_disabled(
     engine: Engine, namespace: str, flow_id: str, disabled: bool
 ) -> int | NotFound:
     """Disable or enable a flow's latest revision; returns that revision."""
-    conn = engine.db.conn
-    revision = await engine.call(lambda: flowadmin.set_disabled(conn, namespace, flow_id, disabled))
+    db = engine.db
+    revision = await engine.call(lambda: db.set_flow_disabled(namespace, flow_id, disabled))
     if revision is None:
         return NotFound("flow", f"{namespace}.{flow_id}")
     engine.flows.switched(namespace, flow_id, disabled)
@@ -214,8 +212,8 @@ async def set_flow_disabled(
 
 async def delete_flow(engine: Engine, namespace: str, flow_id: str) -> int | NotFound:
     """Delete every revision of a flow (its executions are kept); returns the latest."""
-    conn = engine.db.conn
-    revision = await engine.call(lambda: flowadmin.delete_flow(conn, namespace, flow_id))
+    db = engine.db
+    revision = await engine.call(lambda: db.delete_flow(namespace, flow_id))
     if revision is None:
         return NotFound("flow", f"{namespace}.{flow_id}")
     engine.flows.deleted(namespace, flow_id)

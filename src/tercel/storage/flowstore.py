@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
 
 from tercel import clock
+from tercel.engine.store import FlowRow
 
 __all__ = ["FlowRow", "deploy", "get", "latest", "list_latest"]
-
-
-@dataclass(frozen=True, slots=True)
-class FlowRow:
-    namespace: str
-    id: str
-    revision: int
-    source: str
-    disabled: bool
-    updated: datetime
-
 
 _COLUMNS = "namespace, id, revision, source, disabled, updated"
 

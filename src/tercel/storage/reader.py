@@ -9,24 +9,17 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from tercel import clock
 from tercel.engine import changes, model, states
+from tercel.engine.store import Loaded
 from tercel.storage.codec import loads
 from tercel.storage.histories import HistoryKey, history_key
 
 __all__ = ["Loaded", "active_execution_ids", "load_executions", "load_timers", "marks"]
 
 S = states.StateType
-
-
-@dataclass(slots=True)
-class Loaded:
-    executions: list[model.Execution]
-    #: task run id -> plan recorded when its flowable started
-    plans: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def marks(n: int) -> str:

@@ -1,20 +1,27 @@
-"""The SQLite database: pragmas, migrations, and the single writer's commit.
+"""The SQLite database: pragmas, migrations, and the engine's `Store` on SQLite.
 
-All writes go through `Database.commit(changes)`: one `BEGIN IMMEDIATE` transaction, a few
-`executemany` statements, raw SQL (no ORM in the per-transition path). The engine calls it from
-one dedicated thread, so there is exactly one writer per database file.
+`Database` is the writer side (`engine.store.Store`): every statement the engine runs goes
+through it. All execution writes go through `Database.commit(changes)`: one `BEGIN IMMEDIATE`
+transaction, a few `executemany` statements, raw SQL (no ORM in the per-transition path; the
+statements are in `writes.py`, the loader's in `reader.py`, the flows' in `flowstore.py` and
+`flowadmin.py`). The engine calls it from one dedicated thread, so there is exactly one writer
+per database file. `Reads` is the read half over any connection (the loop's read-only one).
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
 from tercel import failpoints
 from tercel.engine import changes
+from tercel.engine.store import FlowRow, Loaded
+from tercel.storage import flowadmin, flowstore, reader
 
-__all__ = ["Database", "connect", "disk_full_error", "is_disk_full"]
+__all__ = ["Database", "Reads", "connect", "disk_full_error", "is_disk_full"]
 
 SCHEMA_VERSION = 1
 _MIGRATIONS = ("0001_init.sql",)
@@ -62,12 +69,41 @@ def migrate(conn: sqlite3.Connection) -> None:
         conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
 
 
-class Database:
-    """The writer's connection. Not thread-safe: use it from one thread."""
+class Reads:
+    """`engine.store.StoreReads` over one connection (the writer's, or a read-only one)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def load_executions(self, ids: Sequence[str]) -> Loaded:
+        return reader.load_executions(self.conn, ids)
+
+    def active_execution_ids(self) -> list[str]:
+        return reader.active_execution_ids(self.conn)
+
+    def load_timers(self, execution_id: str | None = None) -> list[changes.TimerRow]:
+        return reader.load_timers(self.conn, execution_id)
+
+    def flow(self, namespace: str, flow_id: str, revision: int) -> FlowRow | None:
+        return flowstore.get(self.conn, namespace, flow_id, revision)
+
+    def latest_flow(self, namespace: str, flow_id: str) -> FlowRow | None:
+        return flowstore.latest(self.conn, namespace, flow_id)
+
+    def latest_flows(self) -> list[FlowRow]:
+        return flowstore.list_latest(self.conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class Database(Reads):
+    """The writer's connection (`engine.store.Store`). Not thread-safe: use it from one
+    thread."""
 
     def __init__(self, path: str, *, synchronous: str = "FULL") -> None:
+        super().__init__(connect(path, synchronous=synchronous))
         self.path = path
-        self.conn = connect(path, synchronous=synchronous)
         migrate(self.conn)
         check = self.conn.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
@@ -89,8 +125,16 @@ class Database:
     def last_log_seq(self) -> int:
         return self._next_log_seq - 1
 
-    def close(self) -> None:
-        self.conn.close()
+    def deploy_flow(
+        self, namespace: str, flow_id: str, source: str, disabled: bool, now: datetime
+    ) -> FlowRow:
+        return flowstore.deploy(self.conn, namespace, flow_id, source, disabled, now)
+
+    def set_flow_disabled(self, namespace: str, flow_id: str, disabled: bool) -> int | None:
+        return flowadmin.set_disabled(self.conn, namespace, flow_id, disabled)
+
+    def delete_flow(self, namespace: str, flow_id: str) -> int | None:
+        return flowadmin.delete_flow(self.conn, namespace, flow_id)
 
     def leftover_processes(self) -> list[tuple[str, int, int]]:
         """(task run id, attempt number, process group id) of the shell processes recorded by

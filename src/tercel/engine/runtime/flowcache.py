@@ -7,7 +7,7 @@ import dataclasses
 
 from tercel.engine import model
 from tercel.engine.flows import loader
-from tercel.storage import flowstore
+from tercel.engine.store import FlowRow
 
 __all__ = ["FlowCache"]
 
@@ -22,7 +22,7 @@ class FlowCache:
         """One revision, if loaded."""
         return self._flows.get((namespace, flow_id, revision))
 
-    def from_row(self, row: flowstore.FlowRow | None) -> model.Flow | None:
+    def from_row(self, row: FlowRow | None) -> model.Flow | None:
         """Load and remember a stored revision; None when absent or no longer valid."""
         if row is None:
             return None

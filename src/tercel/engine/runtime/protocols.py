@@ -6,7 +6,6 @@ the scheduler (which imports them), so the runtime's import graph has no cycle.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
@@ -15,7 +14,7 @@ from tercel.engine import faults, model
 from tercel.engine.actions import dispatch
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.runtime import flowcache, workers
-from tercel.storage import sqlite
+from tercel.engine.store import Store, StoreReads
 
 __all__ = ["EngineLoop"]
 
@@ -27,10 +26,10 @@ class EngineLoop(Protocol):
     def clock(self) -> clocks.Clock: ...
 
     @property
-    def db(self) -> sqlite.Database: ...
+    def db(self) -> Store: ...
 
     @property
-    def loop_reader(self) -> sqlite3.Connection: ...
+    def loop_reader(self) -> StoreReads: ...
 
     @property
     def active(self) -> dict[str, ExecutionState]:

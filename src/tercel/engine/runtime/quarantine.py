@@ -9,17 +9,13 @@ as last committed, failed with the reason in its logs, and that failure is commi
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 from tercel.engine import faults, model, rules, states
 from tercel.engine.run import rebuild
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.runtime.protocols import EngineLoop
+from tercel.engine.store import StoreReads
 from tercel.engine.types import Now
-from tercel.storage import flowstore, reader
-
-if TYPE_CHECKING:
-    import sqlite3
 
 __all__ = ["fail_execution", "flow_now", "load_state", "quarantine", "stop_attempts"]
 
@@ -36,26 +32,26 @@ def load_state(engine: EngineLoop, execution_id: str) -> ExecutionState | tuple[
         return found
     if engine.deleting(execution_id):  # deleted by an earlier command of this commit
         return ("execution", execution_id)
-    conn = engine.loop_reader
-    loaded = reader.load_executions(conn, [execution_id])
+    reads = engine.loop_reader
+    loaded = reads.load_executions([execution_id])
     if not loaded.executions:
         return ("execution", execution_id)
     ex = loaded.executions[0]
-    flow = flow_now(engine, conn, ex.namespace, ex.flow_id, ex.flow_revision)
+    flow = flow_now(engine, reads, ex.namespace, ex.flow_id, ex.flow_revision)
     if flow is None:
         return ("flow", f"{ex.namespace}.{ex.flow_id} revision {ex.flow_revision}")
-    timers = reader.load_timers(conn, execution_id)
+    timers = reads.load_timers(execution_id)
     return rebuild.rebuild(ex, flow, loaded.plans, timers)
 
 
 def flow_now(
-    engine: EngineLoop, conn: sqlite3.Connection, namespace: str, flow_id: str, revision: int
+    engine: EngineLoop, reads: StoreReads, namespace: str, flow_id: str, revision: int
 ) -> model.Flow | None:
-    """A flow revision from the engine's cache, or read (synchronously) through `conn`."""
+    """A flow revision from the engine's cache, or read (synchronously) through `reads`."""
     cached = engine.flows.get(namespace, flow_id, revision)
     if cached is not None:
         return cached
-    return engine.flows.from_row(flowstore.get(conn, namespace, flow_id, revision))
+    return engine.flows.from_row(reads.flow(namespace, flow_id, revision))
 
 
 def quarantine(engine: EngineLoop, execution_id: str, reason: str) -> None:

@@ -15,7 +15,6 @@ from tercel.engine.run.execution import ExecutionState
 from tercel.engine.runtime.protocols import EngineLoop
 from tercel.engine.tasks import descendants, processgroups
 from tercel.engine.types import Now
-from tercel.storage import flowstore, reader
 
 __all__ = ["Recovered", "recover"]
 
@@ -38,14 +37,14 @@ async def recover(engine: EngineLoop) -> Recovered:
     """Crash recovery, before the loop runs: end orphan processes, load the flows, rebuild
     the active executions, resubmit lost attempts, find waiting subflows."""
     db = engine.db
-    timers = await engine.call(lambda: reader.load_timers(db.conn))
-    ids = await engine.call(lambda: reader.active_execution_ids(db.conn))
-    loaded = await engine.call(lambda: reader.load_executions(db.conn, ids))
+    timers = await engine.call(db.load_timers)
+    ids = await engine.call(db.active_execution_ids)
+    loaded = await engine.call(lambda: db.load_executions(ids))
     processes = await engine.call(db.leftover_processes)
     if processes:
         _end_leftovers(processes)
         await engine.call(db.forget_processes)
-    for row in await engine.call(lambda: flowstore.list_latest(db.conn)):
+    for row in await engine.call(db.latest_flows):
         await engine.flow(row.namespace, row.id, row.revision)
         if row.disabled:
             engine.flows.switched(row.namespace, row.id, True)
@@ -84,7 +83,7 @@ async def _find_subflows(engine: EngineLoop, found: Recovered) -> None:
             if child_id not in recovered:
                 missing.append(child_id)
     for child_id in missing:
-        load = functools.partial(reader.load_executions, engine.db.conn, [child_id])
+        load = functools.partial(engine.db.load_executions, [child_id])
         found.child_ends.extend((await engine.call(load)).executions)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import gc
-import sqlite3
 import sys
 import traceback
 from collections.abc import Callable
@@ -33,7 +32,7 @@ from tercel.engine.runtime import (
     workers,
     writer,
 )
-from tercel.storage import flowstore, sqlite
+from tercel.engine.store import Store, StoreReads
 
 __all__ = ["Batch", "Engine"]
 
@@ -156,13 +155,13 @@ class Engine:
         return self._committer.storage_error
 
     @property
-    def loop_reader(self) -> sqlite3.Connection:
-        """A read-only connection for the loop itself (it reads the last commit: none is in
-        flight while the loop runs its own code)."""
+    def loop_reader(self) -> StoreReads:
+        """Reads over a read-only connection for the loop itself (it reads the last commit:
+        none is in flight while the loop runs its own code)."""
         return self._storage.reader
 
     @property
-    def db(self) -> sqlite.Database:
+    def db(self) -> Store:
         return self._storage.db
 
     # ------------------------------------------------------------------ commands
@@ -211,10 +210,8 @@ class Engine:
         found = self.flows.get(namespace, flow_id, revision)
         if found is not None:
             return found
-        conn = self.db.conn
-        return self.flows.from_row(
-            await self.call(lambda: flowstore.get(conn, namespace, flow_id, revision))
-        )
+        db = self.db
+        return self.flows.from_row(await self.call(lambda: db.flow(namespace, flow_id, revision)))
 
     # run.execution.EngineHooks
     def find_flow(self, namespace: str, flow_id: str, revision: int | None) -> model.Flow | None:

@@ -1,6 +1,7 @@
 """The engine's hold on its database file: the file lock (one engine per file), the writer
 connection on its one dedicated thread (SQLite never sees two writers), and a read-only
-connection for the loop itself."""
+connection for the loop itself. The one module of the engine that names storage's SQLite
+classes: everything else sees them as `engine.store.Store` and `StoreReads`."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ class Storage:
         self._lock = lock.EngineLock(path)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="tercel-writer")
         self._db: sqlite.Database | None = None
-        self._reader: sqlite3.Connection | None = None
+        self._reader: sqlite.Reads | None = None
 
     async def open(self) -> None:
         """Lock the file, open (and migrate) it on the writer thread, open the loop's reader."""
@@ -33,7 +34,7 @@ class Storage:
             self._db = await self.run(
                 lambda: sqlite.Database(self.path, synchronous=self._synchronous)
             )
-            self._reader = sqlite.connect(self.path, readonly=True)
+            self._reader = sqlite.Reads(sqlite.connect(self.path, readonly=True))
         except BaseException:
             self._lock.release()
             raise
@@ -66,6 +67,6 @@ class Storage:
         return self._db
 
     @property
-    def reader(self) -> sqlite3.Connection:
+    def reader(self) -> sqlite.Reads:
         assert self._reader is not None, "engine not started"
         return self._reader
