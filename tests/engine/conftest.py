@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tercel.clock import FakeClock
 from tercel.engine import model, service
 from tercel.engine.run import document
 from tercel.engine.runtime.scheduler import Batch, Engine
@@ -253,6 +254,17 @@ class Harness:
                 current = None if last is None else states_of(last["state"])
                 raise AssertionError(f"timeout waiting for {what}; execution {current}")
             await asyncio.sleep(0.01)
+
+    async def turn(self) -> None:
+        """Wait for one loop iteration: it fires the timers due on the engine's clock before it
+        runs commands, so once this empty command is answered, everything due is committed.
+        With a `FakeClock`, this is how a test sees that nothing fired before a due date."""
+        await self.engine.submit(lambda: None)
+
+    async def advance(self, clock: FakeClock, seconds: float) -> None:
+        """Move the engine's fake clock, then wait for the iteration that acts on it."""
+        clock.advance(seconds)
+        await self.turn()
 
     def _timers(self, execution_id: str) -> int:
         rows = db_rows(

@@ -16,6 +16,8 @@ from tests.engine.conftest import (
     states_of,
 )
 
+from tercel.clock import FakeClock
+
 C, R, F, RT, W, S = "CREATED", "RUNNING", "FAILED", "RETRYING", "WARNING", "SUCCESS"
 ATTEMPT_FAILED = [C, R, F]
 
@@ -285,14 +287,19 @@ def test_pause_delay(run_engine: Any) -> None:
         format: "{{task.id}} > {{taskrun.startDate}}"
     """
 
+    clock = FakeClock()
+
     async def body(h: Harness) -> None:
         flow_def = await h.deploy(flow)
         created = await h.create(flow_def)
         paused = await h.wait_for(created.id, lambda d: d["state"]["current"] == "PAUSED")
+        await h.advance(clock, 0.299)  # the delay is not over: nothing moves
+        paused = await h.doc(created.id)
         h.check(paused)
         assert states_of(paused["state"]) == [C, R, "PAUSED"]
         assert order_of(paused) == ["pause"]
         assert states_of(run_of(paused, "pause")["state"]) == [C, R, "PAUSED"]
+        await h.advance(clock, 0.001)
         doc = await h.wait(created.id)
         assert doc["state"]["current"] == S
         assert states_of(doc["state"]) == [C, R, "PAUSED", "RESTARTED", R, S]
@@ -304,10 +311,10 @@ def test_pause_delay(run_engine: Any) -> None:
         hist = pause["state"]["histories"]
         assert hist[3]["date"] >= hist[2]["date"]
         waited = micros(hist[3]["date"]) - micros(hist[2]["date"])
-        assert waited >= 290_000
+        assert waited == 300_000  # the delay, to the microsecond
         assert run_of(doc, "ko")["parentTaskRunId"] == pause["id"]
 
-    run_engine(body)
+    run_engine(body, clock=clock)
 
 
 def test_retry_top_level_fail_exact_histories(run_engine: Any) -> None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from tests.engine.conftest import (
     states_of,
     with_engine,
 )
+
+from tercel.clock import FakeClock
 
 C, R, S, F, RT, P, RS = "CREATED", "RUNNING", "SUCCESS", "FAILED", "RETRYING", "PAUSED", "RESTARTED"
 RESUBMITTED = "RESUBMITTED"
@@ -175,18 +178,24 @@ tasks:
 
 
 def test_pending_retry_timer_survives_a_restart(db_path: Path) -> None:
+    clock = FakeClock()
+
     async def first(h: Harness) -> str:
         flow = await h.deploy(RETRY_FLOW)
         created = await h.create(flow)
         await h.wait_for(created.id, lambda d: d["state"]["current"] == RT, what="RETRYING")
         return created.id
 
-    execution_id = asyncio.run(with_engine(db_path, first))
+    execution_id = asyncio.run(with_engine(db_path, first, clock=clock))
     timers = db_rows(db_path, "SELECT kind FROM timers WHERE execution_id = ?", execution_id)
     assert len(timers) == 1
-    time.sleep(0.4)  # the timer is overdue when the engine comes back: it fires at once
+    # the next engine starts 0.299 s after the failure: the 0.3 s retry is not due yet
+    later = FakeClock(clock.now() + timedelta(seconds=0.299))
 
     async def second(h: Harness) -> None:
+        await h.turn()
+        assert (await h.doc(execution_id))["state"]["current"] == RT
+        await h.advance(later, 0.001)
         doc = await h.wait(execution_id)
         assert doc["state"]["current"] == S
         assert states_of(doc["state"]) == [C, R, F, RT, R, S]
@@ -195,12 +204,12 @@ def test_pending_retry_timer_survives_a_restart(db_path: Path) -> None:
         assert attempt_states(flaky) == [[C, R, F], [C, R, S]]
         first_end = micros(flaky["attempts"][0]["state"]["endDate"])
         second_start = micros(flaky["attempts"][1]["state"]["startDate"])
-        assert second_start - first_end >= 300_000
+        assert second_start - first_end == 300_000  # the interval, to the microsecond
         assert order_of(doc) == ["flaky", "after"]
         left = db_rows(db_path, "SELECT count(*) FROM timers WHERE execution_id = ?", execution_id)
         assert left[0][0] == 0
 
-    asyncio.run(asyncio.wait_for(with_engine(db_path, second), 60))
+    asyncio.run(asyncio.wait_for(with_engine(db_path, second, clock=later), 60))
 
 
 PAUSE_FLOW = """
@@ -221,25 +230,31 @@ tasks:
 
 
 def test_pause_delay_survives_a_restart(db_path: Path) -> None:
+    clock = FakeClock()
+
     async def first(h: Harness) -> str:
         flow = await h.deploy(PAUSE_FLOW)
         created = await h.create(flow)
         await h.wait_for(created.id, lambda d: d["state"]["current"] == P, what="PAUSED")
         return created.id
 
-    execution_id = asyncio.run(with_engine(db_path, first))
+    execution_id = asyncio.run(with_engine(db_path, first, clock=clock))
+    later = FakeClock(clock.now() + timedelta(seconds=0.2))  # the next engine, 0.2 s later
 
     async def second(h: Harness) -> None:
+        await h.advance(later, 0.299)  # 0.499 s after the pause: the 0.5 s delay is not due
+        assert (await h.doc(execution_id))["state"]["current"] == P
+        await h.advance(later, 0.001)
         doc = await h.wait(execution_id)
         assert doc["state"]["current"] == S
         assert states_of(doc["state"]) == [C, R, P, RS, R, S]
         hold = run_of(doc, "hold")
         assert states_of(hold["state"]) == [C, R, P, R, S]
         dates = [micros(x["date"]) for x in hold["state"]["histories"]]
-        assert dates[3] - dates[2] >= 500_000
+        assert dates[3] - dates[2] == 500_000  # the delay, to the microsecond
         assert order_of(doc) == ["hold", "inside", "after"]
 
-    asyncio.run(asyncio.wait_for(with_engine(db_path, second), 60))
+    asyncio.run(asyncio.wait_for(with_engine(db_path, second, clock=later), 60))
 
 
 def test_sigkill_while_paused_then_delay_fires_after_recovery(

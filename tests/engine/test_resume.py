@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.engine.conftest import Harness, order_of, run_of, runs_of, states_of
+from tests.engine.conftest import Harness, micros, order_of, run_of, runs_of, states_of
 
+from tercel.clock import FakeClock
 from tercel.engine import model, service
 
 C, R, P, RS, S, F = "CREATED", "RUNNING", "PAUSED", "RESTARTED", "SUCCESS", "FAILED"
@@ -151,11 +152,21 @@ def test_pause_timeout_fails_and_runs_errors(run_engine: Any) -> None:
         message: timed out
     """
 
+    clock = FakeClock()
+
     async def body(h: Harness) -> None:
-        doc = await h.run(flow)
+        created = await h.create(await h.deploy(flow))
+        await h.wait_for(created.id, lambda d: d["state"]["current"] == P, what="PAUSED")
+        await h.advance(clock, 0.099)  # before the timeout: still paused
+        assert (await h.doc(created.id))["state"]["current"] == P
+        await h.advance(clock, 0.001)
+        doc = await h.wait(created.id)
         assert doc["state"]["current"] == F
-        assert states_of(run_of(doc, "hold")["state"]) == [C, R, P, F]
+        hold = run_of(doc, "hold")
+        assert states_of(hold["state"]) == [C, R, P, F]
+        paused, failed = (micros(entry["date"]) for entry in hold["state"]["histories"][2:])
+        assert failed - paused == 100_000  # the timeout, to the microsecond
         assert order_of(doc) == ["hold", "handler"]
         assert states_of(doc["state"]) == [C, R, P, RS, R, F]
 
-    run_engine(body)
+    run_engine(body, clock=clock)
