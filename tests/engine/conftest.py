@@ -256,10 +256,13 @@ class Harness:
             await asyncio.sleep(0.01)
 
     async def turn(self) -> None:
-        """Wait for one loop iteration: it fires the timers due on the engine's clock before it
-        runs commands, so once this empty command is answered, everything due is committed.
+        """Wait until the engine has acted on its clock's time. An iteration fires the due
+        timers before it runs commands, but answers a command after the commit of the commands
+        alone, before its passes: so one empty command to reach an iteration that saw the
+        time, and a second one, taken by a later iteration, to know its passes committed.
         With a `FakeClock`, this is how a test sees that nothing fired before a due date."""
-        await self.engine.submit(lambda: None)
+        for _ in range(2):
+            await self.engine.submit(lambda: None)
 
     async def advance(self, clock: FakeClock, seconds: float) -> None:
         """Move the engine's fake clock, then wait for the iteration that acts on it."""

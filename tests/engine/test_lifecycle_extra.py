@@ -4,9 +4,11 @@ new-execution retries, failures that never cancel running siblings, subflow reco
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from tests.engine.conftest import (
     with_engine,
 )
 
+from tercel.clock import FakeClock, from_micros
 from tercel.engine import model, service
 from tercel.engine.run import document
 
@@ -166,6 +169,8 @@ def test_create_new_execution_retry_chain(run_engine: Any) -> None:
           behavior: CREATE_NEW_EXECUTION
     """
 
+    clock = FakeClock()
+
     async def body(h: Harness) -> None:
         # I2 is checked separately (test_retried_execution_keeps_no_timer)
         first = await h.run(flow, labels=[model.Label("k", "v")], i2=False)
@@ -181,11 +186,11 @@ def test_create_new_execution_retry_chain(run_engine: Any) -> None:
                 first["id"],
             )
 
-        for _ in range(500):
-            rows = await chain()
-            if len(rows) == 3 and rows[-1][1] == F:
-                break
-            await asyncio.sleep(0.01)
+        # each replacement waits CREATED for the 0.05 s interval, on the engine's clock
+        for attempt in (2, 3):
+            await h.advance(clock, 0.049)
+            assert [r[1] for r in await chain()][attempt - 1 :] == [C], "started early"
+            await h.advance(clock, 0.001)
         rows = await chain()
         assert [r[1] for r in rows] == [RD, RD, F]
         assert [r[3] for r in rows] == [1, 2, 3]
@@ -201,8 +206,13 @@ def test_create_new_execution_retry_chain(run_engine: Any) -> None:
             assert attempt_states(doc["taskRunList"][0]) == [[C, R, F]]
         last = await h.doc(rows[2][0])
         assert states_of(last["state"]) == [C, R, F]
+        docs = [await h.doc(row[0]) for row in rows]
+        for before, after in itertools.pairwise(docs):
+            ended = micros(before["state"]["histories"][-1]["date"])
+            started = micros(after["state"]["histories"][1]["date"])  # RUNNING
+            assert started - ended == 50_000  # the interval, to the microsecond
 
-    run_engine(body)
+    run_engine(body, clock=clock)
 
 
 NEW_EXECUTION_RETRY = """
@@ -252,22 +262,23 @@ def test_new_execution_retry_after_cli_exit_runs_on_the_next_engine(
     first = json.loads(done.stdout)
     assert first["state"]["current"] == RD
 
+    rows = db_rows(db_path, "SELECT execution_id, due FROM timers WHERE kind = 'START'")
+    assert len(rows) == 1, "the replacement's start was not stored"
+    [(replacement_id, due)] = rows
+    # the server comes back 1 s after that start date, on its own (fake) clock: it is overdue
+    later = FakeClock(from_micros(due) + timedelta(seconds=1))
+
     async def body(h: Harness) -> None:
-        for _ in range(300):
-            rows = db_rows(
-                h.db_path,
-                "SELECT id, state_current FROM executions WHERE parent_id = ?",
-                first["id"],
-            )
-            if rows and rows[0][1] in {S, F}:
-                break
-            await asyncio.sleep(0.01)
-        assert len(rows) == 1, "no replacement execution was created"
-        replacement = await h.wait(rows[0][0], i2=False)
+        await h.turn()  # recovery tracked it; the first iteration fires the overdue start
+        found = db_rows(h.db_path, "SELECT id FROM executions WHERE parent_id = ?", first["id"])
+        assert found == [(replacement_id,)]
+        replacement = await h.wait(replacement_id, i2=False)
         assert replacement["state"]["current"] == F
         assert replacement["metadata"]["attemptNumber"] == 2
+        started = micros(replacement["state"]["histories"][1]["date"])  # RUNNING
+        assert started == due + 1_000_000
 
-    asyncio.run(asyncio.wait_for(with_engine(db_path, body), 60))
+    asyncio.run(asyncio.wait_for(with_engine(db_path, body, clock=later), 60))
 
 
 def test_a_failure_never_cancels_running_siblings(run_engine: Any) -> None:

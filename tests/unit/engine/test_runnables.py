@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tercel.clock import FakeClock
 from tercel.engine import expressions, model
 from tercel.engine.tasks import base, registry, runnables
 
@@ -205,15 +206,19 @@ def test_sleep_rejects_a_bad_duration() -> None:
 
 
 def test_sleep_is_cancellable() -> None:
+    clock = FakeClock()
+    asleep = asyncio.Event()
+
     class SlowContext(FakeContext):
         async def sleep(self, seconds: float) -> None:
-            await asyncio.sleep(seconds)
+            asleep.set()
+            await clock.sleep(seconds)  # 30 s that never pass unless the test says so
 
     ctx = SlowContext(make_ctx(SLEEP, duration="PT30S").task)
 
     async def scenario() -> None:
         task = asyncio.create_task(runnables.run_sleep(ctx))
-        await asyncio.sleep(0.05)
+        await asyncio.wait_for(asleep.wait(), 5)  # inside its 30 s sleep
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
