@@ -15,6 +15,10 @@ export class KeysetList<T extends { id: string }> {
   loading = $state(true);
   error = $state("");
   #cursor: string | null = null;
+  /** a first page came: the head can be compared with it */
+  #loaded = false;
+  #look: Promise<void> | null = null;
+  #again: Promise<void> | null = null;
   #fetch: (after: string | null) => Promise<KeysetPage<T>>;
 
   constructor(fetch: (after: string | null) => Promise<KeysetPage<T>>) {
@@ -38,6 +42,7 @@ export class KeysetList<T extends { id: string }> {
         this.rows.push(...page.nodes.filter((n) => !known.has(n.id)));
       }
       this.#cursor = page.endCursor;
+      this.#loaded = true;
       this.hasMore = page.hasMore;
       this.error = "";
     } catch (e) {
@@ -47,17 +52,57 @@ export class KeysetList<T extends { id: string }> {
     }
   }
 
-  /** The rows of the first page not shown yet (newest first). */
+  /** The rows of the head not shown yet, newest first. The first page, then the next ones for
+   * as long as every row of a page is new: however many rows arrived since the last look (more
+   * than a page at a high rate, or after a slow answer), the look reaches a row already known
+   * (or the end), so none is skipped. Needs a loaded list (`load(true)` first): from an empty,
+   * never-loaded one it would page through everything. */
   async unseenHead(): Promise<T[]> {
-    const page = await this.#fetch(null);
-    const known = this.byId();
-    return page.nodes.filter((n) => !known.has(n.id));
+    const found: T[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page = await this.#fetch(after);
+      const known = this.byId();
+      const unseen = page.nodes.filter((n) => !known.has(n.id));
+      found.push(...unseen);
+      if (unseen.length < page.nodes.length || !page.hasMore || page.endCursor === null) break;
+      after = page.endCursor;
+    }
+    return found;
   }
 
-  /** New rows go on top when the reader is there, behind the banner otherwise. */
+  /** One look at the head at a time, its new rows handed to `place` (see `addNew`). A call
+   * during a look makes one more look once it ends (calls meanwhile share it): rows committed
+   * while a look is out are found by the next one, and two looks never race. */
+  refreshHead(place: (rows: T[]) => void): Promise<void> {
+    if (this.#look) {
+      this.#again ??= this.#look.then(() => {
+        this.#again = null;
+        return this.refreshHead(place);
+      });
+      return this.#again;
+    }
+    this.#look = (async () => {
+      try {
+        if (this.#loaded) place(await this.unseenHead());
+        else await this.load(true);
+      } catch (e) {
+        this.error = (e as Error).message;
+      } finally {
+        this.#look = null;
+      }
+    })();
+    return this.#look;
+  }
+
+  /** New rows go on top when the reader is there, behind the banner otherwise; a row already
+   * on the page (or twice in `rows`) is not added again. */
   addNew(rows: T[], atTop: boolean): void {
-    if (atTop) this.rows.unshift(...rows);
-    else this.fresh.unshift(...rows);
+    const known = new Set(this.byId().keys());
+    const unseen = rows.filter((r) => !known.has(r.id) && (known.add(r.id), true));
+    if (!unseen.length) return;
+    if (atTop) this.rows.unshift(...unseen);
+    else this.fresh.unshift(...unseen);
   }
 
   showFresh(): void {
