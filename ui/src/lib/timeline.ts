@@ -223,3 +223,61 @@ export function place(segment: Segment, axis: Segment): { left: number; width: n
   const width = ((segment.end - segment.start) / total) * 100;
   return { left, width: Math.max(0.4, Math.min(100 - left, width)) };
 }
+
+/** `Execution.timeline` as the server sends it: dates in epoch microseconds. */
+export interface CompactTimeline {
+  execution: [string, number][];
+  taskRuns: {
+    id: string;
+    taskId: string;
+    parentTaskRunId: string | null;
+    value: string | null;
+    iteration: number | null;
+    histories: [string, number][];
+    attempts: [string, number][][];
+  }[];
+}
+
+/** A state as the page shows it: current, start, end (when terminal) and the history. */
+export interface StateView {
+  current: string;
+  startDate: string;
+  endDate: string | null;
+  histories: HistoryEntry[];
+}
+
+export interface TaskRunView extends TaskRunNode {
+  parentTaskRunId: string | null;
+  value: string | null;
+  iteration: number | null;
+  state: StateView;
+  attempts: { state: StateView }[];
+}
+
+function stateOf(pairs: readonly [string, number][]): StateView {
+  const histories = pairs.map(([state, micros]) => ({ state, date: new Date(Math.floor(micros / 1000)).toISOString() }));
+  const last = histories[histories.length - 1];
+  return {
+    current: last?.state ?? "CREATED",
+    startDate: histories[0]?.date ?? "",
+    endDate: last && isTerminal(last.state) ? last.date : null,
+    histories,
+  };
+}
+
+/** The execution's state and its task runs (the shape the page's views read) from the compact
+ * `Execution.timeline`: what the Gantt draws first, without outputs or metrics. */
+export function fromCompact(compact: CompactTimeline): { state: StateView; taskRuns: TaskRunView[] } {
+  return {
+    state: stateOf(compact.execution),
+    taskRuns: compact.taskRuns.map((run) => ({
+      id: run.id,
+      taskId: run.taskId,
+      parentTaskRunId: run.parentTaskRunId,
+      value: run.value,
+      iteration: run.iteration,
+      state: stateOf(run.histories),
+      attempts: run.attempts.map((pairs) => ({ state: stateOf(pairs) })),
+    })),
+  };
+}
