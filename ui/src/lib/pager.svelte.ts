@@ -19,10 +19,15 @@ export class KeysetList<T extends { id: string }> {
   #loaded = false;
   #look: Promise<void> | null = null;
   #again: Promise<void> | null = null;
-  #fetch: (after: string | null) => Promise<KeysetPage<T>>;
+  #fetch: (after: string | null, first?: number) => Promise<KeysetPage<T>>;
+  #headSize: number | undefined;
 
-  constructor(fetch: (after: string | null) => Promise<KeysetPage<T>>) {
+  /** `fetch(after, first)`: a page after the cursor; `first` (the page size) is given for the
+   * first page of a look at the head only: `headSize`, small, since a look usually finds a few
+   * new rows (the next pages of a look, and `load`, take the fetch's own size). */
+  constructor(fetch: (after: string | null, first?: number) => Promise<KeysetPage<T>>, headSize?: number) {
     this.#fetch = fetch;
+    this.#headSize = headSize;
   }
 
   byId(): Map<string, T> {
@@ -61,7 +66,7 @@ export class KeysetList<T extends { id: string }> {
     const found: T[] = [];
     let after: string | null = null;
     for (;;) {
-      const page = await this.#fetch(after);
+      const page = await this.#fetch(after, after === null ? this.#headSize : undefined);
       const known = this.byId();
       const unseen = page.nodes.filter((n) => !known.has(n.id));
       found.push(...unseen);

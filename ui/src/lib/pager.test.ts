@@ -99,6 +99,22 @@ describe("KeysetList, live head", () => {
     expect(new Set(shown(list)).size).toBe(s.ids.length);
   });
 
+  it("a small first page at the head pages on to the known rows", async () => {
+    const s = growing();
+    s.add(40);
+    const sizes: (number | undefined)[] = [];
+    const list = new KeysetList<Row>(async (after, first) => {
+      sizes.push(first);
+      const page = await s.fetch(after);
+      return first === undefined ? page : { nodes: page.nodes.slice(0, first), endCursor: String(Number(after ?? 0) + first), hasMore: true };
+    }, 10);
+    await list.load(true);
+    s.add(23);
+    list.addNew(await list.unseenHead(), true);
+    expect(list.rows.map((r) => r.id)).toEqual(s.ids);
+    expect(sizes).toEqual([undefined, 10, undefined]); // load, then the look: 10, then a page
+  });
+
   it("adding a row already shown does not repeat it", async () => {
     const s = growing();
     s.add(3);
