@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from playwright.sync_api import Page, expect
 from tests.browser.conftest import TercelServer
@@ -27,9 +28,9 @@ ROW_IDS = """() => [...document.querySelectorAll("tr[data-execution-id]")]
   .map((tr) => tr.getAttribute("data-execution-id"))"""
 
 
-def deploy(tercel: TercelServer) -> None:
+def deploy(tercel: TercelServer, source: str = FLOW) -> None:
     found = tercel.data(
-        "mutation($s: String!) { deployFlow(source: $s) { __typename } }", {"s": FLOW}
+        "mutation($s: String!) { deployFlow(source: $s) { __typename } }", {"s": source}
     )
     assert found["deployFlow"]["__typename"] == "Flow", found
 
@@ -95,3 +96,47 @@ def test_a_burst_shows_every_execution_once(page: Page, tercel: TercelServer) ->
     shown = shown_ids(page)
     assert len(shown) == len(set(shown)) and set(shown) == set(first) | set(second)
     assert shown[: len(second)] and set(shown[: len(second)]) == set(second)
+
+
+def test_an_execution_ended_before_the_stream_registered_shows(
+    page: Page, tercel: TercelServer
+) -> None:
+    """The list reads its first page, then its stream registers at HEAD: an execution created
+    and ended in between is in neither (no later event names it). The list looks at its head
+    once the stream is surely there. Here the stream's `subscribe` is held until it ended."""
+    deploy(tercel, FLOW.replace(f"namespace: {NAMESPACE}", "namespace: uigap"))
+    held: list[str] = []
+    servers: list[Any] = []
+
+    def proxy(ws: Any) -> None:
+        server = ws.connect_to_server()
+        servers.append(server)
+
+        def from_page(message: str | bytes) -> None:
+            if isinstance(message, str) and '"subscribe"' in message and len(servers) == 1:
+                held.append(message)
+            else:
+                server.send(message)
+
+        ws.on_message(from_page)
+        server.on_message(ws.send)
+
+    page.route_web_socket("**/graphql", proxy)
+    page.goto("/ui/executions?namespace=uigap")
+    expect(page.get_by_text("No execution matches these filters.")).to_be_visible()
+    for _ in range(250):  # the page's subscribe arrived (and is held)
+        if held:
+            break
+        page.wait_for_timeout(20)
+    assert held, "the list did not subscribe"
+    found = tercel.data(
+        'mutation { createExecution(namespace: "uigap", flowId: "burst") {'
+        " ... on Execution { id } } }"
+    )
+    execution_id = found["createExecution"]["id"]
+    tercel.wait_state(execution_id, {"SUCCESS"})
+    for message in held:
+        servers[0].send(message)
+    expect(page.locator(f'[data-execution-id="{execution_id}"]')).to_have_attribute(
+        "data-state", "SUCCESS", timeout=5000
+    )
