@@ -9,8 +9,8 @@ import { isTerminal } from "./states";
 import { toMillis } from "./format";
 
 export interface HistoryEntry {
-  state: string;
-  date: string;
+  readonly state: string;
+  readonly date: string;
 }
 
 export interface Change {
@@ -159,8 +159,9 @@ export interface GanttRow {
 function span(history: readonly HistoryEntry[], now: number): Segment | null {
   if (!history.length) return null;
   const last = history[history.length - 1];
-  const end = isTerminal(last.state) ? toMillis(last.date) : now;
-  return { start: toMillis(history[0].date), end: Math.max(end, toMillis(history[0].date)) };
+  const end = isTerminal(last.state) ? millisOf(last) : now;
+  const start = millisOf(history[0]);
+  return { start, end: Math.max(end, start) };
 }
 
 export function layoutRow(
@@ -175,7 +176,7 @@ export function layoutRow(
   const history = run?.history ?? [];
   const whole = span(history, now);
   const firstRun = history.find((h) => h.state === "RUNNING");
-  const runStart = firstRun ? toMillis(firstRun.date) : null;
+  const runStart = firstRun ? millisOf(firstRun) : null;
   const attempts: AttemptBar[] = [];
   for (const [number, entries] of [...(run?.attempts ?? new Map<number, HistoryEntry[]>())].sort((a, b) => a[0] - b[0])) {
     const segment = span(entries, now)!;
@@ -254,8 +255,26 @@ export interface TaskRunView extends TaskRunNode {
   attempts: { state: StateView }[];
 }
 
+/** An entry of the compact timeline: its instant in epoch ms, the ISO text made only when read
+ * (10,000 task runs have 60,000 entries; the Gantt needs the numbers, a side panel the text of
+ * a few). */
+class TimedEntry implements HistoryEntry {
+  constructor(
+    readonly state: string,
+    readonly ms: number,
+  ) {}
+  get date(): string {
+    return new Date(this.ms).toISOString();
+  }
+}
+
+/** An entry's instant in epoch ms (the compact timeline's have it; the log's are ISO text). */
+function millisOf(entry: HistoryEntry): number {
+  return entry instanceof TimedEntry ? entry.ms : toMillis(entry.date);
+}
+
 function stateOf(pairs: readonly [string, number][]): StateView {
-  const histories = pairs.map(([state, micros]) => ({ state, date: new Date(Math.floor(micros / 1000)).toISOString() }));
+  const histories = pairs.map(([state, micros]) => new TimedEntry(state, Math.floor(micros / 1000)));
   const last = histories[histories.length - 1];
   return {
     current: last?.state ?? "CREATED",
