@@ -115,6 +115,18 @@ describe("KeysetList, live head", () => {
     expect(sizes).toEqual([undefined, 10, undefined]); // load, then the look: 10, then a page
   });
 
+  it("before its first page a list looks at one page only", async () => {
+    const s = growing();
+    s.add(500);
+    let pages = 0;
+    const list = new KeysetList<Row>(async (after) => {
+      pages += 1;
+      return s.fetch(after);
+    });
+    expect((await list.unseenHead()).length).toBe(50);
+    expect(pages).toBe(1);
+  });
+
   it("adding a row already shown does not repeat it", async () => {
     const s = growing();
     s.add(3);
