@@ -169,9 +169,11 @@ export function layoutRow(
   depth: number,
   logged: TaskRunTimeline | undefined,
   now: number,
+  onlyLogged = false,
 ): GanttRow {
   // both are prefixes of the same append-only history: the longer one is the more recent
-  const fromQuery = queried(node);
+  // (time travel shows the log's prefix: what the query saw is the end of the story)
+  const fromQuery = onlyLogged ? undefined : queried(node);
   const run = fromQuery && entries(fromQuery) > entries(logged) ? fromQuery : logged;
   const history = run?.history ?? [];
   const whole = span(history, now);
@@ -194,11 +196,11 @@ export function layoutRow(
   };
 }
 
-/** `onlyLogged`: leave out task runs the timeline has no entry for yet (time travel). */
+/** `onlyLogged` (time travel): only the timeline's entries, and only the task runs it has. */
 export function layoutGantt(nodes: readonly TaskRunNode[], timeline: Timeline, now: number, onlyLogged = false): GanttRow[] {
   const shown = onlyLogged ? nodes.filter((n) => timeline.taskRuns.has(n.id)) : nodes;
   return treeOrder(shown, timeline).map(({ node, depth }) =>
-    layoutRow(node, depth, timeline.taskRuns.get(node.id), now),
+    layoutRow(node, depth, timeline.taskRuns.get(node.id), now, onlyLogged),
   );
 }
 
