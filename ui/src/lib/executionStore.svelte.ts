@@ -6,7 +6,8 @@
  */
 import { live, request } from "./client.svelte";
 import { StateChangesSubscription } from "./documents";
-import { applyChange, emptyTimeline, fromCompact, type Change, type CompactTimeline, type StateView, type Timeline, type TaskRunView } from "./timeline";
+import { applyChange, emptyTimeline, type Change, type Timeline } from "./timeline";
+import { fromCompact, type CompactTimeline, type StateView, type TaskRunView } from "./compact";
 import { isTerminal } from "./states";
 import { ExecutionDetailsQuery, ExecutionQuery } from "../screens/execution";
 import type { ExecutionDetailsQuery as DetailsResult, ExecutionPageQuery } from "../gql/graphql";
