@@ -1,7 +1,9 @@
 """Dispatch (execution-model §8.7): CREATED and RESTARTED task runs in list order. runIf is
 rendered; a flowable starts (its plan is made and stored); a subflow creates its child; a
 runnable waits for a worker slot, or, for an `inline` task type, runs within the pass (unless
-its renders outgrow the loop's slice: then on a render thread, see offloop)."""
+its renders outgrow the loop's slice: then in a render process, see offloop). runIf, plans and
+subflow properties that outgrow the slice park their task run until a render process answers
+(see deferred)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tercel import clock as clocks
-from tercel.engine import context, expressions, model, passes, plans, states, storable
+from tercel.engine import deferred, expressions, model, passes, plans, states, storable
+from tercel.engine.expressions import farm
 from tercel.engine.progress import Container
 from tercel.engine.runstate import ExecutionState
 from tercel.engine.tasks import registry
@@ -112,7 +115,9 @@ def _nothing() -> None:
 def _run_if(es: ExecutionState, run: model.TaskRun, task: model.TaskDef, now: Now) -> bool:
     """True when the task should run; otherwise the task run ended SKIPPED or FAILED."""
     try:
-        text = context.render(es, run, task.run_if)
+        text = deferred.call(es, run, "runIf", farm.render_one, (task.run_if,), task.run_if)
+    except deferred.Parked:  # back in dispatch when the render process answers
+        return False
     except expressions.ExpressionError as error:
         es.log(L.ERROR, str(error), now(), run)
         es.set_run_state(run, S.FAILED, now())
@@ -126,7 +131,9 @@ def _run_if(es: ExecutionState, run: model.TaskRun, task: model.TaskDef, now: No
 def _start_flowable(es: ExecutionState, run: model.TaskRun, task: model.TaskDef, now: Now) -> None:
     if run.id not in es.containers:
         try:
-            plan = plans.make_plan(task, lambda value: context.render(es, run, value))
+            plan = deferred.call(es, run, "plan", deferred.plan_job, (task,), task.properties)
+        except deferred.Parked:  # back in dispatch when the render process answers
+            return
         except (plans.PlanError, expressions.ExpressionError) as error:
             plan = {"failure": str(error)}
         unstorable = storable.first_unstorable(plan, "plan")  # ForEach values become rows

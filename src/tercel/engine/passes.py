@@ -160,8 +160,12 @@ def _end(es: ExecutionState, dirty: set[str | None], now: Now) -> bool:
         return False
     state = top.main.derived()
     if es.flow.outputs:
+        from tercel.engine import deferred
+
         try:
             es.ex.outputs = _flow_outputs(es)
+        except deferred.Parked:
+            return False
         except (expressions.ExpressionError, ValueError) as error:
             es.log(L.ERROR, f"Failed to render output values: {error}", now())
             es.ex.outputs, state = None, S.FAILED
@@ -170,19 +174,13 @@ def _end(es: ExecutionState, dirty: set[str | None], now: Now) -> bool:
 
 
 def _flow_outputs(es: ExecutionState) -> dict[str, object]:
-    from tercel.engine import inputs
+    """Rendered on the loop within its slice, or in a render process (`Parked` meanwhile)."""
+    from tercel.engine import deferred
 
-    rendered: dict[str, object] = {}
-    for output in es.flow.outputs:
-        value = context.render(es, None, output.value)
-        for _ in range(10):
-            again = (
-                context.render(es, None, value) if isinstance(value, str | dict | list) else value
-            )
-            if again == value:
-                break
-            value = again
-        rendered[output.id] = inputs.coerce_output(output.type, value)
+    reads = [output.value for output in es.flow.outputs]
+    rendered: dict[str, object] = deferred.call(
+        es, None, "outputs", deferred.outputs_job, (tuple(es.flow.outputs),), reads
+    )
     return rendered
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from tercel.engine import (
-    context,
+    deferred,
     executions,
     expressions,
     inputs,
@@ -16,6 +16,7 @@ from tercel.engine import (
     states,
     storable,
 )
+from tercel.engine.expressions import farm
 from tercel.engine.runstate import ExecutionState
 
 __all__ = ["Hooks", "child_ended", "start"]
@@ -39,8 +40,11 @@ def start(
     es: ExecutionState, run: model.TaskRun, task: model.TaskDef, now: Now, hooks: Hooks
 ) -> None:
     """Create the child execution; the subflow task run goes RUNNING (or FAILED)."""
+    reads = {k: v for k, v in task.properties.items() if k != "wait"}
     try:
-        props = context.render(es, run, {k: v for k, v in task.properties.items() if k != "wait"})
+        props = deferred.call(es, run, "subflow", farm.render_one, (reads,), reads)
+    except deferred.Parked:  # back in dispatch when the render process answers
+        return None
     except expressions.ExpressionError as error:
         return _fail(es, run, str(error), now)
     namespace, flow_id = str(props["namespace"]), str(props["flowId"])

@@ -16,12 +16,14 @@ import asyncio
 import math
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from tercel.engine.expressions import errors
 
 __all__ = [
     "DEADLINE_SECONDS",
+    "EXTENSION_HOOKS",
     "LOOP_SLICE_SECONDS",
     "MAX_EXPONENT",
     "MAX_INT_BITS",
@@ -210,6 +212,12 @@ def remaining() -> float:
 def extend_deadline(seconds: float) -> None:
     """Give back time the render did not spend on the expression (jq helper start-up)."""
     _STATE.deadline += seconds
+    for hook in EXTENSION_HOOKS:
+        hook(seconds)
+
+
+#: told of every `extend_deadline` (a render process tells the engine that waits for it)
+EXTENSION_HOOKS: list[Callable[[float], None]] = []
 
 
 def add_output(size: int) -> None:
