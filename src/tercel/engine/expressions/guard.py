@@ -112,8 +112,9 @@ class Budget:
         self.output = output
 
 
-def enter() -> Budget:
-    """Start a render: a fresh deadline at the outermost level, a fresh output counter always."""
+def enter(known_heavy: bool = False) -> Budget:
+    """Start a render: a fresh deadline at the outermost level, a fresh output counter always.
+    A `known_heavy` template (it outgrew a slice before) leaves a slice at once."""
     state = _STATE
     if state.depth == 0:
         full = DEADLINE_SECONDS - state.spent
@@ -125,7 +126,7 @@ def enter() -> Budget:
         state.sliced = False
         if state.on_loop and state.slice_open:
             left = LOOP_SLICE_SECONDS - state.turn_spent
-            if left <= 0:
+            if left <= 0 or known_heavy:
                 raise errors.SliceExceeded()
             state.sliced = left < budget
             budget = min(budget, left)
