@@ -44,30 +44,28 @@ class RenderPool(ThreadPoolExecutor):
 
 class HeldContext:
     """A RunContext that holds logs and metrics back until `release` (an abandoned run
-    leaves nothing) and renders with `render_fn` (the live context, or a snapshot)."""
+    leaves nothing) and renders with `render_fn` (the live context, or a snapshot). Every
+    inline task runs through one: plain attributes, no properties."""
 
-    __slots__ = ("_metrics", "held_logs", "render", "target")
+    __slots__ = (
+        "_metrics",
+        "attempt_number",
+        "execution_id",
+        "held_logs",
+        "render",
+        "target",
+        "task",
+        "task_run_id",
+    )
 
     def __init__(self, target: worker.AttemptContext, render: Any) -> None:
         self.target, self.render = target, render
+        self.task: model.TaskDef = target.task
+        self.execution_id: str = target.execution_id
+        self.task_run_id: str = target.task_run_id
+        self.attempt_number: int = target.attempt_number
         self.held_logs: list[tuple[model.LogLevel, str]] = []
         self._metrics: list[tuple[str, str, float, Any]] = []
-
-    @property
-    def task(self) -> model.TaskDef:
-        return self.target.task
-
-    @property
-    def execution_id(self) -> str:
-        return self.target.execution_id
-
-    @property
-    def task_run_id(self) -> str:
-        return self.target.task_run_id
-
-    @property
-    def attempt_number(self) -> int:
-        return self.target.attempt_number
 
     @property
     def idempotency_key(self) -> str:
