@@ -33,7 +33,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from tercel import fanout, flowdir, streamguard, supervision, transport, webui
-from tercel.engine import events
+from tercel.engine.runtime import pubsub
 from tercel.resolvers.context import Context, Services, new_loaders
 from tercel.schema import build_schema, extensions
 from tercel.settings import Settings
@@ -261,7 +261,7 @@ class WebSocketOrigin:
 
 def create_app(settings: Settings, *, subscription: type | None = None) -> Starlette:
     """The application. `subscription` is the Subscription root type, when available."""
-    from tercel.engine.scheduler import Engine
+    from tercel.engine.runtime.scheduler import Engine
 
     runtime = Runtime()
 
@@ -269,7 +269,7 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = Engine(settings.db_path)
         limits = settings.limits
-        events.attach(engine, limits.subscription_queue, limits.subscriptions)
+        pubsub.attach(engine, limits.subscription_queue, limits.subscriptions)
         await engine.start()
         reader = readdb.open_reader(settings.db_path)
         runtime.services = app.state.services = Services(settings, engine, reader)

@@ -22,7 +22,7 @@ from tercel.settings import Settings
 from tercel.storage import queries, readdb
 
 if TYPE_CHECKING:
-    from tercel.engine.scheduler import Engine
+    from tercel.engine.runtime.scheduler import Engine
 
 __all__ = [
     "Context",

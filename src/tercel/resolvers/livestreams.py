@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tercel.engine import changes, events, model, states
+from tercel.engine import changes, model, states
+from tercel.engine.runtime import pubsub
 from tercel.schema import subscriptions as payloads
 from tercel.storage import queries, readdb
 from tercel.storage import streams as stream_rows
@@ -27,9 +28,9 @@ class Matcher:
         self.states = None if flt.states is None else frozenset(flt.states)
         self.entities = None if flt.entities is None else frozenset(flt.entities)
         self.by_attributes = bool(flt.namespace or flt.flow_id is not None or flt.labels)
-        self._known: dict[str, events.Attributes | None] = {}
+        self._known: dict[str, pubsub.Attributes | None] = {}
 
-    async def prepare(self, event: events.Event) -> None:
+    async def prepare(self, event: pubsub.Event) -> None:
         """Learn the attributes of the executions of `event`'s rows (one read when needed)."""
         if not self.by_attributes:
             return
@@ -65,9 +66,9 @@ class Matcher:
         )
 
 
-def _attributes(row: readdb.ExecutionRow) -> events.Attributes:
+def _attributes(row: readdb.ExecutionRow) -> pubsub.Attributes:
     labels = tuple((lb.key, lb.value) for lb in row.labels)
-    return events.Attributes(row.namespace, row.flow_id, labels)
+    return pubsub.Attributes(row.namespace, row.flow_id, labels)
 
 
 async def load_snapshot(db: readdb.Reader, execution_id: str) -> payloads.Snapshot | None:

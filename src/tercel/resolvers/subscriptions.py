@@ -27,7 +27,8 @@ from typing import Literal, TypeVar
 import strawberry
 
 from tercel import fanout
-from tercel.engine import changes, events, model, states
+from tercel.engine import changes, model, states
+from tercel.engine.runtime import pubsub
 from tercel.resolvers import livestreams
 from tercel.resolvers.context import services
 from tercel.resolvers.livestreams import load_snapshot
@@ -80,11 +81,11 @@ async def _must_exist(db: readdb.Reader, execution_id: str) -> None:
 
 def _register(
     info: strawberry.Info, execution_id: str | None
-) -> tuple[events.Broker, events.Subscriber]:
-    broker = events.broker_of(services(info).engine)
+) -> tuple[pubsub.Broker, pubsub.Subscriber]:
+    broker = pubsub.broker_of(services(info).engine)
     try:
         subscriber = broker.subscribe(execution_id)
-    except events.TooManySubscriptions as error:
+    except pubsub.TooManySubscriptions as error:
         raise PublicError(str(error)) from None
     fanout.current().registered(broker, subscriber)
     return broker, subscriber
@@ -96,7 +97,7 @@ async def _committed(db: readdb.Reader, execution_id: str) -> states.StateType |
     return None if row is None else states.StateType(row.state_current)
 
 
-def _ends(event: events.Event, execution_id: str) -> bool:
+def _ends(event: pubsub.Event, execution_id: str) -> bool:
     """The event's commit left the execution terminal (or deleted it)."""
     if execution_id in event.deleted:
         return True
@@ -104,7 +105,7 @@ def _ends(event: events.Event, execution_id: str) -> bool:
     return state is not None and state.is_terminated
 
 
-def _shared(event: events.Event, row: R, build: Callable[[R], P]) -> P:
+def _shared(event: pubsub.Event, row: R, build: Callable[[R], P]) -> P:
     """One payload object per committed row, shared by every subscriber that receives it (so
     the subscriptions of one group send it as one ready frame, see `fanout`)."""
     key = (build, row.seq)
