@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from bench import hostile
@@ -128,6 +129,11 @@ def _full_cost_lines(scenarios: dict[str, Any]) -> list[str]:
     return ["", "What synchronous=FULL costs: " + "; ".join(found) + "."]
 
 
+#: measurements taken by hand (comparisons between commits, which `make bench` cannot make),
+#: kept with the generated report
+NOTES = Path(__file__).with_name("NOTES.md")
+
+
 def markdown(results: dict[str, Any]) -> str:
     m = results["machine"]
     lines = [
@@ -195,6 +201,8 @@ def markdown(results: dict[str, Any]) -> str:
         PEERS,
         "",
     ]
+    if NOTES.exists():
+        lines += [NOTES.read_text().strip(), ""]
     return "\n".join(lines)
 
 
