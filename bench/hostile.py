@@ -6,7 +6,8 @@ and meanwhile this process sends `{ __typename }` at a fixed pace and times each
 tasks such as these Returns render on the server's event loop for at most a 10 ms slice per
 turn, then in a render process (engine/runtime/offloop.py, engine/expressions/farm.py): what
 still holds the loop (the slice, the engine's own work, the CPU the render process takes on 2
-cores) shows up in these latencies. The machine is shared: compare each mix with the idle figure of the same run (`x idle`).
+cores) shows up in these latencies. The machine is shared: compare each mix with the idle
+figure of the same run (`x idle`).
 
 * `api_typename_hostile`: the expressions of the issue and their family (string formatting,
   4 Mbit numbers, huge integer division, comparisons and sorts over large values, `replace`

@@ -1,6 +1,6 @@
 """#12 item 4: the renders of the engine pass (runIf, ForEach values, If/Switch, subflow
 properties, flow outputs) that outgrow the loop's slice finish in a render process
-(engine/runtime/deferred.py), so the event loop that also serves HTTP is not held by them; the
+(engine/actions/deferred.py), so the event loop that also serves HTTP is not held by them; the
 result is the same, and a render that runs into the 1 s limit fails its task run (or the
 execution's outputs) with the same clear message naming the expression."""
 

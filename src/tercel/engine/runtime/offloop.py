@@ -19,10 +19,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tercel.engine import model, states
+from tercel.engine.actions import deferred
 from tercel.engine.expressions import errors, farm, guard
 from tercel.engine.run import context
 from tercel.engine.run.execution import ExecutionState
-from tercel.engine.runtime import deferred, runner
+from tercel.engine.runtime import runner
 
 __all__ = ["HeldContext", "RenderPool", "render_pool", "run_off_loop", "try_on_loop"]
 
@@ -36,7 +37,7 @@ class RenderPool(ThreadPoolExecutor):
     def __init__(self) -> None:
         super().__init__(farm.WORKERS, thread_name_prefix="tercel-render")
         self.farm = farm.Farm(farm.WORKERS, preload=(deferred.__name__,))
-        #: renders of engine passes waiting for their answer (see runtime/deferred.py)
+        #: renders of engine passes waiting for their answer (see actions/deferred.py)
         self.parked: set[asyncio.Task[None]] = set()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:

@@ -24,6 +24,7 @@ from tercel.engine.expressions import errors, farm, guard, renderer
 from tercel.engine.flows import inputs
 from tercel.engine.run import context, plans
 from tercel.engine.run.execution import ExecutionState
+from tercel.engine.types import Plan
 
 __all__ = ["Parked", "call", "outputs_job", "plan_job"]
 
@@ -101,7 +102,7 @@ def call(
     raise Parked()
 
 
-def plan_job(render: Callable[[Any], Any], task: model.TaskDef) -> dict[str, Any]:
+def plan_job(render: Callable[[Any], Any], task: model.TaskDef) -> Plan:
     """A flowable's plan (raises `plans.PlanError`)."""
     return plans.make_plan(task, render)
 
@@ -178,7 +179,8 @@ async def _away(
     elif run.id in es.by_id and run.state.current in (S.CREATED, S.RESTARTED):
         es.pending.append(run)
         es.dirty.add(es.place[run.id][0])
-    es.hooks.touch(es.ex.id)
+    engine: Any = es.hooks  # the engine that tracks the execution (its loop wakes up)
+    engine.touch(es.ex.id)
 
 
 def _sweep(es: ExecutionState, renders: _Renders) -> None:
