@@ -91,10 +91,12 @@ class TercelGraphQL(GraphQL[Context, None]):
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         # Errors raised before the operation hooks (a syntax error found by the parser cache)
-        # miss the masking extension: give them their code here.
-        for error in result.errors or ():
-            if not (error.extensions or {}).get("code"):
-                error.extensions = {**(error.extensions or {}), "code": extensions.code_of(error)}
+        # miss the masking extension: give them their code (or mask them) here.
+        if result.errors:
+            result.errors = [
+                error if (error.extensions or {}).get("code") else extensions.answered(error)
+                for error in result.errors
+            ]
         return await super().process_result(request, result)
 
     def encode_json(self, data: object) -> bytes:

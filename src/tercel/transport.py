@@ -48,6 +48,7 @@ from strawberry.types import ExecutionResult
 from tercel import fanout
 from tercel.engine import storable
 from tercel.resolvers.context import Context
+from tercel.schema import syntax
 
 __all__ = [
     "PROTOCOLS",
@@ -260,9 +261,21 @@ def _operation_problem(payload: dict[str, Any], kind: str) -> dict[str, Any] | N
     try:
         problem = missing_operation(payload["query"], payload.get("operationName"))
     except GraphQLError as error:
-        formatted = {**error.formatted, "message": storable.scrubbed(error.message)}
+        named = syntax.named_syntax_error(error, payload["query"])
+        formatted = {**named.formatted, "message": storable.scrubbed(named.message)}
         return {**formatted, "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}
     return None if problem is None else _bad(problem)
+
+
+def _legacy_problem(message: dict[str, Any]) -> str | None:
+    """What makes a legacy operation message unusable: an `id` that is not a string (the
+    operation cannot be named in an answer), or a `start` without a payload object."""
+    kind = message.get("type")
+    if kind in _WITH_ID and not isinstance(message.get("id"), str):
+        return f"Invalid {kind} message: `id` must be a string"
+    if kind == "start" and not isinstance(message.get("payload"), dict):
+        return "Invalid start message: `payload` must be an object"
+    return None
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
@@ -323,12 +336,17 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
                 reply["id"] = message["id"]
             await self.send_message(reply)
             return
-        if not isinstance(message, dict) or (
-            (message.get("type") == "start" and not isinstance(message.get("payload"), dict))
-            or (message.get("type") in _WITH_ID and not isinstance(message.get("id"), str))
-        ):
-            await self.send_message({"type": "connection_error"})
+        if not isinstance(message, dict):
+            problem = _bad("The frame must be a JSON object")
+            await self.send_message({"type": "connection_error", "payload": problem})
             await self.websocket.close(code=1000, reason="")
+            return
+        problem_text = _legacy_problem(message)
+        if problem_text is not None:
+            reply = {"type": "error", "payload": _bad(problem_text)}
+            if isinstance(message.get("id"), str):
+                reply["id"] = message["id"]
+            await self.send_message(reply)
             return
         if message.get("type") == "start":
             error = self._start_problem(message["payload"])

@@ -12,7 +12,6 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -30,7 +29,7 @@ def build_schema(
     include."""
     from tercel.resolvers import context, mutations, queries
     from tercel.resolvers.subscriptions import Subscription
-    from tercel.schema import execution, extensions, querycost, scalars, streams
+    from tercel.schema import execution, extensions, querycost, scalars, streams, syntax
 
     if subscription is None:
         subscription = Subscription
@@ -44,7 +43,7 @@ def build_schema(
     )
     chosen: list[Any] = [
         extensions.TercelMaskErrors,
-        lambda: ParserCache(maxsize=256),
+        lambda: syntax.NamingParserCache(maxsize=256),
         lambda: MaxTokensLimiter(limits.tokens),
         lambda: AddValidationRules(list(rules)),
         lambda: querycost.CostedValidationCache(maxsize=256, max_fields=limits.fields),
