@@ -11,8 +11,8 @@ from tercel.engine import model, states
 from tercel.schema import argbounds, enums
 from tercel.schema.errors import BadUserInput
 from tercel.schema.scalars import DateTime, Duration
-from tercel.storage import filters
-from tercel.storage import streams as stream_rows
+from tercel.storage.read import filters
+from tercel.storage.read import streams as stream_rows
 
 __all__ = [
     "DateTimeRange",

@@ -14,10 +14,9 @@ from typing import Any, cast
 import strawberry
 
 from tercel.engine import model, states
-from tercel.resolvers import context
-from tercel.schema import enums
+from tercel.schema import context, enums
 from tercel.schema.scalars import JSON, DateTime, Duration
-from tercel.storage import readdb
+from tercel.storage.read import rows
 
 __all__ = [
     "Attempt",
@@ -171,15 +170,15 @@ class Execution:
         # least as new, and `domain_task_run` leaves out the ones newer than the histories. Read
         # the other way round, a terminal execution could show without its last task runs.
         histories = await loaders.histories.load(self.id)
-        rows, metrics = await asyncio.gather(
+        found, metrics = await asyncio.gather(
             loaders.task_runs.load(self.id), loaders.metrics.load(self.id)
         )
-        attempts = readdb.attempt_numbers(histories)
-        assembled = (readdb.domain_task_run(row, histories, attempts, metrics) for row in rows)
+        attempts = rows.attempt_numbers(histories)
+        assembled = (rows.domain_task_run(row, histories, attempts, metrics) for row in found)
         return [TaskRun.from_domain(run) for run in assembled if run is not None]
 
     @classmethod
-    def from_row(cls, row: readdb.ExecutionRow) -> Execution:
+    def from_row(cls, row: rows.ExecutionRow) -> Execution:
         return cls._of(row, row.original_created_date, None)
 
     @classmethod
@@ -189,7 +188,7 @@ class Execution:
     @classmethod
     def _of(
         cls,
-        source: readdb.ExecutionRow | model.Execution,
+        source: rows.ExecutionRow | model.Execution,
         created: datetime,
         full: model.Execution | None,
     ) -> Execution:

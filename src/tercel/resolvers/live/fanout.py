@@ -10,7 +10,7 @@ running in that task reach it through `current()`:
   the resolver's generator to the garbage collector, and its subscriber registered until then).
 
 - **Ready frames.** A committed row becomes one payload object shared by every subscriber
-  (`resolvers.subscriptions._shared`). Subscriptions of one *group* (same document text,
+  (`loop._shared`). Subscriptions of one *group* (same document text,
   operation name and variables) turn the same payload into the same `payload` JSON: the event
   types are plain data, with no context reads. So the first subscription of a group that meets
   a payload sends it through Strawberry as usual (execution, error masking, extensions), and the
