@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import suppress
-from typing import Any, cast
+from typing import cast
 
 from graphql import GraphQLFormattedError, OperationType
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -115,7 +115,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         await messages.send_text(socket, fanout.json_text({"type": "error", "payload": problem}))
 
 
-def _problem(message: dict[str, Any]) -> GraphQLFormattedError | None:
+def _problem(message: dict[str, object]) -> GraphQLFormattedError | None:
     """The error a client message gets instead of being handled, or None when it is fine."""
     kind = message.get("type")
     if kind not in _LEGACY_TYPES:
