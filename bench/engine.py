@@ -12,7 +12,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from tercel.engine import model, scheduler, service
+from tercel.engine import model, service
+from tercel.engine.runtime import scheduler
 
 RETURN = "io.kestra.plugin.core.debug.Return"
 FOREACH = "io.kestra.plugin.core.flow.ForEach"

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.engine import chain_flow
-from tercel.engine import model, scheduler, service
+from tercel.engine import model, service
+from tercel.engine.runtime import scheduler
 
 EXECUTIONS = 10_000
 TASKS = 10

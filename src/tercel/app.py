@@ -30,7 +30,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from tercel import flowdir, middleware, supervision, webui
-from tercel.engine import events
+from tercel.engine.runtime import pubsub
 from tercel.resolvers.build import build_schema
 from tercel.resolvers.live import fanout, http, legacy_ws, transport_ws
 from tercel.schema import extensions
@@ -136,7 +136,7 @@ class TercelGraphQL(GraphQL[Context, None]):
 
 def create_app(settings: Settings, *, subscription: type | None = None) -> Starlette:
     """The application. `subscription` is the Subscription root type, when available."""
-    from tercel.engine.scheduler import Engine
+    from tercel.engine.runtime.scheduler import Engine
 
     runtime = supervision.Runtime()
 
@@ -144,7 +144,7 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = Engine(settings.db_path)
         limits = settings.limits
-        events.attach(engine, limits.subscription_queue, limits.subscriptions)
+        pubsub.attach(engine, limits.subscription_queue, limits.subscriptions)
         await engine.start()
         reader = connection.open_reader(settings.db_path)
         runtime.services = app.state.services = Services(settings, engine, reader)

@@ -107,21 +107,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _validate(paths: Sequence[str]) -> int:
-    from tercel.engine import flows
+    from tercel.engine.flows import loader
 
     status = 0
     for path in paths:
         try:
             with open(path, encoding="utf-8") as handle:
                 source = handle.read()
-            flows.load_flow(source, file=path)
+            loader.load_flow(source, file=path)
         except OSError as error:
             print(f"{path}: cannot read: {error.strerror}", file=sys.stderr)
             status = EXIT_INVALID
         except UnicodeDecodeError:
             print(f"{path}: not UTF-8 text", file=sys.stderr)
             status = EXIT_INVALID
-        except flows.FlowValidationError as error:
+        except loader.FlowValidationError as error:
             for line in error.lines():
                 print(line, file=sys.stderr)
             status = EXIT_INVALID

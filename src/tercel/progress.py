@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 from tercel.engine import durations, model, states
 
 if TYPE_CHECKING:
-    from tercel.engine import scheduler
+    from tercel.engine.runtime import scheduler
 
 __all__ = ["Reporter"]
 

@@ -15,7 +15,9 @@ from typing import Any
 import orjson
 
 from tercel import flowdir, progress, startcheck
-from tercel.engine import flows, model, scheduler, service, states
+from tercel.engine import model, service, states
+from tercel.engine.flows import loader
+from tercel.engine.runtime import scheduler
 from tercel.storage import lock
 
 __all__ = ["run"]
@@ -32,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.flow}: cannot read the flow file: {error}", file=sys.stderr)
         return 2
     try:
-        flow = flows.load_flow(source, file=args.flow)
-    except flows.FlowValidationError as error:
+        flow = loader.load_flow(source, file=args.flow)
+    except loader.FlowValidationError as error:
         for line in error.lines():
             print(line, file=sys.stderr)
         return 2
@@ -155,7 +157,7 @@ def _interruption() -> asyncio.Future[None]:
 
 
 def _document(final: model.Execution) -> dict[str, Any]:
-    from tercel.engine import document
+    from tercel.engine.run import document
 
     return document.execution_document(final)
 

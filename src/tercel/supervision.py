@@ -11,10 +11,10 @@ import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from tercel.engine import events
+from tercel.engine.runtime import pubsub
 
 if TYPE_CHECKING:
-    from tercel.engine.scheduler import Engine
+    from tercel.engine.runtime.scheduler import Engine
     from tercel.schema.context import Services
 
 __all__ = ["ENGINE_STOPPED_EXIT_DELAY", "Runtime", "health", "supervise"]
@@ -59,4 +59,4 @@ def health(engine: Engine | None, ready: bool) -> tuple[dict[str, Any], int]:
         return {"status": "starting"}, 503
     if engine.storage_error is not None:
         return {"status": "storage_full"}, 503
-    return {"status": "ok", "subscriptions": events.broker_of(engine).subscribers}, 200
+    return {"status": "ok", "subscriptions": pubsub.broker_of(engine).subscribers}, 200

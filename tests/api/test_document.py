@@ -7,7 +7,8 @@ from typing import Any
 from tests.api.conftest import Server
 from tests.api.documents import EXECUTION_QUERY
 
-from tercel.engine import document, model
+from tercel.engine import model
+from tercel.engine.run import document
 from tercel.storage import reader, sqlite
 
 

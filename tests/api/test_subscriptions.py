@@ -21,7 +21,7 @@ from tests.api.conftest import TERMINAL, Server, start_server
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tercel.engine import events
+from tercel.engine.runtime import pubsub
 from tercel.resolvers.live import fanout, loop
 from tercel.settings import Limits, Settings
 from tercel.storage.read import snapshots
@@ -322,8 +322,8 @@ def assert_matches_stored(server: Server, execution_id: str, changes: list[dict[
     assert changes[-1]["entity"] == "EXECUTION" and changes[-1]["state"] in TERMINAL
 
 
-def broker(server: Server) -> events.Broker:
-    return events.broker_of(server.app.state.services.engine)
+def broker(server: Server) -> pubsub.Broker:
+    return pubsub.broker_of(server.app.state.services.engine)
 
 
 # ------------------------------------------------------------------------------------ fixtures
@@ -922,10 +922,10 @@ def test_kill_completes_open_streams(api: Server) -> None:
 def test_deletion_completes_a_lagging_stream() -> None:
     """Unit level: a deletion event reaches the execution's subscribers (they complete)."""
     from tercel.engine import changes
-    from tercel.engine.scheduler import Batch
+    from tercel.engine.runtime.scheduler import Batch
 
     async def body() -> None:
-        hub = events.Broker(queue_size=1)
+        hub = pubsub.Broker(queue_size=1)
         mine, other = hub.subscribe("x"), hub.subscribe("y")
         hub(Batch(changes.ChangeSet(deleted_executions=["x"])))
         hub(Batch(changes.ChangeSet()))  # empty commits are not published
@@ -967,9 +967,9 @@ def test_twenty_first_subscription_is_refused(api: Server, protocol: str) -> Non
 
 
 def test_process_wide_limit() -> None:
-    hub = events.Broker(queue_size=1, max_subscriptions=3)
+    hub = pubsub.Broker(queue_size=1, max_subscriptions=3)
     found = [hub.subscribe(None), hub.subscribe("x"), hub.subscribe("x")]
-    with pytest.raises(events.TooManySubscriptions):
+    with pytest.raises(pubsub.TooManySubscriptions):
         hub.subscribe("y")
     for subscriber in found:
         hub.unsubscribe(subscriber)
@@ -1065,10 +1065,10 @@ def _codes(outcome: Outcome) -> list[str]:
 
 def slow_consumers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every subscriber takes 0.15 s per event (so the engine outpaces tiny queues)."""
-    original = events.Subscriber.get
+    original = pubsub.Subscriber.get
 
-    async def slow(self: events.Subscriber) -> events.Event | None:
+    async def slow(self: pubsub.Subscriber) -> pubsub.Event | None:
         await asyncio.sleep(0.15)
         return await original(self)
 
-    monkeypatch.setattr(events.Subscriber, "get", slow)
+    monkeypatch.setattr(pubsub.Subscriber, "get", slow)

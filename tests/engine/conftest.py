@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
-from tercel.engine import document, model, service
-from tercel.engine.scheduler import Batch, Engine
+from tercel.engine import model, service
+from tercel.engine.run import document
+from tercel.engine.runtime.scheduler import Batch, Engine
 
 TERMINAL = {"SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED", "RETRIED", "SKIPPED"}
 ACTIVE_RUN = {"CREATED", "RESTARTED", "RUNNING", "KILLING", "RETRYING", "PAUSED"}

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from tests.engine.conftest import Harness, db_rows
 
-from tercel.engine import changes, lifecycle, model, service, states
-from tercel.engine.scheduler import Batch, Engine
+from tercel.engine import changes, model, service, states
+from tercel.engine.actions import lifecycle
+from tercel.engine.runtime.scheduler import Batch, Engine
 
 COMMANDS = ("kill", "restart", "resume", "replay", "delete")
 PAIRS = list(itertools.product(COMMANDS, repeat=2))  # both orders: the first is sent first

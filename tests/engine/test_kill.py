@@ -20,7 +20,8 @@ from tests.engine.conftest import (
     states_of,
 )
 
-from tercel.engine import lifecycle, service
+from tercel.engine import service
+from tercel.engine.actions import lifecycle
 
 C, R, K, KG, S = "CREATED", "RUNNING", "KILLED", "KILLING", "SUCCESS"
 

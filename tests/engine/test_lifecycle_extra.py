@@ -23,7 +23,9 @@ from tests.engine.conftest import (
     with_engine,
 )
 
-from tercel.engine import document, lifecycle, model
+from tercel.engine import model
+from tercel.engine.actions import lifecycle
+from tercel.engine.run import document
 
 C, R, S, F, RS, RD, W = "CREATED", "RUNNING", "SUCCESS", "FAILED", "RESTARTED", "RETRIED", "WARNING"
 

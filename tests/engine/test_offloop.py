@@ -1,6 +1,7 @@
 """#12 item 4: inline tasks whose renders outgrow the event loop's slice finish on a render
-thread (engine/offloop.py), so the loop that also serves HTTP stays free, with the same results:
-outputs, logs exactly once, metrics, and the engine's invariants (checked by `Harness.run`)."""
+thread (engine/runtime/offloop.py), so the loop that also serves HTTP stays free, with the same
+results: outputs, logs exactly once, metrics, and the engine's invariants (checked by
+`Harness.run`)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from typing import Any
 import pytest
 from tests.engine.conftest import Harness, log_messages, run_of, runs_of
 
-from tercel.engine import expressions, lifecycle, offloop, service
+from tercel.engine import expressions, service
+from tercel.engine.actions import lifecycle
 from tercel.engine.expressions import guard
+from tercel.engine.runtime import offloop
 
 #: ~150 ms of rendering on this machine (40 x upper/lower over 1 MB), far above the 10 ms slice
 SLOW = "{{ (('a' * 1000000) | upper | lower | length) }}" * 40

@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.engine.conftest import Harness, db_rows
 
-from tercel.engine.scheduler import Batch
+from tercel.engine.runtime.scheduler import Batch
 from tercel.engine.tasks import commands
 
 MEGABYTES = 40

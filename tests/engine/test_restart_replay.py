@@ -13,7 +13,9 @@ from tests.engine.conftest import (
     states_of,
 )
 
-from tercel.engine import document, lifecycle, model, service
+from tercel.engine import model, service
+from tercel.engine.actions import lifecycle
+from tercel.engine.run import document
 
 C, R, F, RS, S, P = "CREATED", "RUNNING", "FAILED", "RESTARTED", "SUCCESS", "PAUSED"
 

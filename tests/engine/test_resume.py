@@ -6,7 +6,8 @@ from typing import Any
 
 from tests.engine.conftest import Harness, order_of, run_of, runs_of, states_of
 
-from tercel.engine import lifecycle, model, service
+from tercel.engine import model, service
+from tercel.engine.actions import lifecycle
 
 C, R, P, RS, S, F = "CREATED", "RUNNING", "PAUSED", "RESTARTED", "SUCCESS", "FAILED"
 

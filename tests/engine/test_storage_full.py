@@ -14,7 +14,8 @@ import pytest
 from tests.engine.conftest import Harness, db_rows
 
 from tercel import failpoints
-from tercel.engine import faults, lifecycle, model, service
+from tercel.engine import faults, model, service
+from tercel.engine.actions import lifecycle
 
 SLOW = """
 id: slow

@@ -14,7 +14,8 @@ from tests.engine.conftest import (
     states_of,
 )
 
-from tercel.engine import lifecycle, model
+from tercel.engine import model
+from tercel.engine.actions import lifecycle
 
 C, R, S, F, K, KG, W = "CREATED", "RUNNING", "SUCCESS", "FAILED", "KILLED", "KILLING", "WARNING"
 SUBFLOW = "io.kestra.plugin.core.flow.Subflow"

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from tests.engine.conftest import Harness, db_rows, log_messages, run_of, with_engine
 
-from tercel.engine import flows, lifecycle, model, passes, service
-from tercel.engine.runstate import ExecutionState
+from tercel.engine import model, service
+from tercel.engine.actions import lifecycle, passes
+from tercel.engine.flows import loader
+from tercel.engine.run.execution import ExecutionState
 
 LONE = "\\udfff"  # as written in YAML: a lone surrogate once the escape is read
 STORE_ERROR = "lone UTF-16 surrogate (\\udfff), which cannot be stored"
@@ -78,7 +80,7 @@ def test_flow_text_that_cannot_be_stored_is_refused_at_deploy(
     )
 
     async def run(h: Harness) -> None:
-        with pytest.raises(flows.FlowValidationError) as refused:
+        with pytest.raises(loader.FlowValidationError) as refused:
             await asyncio.wait_for(service.deploy_flow(h.engine, source), PATIENCE)
         issues = [(i.path, i.line, i.message) for i in refused.value.issues]
         assert any(p == path and n == line and STORE_ERROR in m for p, n, m in issues), issues

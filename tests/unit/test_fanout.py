@@ -12,7 +12,7 @@ import pytest
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types.base import get_object_definition
 
-from tercel.engine import events
+from tercel.engine.runtime import pubsub
 from tercel.resolvers.live import fanout, messages
 from tercel.schema.streams import LogEntry, StateChange
 
@@ -130,7 +130,7 @@ def test_a_disconnect_while_writing_cancels_the_operation() -> None:
 
 
 def test_close_unregisters_every_subscriber() -> None:
-    broker = events.Broker()
+    broker = pubsub.Broker()
     frames, sink = fanout.Frames(), Sink()
     found = scope(frames, sink)
     for execution_id in ("e1", None, "e1"):
@@ -189,7 +189,7 @@ def test_shared_loads_run_outside_the_askers_context() -> None:
     """The broker's shared snapshot load outlives the subscription that asked first: it must
     not carry that subscription's context (its operation scope, hence its connection)."""
     asked_from = contextvars.ContextVar[str | None]("asked_from", default=None)
-    broker = events.Broker()
+    broker = pubsub.Broker()
 
     async def body() -> str | None:
         asked_from.set("a connection")

@@ -10,8 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tercel.engine import executions, flows, inputs, model, states, storable
-from tercel.engine.scheduler import Engine
+from tercel.engine import model, states, storable
+from tercel.engine.flows import inputs, loader
+from tercel.engine.run import creation
+from tercel.engine.runtime.scheduler import Engine
 from tercel.storage import flowstore, reader
 
 __all__ = [
@@ -62,8 +64,8 @@ Outcome = model.Execution | NotFound | InvalidState | InvalidInputs
 
 
 async def deploy_flow(engine: Engine, source: str, file: str | None = None) -> model.Flow:
-    """Validate and store a flow; raises flows.FlowValidationError."""
-    parsed = flows.load_flow(source, file=file)
+    """Validate and store a flow; raises loader.FlowValidationError."""
+    parsed = loader.load_flow(source, file=file)
     now = engine.clock.now()
     row = await engine.call(
         lambda: flowstore.deploy(
@@ -100,7 +102,7 @@ async def create_execution(
 
     def command() -> model.Execution:
         values = resolved.values if flow.inputs else None
-        es = executions.new_execution(flow, values, labels, engine.clock.now())
+        es = creation.new_execution(flow, values, labels, engine.clock.now())
         for name in resolved.undeclared:
             es.log(
                 model.LogLevel.WARN,
@@ -119,13 +121,13 @@ async def get_execution(engine: Engine, execution_id: str) -> model.Execution | 
 
 
 async def kill_execution(engine: Engine, execution_id: str) -> Outcome:
-    from tercel.engine import lifecycle
+    from tercel.engine.actions import lifecycle
 
     return await lifecycle.kill_execution(engine, execution_id)
 
 
 async def resume_execution(engine: Engine, execution_id: str, given: Any) -> Outcome:
-    from tercel.engine import lifecycle
+    from tercel.engine.actions import lifecycle
 
     if given is not None and not isinstance(given, dict):
         return InvalidInputs([inputs.InputIssue("inputs", "Invalid inputs: expected an object")])
@@ -133,13 +135,13 @@ async def resume_execution(engine: Engine, execution_id: str, given: Any) -> Out
 
 
 async def restart_execution(engine: Engine, execution_id: str) -> Outcome:
-    from tercel.engine import lifecycle
+    from tercel.engine.actions import lifecycle
 
     return await lifecycle.restart_execution(engine, execution_id)
 
 
 async def replay_execution(engine: Engine, execution_id: str, task_run_id: str | None) -> Outcome:
-    from tercel.engine import lifecycle
+    from tercel.engine.actions import lifecycle
 
     return await lifecycle.replay_execution(engine, execution_id, task_run_id)
 
@@ -148,7 +150,7 @@ async def delete_execution(
     engine: Engine, execution_id: str
 ) -> model.Execution | NotFound | InvalidState:
     """Delete a terminal execution (see lifecycle.delete_execution)."""
-    from tercel.engine import lifecycle
+    from tercel.engine.actions import lifecycle
 
     outcome = await lifecycle.delete_execution(engine, execution_id)
     assert not isinstance(outcome, InvalidInputs), "deleting takes no inputs"

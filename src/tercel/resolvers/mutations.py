@@ -10,8 +10,9 @@ from typing import Annotated
 
 import strawberry
 
-from tercel.engine import flows, model, service
-from tercel.engine.inputs import InputIssue
+from tercel.engine import model, service
+from tercel.engine.flows import loader
+from tercel.engine.flows.inputs import InputIssue
 from tercel.schema import errors, types
 from tercel.schema.context import Services, reset_loaders, services
 from tercel.schema.flowtypes import Flow
@@ -70,7 +71,7 @@ async def deploy_flow(info: strawberry.Info, source: str) -> DeployFlowResult:
     svc = services(info)
     try:
         parsed = await service.deploy_flow(svc.engine, source)
-    except flows.FlowValidationError as error:
+    except loader.FlowValidationError as error:
         return errors.FlowValidationError.from_domain(error)
     row = await flow_reads.flow_get(svc.db, parsed.namespace, parsed.id, parsed.revision)
     assert row is not None, "a deployed revision is committed before deploy_flow returns"
@@ -79,8 +80,8 @@ async def deploy_flow(info: strawberry.Info, source: str) -> DeployFlowResult:
 
 def validate_flow(source: str) -> ValidateFlowResult:
     try:
-        parsed = flows.load_flow(source)
-    except flows.FlowValidationError as error:
+        parsed = loader.load_flow(source)
+    except loader.FlowValidationError as error:
         return errors.FlowValidationError.from_domain(error)
     return ValidFlow(namespace=parsed.namespace, id=parsed.id, description=parsed.description)
 

@@ -26,7 +26,7 @@ from tercel.storage.histories import HistoryKey
 from tercel.storage.read import connection, executions, rows
 
 if TYPE_CHECKING:
-    from tercel.engine.scheduler import Engine
+    from tercel.engine.runtime.scheduler import Engine
 
 __all__ = [
     "Context",

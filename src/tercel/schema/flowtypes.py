@@ -39,9 +39,9 @@ class Flow:
 
     def definition(self) -> model.Flow:
         if self._parsed is None:
-            from tercel.engine import flows
+            from tercel.engine.flows import loader
 
-            self._parsed = flows.load_flow(self.source, revision=self.revision)
+            self._parsed = loader.load_flow(self.source, revision=self.revision)
         return self._parsed
 
     @strawberry.field

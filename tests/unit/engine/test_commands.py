@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from tercel.engine import flows, model
+from tercel.engine import model
+from tercel.engine.flows import loader
 from tercel.engine.tasks import base, registry, runnables
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
@@ -280,7 +281,7 @@ def test_missing_interpreter_fails() -> None:
 def test_ignored_properties_are_warned_from_a_loaded_flow() -> None:
     """Built by the flow loader, as in a real run (a hand-built TaskDef proved nothing: the
     loader dropped these properties, so the WARN never fired)."""
-    flow = flows.load_flow(
+    flow = loader.load_flow(
         "id: f\nnamespace: n\ntasks:\n  - id: sh\n    type: " + COMMANDS + "\n"
         "    containerImage: ubuntu\n"
         "    taskRunner:\n      type: io.kestra.plugin.core.runner.Process\n"

@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tercel.engine import expressions, flows, model
+from tercel.engine import expressions, model
+from tercel.engine.flows import loader
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "flows"
 CORE = "io.kestra.plugin.core"
@@ -24,13 +25,13 @@ LOG = f"{CORE}.log.Log"
 
 
 def load(text: str, **kwargs: Any) -> model.Flow:
-    return flows.load_flow(textwrap.dedent(text), **kwargs)
+    return loader.load_flow(textwrap.dedent(text), **kwargs)
 
 
 def refuse(text: str) -> list[str]:
     """The `line:column: path: message` lines of a refused flow."""
-    with pytest.raises(flows.FlowValidationError) as caught:
-        flows.load_flow(textwrap.dedent(text))
+    with pytest.raises(loader.FlowValidationError) as caught:
+        loader.load_flow(textwrap.dedent(text))
     return caught.value.lines()
 
 
@@ -49,7 +50,7 @@ def one_task(flow: model.Flow) -> model.TaskDef:
 @pytest.mark.parametrize("path", sorted((FIXTURES / "valid").glob("*.yaml")), ids=lambda p: p.name)
 def test_valid_fixtures_load(path: Path) -> None:
     source = path.read_text()
-    flow = flows.load_flow(source, file=path.name)
+    flow = loader.load_flow(source, file=path.name)
     assert flow.source == source
     assert flow.tasks
 
@@ -65,13 +66,13 @@ def test_invalid_fixtures_list_every_issue(path: Path) -> None:
         if line.startswith("# expect: ")
     ]
     assert expected, "an invalid fixture lists its issues in `# expect:` lines"
-    with pytest.raises(flows.FlowValidationError) as caught:
-        flows.load_flow(source, file=path.name)
+    with pytest.raises(loader.FlowValidationError) as caught:
+        loader.load_flow(source, file=path.name)
     assert caught.value.lines() == [f"{path.name}:{line}" for line in expected]
 
 
 def test_every_task_type_is_loaded() -> None:
-    flow = flows.load_flow((FIXTURES / "valid" / "all-task-types.yaml").read_text())
+    flow = loader.load_flow((FIXTURES / "valid" / "all-task-types.yaml").read_text())
     by_id = {task.id: task for task in flow.all_tasks()}
     assert {task.type.rsplit(".", 1)[1] for task in by_id.values()} >= {
         "Return", "Log", "Echo", "Fail", "Sleep", "OutputValues", "Commands", "Sequential",
@@ -143,7 +144,7 @@ def test_every_task_type_is_loaded() -> None:
 
 
 def test_input_definitions() -> None:
-    flow = flows.load_flow((FIXTURES / "valid" / "all-task-types.yaml").read_text())
+    flow = loader.load_flow((FIXTURES / "valid" / "all-task-types.yaml").read_text())
     inputs = {item.id: item for item in flow.inputs}
     assert inputs["who"] == model.InputDef(
         "who", "STRING", defaults="1.10", description="the name", display_name="Who",
@@ -263,8 +264,8 @@ def test_int_refuses_bools_floats_and_strings() -> None:
 
 def test_revision_precedence() -> None:
     source = flow_with("- {id: a, type: io.kestra.plugin.core.debug.Return}\n", "revision: 4\n")
-    assert flows.load_flow(source).revision == 4
-    assert flows.load_flow(source, revision=9).revision == 9
+    assert loader.load_flow(source).revision == 4
+    assert loader.load_flow(source, revision=9).revision == 9
     assert load(flow_with("- {id: a, type: io.kestra.plugin.core.debug.Return}\n")).revision == 1
 
 
@@ -333,7 +334,7 @@ def test_task_ids_are_unique_across_every_branch() -> None:
 
 
 def test_legacy_aliases_resolve_and_keep_the_written_type() -> None:
-    flow = flows.load_flow((FIXTURES / "valid" / "legacy-aliases.yaml").read_text())
+    flow = loader.load_flow((FIXTURES / "valid" / "legacy-aliases.yaml").read_text())
     by_id = {task.id: task for task in flow.all_tasks()}
     assert by_id["ret"].type == RETURN
     assert by_id["ret"].written_type == "io.kestra.core.tasks.debugs.Return"
@@ -358,7 +359,7 @@ def test_null_property_counts_as_absent() -> None:
 
 
 def test_plugin_defaults_fill_merge_and_force() -> None:
-    flow = flows.load_flow((FIXTURES / "valid" / "plugin-defaults.yaml").read_text())
+    flow = loader.load_flow((FIXTURES / "valid" / "plugin-defaults.yaml").read_text())
     by_id = {task.id: task for task in flow.tasks}
     assert by_id["log"].properties["level"] == "ERROR"  # package prefix
     assert by_id["loud"].properties["level"] == "DEBUG"  # the task's own value wins
@@ -466,10 +467,12 @@ def test_retry_max_attempt_error_matches_the_documented_line() -> None:
             maxAttempt: 0
         """
     )
-    with pytest.raises(flows.FlowValidationError) as caught:
-        flows.load_flow(source, file="flow.yaml")
+    with pytest.raises(loader.FlowValidationError) as caught:
+        loader.load_flow(source, file="flow.yaml")
     assert caught.value.lines() == ["flow.yaml:13:17: tasks[2].retry.maxAttempt: must be >= 1"]
-    assert caught.value.issues == [flows.Issue("tasks[2].retry.maxAttempt", "must be >= 1", 13, 17)]
+    assert caught.value.issues == [
+        loader.Issue("tasks[2].retry.maxAttempt", "must be >= 1", 13, 17)
+    ]
     assert str(caught.value) == "tasks[2].retry.maxAttempt: must be >= 1 (line 13, column 17)"
 
 
@@ -477,17 +480,17 @@ def test_retry_max_attempt_error_matches_the_documented_line() -> None:
 
 
 def test_issue_and_error_formatting() -> None:
-    issue = flows.Issue("tasks[2].retry.maxAttempt", "must be >= 1", 12, 7)
+    issue = loader.Issue("tasks[2].retry.maxAttempt", "must be >= 1", 12, 7)
     assert str(issue) == "tasks[2].retry.maxAttempt: must be >= 1 (line 12, column 7)"
-    assert str(flows.Issue("", "the flow source is larger than 256 KiB")) == (
+    assert str(loader.Issue("", "the flow source is larger than 256 KiB")) == (
         "the flow source is larger than 256 KiB"
     )
-    error = flows.FlowValidationError([issue, flows.Issue("id", "is required")], "flow.yaml")
+    error = loader.FlowValidationError([issue, loader.Issue("id", "is required")], "flow.yaml")
     assert error.lines() == [
         "flow.yaml:12:7: tasks[2].retry.maxAttempt: must be >= 1",
         "flow.yaml: id: is required",
     ]
-    assert flows.FlowValidationError([issue]).lines() == [
+    assert loader.FlowValidationError([issue]).lines() == [
         "12:7: tasks[2].retry.maxAttempt: must be >= 1"
     ]
     assert str(error) == (
@@ -597,7 +600,7 @@ def test_large_but_allowed_source_loads() -> None:
     tasks = "".join(f"- {{id: t{i}, type: {RETURN}, format: 'v{i}'}}\n" for i in range(3000))
     source = flow_with(tasks)
     assert 200 * 1024 < len(source.encode()) <= 256 * 1024
-    assert len(flows.load_flow(source).tasks) == 3000
+    assert len(loader.load_flow(source).tasks) == 3000
 
 
 def test_custom_tags_are_refused_not_constructed() -> None:
@@ -674,8 +677,8 @@ def _structured() -> st.SearchStrategy[Any]:
 
 def _assert_loads_or_refuses(source: str) -> None:
     try:
-        flows.load_flow(source)
-    except flows.FlowValidationError as error:
+        loader.load_flow(source)
+    except loader.FlowValidationError as error:
         assert error.issues and all(isinstance(line, str) for line in error.lines())
 
 
@@ -704,7 +707,7 @@ def _walk(flow: model.Flow) -> Iterator[model.TaskDef]:
 
 
 def test_all_tasks_walks_cases_and_branches() -> None:
-    flow = flows.load_flow((FIXTURES / "valid" / "kestra-style.yaml").read_text())
+    flow = loader.load_flow((FIXTURES / "valid" / "kestra-style.yaml").read_text())
     assert [task.id for task in _walk(flow)] == [
         "1", "2_each", "2-1_switch", "2-1_switch-letter-a", "2-1-1_switch-number-1", "retried",
     ]  # fmt: skip

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tercel.engine import inputs, model
+from tercel.engine import model
+from tercel.engine.flows import inputs
 
 
 def _one(

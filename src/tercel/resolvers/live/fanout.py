@@ -32,7 +32,7 @@ from typing import Protocol
 import orjson
 from strawberry.http.exceptions import WebSocketDisconnected
 
-from tercel.engine import events
+from tercel.engine.runtime import pubsub
 
 __all__ = [
     "Frames",
@@ -108,12 +108,12 @@ class OperationScope:
         #: `prefix + body + "}"` is this operation's message for a payload body; no group: the
         #: operation neither uses nor teaches ready frames
         self.frames, self.group, self.prefix, self.send_text = frames, group, prefix, send_text
-        self._subscribers: list[tuple[events.Broker, events.Subscriber]] = []
+        self._subscribers: list[tuple[pubsub.Broker, pubsub.Subscriber]] = []
         self._pending: object | None = None
 
     # ------------------------------------------------------------------ cleanup
 
-    def registered(self, broker: events.Broker, subscriber: events.Subscriber) -> None:
+    def registered(self, broker: pubsub.Broker, subscriber: pubsub.Subscriber) -> None:
         self._subscribers.append((broker, subscriber))
 
     def close(self) -> None:
@@ -162,7 +162,7 @@ class Scope(Protocol):
 
     async def deliver(self, payload: object) -> bool: ...
 
-    def registered(self, broker: events.Broker, subscriber: events.Subscriber) -> None: ...
+    def registered(self, broker: pubsub.Broker, subscriber: pubsub.Subscriber) -> None: ...
 
 
 class _Unscoped:
@@ -171,7 +171,7 @@ class _Unscoped:
     async def deliver(self, payload: object) -> bool:
         return False
 
-    def registered(self, broker: events.Broker, subscriber: events.Subscriber) -> None:
+    def registered(self, broker: pubsub.Broker, subscriber: pubsub.Subscriber) -> None:
         pass
 
 

@@ -28,7 +28,8 @@ from typing import Generic, Literal, Protocol, TypeVar
 
 import strawberry
 
-from tercel.engine import events, states
+from tercel.engine import states
+from tercel.engine.runtime import pubsub
 from tercel.resolvers.live import fanout
 from tercel.schema.context import services
 from tercel.schema.errors import BadUserInput, PublicError
@@ -65,7 +66,7 @@ Live = TypeVar("Live", bound=Sequenced)  #: a row of a broker event (the engine'
 Payload = TypeVar("Payload")
 
 
-async def _nothing(event: events.Event) -> None:
+async def _nothing(event: pubsub.Event) -> None:
     return None
 
 
@@ -76,18 +77,18 @@ class RowStream(Generic[Read, Live, Payload]):
     #: None: the global stream (never completes)
     execution_id: str | None
     #: where "from now" starts: the subscriber's head of this log at registration
-    head: Callable[[events.Subscriber], int]
+    head: Callable[[pubsub.Subscriber], int]
     #: up to `first + 1` rows with `seq > after`, in order: (after, first) -> rows
     read: Callable[[int, int], Awaitable[Sequence[Read]]]
     from_read: Callable[[Read], Payload]
     #: the event's rows of this log, in `seq` order
-    of_event: Callable[[events.Event], Sequence[Live]]
+    of_event: Callable[[pubsub.Event], Sequence[Live]]
     #: the live rows the stream sends (its execution, its filter)
     keeps: Callable[[Live], bool]
     #: one payload per committed row, shared by every subscriber (built once per event)
     from_committed: Callable[[Live], Payload]
     #: learn what `keeps` needs from an event before it is asked (one read at most)
-    learn: Callable[[events.Event], Awaitable[None]] = field(default=_nothing)
+    learn: Callable[[pubsub.Event], Awaitable[None]] = field(default=_nothing)
 
 
 async def follow(
@@ -178,13 +179,13 @@ async def must_exist(db: connection.Reader, execution_id: str) -> None:
 
 def register(
     info: strawberry.Info, execution_id: str | None
-) -> tuple[events.Broker, events.Subscriber]:
+) -> tuple[pubsub.Broker, pubsub.Subscriber]:
     """A subscriber of the broker, recorded in the operation's scope (which unregisters it
     however the operation ends)."""
-    broker = events.broker_of(services(info).engine)
+    broker = pubsub.broker_of(services(info).engine)
     try:
         subscriber = broker.subscribe(execution_id)
-    except events.TooManySubscriptions as error:
+    except pubsub.TooManySubscriptions as error:
         raise PublicError(str(error)) from None
     fanout.current().registered(broker, subscriber)
     return broker, subscriber
@@ -196,7 +197,7 @@ async def committed_state(db: connection.Reader, execution_id: str) -> states.St
     return None if row is None else states.StateType(row.state_current)
 
 
-def ends(event: events.Event, execution_id: str) -> bool:
+def ends(event: pubsub.Event, execution_id: str) -> bool:
     """The event's commit left the execution terminal (or deleted it)."""
     if execution_id in event.deleted:
         return True
@@ -204,7 +205,7 @@ def ends(event: events.Event, execution_id: str) -> bool:
     return state is not None and state.is_terminated
 
 
-def _shared(event: events.Event, row: Live, build: Callable[[Live], Payload]) -> Payload:
+def _shared(event: pubsub.Event, row: Live, build: Callable[[Live], Payload]) -> Payload:
     """One payload object per committed row, shared by every subscriber that receives it (so
     the subscriptions of one group send it as one ready frame, see `fanout`)."""
     key = (build, row.seq)

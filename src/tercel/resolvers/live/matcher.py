@@ -3,7 +3,8 @@ it in SQL to the replayed ones."""
 
 from __future__ import annotations
 
-from tercel.engine import changes, events
+from tercel.engine import changes
+from tercel.engine.runtime import pubsub
 from tercel.storage.read import connection, executions, rows
 from tercel.storage.read import streams as stream_rows
 
@@ -21,9 +22,9 @@ class Matcher:
         self.states = None if flt.states is None else frozenset(flt.states)
         self.entities = None if flt.entities is None else frozenset(flt.entities)
         self.by_attributes = bool(flt.namespace or flt.flow_id is not None or flt.labels)
-        self._known: dict[str, events.Attributes | None] = {}
+        self._known: dict[str, pubsub.Attributes | None] = {}
 
-    async def prepare(self, event: events.Event) -> None:
+    async def prepare(self, event: pubsub.Event) -> None:
         """Learn the attributes of the executions of `event`'s rows (one read when needed)."""
         if not self.by_attributes:
             return
@@ -59,6 +60,6 @@ class Matcher:
         )
 
 
-def _attributes(row: rows.ExecutionRow) -> events.Attributes:
+def _attributes(row: rows.ExecutionRow) -> pubsub.Attributes:
     labels = tuple((lb.key, lb.value) for lb in row.labels)
-    return events.Attributes(row.namespace, row.flow_id, labels)
+    return pubsub.Attributes(row.namespace, row.flow_id, labels)

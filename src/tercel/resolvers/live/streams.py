@@ -9,7 +9,8 @@ from contextlib import aclosing
 
 import strawberry
 
-from tercel.engine import changes, events, model
+from tercel.engine import changes, model
+from tercel.engine.runtime import pubsub
 from tercel.resolvers.live import loop, matcher
 from tercel.schema import enums, inputs
 from tercel.schema.context import services
@@ -77,11 +78,11 @@ async def logs(
             yield payload
 
 
-def _states(event: events.Event) -> tuple[changes.StateRow, ...]:
+def _states(event: pubsub.Event) -> tuple[changes.StateRow, ...]:
     return event.states
 
 
-def _logs(event: events.Event) -> tuple[changes.LogRow, ...]:
+def _logs(event: pubsub.Event) -> tuple[changes.LogRow, ...]:
     return event.logs
 
 

@@ -1,0 +1,263 @@
+"""The engine pass (execution-model §5): start, resolve, end, next, dispatch, derive — repeated
+until a pass changes nothing. Pure with respect to I/O: it mutates an `ExecutionState`, which
+records the rows to commit and the attempts to start after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from tercel.engine import durations, expressions, model, states
+from tercel.engine.actions import dispatch
+from tercel.engine.run import context
+from tercel.engine.run.containers import Branch, Container, Mode, Pair, Progress
+from tercel.engine.run.execution import ExecutionState
+
+__all__ = ["Slots", "active_branch", "apply_flags", "derive", "run_passes"]
+
+Slots = dispatch.Slots
+
+S = states.StateType
+L = model.LogLevel
+Now = Callable[[], datetime]
+PAUSE = "io.kestra.plugin.core.flow.Pause"
+ALLOW_FAILURE = "io.kestra.plugin.core.flow.AllowFailure"
+_MAX_PASSES = 100_000
+
+
+def run_passes(es: ExecutionState, now: Now, slots: dispatch.Slots) -> None:
+    for _ in range(_MAX_PASSES):
+        # Containers marked during this pass are looked at in the next one.
+        dirty, es.dirty = es.dirty, set()
+        if es.retry_pending is not None:
+            from tercel.engine.actions import results
+
+            if results.finish_new_execution_retry(es, now) or _resolve_killing(es, dirty, now):
+                continue
+            return
+        changed = _start(es, now)
+        changed |= _resolve(es, dirty, now)
+        changed |= _end(es, dirty, now)
+        changed |= _next(es, dirty, now)
+        changed |= dispatch.dispatch(es, now, slots)
+        changed |= derive(es, now)
+        if not changed and not es.dirty:
+            return
+    raise RuntimeError(f"execution {es.ex.id}: passes did not settle")
+
+
+def _start(es: ExecutionState, now: Now) -> bool:
+    current = es.ex.state.current
+    if current is S.CREATED and any(t.kind == "START" for t in es.timers.values()):
+        return False  # a replacement execution waits for its retry date
+    if current is S.CREATED:
+        es.set_state(S.RUNNING, now())
+        es.log(L.INFO, "Flow started", now())
+        return True
+    if current is S.RESTARTED:
+        return es.set_state(S.RUNNING, now())
+    return False
+
+
+def active_branch(c: Container) -> Branch | None:
+    """§7.4.1: which branch of a container creates task runs now (None: nothing left)."""
+    if c.finally_.runs:
+        return Branch.FINALLY if not c.finally_.done() else None
+    if c.main.failed_for_good():
+        if c.errors.pairs and not c.errors.done():
+            return Branch.ERRORS
+        return Branch.FINALLY if c.finally_.pairs else None
+    if c.main.done():
+        return Branch.FINALLY if c.finally_.pairs else None
+    return Branch.MAIN
+
+
+def _complete(c: Container) -> bool:
+    return active_branch(c) is None and not c.has_active_children()
+
+
+def _flowables_in_order(es: ExecutionState, keys: set[str | None]) -> list[model.TaskRun]:
+    runs = [es.by_id[k] for k in keys if k is not None and k in es.by_id]
+    runs.sort(key=lambda run: run.position)
+    return runs
+
+
+def _resolve(es: ExecutionState, dirty: set[str | None], now: Now) -> bool:
+    changed = False
+    for run in _flowables_in_order(es, dirty):
+        state = run.state.current
+        c = es.containers.get(run.id)
+        if c is None or state not in (S.RUNNING, S.KILLING):
+            continue
+        task = es.tasks[run.task_id]
+        if state is S.KILLING:
+            if not c.has_active_children():
+                changed |= es.set_run_state(run, S.KILLED, now())
+        elif task.type == PAUSE and not run.state.has_been(S.PAUSED):
+            _pause(es, run, task, now)
+            changed = True
+        elif c.failure is not None or _complete(c):
+            if not c.has_active_children():
+                _finish_flowable(es, run, c, task, now)
+                changed = True
+    return changed
+
+
+def _resolve_killing(es: ExecutionState, dirty: set[str | None], now: Now) -> bool:
+    """While a new-execution retry waits, only KILLING flowables may end."""
+    changed = False
+    for run in _flowables_in_order(es, dirty):
+        c = es.containers.get(run.id)
+        if run.state.current is S.KILLING and c is not None and not c.has_active_children():
+            changed |= es.set_run_state(run, S.KILLED, now())
+    return changed
+
+
+def _finish_flowable(
+    es: ExecutionState, run: model.TaskRun, c: Container, task: model.TaskDef, now: Now
+) -> None:
+    state = S.FAILED if c.failure is not None else c.main.derived()
+    if task.type == ALLOW_FAILURE and state is S.FAILED:
+        state = S.WARNING
+    if run.outputs is None:
+        es.record_outputs(run, dict(c.outputs))
+    es.set_run_state(run, apply_flags(task, state), now())
+
+
+def apply_flags(task: model.TaskDef, state: S) -> S:
+    """§7.2: allowFailure turns FAILED into WARNING, then allowWarning WARNING into SUCCESS."""
+    if state is S.FAILED and task.allow_failure:
+        state = S.WARNING
+    if state is S.WARNING and task.allow_warning:
+        state = S.SUCCESS
+    return state
+
+
+def _pause(es: ExecutionState, run: model.TaskRun, task: model.TaskDef, now: Now) -> None:
+    es.set_run_state(run, S.PAUSED, now())
+    paused_at = run.state.histories[-1].date
+    for name, kind in (("delay", "PAUSE_DELAY"), ("timeout", "PAUSE_TIMEOUT")):
+        raw = task.properties.get(name)
+        if raw is None:
+            continue
+        try:
+            wait = durations.parse_duration(str(context.render(es, run, raw)))
+        except (ValueError, expressions.ExpressionError) as error:
+            es.log(L.ERROR, str(error), now(), run)
+            continue
+        es.add_timer(kind, run, paused_at + wait)
+        return
+
+
+def _end(es: ExecutionState, dirty: set[str | None], now: Now) -> bool:
+    top = es.containers[None]
+    current = es.ex.state.current
+    if current is S.KILLING:
+        if top.has_active_children():
+            return False
+        _final(es, S.KILLED, now)
+        return True
+    if current is not S.RUNNING or None not in dirty or not _complete(top):
+        return False
+    state = top.main.derived()
+    if es.flow.outputs:
+        try:
+            es.ex.outputs = _flow_outputs(es)
+        except (expressions.ExpressionError, ValueError) as error:
+            es.log(L.ERROR, f"Failed to render output values: {error}", now())
+            es.ex.outputs, state = None, S.FAILED
+    _final(es, state, now)
+    return True
+
+
+def _flow_outputs(es: ExecutionState) -> dict[str, object]:
+    from tercel.engine.flows import inputs
+
+    rendered: dict[str, object] = {}
+    for output in es.flow.outputs:
+        value = context.render(es, None, output.value)
+        for _ in range(10):
+            again = (
+                context.render(es, None, value) if isinstance(value, str | dict | list) else value
+            )
+            if again == value:
+                break
+            value = again
+        rendered[output.id] = inputs.coerce_output(output.type, value)
+    return rendered
+
+
+def _final(es: ExecutionState, state: S, now: Now) -> None:
+    es.set_state(state, now())
+    es.touch()
+    took = durations.format_clock(es.ex.state.histories[-1].date - es.ex.state.start_date)
+    es.log(L.INFO, f"Flow completed with state {state.value} in {took}", now())
+
+
+def _next(es: ExecutionState, keys: set[str | None], now: Now) -> bool:
+    changed = False
+    current = es.ex.state.current
+    if None in keys and current in (S.RUNNING, S.RETRYING, S.PAUSED):
+        changed |= _create(es, None, es.containers[None], now)
+    for run in _flowables_in_order(es, keys):
+        c = es.containers.get(run.id)
+        if c is not None and run.state.current is S.RUNNING and c.failure is None:
+            changed |= _create(es, run.id, c, now)
+    return changed
+
+
+def _create(es: ExecutionState, key: str | None, c: Container, now: Now) -> bool:
+    branch = active_branch(c)
+    if branch is None:
+        return False
+    pairs = _to_create(c.branch(branch))
+    for pair in pairs:
+        es.add_task_run(key, branch, pair, now())
+    return bool(pairs)
+
+
+def _to_create(p: Progress) -> list[Pair]:
+    if p.mode is Mode.SEQUENTIAL:
+        if p.active:
+            return []
+        if not p.runs:
+            return p.pairs[:1]
+        last = p.pair_index(p.runs[-1])
+        nxt = -1 if last is None else last + 1
+        return [p.pairs[nxt]] if 0 <= nxt < len(p.pairs) and nxt not in p.run_of else []
+    if p.mode is Mode.PARALLEL:
+        missing = [i for i in range(len(p.run_of), len(p.pairs)) if i not in p.run_of]
+        room = len(missing) if p.limit == 0 else max(0, p.limit - p.active)
+        return [p.pairs[i] for i in missing[:room]]
+    return _to_create_grouped(p)
+
+
+def _to_create_grouped(p: Progress) -> list[Pair]:
+    found: list[Pair] = []
+    touched, p.touched_groups = p.touched_groups, set()
+    for group in sorted(touched):
+        made = p.group_created[group]
+        if made < p.group_size and p.group_terminal[group] == made:
+            found.append(p.pairs[group * p.group_size + made])
+    groups = len(p.group_created)
+    started = p.groups_started
+    open_groups = p.groups_started - p.groups_done
+    while started < groups and (p.limit == 0 or open_groups < p.limit):
+        found.append(p.pairs[started * p.group_size])
+        started += 1
+        open_groups += 1
+    return found
+
+
+def derive(es: ExecutionState, now: Now) -> bool:
+    """Step 8: the execution follows its task runs (PAUSED > RETRYING > RUNNING)."""
+    current = es.ex.state.current
+    if current in (S.KILLING, S.CREATED, S.RESTARTED) or current.is_terminated:
+        return False
+    target = S.PAUSED if es.paused else S.RETRYING if es.retrying else S.RUNNING
+    if current is target:
+        return False
+    if current is S.PAUSED:
+        return es.set_state(S.RESTARTED, now())
+    return es.set_state(target, now())

@@ -1,0 +1,115 @@
+"""The Subflow task (execution-model §13.5, §7.6): a child execution, and its end."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from tercel.engine import expressions, model, states, storable
+from tercel.engine.actions import passes
+from tercel.engine.flows import inputs
+from tercel.engine.run import context, creation
+from tercel.engine.run.execution import ExecutionState
+
+__all__ = ["Hooks", "child_ended", "start"]
+
+S = states.StateType
+L = model.LogLevel
+Now = Callable[[], datetime]
+
+
+class Hooks(Protocol):
+    """What subflows need from the engine, without importing it."""
+
+    def find_flow(
+        self, namespace: str, flow_id: str, revision: int | None
+    ) -> model.Flow | None: ...
+
+    def spawn(self, es: ExecutionState, parent: tuple[str, str] | None) -> None: ...
+
+
+def start(
+    es: ExecutionState, run: model.TaskRun, task: model.TaskDef, now: Now, hooks: Hooks
+) -> None:
+    """Create the child execution; the subflow task run goes RUNNING (or FAILED)."""
+    try:
+        props = context.render(es, run, {k: v for k, v in task.properties.items() if k != "wait"})
+    except expressions.ExpressionError as error:
+        return _fail(es, run, str(error), now)
+    namespace, flow_id = str(props["namespace"]), str(props["flowId"])
+    flow = hooks.find_flow(namespace, flow_id, props.get("revision"))
+    if flow is None:
+        return _fail(es, run, f"Unable to find flow `{namespace}.{flow_id}`", now)
+    if flow.disabled:
+        return _fail(es, run, f"Flow `{namespace}.{flow_id}` is disabled", now)
+    resolved = inputs.resolve(flow.inputs, props.get("inputs") or {})
+    if resolved.issues:
+        return _fail(es, run, "; ".join(i.message for i in resolved.issues), now)
+    labels = [
+        lb for lb in es.ex.labels if props.get("inheritLabels") or lb.key.startswith("system.")
+    ]
+    labels += _labels(props.get("labels"))
+    refused = storable.label_problems(labels)
+    if refused:
+        return _fail(es, run, "; ".join(refused), now)
+    trigger = {
+        "id": task.id,
+        "type": task.type,
+        "variables": {
+            "executionId": es.ex.id,
+            "namespace": es.ex.namespace,
+            "flowId": es.ex.flow_id,
+            "flowRevision": es.ex.flow_revision,
+        },
+    }
+    child = creation.new_execution(
+        flow,
+        resolved.values if flow.inputs else None,
+        labels,
+        now(),
+        trigger=trigger,
+    )
+    es.changes.plans[run.id] = {"child": child.ex.id}
+    es.subflow_children[run.id] = child.ex.id
+    es.set_run_state(run, S.RUNNING, now())
+    if task.properties.get("wait", True):
+        hooks.spawn(child, (es.ex.id, run.id))
+        return None
+    hooks.spawn(child, None)
+    es.record_outputs(run, {"executionId": child.ex.id, "state": "CREATED"})
+    es.set_run_state(run, S.SUCCESS, now())
+    return None
+
+
+def _labels(raw: Any) -> list[model.Label]:
+    if isinstance(raw, dict):
+        return [model.Label(str(k), str(v)) for k, v in raw.items()]
+    if isinstance(raw, list):
+        return [
+            model.Label(str(i.get("key")), str(i.get("value"))) for i in raw if isinstance(i, dict)
+        ]
+    return []
+
+
+def _fail(es: ExecutionState, run: model.TaskRun, message: str, now: Now) -> None:
+    es.log(L.ERROR, message, now(), run)
+    es.set_run_state(run, S.FAILED, now())
+
+
+def child_ended(es: ExecutionState, run_id: str, child: model.Execution, now: Now) -> None:
+    """§7.6: the subflow task run takes the child's outcome."""
+    run = es.by_id.get(run_id)
+    if run is None or run.state.current not in (S.RUNNING, S.KILLING):
+        return
+    if run.state.current is S.KILLING:
+        es.set_run_state(run, S.KILLED, now())
+        return
+    final = child.state.current
+    task = es.tasks[run.task_id]
+    transmit = task.properties.get("transmitFailed", True)
+    state = final if transmit and final in (S.FAILED, S.KILLED, S.WARNING) else S.SUCCESS
+    es.record_outputs(
+        run, {"executionId": child.id, "state": final.value, "outputs": child.outputs}
+    )
+    es.set_run_state(run, passes.apply_flags(task, state), now())

@@ -1,0 +1,60 @@
+"""Rebuild an `ExecutionState` from a loaded execution (recovery, restart, replay)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tercel.engine import changes, model
+from tercel.engine.run import plans
+from tercel.engine.run.containers import Branch, Container
+from tercel.engine.run.execution import ExecutionState
+
+__all__ = ["branch_of", "rebuild"]
+
+
+def branch_of(flow: model.Flow) -> dict[str, Branch]:
+    """Which branch of its container each task belongs to."""
+    found: dict[str, Branch] = {}
+
+    def mark(tasks: tuple[model.TaskDef, ...], branch: Branch) -> None:
+        for task in tasks:
+            found[task.id] = branch
+            for name, children in task.branches.items():
+                which = {"errors": Branch.ERRORS, "finally": Branch.FINALLY}.get(name, Branch.MAIN)
+                mark(children, which)
+            for case in task.cases.values():
+                mark(case, Branch.MAIN)
+
+    mark(flow.tasks, Branch.MAIN)
+    mark(flow.errors, Branch.ERRORS)
+    mark(flow.finally_, Branch.FINALLY)
+    return found
+
+
+def rebuild(
+    ex: model.Execution,
+    flow: model.Flow,
+    task_plans: dict[str, dict[str, Any]],
+    timers: list[changes.TimerRow],
+) -> ExecutionState:
+    es = ExecutionState(ex, flow)
+    plans.apply_top_level(es.containers[None], flow)
+    branches = branch_of(flow)
+    for run in ex.task_runs:
+        es.index_task_run(run, run.parent_task_run_id, branches.get(run.task_id, Branch.MAIN))
+        task = es.tasks.get(run.task_id)
+        if task is not None and task.kind is model.TaskKind.FLOWABLE and run.id in task_plans:
+            c = Container(run, task)
+            plans.apply_plan(c, task, task_plans[run.id])
+            es.containers[run.id] = c
+        elif task is not None and task.kind is model.TaskKind.SUBFLOW and run.id in task_plans:
+            es.subflow_children[run.id] = str(task_plans[run.id]["child"])
+        es.merge_outputs(run)
+        if run.state.current.is_created:
+            es.pending.append(run)
+    for c in es.containers.values():
+        c.main.touched_groups = set(range(c.main.groups_started))
+        es.dirty.add(None if c.run is None else c.run.id)
+    for timer in timers:
+        es.timers[timer.id] = timer
+    return es

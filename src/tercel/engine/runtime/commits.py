@@ -1,0 +1,117 @@
+"""The engine loop's commits, and what it does when one fails.
+
+- A full disk (SQLITE_FULL): the batch is kept and retried with backoff (50 ms doubling to 2 s)
+  until space returns; meanwhile every waiting and new command is answered `StorageFull` at once
+  and `storage_error` says why (the server's `/health` reports it). Nothing acknowledged is lost:
+  an answer only ever follows its commit.
+- Any other `sqlite3.OperationalError` (the file locked by another program for longer than the
+  busy timeout, an I/O error) is the environment's too: retried the same way, without refusing
+  commands (they wait, within the API's time limit).
+- Any other failure means some change cannot be stored: the batch is committed again one
+  execution at a time; the executions whose changes are refused are failed (quarantine), their
+  commands answered with an error, and everything else is committed as usual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sys
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+from tercel.engine import faults, model
+from tercel.engine.changes import ChangeSet
+from tercel.engine.runtime import quarantine
+
+if TYPE_CHECKING:
+    from tercel.engine.runtime.scheduler import Answered, Batch, Engine
+
+__all__ = ["STORAGE_RETRY_FIRST", "STORAGE_RETRY_MAX", "Committer", "Stopping"]
+
+#: a commit that failed for lack of disk space is retried after these delays (doubling)
+STORAGE_RETRY_FIRST, STORAGE_RETRY_MAX = 0.05, 2.0
+
+
+class Stopping(Exception):
+    """`stop` was called while a commit waited to be retried: it is given up (unacknowledged)."""
+
+
+class Committer:
+    def __init__(
+        self, engine: Engine, on_writer: Callable[[Callable[[], None]], Coroutine[Any, Any, None]]
+    ) -> None:
+        self._engine, self._on_writer = engine, on_writer
+        #: why the last commit failed for lack of disk space (None once a commit succeeds)
+        self.storage_error: str | None = None
+        self.stopping = asyncio.Event()
+
+    async def commit(self, batch: Batch, answered: Answered) -> None:
+        """Commit the batch (see the module doc for failures)."""
+        if batch.changes.is_empty():
+            return
+        try:
+            await self._write(batch.changes)
+        except (Stopping, faults.StorageFull):
+            raise
+        except Exception as error:
+            await self._isolate(batch, answered, faults.describe(error))
+
+    async def _write(self, cs: ChangeSet) -> None:
+        delay = STORAGE_RETRY_FIRST
+        while True:
+            try:
+                await self._on_writer(functools.partial(self._engine.db.commit, cs))
+            except faults.StorageFull as full:
+                if self.storage_error is None:
+                    print(f"tercel: commit failed, retrying: {full.detail}", file=sys.stderr)
+                self.storage_error = full.detail
+                self._engine.refuse_waiting(full)
+                await self._pause(delay)
+                delay = min(delay * 2, STORAGE_RETRY_MAX)
+                continue
+            except faults.StorageTrouble as trouble:  # locked, I/O: retried, commands wait
+                if delay == STORAGE_RETRY_FIRST:
+                    print(f"tercel: commit failed, retrying: {trouble.detail}", file=sys.stderr)
+                await self._pause(delay)
+                delay = min(delay * 2, STORAGE_RETRY_MAX)
+                continue
+            if self.storage_error is not None:
+                print("tercel: commits succeed again", file=sys.stderr)
+                self.storage_error = None
+            return
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, cut short by `stop`."""
+        if not self.stopping.is_set():
+            stop = asyncio.ensure_future(self.stopping.wait())
+            await asyncio.wait((stop,), timeout=seconds)
+            stop.cancel()
+        if self.stopping.is_set():
+            raise Stopping
+
+    async def _isolate(self, batch: Batch, answered: Answered, reason: str) -> None:
+        """Commit each execution's changes alone; fail those whose changes are refused."""
+        kept, refused = ChangeSet(), set[str]()
+        for execution_id, part in batch.parts:
+            try:
+                await self._write(part)
+            except (Stopping, faults.StorageFull):
+                raise
+            except Exception as error:
+                refused.add(execution_id)
+                why = f"its changes could not be stored ({faults.describe(error)})"
+                quarantine.quarantine(self._engine, execution_id, why)
+                continue
+            kept.merge(part)
+        if not refused:  # the merged commit failed, yet every part stored: not a data problem
+            print(f"tercel: a commit failed, then succeeded in parts: {reason}", file=sys.stderr)
+        batch.changes = kept
+        batch.parts = [(i, part) for i, part in batch.parts if i not in refused]
+        batch.executions = [ex for ex in batch.executions if ex.id not in refused]
+        for execution_id in refused:
+            batch.states.pop(execution_id, None)
+        for index, (future, value, _) in enumerate(answered):
+            if isinstance(value, model.Execution) and value.id in refused:
+                refusal = faults.ChangeRefused(value.id, "its changes could not be stored")
+                answered[index] = (future, None, refusal)

@@ -1,0 +1,123 @@
+"""When one execution cannot go on, the engine fails it and goes on with all other work.
+
+Two causes: a bug in a pass (an exception while the engine applied a result, fired a timer or
+ran passes over that execution), and changes that cannot be stored (the commit refused them).
+Either way its in-memory state is not to be trusted: it is dropped, the execution is read back
+as last committed, failed with the reason in its logs, and that failure is committed.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tercel.engine import faults, model, states
+from tercel.engine.run import rebuild
+from tercel.engine.run.execution import ExecutionState
+from tercel.storage import flowstore, reader
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from tercel.engine.runtime.scheduler import Engine
+
+__all__ = ["fail_execution", "flow_now", "load_state", "quarantine", "stop_attempts"]
+
+S = states.StateType
+Now = Callable[[], datetime]
+
+
+def load_state(engine: Engine, execution_id: str) -> ExecutionState | tuple[str, str]:
+    """The execution's state as the loop owns it: the active one, else read from the database;
+    (kind, id) of what is missing when there is none.
+
+    Runs inside the loop with no commit in flight, so what it reads is the last commit."""
+    found = engine.active.get(execution_id)
+    if found is not None:
+        return found
+    if engine.deleting(execution_id):  # deleted by an earlier command of this commit
+        return ("execution", execution_id)
+    conn = engine.loop_reader
+    loaded = reader.load_executions(conn, [execution_id])
+    if not loaded.executions:
+        return ("execution", execution_id)
+    ex = loaded.executions[0]
+    flow = flow_now(engine, conn, ex.namespace, ex.flow_id, ex.flow_revision)
+    if flow is None:
+        return ("flow", f"{ex.namespace}.{ex.flow_id} revision {ex.flow_revision}")
+    timers = reader.load_timers(conn, execution_id)
+    return rebuild.rebuild(ex, flow, loaded.plans, timers)
+
+
+def flow_now(
+    engine: Engine, conn: sqlite3.Connection, namespace: str, flow_id: str, revision: int
+) -> model.Flow | None:
+    """A flow revision from the engine's cache, or read (synchronously) through `conn`."""
+    cached = engine.flows.get(namespace, flow_id, revision)
+    if cached is not None:
+        return cached
+    return engine.flows.from_row(flowstore.get(conn, namespace, flow_id, revision))
+
+
+def quarantine(engine: Engine, execution_id: str, reason: str) -> None:
+    """Drop the execution's in-memory state and fail it as last committed (see module doc)."""
+    print(f"tercel: execution {execution_id} failed by the engine: {reason}", file=sys.stderr)
+    old = engine.active.pop(execution_id, None)
+    if old is not None:
+        stop_attempts(engine, old)
+    if execution_id in engine.quarantined:  # failing it did not store either: give up on it
+        return
+    engine.quarantined.add(execution_id)
+    try:
+        fresh = load_state(engine, execution_id)
+        if isinstance(fresh, tuple):  # never committed: nothing to fail but who waits for it
+            parent = engine.unlink_subflow(execution_id)
+            if parent is not None:
+                why = f"its subflow execution {execution_id} could not be stored: {reason}"
+                quarantine(engine, parent, why)
+            return
+        fail_execution(fresh, f"Internal error, execution failed: {reason}", engine.clock.now)
+    except Exception as error:  # its stored rows cannot even be read back: leave them
+        print(f"tercel: execution {execution_id}: {faults.describe(error)}", file=sys.stderr)
+        return
+    engine.track(fresh)
+
+
+def stop_attempts(engine: Engine, es: ExecutionState) -> None:
+    """Cancel the attempts of an execution the engine drops from memory."""
+    engine.slots.free += len(es.to_start)  # created, never started: their slots come back
+    es.to_start = []
+    es.to_cancel = [r.id for r in es.ex.task_runs if r.state.current is S.RUNNING]
+    try:
+        engine.workers.start(es)  # delivers the cancellations
+    except Exception as error:
+        print(f"tercel: cannot cancel attempts: {faults.describe(error)}", file=sys.stderr)
+
+
+def fail_execution(es: ExecutionState, reason: str, now: Now) -> None:
+    """End every active part of the execution FAILED (KILLING ones KILLED), with an ERROR log."""
+    es.log(model.LogLevel.ERROR, reason, now())
+    for run in reversed(es.ex.task_runs):  # children before their parents
+        for attempt in run.attempts or ():
+            if not attempt.state.current.is_terminated:
+                es.set_attempt_state(run, attempt, S.RUNNING, now())
+                es.set_attempt_state(run, attempt, S.FAILED, now())
+        current = run.state.current
+        if current is S.KILLING:
+            es.set_run_state(run, S.KILLED, now())
+        elif not current.is_terminated:
+            es.set_run_state(run, S.FAILED, now())
+    for timer_id in list(es.timers):
+        es.remove_timer(timer_id)
+    es.pending, es.waiting, es.to_start, es.to_cancel = [], [], [], []
+    es.retry_pending, es.replacements = None, []
+    current = es.ex.state.current
+    if current is S.KILLING:
+        es.set_state(S.KILLED, now())
+    elif not current.is_terminated:
+        if current in (S.CREATED, S.RESTARTED):
+            es.set_state(S.RUNNING, now())
+        es.set_state(S.FAILED, now())
+    es.dirty.clear()

@@ -1,0 +1,455 @@
+"""The engine loop: one asyncio task that owns every write (procrastinate's `_run_loop` shape).
+
+Each iteration waits for a wake-up (attempt finished, timer due, command, log), applies what
+arrived, runs passes over the touched executions, commits ALL their changes in one transaction
+on the writer thread, and only then starts attempts, answers commands and notifies listeners.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import copy
+import gc
+import heapq
+import sqlite3
+import sys
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from tercel import clock as clocks
+from tercel import failpoints
+from tercel.engine import changes, faults, model, states
+from tercel.engine.actions import passes, results, subflows
+from tercel.engine.changes import ChangeSet
+from tercel.engine.run.execution import ExecutionState
+from tercel.engine.runtime import commits, flowcache, quarantine, recovery, workers
+from tercel.storage import flowstore, lock, sqlite
+
+__all__ = ["Batch", "Engine"]
+
+T = TypeVar("T")
+#: garbage-collector thresholds for the engine process (see Engine.start)
+GC_THRESHOLD = (50_000, 50, 100)
+S = states.StateType
+Answered = list[tuple[asyncio.Future[Any], Any, BaseException | None]]
+
+
+@dataclass(slots=True)
+class Batch:
+    """What one commit wrote, published after the commit."""
+
+    changes: changes.ChangeSet
+    executions: list[model.Execution] = field(default_factory=list)
+    #: execution id -> its state as committed by this batch, for every execution it touched
+    states: dict[str, states.StateType] = field(default_factory=dict)
+    #: (execution id, its own changes): what the commit is split into when it fails
+    parts: list[tuple[str, ChangeSet]] = field(default_factory=list)
+
+
+class Engine:
+    def __init__(
+        self,
+        db_path: str,
+        *,
+        clock: clocks.Clock | None = None,
+        synchronous: str = "FULL",
+        worker_slots: int = 64,
+    ) -> None:
+        self.db_path, self.clock, self._synchronous = (
+            db_path,
+            clock or clocks.SystemClock(),
+            synchronous,
+        )
+        self._lock = lock.EngineLock(db_path)
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="tercel-writer")
+        self._db: sqlite.Database | None = None
+        self.workers = workers.Workers(self.clock, worker_slots, self._wake_now)
+        self.slots = self.workers.slots
+        self.active: dict[str, ExecutionState] = {}
+        self._touched: set[str] = set()
+        self._commands: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
+        self._timers: list[tuple[float, str, str]] = []
+        self.flows = flowcache.FlowCache()
+        #: child execution id -> (parent execution id, subflow task run id), for `wait: true`
+        self._subflow_parents: dict[str, tuple[str, str]] = {}
+        self._child_ends: list[model.Execution] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.listeners: list[Callable[[Batch], None]] = []
+        #: the last few committed batches, for a listener that registers late
+        self.last_batches: collections.deque[Batch] = collections.deque(maxlen=8)
+        #: the highest state-change and log `seq` handed to the listeners (every row above them
+        #: is yet to be published): where a subscription "from now" starts
+        self.published_state_seq = 0
+        self.published_log_seq = 0
+        #: why the engine loop died (None while it runs): commands are refused at once
+        self.stopped_reason: str | None = None
+        self._committer = commits.Committer(self, self._on_writer)
+        #: executions the engine is failing itself, until that failure is committed (if it
+        #: cannot be, quarantine gives up on them rather than loop)
+        self.quarantined: set[str] = set()
+        self._answering: Answered = []
+        self._deleted: list[str] = []
+        self._loop_conn: sqlite3.Connection | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        # The engine keeps many small long-lived objects (task runs, states, rows): with the
+        # default thresholds every few thousand allocations trigger collections that walk all
+        # of them again, which made large executions cost superlinear time.
+        if gc.get_threshold()[0] < GC_THRESHOLD[0]:
+            gc.set_threshold(*GC_THRESHOLD)
+        self._lock.acquire()
+        try:
+            self._db = await self._on_writer(
+                lambda: sqlite.Database(self.db_path, synchronous=self._synchronous)
+            )
+            self._loop_conn = sqlite.connect(self.db_path, readonly=True)
+            await recovery.recover(self)
+        except BaseException:
+            self._lock.release()
+            raise
+        # no commit is in flight before the loop starts: everything written so far is "published"
+        self.published_state_seq = self.db.last_state_seq
+        self.published_log_seq = self.db.last_log_seq
+        self._task = asyncio.create_task(self._loop(), name="tercel-engine")
+
+    async def crashed(self) -> BaseException | None:
+        """Wait until the engine loop ends; returns why it died, None for a normal stop."""
+        assert self._task is not None, "engine not started"
+        try:
+            await asyncio.shield(self._task)
+        except Exception as error:
+            return error
+        return None
+
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stop: no new attempt starts; running ones get `grace` seconds to finish (their
+        results are committed), then are cancelled and left RUNNING for resubmission."""
+        self.workers.close_slots()
+        deadline = asyncio.get_running_loop().time() + grace
+        while self.workers.busy and asyncio.get_running_loop().time() < deadline and self._task:
+            if self._task.done():
+                break
+            await asyncio.sleep(0.02)
+        if grace > 0:
+            await asyncio.sleep(0.06)  # let the loop commit the last results
+        self._stopping = True
+        self._committer.stopping.set()
+        self._wake.set()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.workers.cancel_all()
+        if self._db is not None:
+            await self._on_writer(self._db.close)
+        if self._loop_conn is not None:
+            self._loop_conn.close()
+        self._pool.shutdown(wait=True)
+        self._lock.release()
+
+    async def call(self, fn: Callable[[], T]) -> T:
+        """Run `fn` on the writer thread (the only thread that touches the writer connection);
+        refused at once when the engine loop has died."""
+        if self.stopped_reason is not None:
+            raise faults.EngineStopped(self.stopped_reason)
+        return await self._on_writer(fn)
+
+    async def _on_writer(self, fn: Callable[[], T]) -> T:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
+        except sqlite3.OperationalError as error:  # the environment, not the data
+            if sqlite.is_disk_full(error):
+                raise faults.StorageFull(str(error)) from error
+            raise faults.StorageTrouble(str(error)) from error
+
+    @property
+    def storage_error(self) -> str | None:
+        """Why the last commit failed for lack of disk space (None once a commit succeeds)."""
+        return self._committer.storage_error
+
+    @property
+    def loop_reader(self) -> sqlite3.Connection:
+        """A read-only connection for the loop itself (it reads the last commit: none is in
+        flight while the loop runs its own code)."""
+        assert self._loop_conn is not None, "engine not started"
+        return self._loop_conn
+
+    @property
+    def db(self) -> sqlite.Database:
+        assert self._db is not None, "engine not started"
+        return self._db
+
+    # ------------------------------------------------------------------ commands
+
+    async def submit(self, command: Callable[[], T]) -> T:
+        """Run `command` inside the loop; answer once its changes are committed. Refused at
+        once while the disk is full or after the loop died."""
+        if self.stopped_reason is not None:
+            raise faults.EngineStopped(self.stopped_reason)
+        if self.storage_error is not None:
+            raise faults.StorageFull(self.storage_error)
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._commands.append((command, future))
+        self._wake.set()
+        return await future
+
+    def track(self, es: ExecutionState) -> None:
+        es.hooks = self
+        self.active[es.ex.id] = es
+        self._touched.add(es.ex.id)
+        for timer in es.timers.values():
+            self._push_timer(timer)
+
+    def delete(self, es: ExecutionState) -> None:
+        """Inside a command: drop the execution from memory; the command's commit deletes its
+        rows and tells the listeners (open streams complete)."""
+        if self.active.pop(es.ex.id, None) is not None:
+            quarantine.stop_attempts(self, es)
+        self._deleted.append(es.ex.id)
+
+    def deleting(self, execution_id: str) -> bool:
+        """Deleted by a command whose commit is yet to be made."""
+        return execution_id in self._deleted
+
+    def _wake_now(self) -> None:
+        self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def touch(self, execution_id: str) -> None:
+        self._touched.add(execution_id)
+        self._wake.set()
+
+    async def flow(self, namespace: str, flow_id: str, revision: int) -> model.Flow | None:
+        found = self.flows.get(namespace, flow_id, revision)
+        if found is not None:
+            return found
+        conn = self.db.conn
+        return self.flows.from_row(
+            await self.call(lambda: flowstore.get(conn, namespace, flow_id, revision))
+        )
+
+    # subflows.Hooks
+    def find_flow(self, namespace: str, flow_id: str, revision: int | None) -> model.Flow | None:
+        return self.flows.find(namespace, flow_id, revision)
+
+    def spawn(self, es: ExecutionState, parent: tuple[str, str] | None) -> None:
+        if parent is not None:
+            self._subflow_parents[es.ex.id] = parent
+        self.track(es)
+
+    # ------------------------------------------------------------------ the loop
+
+    async def _loop(self) -> None:
+        try:
+            while not self._stopping:
+                await self._wait()
+                self._wake.clear()
+                if self._stopping:
+                    break
+                if failpoints.raises("engine_loop"):
+                    raise RuntimeError("fail point engine_loop")
+                await self._iteration()
+        except commits.Stopping:
+            pass
+        except BaseException as error:
+            self.stopped_reason = faults.describe(error)
+            print(f"tercel: the engine loop died: {self.stopped_reason}", file=sys.stderr)
+            raise
+        finally:
+            self.refuse_waiting(faults.EngineStopped(self.stopped_reason or "stopping"))
+
+    async def _iteration(self) -> None:
+        answered = self._answering = self._apply_inputs()
+        if answered:
+            # A command's own changes commit alone, so its caller gets the execution exactly
+            # as the command left it (KILLING, RESTARTED, CREATED), as a snapshot.
+            first = self._collect(Batch(changes.ChangeSet()))
+            answered[:] = [(f, _snapshot(v), e) for f, v, e in answered]
+            await self._committer.commit(first, answered)
+            self._after_commit(first, answered)
+            answered = self._answering = []
+        batch = self._run_passes()
+        await self._committer.commit(batch, answered)
+        self._after_commit(batch, answered)
+
+    def refuse_waiting(self, error: faults.EngineUnavailable) -> None:
+        """Answer every waiting command with `error` (their changes are not committed)."""
+        commands, self._commands = self._commands, []
+        waiting = [future for _, future in commands]
+        waiting += [future for future, _, _ in self._answering]
+        for future in waiting:
+            if not future.done():
+                future.set_exception(error)
+
+    async def _wait(self) -> None:
+        if self._wake.is_set():
+            return
+        if not self._timers:
+            await self._wake.wait()
+            return
+        delay = self._timers[0][0] - clocks.to_micros(self.clock.now()) / 1e6
+        if delay <= 0:
+            return
+        sleeper = asyncio.ensure_future(self.clock.sleep(delay))
+        waker = asyncio.ensure_future(self._wake.wait())
+        await asyncio.wait((sleeper, waker), return_when=asyncio.FIRST_COMPLETED)
+        sleeper.cancel()
+        waker.cancel()
+
+    def _apply_inputs(self) -> Answered:
+        now = self.clock.now
+        due = clocks.to_micros(now()) / 1e6
+        while self._timers and self._timers[0][0] <= due:
+            _, timer_id, execution_id = heapq.heappop(self._timers)
+            es = self.active.get(execution_id)
+            if es is not None and timer_id in es.timers:
+                self._guarded(es, results.fire_timer, es, timer_id, now)
+                self._touched.add(execution_id)
+        ended, self._child_ends = self._child_ends, []
+        for child in ended:
+            parent_id, run_id = self._subflow_parents.pop(child.id, ("", ""))
+            parent = self.active.get(parent_id)
+            if parent is not None:
+                self._guarded(parent, subflows.child_ended, parent, run_id, child, now)
+                self._touched.add(parent_id)
+        taken, self.workers.results = self.workers.results, []
+        for result in taken:
+            es = self.active.get(result.execution_id)
+            if es is not None:
+                self._guarded(es, results.apply_result, es, result, now)
+                self._touched.add(result.execution_id)
+        answered: Answered = []
+        commands, self._commands = self._commands, []
+        for command, future in commands:
+            try:
+                answered.append((future, command(), None))
+            except Exception as error:
+                answered.append((future, None, error))
+        return answered
+
+    def _guarded(self, es: ExecutionState, step: Callable[..., Any], *args: Any) -> None:
+        """Run one engine step on one execution: a bug in it fails that execution only."""
+        try:
+            step(*args)
+        except Exception as error:
+            traceback.print_exc(file=sys.stderr)
+            quarantine.quarantine(self, es.ex.id, faults.describe(error))
+
+    def _run_passes(self) -> Batch:
+        batch = Batch(changes.ChangeSet())
+        touched, self._touched = self._touched, set()
+        now = self.clock.now
+        for execution_id in touched:
+            es = self.active.get(execution_id)
+            if es is None:
+                continue
+            self._guarded(es, self._pass, es, now)
+        for execution_id in touched:
+            found = self.active.get(execution_id)
+            if found is not None:
+                batch.executions.append(found.ex)
+        return self._collect(batch)
+
+    def _pass(self, es: ExecutionState, now: Callable[[], Any]) -> None:
+        passes.run_passes(es, now, self.slots)
+        self._replace(es)
+
+    def _collect(self, batch: Batch) -> Batch:
+        deleted, self._deleted = self._deleted, []
+        for execution_id in deleted:
+            part = ChangeSet(deleted_executions=[execution_id])
+            batch.parts.append((execution_id, part))
+            batch.changes.merge(part)
+        for es in self.active.values():
+            if not es.changes.is_empty():
+                part = es.take_changes()
+                batch.parts.append((es.ex.id, part))
+                batch.changes.merge(part)
+                batch.states[es.ex.id] = es.ex.state.current
+        return batch
+
+    def _after_commit(self, batch: Batch, answered: Answered) -> None:
+        for execution_id, _ in batch.parts:  # stored again: a later failure is a new one
+            self.quarantined.discard(execution_id)
+        for es in list(self.active.values()):
+            if es is not self.active.get(es.ex.id):
+                continue  # quarantined meanwhile
+            self._guarded(es, self.workers.start, es)
+            if es is not self.active.get(es.ex.id):
+                continue
+            for timer in batch.changes.timers_added:
+                if timer.execution_id == es.ex.id:
+                    self._push_timer(timer)
+            if (es.pending or es.waiting) and self.slots.free > 0:
+                self._touched.add(es.ex.id)
+            if es.ex.state.current.is_terminated and es.ex.id in self._subflow_parents:
+                self._child_ends.append(es.ex)
+                self._touched.add(es.ex.id)
+            if (
+                es.ex.state.current.is_terminated
+                and not es.timers
+                and es.changes.is_empty()  # a quarantined one: its failure is yet to commit
+                and not self.workers.running_for(es)
+            ):
+                del self.active[es.ex.id]
+        for future, value, error in answered:
+            if future.done():
+                continue
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(value)
+        self.last_batches.append(batch)
+        found = batch.changes
+        if found.states:  # the writer assigned increasing seqs in list order
+            self.published_state_seq = found.states[-1].seq
+        if found.logs:
+            self.published_log_seq = found.logs[-1].seq
+        for listener in list(self.listeners):
+            try:
+                listener(batch)
+            except Exception as error:  # a listener's bug is its own, not the engine's
+                why = faults.describe(error)
+                print(f"tercel: a commit listener failed: {why}", file=sys.stderr)
+        if self._touched:
+            self._wake.set()
+
+    def _replace(self, es: ExecutionState) -> None:
+        """Create the executions that replace a RETRIED one (§12.5 step 3)."""
+        from tercel.engine.actions import replay
+
+        due, es.replacements = es.replacements, []
+        for when in due:
+            child = replay.replay(es, None, self.clock.now)
+            child.add_timer("START", None, when)
+            self.track(child)
+
+    def _push_timer(self, timer: changes.TimerRow) -> None:
+        heapq.heappush(
+            self._timers, (clocks.to_micros(timer.due) / 1e6, timer.id, timer.execution_id)
+        )
+
+    def unlink_subflow(self, child_id: str) -> str | None:
+        """The parent execution waiting for this child, which is forgotten."""
+        return self._subflow_parents.pop(child_id, ("", ""))[0] or None
+
+    def link_subflow(self, child_id: str, parent_id: str, run_id: str) -> None:
+        """A waiting subflow task run: its child's end comes back to it."""
+        self._subflow_parents[child_id] = (parent_id, run_id)
+
+    def child_ended(self, child: model.Execution) -> None:
+        self._child_ends.append(child)
+        self._wake.set()
+
+
+def _snapshot(value: Any) -> Any:
+    """A command's answer, frozen at its commit (the engine keeps mutating live objects)."""
+    return copy.deepcopy(value) if isinstance(value, model.Execution) else value
