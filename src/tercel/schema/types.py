@@ -28,6 +28,7 @@ __all__ = [
     "State",
     "StateHistory",
     "TaskRun",
+    "task_runs_of",
 ]
 
 
@@ -217,3 +218,24 @@ def _id(value: str | None) -> strawberry.ID | None:
 
 def _json(value: Any) -> JSON | None:
     return None if value is None else JSON(value)
+
+
+async def task_runs_of(loaders: context.Loaders, found: list[rows.TaskRunRow]) -> list[TaskRun]:
+    """Whole task runs for a page of rows: two batched loads over their executions (task runs
+    newer than their execution's histories are left out, as in `Execution.task_run_list`)."""
+    ids = list(dict.fromkeys(row.execution_id for row in found))
+    histories, metrics = await asyncio.gather(
+        loaders.histories.load_many(ids), loaders.metrics.load_many(ids)
+    )
+    at = {ex_id: i for i, ex_id in enumerate(ids)}
+    attempts = [rows.attempt_numbers(history) for history in histories]
+    assembled = (
+        rows.domain_task_run(
+            row,
+            histories[at[row.execution_id]],
+            attempts[at[row.execution_id]],
+            metrics[at[row.execution_id]],
+        )
+        for row in found
+    )
+    return [TaskRun.from_domain(run) for run in assembled if run is not None]
