@@ -32,8 +32,8 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from tercel import fanout, flowdir, streamguard, supervision, transport, webui
-from tercel.engine.runtime import pubsub
+from tercel import fanout, flowdir, streamguard, supervision, transport, webhooks, webui
+from tercel.engine.runtime import pubsub, triggerhub
 from tercel.resolvers.context import Context, Services, new_loaders
 from tercel.schema import build_schema, extensions
 from tercel.settings import Settings
@@ -222,8 +222,8 @@ class BearerAuth:
     @staticmethod
     def _exempt(scope: Scope) -> bool:
         path = scope["path"]
-        if path in ("/health", "/", "/ui") or path.startswith("/ui/"):
-            return True
+        if path in ("/health", "/", "/ui") or path.startswith(("/ui/", webhooks.PATH_PREFIX)):
+            return True  # a webhook's key is its secret, as in Kestra
         request = Request(scope)
         query = parse_qs(scope.get("query_string", b"").decode())
         return (
@@ -275,13 +275,16 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
         runtime.services = app.state.services = Services(settings, engine, reader)
         watch = supervision.supervise(engine, runtime)
         supervisor = asyncio.create_task(watch, name="tercel-supervisor")
+        triggers = triggerhub.TriggerHub(engine)
         try:
             if settings.flows_dir:
                 await flowdir.deploy_directory(engine, settings.flows_dir)
+            await triggers.start()
             runtime.ready = True
             yield
         finally:
             runtime.ready = False
+            await triggers.stop()
             supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await supervisor
@@ -299,6 +302,7 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/health", health, methods=["GET"]),
+        *webhooks.routes(lambda: None if runtime.services is None else runtime.services.engine),
         *webui.routes(),
     ]
     middleware = [

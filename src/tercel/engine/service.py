@@ -6,13 +6,14 @@ Each returns a domain object or a domain error value (never raises for an expect
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from tercel.engine import model, states, storable
 from tercel.engine.flows import inputs, loader
 from tercel.engine.run import creation
+from tercel.engine.run.execution import ExecutionState
 from tercel.engine.runtime.scheduler import Engine
 from tercel.storage import flowstore, reader
 
@@ -85,7 +86,11 @@ async def create_execution(
     labels: Sequence[model.Label] = (),
     *,
     from_text: bool = False,
+    trigger: dict[str, Any] | None = None,
+    on_created: Callable[[ExecutionState], None] | None = None,
 ) -> model.Execution | NotFound | InvalidInputs | InvalidState:
+    """`trigger` is what started it (execution-model §25.3); `on_created` adds to the creation's
+    commit (a trigger's next date)."""
     row = await engine.call(lambda: flowstore.latest(engine.db.conn, namespace, flow_id))
     if row is None:
         return NotFound("flow", f"{namespace}.{flow_id}")
@@ -102,7 +107,9 @@ async def create_execution(
 
     def command() -> model.Execution:
         values = resolved.values if flow.inputs else None
-        es = creation.new_execution(flow, values, labels, engine.clock.now())
+        es = creation.new_execution(flow, values, labels, engine.clock.now(), trigger=trigger)
+        if on_created is not None:
+            on_created(es)
         for name in resolved.undeclared:
             es.log(
                 model.LogLevel.WARN,

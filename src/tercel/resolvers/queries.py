@@ -11,6 +11,7 @@ import strawberry
 
 from tercel.engine import model
 from tercel.resolvers import stats
+from tercel.resolvers import triggers as trigger_resolvers
 from tercel.resolvers.context import loaders, services
 from tercel.schema import connections as conn
 from tercel.schema import enums, inputs, streams, types
@@ -219,4 +220,8 @@ class Query:
     execution_stats: streams.ExecutionStats = strawberry.field(
         resolver=execution_stats,
         description="executions by state per start-date bucket, and duration percentiles",
+    )
+    triggers: list[trigger_resolvers.Trigger] = strawberry.field(
+        resolver=trigger_resolvers.triggers,
+        description="every trigger of the latest flow revisions (namespace: and sub-namespaces)",
     )

@@ -1,0 +1,29 @@
+"""Starts and stops what runs a server's triggers: the flow index, the Schedule runner and the
+Flow-trigger listener (Webhook triggers are served by the HTTP route, `tercel.webhooks`)."""
+
+from __future__ import annotations
+
+from tercel.engine.runtime.flowindex import FlowIndex
+from tercel.engine.runtime.flowtriggers import FlowTriggerListener
+from tercel.engine.runtime.scheduler import Engine
+from tercel.engine.runtime.triggers import ScheduleRunner
+
+__all__ = ["TriggerHub"]
+
+
+class TriggerHub:
+    def __init__(self, engine: Engine) -> None:
+        self.index = FlowIndex(engine)
+        self.schedules = ScheduleRunner(engine, self.index)
+        self.listener = FlowTriggerListener(engine, self.index)
+        self._engine = engine
+
+    async def start(self) -> None:
+        await self.index.refresh()
+        self._engine.listeners.append(self.listener)
+        await self.schedules.start()
+
+    async def stop(self) -> None:
+        await self.schedules.stop()
+        if self.listener in self._engine.listeners:
+            self._engine.listeners.remove(self.listener)

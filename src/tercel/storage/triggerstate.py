@@ -1,0 +1,99 @@
+"""The `trigger_states` table: one row per trigger (migration 0002).
+
+`upsert` runs inside the writer's commit (`sqlite._write`) when a triggered execution carries its
+trigger's new state, so the execution and the next date are one transaction; `save` is the same
+write on its own (a first date, a skipped late date) for the writer thread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from tercel import clock
+from tercel.engine import changes
+from tercel.storage.codec import micros_or_none
+
+__all__ = ["StoredTrigger", "load_all", "save", "set_disabled", "switched_off", "upsert"]
+
+Key = tuple[str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTrigger:
+    row: changes.TriggerStateRow
+    disabled: bool
+
+
+def upsert(conn: sqlite3.Connection, rows: Sequence[changes.TriggerStateRow]) -> None:
+    """Insert or update the next date and definition; `last_execution_id` only when given."""
+    conn.executemany(
+        "INSERT INTO trigger_states (namespace, flow_id, trigger_id, next_date, definition,"
+        " last_execution_id) VALUES (?,?,?,?,?,?) ON CONFLICT (namespace, flow_id, trigger_id)"
+        " DO UPDATE SET next_date = excluded.next_date, definition = excluded.definition,"
+        " last_execution_id = coalesce(excluded.last_execution_id, last_execution_id)",
+        [
+            (
+                row.namespace,
+                row.flow_id,
+                row.trigger_id,
+                micros_or_none(row.next_date),
+                row.definition,
+                row.last_execution_id,
+            )
+            for row in rows
+        ],
+    )
+
+
+def save(conn: sqlite3.Connection, rows: Sequence[changes.TriggerStateRow]) -> None:
+    """`upsert` in a transaction of its own."""
+    _in_transaction(conn, lambda: upsert(conn, rows))
+
+
+def set_disabled(
+    conn: sqlite3.Connection, namespace: str, flow_id: str, trigger_id: str, disabled: bool
+) -> None:
+    def write() -> None:
+        conn.execute(
+            "INSERT INTO trigger_states (namespace, flow_id, trigger_id, disabled)"
+            " VALUES (?,?,?,?) ON CONFLICT (namespace, flow_id, trigger_id)"
+            " DO UPDATE SET disabled = excluded.disabled",
+            (namespace, flow_id, trigger_id, int(disabled)),
+        )
+
+    _in_transaction(conn, write)
+
+
+def switched_off(conn: sqlite3.Connection) -> set[Key]:
+    """The triggers turned off by `setTriggerDisabled`."""
+    return {
+        (ns, flow_id, trigger_id)
+        for ns, flow_id, trigger_id in conn.execute(
+            "SELECT namespace, flow_id, trigger_id FROM trigger_states WHERE disabled = 1"
+        )
+    }
+
+
+def load_all(conn: sqlite3.Connection) -> dict[Key, StoredTrigger]:
+    found: dict[Key, StoredTrigger] = {}
+    for ns, flow_id, trigger_id, next_date, definition, disabled, last in conn.execute(
+        "SELECT namespace, flow_id, trigger_id, next_date, definition, disabled,"
+        " last_execution_id FROM trigger_states"
+    ):
+        date = None if next_date is None else clock.from_micros(next_date)
+        row = changes.TriggerStateRow(ns, flow_id, trigger_id, date, definition, last)
+        found[(ns, flow_id, trigger_id)] = StoredTrigger(row, bool(disabled))
+    return found
+
+
+def _in_transaction(conn: sqlite3.Connection, write: Callable[[], None]) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        write()
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # never leave the writer's connection inside a transaction
+            conn.execute("ROLLBACK")
+        raise
