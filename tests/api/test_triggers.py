@@ -20,6 +20,13 @@ id: {flow_id}
 namespace: {namespace}
 labels:
   team: core
+inputs:
+  - id: input1
+    type: STRING
+    required: false
+  - id: input2
+    type: STRING
+    defaults: default
 tasks:
   - id: dates
     type: io.kestra.plugin.core.debug.Return
@@ -29,12 +36,14 @@ triggers:
     type: io.kestra.plugin.core.trigger.Schedule
     cron: "*/1 * * * * *"
     withSeconds: true
+    inputs:
+      input1: input1
 """
 
 TRIGGERED = """
 query($ns: String, $f: String) {
   executions(filter: {namespace: $ns, flowId: $f}, first: 100) {
-    edges { node { id state { current } labels { key value }
+    edges { node { id state { current } labels { key value } inputs
                    trigger { id type variables }
                    taskRunList { taskId outputs } } }
   }
@@ -94,6 +103,8 @@ def test_schedule_fires_each_date_with_its_variables(api: Server) -> None:
         assert item["trigger"]["id"] == "tick"
         assert item["trigger"]["type"] == f"{T}.Schedule"
         assert {"key": "team", "value": "core"} in item["labels"]
+        # Kestra's ScheduleTest.successWithInput: the trigger's inputs, the flow's defaults
+        assert item["inputs"] == {"input1": "input1", "input2": "default"}
     dated = [item for item in items if item["state"]["current"] == "SUCCESS"]
     assert dated, items
     for item in dated:
@@ -223,7 +234,7 @@ def test_flow_trigger_starts_when_the_conditions_hold(api: Server) -> None:
     api.deploy("trig.down", "on-success", downstream("on-success", on_success))
     api.deploy("trig.down", "not-failed", downstream("not-failed", not_failed))
     api.deploy("trig.down", "exact-ns", downstream("exact-ns", exact_ns))
-    time.sleep(1.2)  # the trigger runners look at the flows at least once a second
+    time.sleep(2.2)  # a Flow trigger counts the ends from its first look (once a second)
     good = api.run("trig.up", "good")
     bad = api.run("trig.up.sub", "bad")
     (started,) = wait_for(lambda: executions(api, "trig.down", "on-success"), 1)

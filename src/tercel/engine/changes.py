@@ -66,6 +66,8 @@ class TriggerStateRow:
     next_date: datetime | None
     definition: str = ""
     last_execution_id: str | None = None  #: None keeps the stored one
+    #: a Flow trigger's last considered execution end (state-change `seq`); None keeps it
+    watermark: int | None = None
 
 
 @dataclass(slots=True)

@@ -159,6 +159,7 @@ class TriggerStateTable(SQLModel, table=True):
     definition: str = ""
     disabled: int = 0
     last_execution_id: str | None = None
+    watermark: int | None = None
 
 
 def table(model: type[SQLModel]) -> Table:

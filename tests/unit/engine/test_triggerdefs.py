@@ -9,6 +9,7 @@ import pytest
 
 from tercel.engine import states
 from tercel.engine.flows import crons, loader, triggerdefs
+from tercel.engine.runtime import triggers as schedules
 
 T = "io.kestra.plugin.core.trigger"
 C = "io.kestra.plugin.core.condition"
@@ -211,3 +212,40 @@ def test_dates_in_a_time_zone_and_around_them() -> None:
     assert every.previous_before(at(2024, 1, 1, 0, 0, 2).replace(microsecond=5)) == at(
         2024, 1, 1, 0, 0, 2
     )
+
+
+# --------------------------------------------------------------------------- Kestra's ScheduleTest
+
+
+@pytest.mark.parametrize(
+    ("cron", "with_seconds", "zone", "date", "previous", "next_"),
+    [
+        # success(): monthly, date ± one month
+        ("0 0 1 * *", False, "UTC", at(2024, 3, 1), at(2024, 2, 1), at(2024, 4, 1)),
+        # everyMinute(), everySecond()
+        ("* * * * *", False, "UTC", at(2024, 3, 1, 5, 7), at(2024, 3, 1, 5, 6),
+         at(2024, 3, 1, 5, 8)),
+        ("* * * * * *", True, "UTC", at(2024, 3, 1, 5, 7, 9), at(2024, 3, 1, 5, 7, 8),
+         at(2024, 3, 1, 5, 7, 10)),
+        # timezone(): noon on the 1st in New York (EDT in July, EST in December)
+        ("0 12 1 * *", False, "America/New_York", at(2024, 7, 1, 16), at(2024, 6, 1, 16),
+         at(2024, 8, 1, 16)),
+        ("0 12 1 * *", False, "America/New_York", at(2024, 12, 1, 17), at(2024, 11, 1, 16),
+         at(2025, 1, 1, 17)),
+    ],
+)  # fmt: skip
+def test_schedule_variables_like_kestra(
+    cron: str,
+    with_seconds: bool,
+    zone: str,
+    date: datetime,
+    previous: datetime,
+    next_: datetime,
+) -> None:
+    trigger = triggerdefs.ScheduleDef("s", crons.Cron(cron, with_seconds, zone))
+    assert schedules.schedule_variables(trigger, date) == {
+        "date": schedules.iso(date),
+        "previous": schedules.iso(previous),
+        "next": schedules.iso(next_),
+    }
+    assert schedules.iso(date).endswith("Z")

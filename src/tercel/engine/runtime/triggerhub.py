@@ -20,10 +20,9 @@ class TriggerHub:
 
     async def start(self) -> None:
         await self.index.refresh()
-        self._engine.listeners.append(self.listener)
+        await self.listener.start()
         await self.schedules.start()
 
     async def stop(self) -> None:
         await self.schedules.stop()
-        if self.listener in self._engine.listeners:
-            self._engine.listeners.remove(self.listener)
+        await self.listener.stop()
