@@ -92,11 +92,9 @@ class FlowTriggerListener:
             if found.row.watermark is not None
         }
         self.engine.listeners.append(self)
-        marks = [self.watermarks[k] for k in self._flow_trigger_keys() if k in self.watermarks]
-        if marks:
-            self._pending.extend(
-                _ends(triggerstate.ended_since(self.engine.loop_reader, min(marks)))
-            )
+        if self.watermarks:
+            since = min(self.watermarks.values())
+            self._pending.extend(_ends(triggerstate.ended_since(self.engine.loop_reader, since)))
         self._task = asyncio.create_task(self._run(), name="tercel-flow-triggers")
 
     async def stop(self) -> None:

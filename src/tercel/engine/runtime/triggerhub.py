@@ -19,7 +19,7 @@ class TriggerHub:
         self._engine = engine
 
     async def start(self) -> None:
-        await self.index.refresh()
+        """Quick: the flows are read by the runners' own loops, not before `/health` is up."""
         await self.listener.start()
         await self.schedules.start()
 
