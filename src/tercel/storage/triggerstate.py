@@ -68,11 +68,14 @@ def save(conn: sqlite3.Connection, rows: Sequence[changes.TriggerStateRow]) -> N
 def set_disabled(
     conn: sqlite3.Connection, namespace: str, flow_id: str, trigger_id: str, disabled: bool
 ) -> None:
+    """The switch; turning off forgets a Schedule's next date (the runner does the same)."""
+
     def write() -> None:
         conn.execute(
             "INSERT INTO trigger_states (namespace, flow_id, trigger_id, disabled)"
             " VALUES (?,?,?,?) ON CONFLICT (namespace, flow_id, trigger_id)"
-            " DO UPDATE SET disabled = excluded.disabled",
+            " DO UPDATE SET disabled = excluded.disabled,"
+            " next_date = CASE WHEN excluded.disabled = 1 THEN NULL ELSE next_date END",
             (namespace, flow_id, trigger_id, int(disabled)),
         )
 
