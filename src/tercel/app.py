@@ -33,7 +33,8 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from tercel import fanout, flowdir, streamguard, supervision, transport, webhooks, webui
-from tercel.engine.runtime import pubsub, triggerhub
+from tercel.engine.runtime import pubsub
+from tercel.engine.triggers import hub as triggerhub
 from tercel.resolvers.context import Context, Services, new_loaders
 from tercel.schema import build_schema, extensions
 from tercel.settings import Settings

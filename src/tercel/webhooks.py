@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tercel.engine import faults, model, service, storable
-from tercel.engine.actions import triggering
+from tercel.engine.triggers import operations as triggering
 from tercel.storage import codec
 
 __all__ = ["PATH_PREFIX", "routes"]

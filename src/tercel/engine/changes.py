@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from tercel.engine import model, states
+from tercel.engine.types import Plan, TimerKind
 
-__all__ = ["ChangeSet", "LogRow", "StateRow", "TimerRow", "TriggerStateRow"]
+__all__ = ["Batch", "ChangeSet", "LogRow", "StateRow", "TimerRow", "TriggerStateRow"]
 
 
 @dataclass(slots=True)
@@ -50,7 +51,8 @@ class TimerRow:
 
     id: str
     execution_id: str
-    kind: str  #: RETRY, PAUSE_DELAY, PAUSE_TIMEOUT, NEW_EXECUTION
+    #: what it wakes up; the loader reads the stored text back, `rebuild` makes it a TimerKind
+    kind: TimerKind
     task_run_id: str | None
     due: datetime
     payload: dict[str, Any] | None = None
@@ -75,8 +77,8 @@ class ChangeSet:
     new_executions: dict[str, model.Execution] = field(default_factory=dict)
     executions: dict[str, model.Execution] = field(default_factory=dict)
     task_runs: dict[str, model.TaskRun] = field(default_factory=dict)
-    #: task run id -> its plan (flowable start decisions), written once
-    plans: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: task run id -> its plan (flowable start decisions, a subflow's child), written once
+    plans: dict[str, Plan] = field(default_factory=dict)
     attempts: dict[tuple[str, int], tuple[model.TaskRun, model.Attempt]] = field(
         default_factory=dict
     )
@@ -94,10 +96,13 @@ class ChangeSet:
     trigger_states: list[TriggerStateRow] = field(default_factory=list)
 
     def is_empty(self) -> bool:
+        """Nothing to write: every field is empty (tests/unit/engine/test_changes.py checks
+        that each field counts, so a new one cannot be forgotten here)."""
         return not (
             self.new_executions
             or self.executions
             or self.task_runs
+            or self.plans
             or self.attempts
             or self.states
             or self.logs
@@ -106,6 +111,7 @@ class ChangeSet:
             or self.removed_task_runs
             or self.deleted_executions
             or self.processes
+            or self.processes_ended
             or self.trigger_states
         )
 
@@ -125,3 +131,15 @@ class ChangeSet:
         self.processes.extend(other.processes)
         self.processes_ended.extend(other.processes_ended)
         self.trigger_states.extend(other.trigger_states)
+
+
+@dataclass(slots=True)
+class Batch:
+    """What one commit wrote, published to the engine's listeners after the commit."""
+
+    changes: ChangeSet
+    executions: list[model.Execution] = field(default_factory=list)
+    #: execution id -> its state as committed by this batch, for every execution it touched
+    states: dict[str, states.StateType] = field(default_factory=dict)
+    #: (execution id, its own changes): what the commit is split into when it fails
+    parts: list[tuple[str, ChangeSet]] = field(default_factory=list)

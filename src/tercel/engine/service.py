@@ -7,20 +7,23 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from tercel.engine import model, states, storable
+from tercel.engine.actions import lifecycle, replay
 from tercel.engine.flows import inputs, loader
+from tercel.engine.outcomes import InvalidInputs, InvalidState, NotFound, Outcome
 from tercel.engine.run import creation
 from tercel.engine.run.execution import ExecutionState
+from tercel.engine.runtime import quarantine
 from tercel.engine.runtime.scheduler import Engine
-from tercel.storage import flowstore, reader
+from tercel.storage import flowadmin, flowstore, reader
 
 __all__ = [
     "InvalidInputs",
     "InvalidState",
     "NotFound",
+    "Outcome",
     "create_execution",
     "delete_execution",
     "delete_flow",
@@ -34,34 +37,6 @@ __all__ = [
 ]
 
 S = states.StateType
-
-
-@dataclass(frozen=True, slots=True)
-class NotFound:
-    kind: str
-    id: str
-
-    @property
-    def message(self) -> str:
-        return f"{self.kind} `{self.id}` not found"
-
-
-@dataclass(frozen=True, slots=True)
-class InvalidState:
-    message: str
-    state: S | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class InvalidInputs:
-    issues: list[inputs.InputIssue]
-
-    @property
-    def message(self) -> str:
-        return "; ".join(issue.message for issue in self.issues)
-
-
-Outcome = model.Execution | NotFound | InvalidState | InvalidInputs
 
 
 async def deploy_flow(engine: Engine, source: str, file: str | None = None) -> model.Flow:
@@ -127,39 +102,106 @@ async def get_execution(engine: Engine, execution_id: str) -> model.Execution | 
     return loaded.executions[0] if loaded.executions else None
 
 
-async def kill_execution(engine: Engine, execution_id: str) -> Outcome:
-    from tercel.engine.actions import lifecycle
+async def _on_state(
+    engine: Engine, execution_id: str, decide: Callable[[ExecutionState], Outcome]
+) -> Outcome:
+    """Run `decide` inside the loop on the execution's state as the loop owns it (the active
+    one, or the last commit read by the loop itself), so concurrent commands on one execution
+    see each other's changes; its changes commit in one transaction."""
 
-    return await lifecycle.kill_execution(engine, execution_id)
+    def command() -> Outcome:
+        es = quarantine.load_state(engine, execution_id)
+        if isinstance(es, tuple):
+            return NotFound(*es)
+        return decide(es)
+
+    return await engine.submit(command)
+
+
+async def kill_execution(engine: Engine, execution_id: str) -> Outcome:
+    def command(es: ExecutionState) -> Outcome:
+        current = es.ex.state.current
+        if current.is_terminated:
+            return InvalidState("Execution is already finished, can't kill it", current)
+        if current is not S.KILLING:
+            _kill(engine, es)
+        return es.ex
+
+    return await _on_state(engine, execution_id, command)
+
+
+def _kill(engine: Engine, es: ExecutionState) -> None:
+    """Kill one execution, cascading to the children of its subflows."""
+    lifecycle.kill(es, engine.clock.now)
+    engine.track(es)
+    for child_id in es.subflow_children.values():
+        child = engine.active.get(child_id)
+        if child is not None and child.ex.state.current.is_active:
+            if child.ex.state.current is not S.KILLING:
+                _kill(engine, child)
 
 
 async def resume_execution(engine: Engine, execution_id: str, given: Any) -> Outcome:
-    from tercel.engine.actions import lifecycle
-
     if given is not None and not isinstance(given, dict):
         return InvalidInputs([inputs.InputIssue("inputs", "Invalid inputs: expected an object")])
-    return await lifecycle.resume_execution(engine, execution_id, given)
+
+    def command(es: ExecutionState) -> Outcome:
+        refused = lifecycle.resume(es, given, engine.clock.now)
+        if refused is not None:
+            return refused
+        engine.track(es)
+        return es.ex
+
+    return await _on_state(engine, execution_id, command)
 
 
 async def restart_execution(engine: Engine, execution_id: str) -> Outcome:
-    from tercel.engine.actions import lifecycle
+    def command(es: ExecutionState) -> Outcome:
+        refused = lifecycle.restart(es, engine.clock.now)
+        if refused is not None:
+            return refused
+        engine.track(es)
+        return es.ex
 
-    return await lifecycle.restart_execution(engine, execution_id)
+    return await _on_state(engine, execution_id, command)
 
 
 async def replay_execution(engine: Engine, execution_id: str, task_run_id: str | None) -> Outcome:
-    from tercel.engine.actions import lifecycle
+    def command(es: ExecutionState) -> Outcome:
+        if task_run_id is not None and task_run_id not in es.by_id:
+            return NotFound("task run", task_run_id)
+        current = es.ex.state.current
+        if not current.is_terminated:
+            return InvalidState(
+                "Execution must be terminated to be replayed, current state is "
+                f"'{current.value}' !",
+                current,
+            )
+        new = replay.replay(es, task_run_id, engine.clock.now)
+        engine.track(new)
+        return new.ex
 
-    return await lifecycle.replay_execution(engine, execution_id, task_run_id)
+    return await _on_state(engine, execution_id, command)
 
 
 async def delete_execution(
     engine: Engine, execution_id: str
 ) -> model.Execution | NotFound | InvalidState:
-    """Delete a terminal execution (see lifecycle.delete_execution)."""
-    from tercel.engine.actions import lifecycle
+    """Delete a terminal execution with every row of its child tables, in the loop's commit;
+    open streams complete. Answers it as it was."""
 
-    outcome = await lifecycle.delete_execution(engine, execution_id)
+    def command(es: ExecutionState) -> Outcome:
+        current = es.ex.state.current
+        if not current.is_terminated:
+            return InvalidState(
+                f"execution `{execution_id}` is {current.value}: only ended executions can be "
+                "deleted (kill it first)",
+                current,
+            )
+        engine.delete(es)
+        return es.ex
+
+    outcome = await _on_state(engine, execution_id, command)
     assert not isinstance(outcome, InvalidInputs), "deleting takes no inputs"
     return outcome
 
@@ -168,8 +210,6 @@ async def set_flow_disabled(
     engine: Engine, namespace: str, flow_id: str, disabled: bool
 ) -> int | NotFound:
     """Disable or enable a flow's latest revision; returns that revision."""
-    from tercel.storage import flowadmin
-
     conn = engine.db.conn
     revision = await engine.call(lambda: flowadmin.set_disabled(conn, namespace, flow_id, disabled))
     if revision is None:
@@ -180,8 +220,6 @@ async def set_flow_disabled(
 
 async def delete_flow(engine: Engine, namespace: str, flow_id: str) -> int | NotFound:
     """Delete every revision of a flow (its executions are kept); returns the latest."""
-    from tercel.storage import flowadmin
-
     conn = engine.db.conn
     revision = await engine.call(lambda: flowadmin.delete_flow(conn, namespace, flow_id))
     if revision is None:

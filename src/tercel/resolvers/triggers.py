@@ -10,8 +10,8 @@ from typing import Annotated
 import strawberry
 
 from tercel.engine import service
-from tercel.engine.actions import triggering
 from tercel.engine.flows.inputs import InputIssue
+from tercel.engine.triggers import operations as triggering
 from tercel.resolvers.context import reset_loaders, services
 from tercel.schema import errors, types
 from tercel.schema.scalars import JSON, DateTime

@@ -9,7 +9,7 @@ import pytest
 
 from tercel.engine import states
 from tercel.engine.flows import crons, loader, triggerdefs
-from tercel.engine.runtime import triggers as schedules
+from tercel.engine.triggers import schedules
 
 T = "io.kestra.plugin.core.trigger"
 C = "io.kestra.plugin.core.condition"

@@ -3,7 +3,7 @@
 Tercel runs three Kestra trigger types: Schedule, Flow (with the ExecutionStatus, ExecutionFlow
 and ExecutionNamespace conditions) and Webhook. Any other type is a validation error at its line
 and column: a Kestra type Tercel does not run is named as such, any other name gets the closest
-known one suggested. Only `tercel server` runs triggers (`runtime/triggers.py`, the webhook
+known one suggested. Only `tercel server` runs triggers (`engine/triggers/schedules.py`, the webhook
 route); the definitions are plain frozen data.
 """
 

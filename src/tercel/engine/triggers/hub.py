@@ -3,10 +3,10 @@ Flow-trigger listener (Webhook triggers are served by the HTTP route, `tercel.we
 
 from __future__ import annotations
 
-from tercel.engine.runtime.flowindex import FlowIndex
-from tercel.engine.runtime.flowtriggers import FlowTriggerListener
 from tercel.engine.runtime.scheduler import Engine
-from tercel.engine.runtime.triggers import ScheduleRunner
+from tercel.engine.triggers.flowindex import FlowIndex
+from tercel.engine.triggers.flowtriggers import FlowTriggerListener
+from tercel.engine.triggers.schedules import ScheduleRunner
 
 __all__ = ["TriggerHub"]
 

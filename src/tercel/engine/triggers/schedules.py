@@ -28,8 +28,8 @@ from tercel import failpoints
 from tercel.engine import changes, faults, model, service
 from tercel.engine.flows import triggerdefs
 from tercel.engine.run.execution import ExecutionState
-from tercel.engine.runtime import flowindex
 from tercel.engine.runtime.scheduler import Engine
+from tercel.engine.triggers import flowindex
 from tercel.storage import triggerstate
 
 __all__ = [

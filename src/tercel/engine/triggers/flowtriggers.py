@@ -21,11 +21,12 @@ from typing import Any
 
 from tercel import failpoints
 from tercel.engine import changes, faults, model, states
+from tercel.engine.changes import Batch
 from tercel.engine.flows import conditiondefs, triggerdefs
 from tercel.engine.run.execution import ExecutionState
-from tercel.engine.runtime.flowindex import FlowIndex
-from tercel.engine.runtime.scheduler import Batch, Engine
-from tercel.engine.runtime.triggers import start_triggered
+from tercel.engine.runtime.scheduler import Engine
+from tercel.engine.triggers.flowindex import FlowIndex
+from tercel.engine.triggers.schedules import start_triggered
 from tercel.storage import triggerstate
 
 __all__ = ["Ended", "FlowTriggerListener", "condition_holds"]

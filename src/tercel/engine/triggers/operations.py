@@ -17,8 +17,8 @@ from typing import Any
 from tercel.engine import model, service
 from tercel.engine.flows import inputs, triggerdefs
 from tercel.engine.run import creation
-from tercel.engine.runtime import triggers as schedules
 from tercel.engine.runtime.scheduler import Engine
+from tercel.engine.triggers import schedules
 from tercel.storage import flowstore, triggerstate
 
 __all__ = [
