@@ -29,8 +29,9 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from tercel import flowdir, middleware, supervision, webui
+from tercel import flowdir, middleware, supervision, webhooks, webui
 from tercel.engine.runtime import pubsub
+from tercel.engine.triggers import hub as triggerhub
 from tercel.resolvers.build import build_schema
 from tercel.resolvers.live import fanout, http, legacy_ws, transport_ws
 from tercel.schema import extensions
@@ -150,13 +151,16 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
         runtime.services = app.state.services = Services(settings, engine, reader)
         watch = supervision.supervise(engine, runtime)
         supervisor = asyncio.create_task(watch, name="tercel-supervisor")
+        triggers = triggerhub.TriggerHub(engine)
         try:
             if settings.flows_dir:
                 await flowdir.deploy_directory(engine, settings.flows_dir)
+            await triggers.start()
             runtime.ready = True
             yield
         finally:
             runtime.ready = False
+            await triggers.stop()
             supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await supervisor
@@ -174,6 +178,7 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/health", health, methods=["GET"]),
+        *webhooks.routes(lambda: None if runtime.services is None else runtime.services.engine),
         *webui.routes(),
     ]
     layers = [

@@ -61,7 +61,11 @@ async def create_execution(
     labels: Sequence[model.Label] = (),
     *,
     from_text: bool = False,
+    trigger: dict[str, Any] | None = None,
+    on_created: Callable[[ExecutionState], None] | None = None,
 ) -> model.Execution | NotFound | InvalidInputs | InvalidState:
+    """`trigger` is what started it (execution-model §25.3); `on_created` adds to the creation's
+    commit (a trigger's next date)."""
     row = await engine.call(lambda: flowstore.latest(engine.db.conn, namespace, flow_id))
     if row is None:
         return NotFound("flow", f"{namespace}.{flow_id}")
@@ -78,7 +82,9 @@ async def create_execution(
 
     def command() -> model.Execution:
         values = resolved.values if flow.inputs else None
-        es = creation.new_execution(flow, values, labels, engine.clock.now())
+        es = creation.new_execution(flow, values, labels, engine.clock.now(), trigger=trigger)
+        if on_created is not None:
+            on_created(es)
         for name in resolved.undeclared:
             es.log(
                 model.LogLevel.WARN,

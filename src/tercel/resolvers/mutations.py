@@ -13,6 +13,7 @@ import strawberry
 from tercel.engine import model, service
 from tercel.engine.flows import loader
 from tercel.engine.flows.inputs import InputIssue
+from tercel.resolvers import triggers
 from tercel.schema import errors, types
 from tercel.schema.context import Services, reset_loaders, services
 from tercel.schema.flowtypes import Flow
@@ -185,4 +186,13 @@ class Mutation:
     set_flow_disabled: DeleteFlowResult = strawberry.field(
         resolver=set_flow_disabled,
         description="disable (or enable) the latest revision: a disabled flow cannot be executed",
+    )
+    set_trigger_disabled: triggers.TriggerResult = strawberry.field(
+        resolver=triggers.set_trigger_disabled,
+        description="turn one trigger off (or on again); the flow YAML is unchanged",
+    )
+    backfill_trigger: triggers.BackfillResult = strawberry.field(
+        resolver=triggers.backfill_trigger,
+        description="one execution per Schedule date in [start, end] (end: now), oldest first,"
+        " labelled system.backfill=true",
     )

@@ -9,6 +9,7 @@ from typing import TypeVar
 import strawberry
 
 from tercel.engine import model
+from tercel.resolvers import triggers as trigger_resolvers
 from tercel.schema import connections as conn
 from tercel.schema import enums, inputs, stats, types
 from tercel.schema.context import loaders, services
@@ -172,4 +173,8 @@ class Query:
     execution_stats: stats.ExecutionStats = strawberry.field(
         resolver=execution_stats,
         description="executions by state per start-date bucket, and duration percentiles",
+    )
+    triggers: list[trigger_resolvers.Trigger] = strawberry.field(
+        resolver=trigger_resolvers.triggers,
+        description="every trigger of the latest flow revisions (namespace: and sub-namespaces)",
     )

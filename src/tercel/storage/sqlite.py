@@ -16,8 +16,8 @@ from tercel.engine import changes
 
 __all__ = ["Database", "connect", "disk_full_error", "is_disk_full"]
 
-SCHEMA_VERSION = 1
-_MIGRATIONS = ("0001_init.sql",)
+SCHEMA_VERSION = 2
+_MIGRATIONS = ("0001_init.sql", "0002_triggers.sql")
 
 
 def connect(path: str, *, synchronous: str = "FULL", readonly: bool = False) -> sqlite3.Connection:
@@ -130,7 +130,7 @@ class Database:
 
 
 def _write(conn: sqlite3.Connection, cs: changes.ChangeSet) -> None:
-    from tercel.storage import writes
+    from tercel.storage import triggerstate, writes
 
     if cs.deleted_executions:
         writes.delete_executions(conn, cs.deleted_executions)
@@ -152,6 +152,8 @@ def _write(conn: sqlite3.Connection, cs: changes.ChangeSet) -> None:
         conn.executemany("DELETE FROM timers WHERE id = ?", [(t,) for t in cs.timers_removed])
     if cs.timers_added:
         writes.insert_timers(conn, cs.timers_added)
+    if cs.trigger_states:
+        triggerstate.upsert(conn, cs.trigger_states)
     if cs.processes:
         conn.executemany(
             "INSERT OR IGNORE INTO processes (task_run_id, attempt_number, pgid) VALUES (?, ?, ?)",
