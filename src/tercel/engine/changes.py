@@ -76,6 +76,10 @@ class ChangeSet:
     processes: list[tuple[str, int, int]] = field(default_factory=list)
     #: (task run id, attempt number) of ended attempts whose process records go
     processes_ended: list[tuple[str, int]] = field(default_factory=list)
+    #: executions whose labels were replaced (`setExecutionLabels`): their label rows rewritten
+    relabelled: dict[str, model.Execution] = field(default_factory=dict)
+    #: deleted execution id -> the tables of its rows kept (`deleteExecution` purge options)
+    kept_on_delete: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def is_empty(self) -> bool:
         return not (
@@ -90,6 +94,7 @@ class ChangeSet:
             or self.removed_task_runs
             or self.deleted_executions
             or self.processes
+            or self.relabelled
         )
 
     def merge(self, other: ChangeSet) -> None:
@@ -107,3 +112,5 @@ class ChangeSet:
         self.deleted_executions.extend(other.deleted_executions)
         self.processes.extend(other.processes)
         self.processes_ended.extend(other.processes_ended)
+        self.relabelled.update(other.relabelled)
+        self.kept_on_delete.update(other.kept_on_delete)

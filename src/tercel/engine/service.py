@@ -26,10 +26,14 @@ __all__ = [
     "deploy_flow",
     "get_execution",
     "kill_execution",
+    "pause_execution",
     "replay_execution",
     "restart_execution",
     "resume_execution",
+    "set_execution_labels",
+    "set_execution_state",
     "set_flow_disabled",
+    "set_task_run_state",
 ]
 
 S = states.StateType
@@ -140,21 +144,78 @@ async def restart_execution(engine: Engine, execution_id: str) -> Outcome:
     return await lifecycle.restart_execution(engine, execution_id)
 
 
-async def replay_execution(engine: Engine, execution_id: str, task_run_id: str | None) -> Outcome:
+async def replay_execution(
+    engine: Engine,
+    execution_id: str,
+    task_run_id: str | None,
+    revision: int | None = None,
+    given: Any = None,
+) -> Outcome:
+    """Replay (§18); with `revision`, on that revision of the flow; with `given` inputs, those
+    instead of the old ones, resolved like createExecution's (every problem at once)."""
     from tercel.engine.actions import lifecycle
 
-    return await lifecycle.replay_execution(engine, execution_id, task_run_id)
+    if revision is None and given is None:
+        return await lifecycle.replay_execution(engine, execution_id, task_run_id)
+    if given is not None and not isinstance(given, dict):
+        return InvalidInputs([inputs.InputIssue("inputs", "inputs must be a JSON object")])
+    old = await get_execution(engine, execution_id)
+    if old is None:
+        return NotFound("execution", execution_id)
+    wanted = old.flow_revision if revision is None else revision
+    flow = await engine.flow(old.namespace, old.flow_id, wanted)
+    if flow is None:
+        return NotFound("flow", f"{old.namespace}.{old.flow_id} revision {wanted}")
+    values = None
+    if given is not None:
+        resolved = inputs.resolve(flow.inputs, given)
+        if resolved.issues:
+            return InvalidInputs(resolved.issues)
+        values = resolved.values if flow.inputs else None
+    return await lifecycle.replay_execution(engine, execution_id, task_run_id, flow, values)
 
 
 async def delete_execution(
-    engine: Engine, execution_id: str
+    engine: Engine, execution_id: str, *, keep_logs: bool = False, keep_metrics: bool = False
 ) -> model.Execution | NotFound | InvalidState:
-    """Delete a terminal execution (see lifecycle.delete_execution)."""
+    """Delete a terminal execution (see lifecycle.delete_execution), keeping its logs or
+    metrics when asked (Kestra's purge options)."""
     from tercel.engine.actions import lifecycle
 
-    outcome = await lifecycle.delete_execution(engine, execution_id)
+    keep = frozenset(
+        name for name, kept in (("logs", keep_logs), ("metrics", keep_metrics)) if kept
+    )
+    outcome = await lifecycle.delete_execution(engine, execution_id, keep)
     assert not isinstance(outcome, InvalidInputs), "deleting takes no inputs"
     return outcome
+
+
+async def pause_execution(engine: Engine, execution_id: str) -> Outcome:
+    from tercel.engine.actions import operations
+
+    return await operations.pause_execution(engine, execution_id)
+
+
+async def set_task_run_state(
+    engine: Engine, execution_id: str, task_run_id: str, state: S
+) -> Outcome:
+    from tercel.engine.actions import operations
+
+    return await operations.set_task_run_state(engine, execution_id, task_run_id, state)
+
+
+async def set_execution_state(engine: Engine, execution_id: str, state: S) -> Outcome:
+    from tercel.engine.actions import operations
+
+    return await operations.set_execution_state(engine, execution_id, state)
+
+
+async def set_execution_labels(
+    engine: Engine, execution_id: str, labels: Sequence[model.Label]
+) -> Outcome:
+    from tercel.engine.actions import operations
+
+    return await operations.set_execution_labels(engine, execution_id, labels)
 
 
 async def set_flow_disabled(

@@ -247,13 +247,17 @@ async def execution_updated(
                 if ex_id in event.deleted:
                     return
                 top = max((r.seq for r in event.states if r.execution_id == ex_id), default=0)
-                if top <= last:
+                relabelled = ex_id in event.relabelled  # a new snapshot with no state entry
+                if top <= last and not relabelled:
                     continue
                 # one load per committed change, shared by every subscriber of the execution
-                snapshot = await broker.shared(("snapshot", ex_id, top), fresh)
+                key: object = ("snapshot", ex_id, top)
+                if relabelled:  # one key per event, shared through the event itself
+                    key = event.memo.setdefault(("relabel", ex_id), object())
+                snapshot = await broker.shared(key, fresh)
                 if snapshot is None:
                     return
-                if snapshot.seq > last:
+                if snapshot.seq > last or relabelled:
                     yield payloads.execution_update(snapshot)
                     last = snapshot.seq
                 if snapshot.terminal:

@@ -23,10 +23,16 @@ from tercel.engine.runtime.scheduler import Engine
 from tercel.engine.service import InvalidInputs, InvalidState, NotFound
 
 __all__ = [
+    "delete",
     "delete_execution",
+    "kill",
     "kill_execution",
     "replay_execution",
+    "replay_one",
+    "restart",
     "restart_execution",
+    "restart_refusal",
+    "resume",
     "resume_execution",
 ]
 
@@ -48,17 +54,19 @@ async def _on_state(
     return await engine.submit(command)
 
 
-async def kill_execution(engine: Engine, execution_id: str) -> Outcome:
-    def command(es: ExecutionState) -> Outcome:
-        current = es.ex.state.current
-        if current.is_terminated:
-            return InvalidState("Execution is already finished, can't kill it", current)
-        if current is S.KILLING:
-            return es.ex
-        _kill(engine, es)
+def kill(engine: Engine, es: ExecutionState) -> Outcome:
+    """Inside the loop: kill one execution (§16), or say why not."""
+    current = es.ex.state.current
+    if current.is_terminated:
+        return InvalidState("Execution is already finished, can't kill it", current)
+    if current is S.KILLING:
         return es.ex
+    _kill(engine, es)
+    return es.ex
 
-    return await _on_state(engine, execution_id, command)
+
+async def kill_execution(engine: Engine, execution_id: str) -> Outcome:
+    return await _on_state(engine, execution_id, lambda es: kill(engine, es))
 
 
 def _kill(engine: Engine, es: ExecutionState) -> None:
@@ -94,46 +102,61 @@ def _kill(engine: Engine, es: ExecutionState) -> None:
 async def resume_execution(
     engine: Engine, execution_id: str, given: dict[str, Any] | None
 ) -> Outcome:
-    def command(es: ExecutionState) -> Outcome:
-        if es.ex.state.current is not S.PAUSED:
-            return InvalidState(
-                f"Execution is not paused, current state is '{es.ex.state.current.value}'",
-                es.ex.state.current,
-            )
-        run = next(r for r in es.ex.task_runs if r.state.current is S.PAUSED)
-        definitions = es.tasks[run.task_id].properties.get("onResume") or ()
-        resolved = inputs.resolve(definitions, given or {})
-        if resolved.issues:
-            return InvalidInputs(resolved.issues)
-        results.resume_pause(es, run, resolved.values if definitions else None, engine.clock.now)
-        passes.derive(es, engine.clock.now)  # PAUSED -> RESTARTED in the resume's own commit
-        engine.track(es)
-        return es.ex
+    return await _on_state(engine, execution_id, lambda es: resume(engine, es, given))
 
-    return await _on_state(engine, execution_id, command)
+
+def resume(engine: Engine, es: ExecutionState, given: dict[str, Any] | None) -> Outcome:
+    """Inside the loop: resume one execution (§15.4, §25.1), or say why not."""
+    if es.manual_pause:  # paused by pauseExecution (§25.1)
+        from tercel.engine.actions import operations
+
+        return operations.resume_manual(engine, es, given)
+    if es.ex.state.current is not S.PAUSED:
+        return InvalidState(
+            f"Execution is not paused, current state is '{es.ex.state.current.value}'",
+            es.ex.state.current,
+        )
+    run = next(r for r in es.ex.task_runs if r.state.current is S.PAUSED)
+    definitions = es.tasks[run.task_id].properties.get("onResume") or ()
+    resolved = inputs.resolve(definitions, given or {})
+    if resolved.issues:
+        return InvalidInputs(resolved.issues)
+    results.resume_pause(es, run, resolved.values if definitions else None, engine.clock.now)
+    passes.derive(es, engine.clock.now)  # PAUSED -> RESTARTED in the resume's own commit
+    engine.track(es)
+    return es.ex
 
 
 async def restart_execution(engine: Engine, execution_id: str) -> Outcome:
-    def command(es: ExecutionState) -> Outcome:
-        current = es.ex.state.current
-        if not current.is_terminated:
-            return InvalidState(
-                "Execution must be terminated to be restarted, current state is "
-                f"'{current.value}' !",
-                current,
-            )
-        failed = [
-            r
-            for r in es.ex.task_runs
-            if r.state.current is S.FAILED and es.place[r.id][1] is Branch.MAIN
-        ]
-        if not failed:
-            return InvalidState("No task found to restart execution from!", current)
-        _restart(es, failed, engine.clock.now)
-        engine.track(es)
-        return es.ex
+    return await _on_state(engine, execution_id, lambda es: restart(engine, es))
 
-    return await _on_state(engine, execution_id, command)
+
+def restart_refusal(es: ExecutionState) -> str | None:
+    """Why a restart is refused (§17.1-2), None when it restarts."""
+    current = es.ex.state.current
+    if not current.is_terminated:
+        return f"Execution must be terminated to be restarted, current state is '{current.value}' !"
+    if not _restart_targets(es):
+        return "No task found to restart execution from!"
+    return None
+
+
+def _restart_targets(es: ExecutionState) -> list[model.TaskRun]:
+    return [
+        r
+        for r in es.ex.task_runs
+        if r.state.current is S.FAILED and es.place[r.id][1] is Branch.MAIN
+    ]
+
+
+def restart(engine: Engine, es: ExecutionState) -> Outcome:
+    """Inside the loop: restart one execution (§17), or say why not."""
+    refusal = restart_refusal(es)
+    if refusal is not None:
+        return InvalidState(refusal, es.ex.state.current)
+    _restart(es, _restart_targets(es), engine.clock.now)
+    engine.track(es)
+    return es.ex
 
 
 def _restart(es: ExecutionState, failed: list[model.TaskRun], now: Callable[[], datetime]) -> None:
@@ -165,39 +188,68 @@ def _drop_errors_and_finally(es: ExecutionState) -> None:
         es.remove_task_run(run)
 
 
-async def replay_execution(engine: Engine, execution_id: str, task_run_id: str | None) -> Outcome:
+async def replay_execution(
+    engine: Engine,
+    execution_id: str,
+    task_run_id: str | None,
+    flow: model.Flow | None = None,
+    values: dict[str, Any] | None = None,
+) -> Outcome:
+    """Replay (§18), optionally on another revision `flow` with new resolved input `values`."""
+    return await _on_state(
+        engine, execution_id, lambda es: replay_one(engine, es, task_run_id, flow, values)
+    )
+
+
+def replay_one(
+    engine: Engine,
+    es: ExecutionState,
+    task_run_id: str | None = None,
+    flow: model.Flow | None = None,
+    values: dict[str, Any] | None = None,
+) -> Outcome:
+    """Inside the loop: replay one execution (§18) into a new one, or say why not."""
     from tercel.engine.actions import replay
 
-    def command(es: ExecutionState) -> Outcome:
-        if task_run_id is not None and task_run_id not in es.by_id:
-            return NotFound("task run", task_run_id)
-        current = es.ex.state.current
-        if not current.is_terminated:
+    if task_run_id is not None and task_run_id not in es.by_id:
+        return NotFound("task run", task_run_id)
+    current = es.ex.state.current
+    if not current.is_terminated:
+        return InvalidState(
+            f"Execution must be terminated to be replayed, current state is '{current.value}' !",
+            current,
+        )
+    if flow is not None and task_run_id is not None:
+        known = {task.id for task in flow.all_tasks()}
+        missing = sorted({r.task_id for r in es.ex.task_runs} - known)
+        if missing:
             return InvalidState(
-                "Execution must be terminated to be replayed, current state is "
-                f"'{current.value}' !",
+                f"Revision {flow.revision} of the flow has no task `{missing[0]}` of this "
+                "execution: replay it from the start (no taskRunId) or on its own revision",
                 current,
             )
-        new = replay.replay(es, task_run_id, engine.clock.now)
-        engine.track(new)
-        return new.ex
-
-    return await _on_state(engine, execution_id, command)
+    new = replay.replay(es, task_run_id, engine.clock.now, flow, values)
+    engine.track(new)
+    return new.ex
 
 
-async def delete_execution(engine: Engine, execution_id: str) -> Outcome:
-    """Delete a terminal execution with every row of its child tables, in the loop's commit;
-    open streams complete. Answers it as it was."""
+async def delete_execution(
+    engine: Engine, execution_id: str, keep: frozenset[str] = frozenset()
+) -> Outcome:
+    """Delete a terminal execution with every row of its child tables (but those of the tables
+    in `keep`: `logs`, `metrics`), in the loop's commit; open streams complete. Answers it as
+    it was."""
+    return await _on_state(engine, execution_id, lambda es: delete(engine, es, keep))
 
-    def command(es: ExecutionState) -> Outcome:
-        current = es.ex.state.current
-        if not current.is_terminated:
-            return InvalidState(
-                f"execution `{execution_id}` is {current.value}: only ended executions can be "
-                "deleted (kill it first)",
-                current,
-            )
-        engine.delete(es)
-        return es.ex
 
-    return await _on_state(engine, execution_id, command)
+def delete(engine: Engine, es: ExecutionState, keep: frozenset[str] = frozenset()) -> Outcome:
+    """Inside the loop: delete one terminated execution, or say why not."""
+    current = es.ex.state.current
+    if not current.is_terminated:
+        return InvalidState(
+            f"execution `{es.ex.id}` is {current.value}: only ended executions can be "
+            "deleted (kill it first)",
+            current,
+        )
+    engine.delete(es, keep)
+    return es.ex

@@ -196,6 +196,8 @@ def _final(es: ExecutionState, state: S, now: Now) -> None:
 
 
 def _next(es: ExecutionState, keys: set[str | None], now: Now) -> bool:
+    if es.manual_pause:
+        return False  # §25.1: nothing new starts while paused by pauseExecution
     changed = False
     current = es.ex.state.current
     if None in keys and current in (S.RUNNING, S.RETRYING, S.PAUSED):
@@ -255,6 +257,8 @@ def derive(es: ExecutionState, now: Now) -> bool:
     current = es.ex.state.current
     if current in (S.KILLING, S.CREATED, S.RESTARTED) or current.is_terminated:
         return False
+    if es.manual_pause:
+        return False  # stays PAUSED until resumeExecution (§6)
     target = S.PAUSED if es.paused else S.RETRYING if es.retrying else S.RUNNING
     if current is target:
         return False

@@ -36,6 +36,9 @@ class ExecutionState:
         self.dirty: set[str | None] = {None}
         self.paused = 0
         self.retrying = 0
+        #: paused by `pauseExecution` (§25.1): PAUSED with no task run PAUSED; nothing starts
+        #: until `resumeExecution`. Cleared whenever the execution leaves PAUSED.
+        self.manual_pause = False
         #: outputs tree of §19.3, kept up to date as outputs are recorded
         self.outputs_tree: dict[str, Any] = {}
         #: CREATED or RESTARTED task runs waiting for dispatch
@@ -74,6 +77,8 @@ class ExecutionState:
             return False
         previous = self.ex.state.current
         self.ex.state = new
+        if to is not S.PAUSED:
+            self.manual_pause = False
         self.row(E.EXECUTION, None, None, to, previous, new.histories[-1].date)
         self.touch()
         self.dirty.add(None)

@@ -95,6 +95,7 @@ class Engine:
         self.quarantined: set[str] = set()
         self._answering: Answered = []
         self._deleted: list[str] = []
+        self._kept: dict[str, frozenset[str]] = {}
         self._loop_conn: sqlite3.Connection | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -206,12 +207,15 @@ class Engine:
         for timer in es.timers.values():
             self._push_timer(timer)
 
-    def delete(self, es: ExecutionState) -> None:
+    def delete(self, es: ExecutionState, keep: frozenset[str] = frozenset()) -> None:
         """Inside a command: drop the execution from memory; the command's commit deletes its
-        rows and tells the listeners (open streams complete)."""
+        rows (but those of the tables in `keep`: `logs`, `metrics`) and tells the listeners
+        (open streams complete)."""
         if self.active.pop(es.ex.id, None) is not None:
             quarantine.stop_attempts(self, es)
         self._deleted.append(es.ex.id)
+        if keep:
+            self._kept[es.ex.id] = keep
 
     def deleting(self, execution_id: str) -> bool:
         """Deleted by a command whose commit is yet to be made."""
@@ -366,6 +370,8 @@ class Engine:
         deleted, self._deleted = self._deleted, []
         for execution_id in deleted:
             part = ChangeSet(deleted_executions=[execution_id])
+            if execution_id in self._kept:
+                part.kept_on_delete[execution_id] = self._kept.pop(execution_id)
             batch.parts.append((execution_id, part))
             batch.changes.merge(part)
         for es in self.active.values():
