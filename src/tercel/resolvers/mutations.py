@@ -13,8 +13,10 @@ import strawberry
 from tercel.engine import model, service
 from tercel.engine.flows import loader
 from tercel.engine.flows.inputs import InputIssue
+from tercel.resolvers.bulkops import bulk_executions
 from tercel.resolvers.context import Services, reset_loaders, services
 from tercel.schema import errors, types
+from tercel.schema.bulk import BulkResult
 from tercel.schema.enums import StateType
 from tercel.schema.flowtypes import Flow
 from tercel.schema.inputs import LabelInput
@@ -244,6 +246,12 @@ class Mutation:
     set_execution_labels: ExecutionResult = strawberry.field(
         resolver=set_execution_labels,
         description="any state: replaces the labels whose key does not start with `system.`",
+    )
+    bulk_executions: BulkResult = strawberry.field(
+        resolver=bulk_executions,
+        description="one action over up to 10,000 executions by `ids` or `filter`: one item "
+        "per execution (OK, SKIPPED with the reason, ERROR for an unknown id), known once "
+        "committed; `dryRun` changes nothing",
     )
     delete_flow: DeleteFlowResult = strawberry.field(
         resolver=delete_flow, description="every revision; executions are kept"
