@@ -7,8 +7,8 @@ tasks starts there, and this process calls `bulkExecutions(action: RESTART, filt
 call's time (every item known, every batch committed), the probe's latencies during the call,
 how many task runs of the chain ended during the call (other executions progress), and the CPU
 time the server used meanwhile (the machine is shared: the wall time depends on the load).
-The call's time includes the engine re-running each batch's restarted executions (their passes
-run in the loop iteration after the batch's commit, before the next batch is taken).
+The restarted executions run again after the answer: their passes are held until every batch is
+committed, then released 500 per loop iteration (engine/actions/bulk.py).
 """
 
 from __future__ import annotations
@@ -145,8 +145,9 @@ def report_lines(scenarios: dict[str, Any]) -> list[str]:
         f"Bulk restart (bench/bulk.py, `python -m bench --only bulk`): `bulkExecutions(RESTART)` "
         f"by filter over {run['matched']:,} FAILED executions answered {run['ok']:,} OK items in "
         f"{run['s']:.1f} s (median run), the server using {run['server_cpu_s']:.1f} s of CPU "
-        "meanwhile; batches of 500, one engine command each, and the call's time includes "
-        "the engine running every batch's restarted executions again. Meanwhile "
+        "meanwhile; batches of 500, one engine command (one read, one commit) each; the "
+        "restarted executions run again after the answer, released 500 per loop iteration. "
+        "During the call "
         f"`{{ __typename }}` every 20 ms answered p50 {run['probe_p50_ms']:.0f} ms, "
         f"p99 {run['probe_p99_ms']:.0f} ms, max {run['probe_max_ms']:.0f} ms "
         f"({run['probes']} probes), and a chain of Sleep "

@@ -11,7 +11,9 @@ and changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import enum
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -40,6 +42,7 @@ S = states.StateType
 MAX_EXECUTIONS = 10_000
 #: executions per engine command
 BATCH = 500
+REPLAYED = "replayed as "
 NO_CONCURRENCY = "no QUEUED executions: flow concurrency is not implemented yet"
 
 
@@ -124,7 +127,7 @@ def item_of(execution_id: str, outcome: service.Outcome, dry: bool = False) -> B
         return BulkItem(execution_id, BulkOutcome.SKIPPED, outcome.message)
     message = None
     if outcome.id != execution_id:  # a replay answers the new execution
-        message = f"replayed as {outcome.id}"
+        message = REPLAYED + outcome.id
     if dry:
         message = "would be done (dry run)"
     return BulkItem(execution_id, BulkOutcome.OK, message, outcome.state.current)
@@ -181,7 +184,12 @@ def load_states(engine: Engine, ids: Sequence[str]) -> dict[str, ExecutionState 
 
 
 def _batch_command(
-    engine: Engine, action: Action, ids: Sequence[str], dry: bool, labels: Sequence[model.Label]
+    engine: Engine,
+    action: Action,
+    ids: Sequence[str],
+    dry: bool,
+    labels: Sequence[model.Label],
+    held: list[str],
 ) -> Callable[[], list[BulkItem]]:
     apply = _applier(action, labels)
 
@@ -195,10 +203,15 @@ def _batch_command(
             elif dry:
                 why = dry_refusal(action, es)
                 state = es.ex.state.current
-                outcome = service.InvalidState(why, state) if why is not None else es.ex
-                items.append(item_of(execution_id, outcome, dry=True))
+                would = service.InvalidState(why, state) if why is not None else es.ex
+                items.append(item_of(execution_id, would, dry=True))
             else:
-                items.append(item_of(execution_id, apply(engine, es)))
+                outcome = apply(engine, es)
+                if isinstance(outcome, model.Execution):  # see run_bulk
+                    changed = {execution_id, outcome.id}  # a replay: the new one too
+                    engine.hold(changed)
+                    held.extend(changed)
+                items.append(item_of(execution_id, outcome))
         return items
 
     return command
@@ -215,9 +228,40 @@ async def run_bulk(
 ) -> BulkAnswer:
     """Apply `action` to `ids` (already de-duplicated and within the limit), batch by batch;
     answers once every batch is committed. `matched`: how many a filter matched (default: the
-    number of ids)."""
+    number of ids).
+
+    The passes over the executions it changed are held until every batch is committed (the
+    answer does not wait for them to run again), then released one batch per loop iteration
+    (the loop never runs 10,000 executions' passes in one go)."""
     items: list[BulkItem] = []
-    for start in range(0, len(ids), BATCH):
-        batch = ids[start : start + BATCH]
-        items += await engine.submit(_batch_command(engine, action, batch, dry, labels))
+    held: list[str] = []
+    try:
+        for start in range(0, len(ids), BATCH):
+            command = _batch_command(engine, action, ids[start : start + BATCH], dry, labels, held)
+            items += await engine.submit(command)
+    finally:  # also when the call is cancelled: what a committed batch holds is released
+        if held:
+            task = asyncio.create_task(_release(engine, held), name="tercel-bulk-release")
+            _RELEASING.add(task)
+            task.add_done_callback(_RELEASING.discard)
     return BulkAnswer(dry, len(ids) if matched is None else matched, items)
+
+
+#: release tasks still running (a reference keeps them alive)
+_RELEASING: set[asyncio.Task[None]] = set()
+
+
+async def _release(engine: Engine, execution_ids: list[str]) -> None:
+    """Release held executions one batch per loop iteration (the no-op command's answer comes
+    after the iteration that ran the released batch's passes)."""
+    try:
+        for start in range(0, len(execution_ids), BATCH):
+            engine.release(execution_ids[start : start + BATCH])
+            await engine.submit(_nothing)
+    except Exception as error:  # the engine stopped: recovery carries them on at the next start
+        engine.release(execution_ids)
+        print(f"tercel: bulk release stopped: {error}", file=sys.stderr)
+
+
+def _nothing() -> None:
+    """A command that changes nothing: its answer marks one loop iteration."""

@@ -15,7 +15,7 @@ import heapq
 import sqlite3
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -71,6 +71,9 @@ class Engine:
         self.slots = self.workers.slots
         self.active: dict[str, ExecutionState] = {}
         self._touched: set[str] = set()
+        #: executions whose passes wait for `release` (a bulk action's batches), and which of
+        #: them were touched meanwhile
+        self._held: set[str] = set()
         self._commands: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._timers: list[tuple[float, str, str]] = []
         self.flows = flowcache.FlowCache()
@@ -221,6 +224,20 @@ class Engine:
         """Deleted by a command whose commit is yet to be made."""
         return execution_id in self._deleted
 
+    def hold(self, execution_ids: Iterable[str]) -> None:
+        """Inside a command: no pass runs over these executions until `release`. A bulk action
+        commits batch after batch without waiting for the executions to run, then releases
+        them batch by batch, so neither its answer nor the loop waits for all their passes."""
+        self._held.update(execution_ids)
+
+    def release(self, execution_ids: Iterable[str]) -> None:
+        """Passes run again over these executions (from the next loop iteration)."""
+        for execution_id in execution_ids:
+            self._held.discard(execution_id)
+            if execution_id in self.active:
+                self._touched.add(execution_id)
+        self._wake.set()
+
     def _wake_now(self) -> None:
         self._wake.set()
 
@@ -350,6 +367,8 @@ class Engine:
     def _run_passes(self) -> Batch:
         batch = Batch(changes.ChangeSet())
         touched, self._touched = self._touched, set()
+        if self._held:
+            touched -= self._held
         now = self.clock.now
         for execution_id in touched:
             es = self.active.get(execution_id)
@@ -394,7 +413,7 @@ class Engine:
             for timer in batch.changes.timers_added:
                 if timer.execution_id == es.ex.id:
                     self._push_timer(timer)
-            if (es.pending or es.waiting) and self.slots.free > 0:
+            if (es.pending or es.waiting) and self.slots.free > 0 and es.ex.id not in self._held:
                 self._touched.add(es.ex.id)
             if es.ex.state.current.is_terminated and es.ex.id in self._subflow_parents:
                 self._child_ends.append(es.ex)
