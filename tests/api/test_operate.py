@@ -188,6 +188,11 @@ def test_labels_replace_streams_a_snapshot_and_filters_see_them(api: Server) -> 
         execution_id = await asyncio.to_thread(api.create, namespace, "nap")
         await asyncio.to_thread(wait_state, api, execution_id, "RUNNING")
         assert (await asyncio.to_thread(pause, api, execution_id))["__typename"] == "Execution"
+
+        def settled(ex: dict[str, Any]) -> bool:  # nothing changes state any more until resumed
+            return [r["state"]["current"] for r in ex["taskRunList"]] == ["SUCCESS"]
+
+        await asyncio.to_thread(wait_for, api, execution_id, settled)
         async with client(api, PROTOCOL) as ws:
             await ws.start("u", UPDATES, {"id": execution_id})
             first = await ws.collect("u", limit=1)
