@@ -159,3 +159,61 @@ def test_argument_refusals(api: Server, monkeypatch: pytest.MonkeyPatch) -> None
         message = refused(api, "RESTART", f={"namespace": namespace}, dry=dry)
         assert message == "4 executions match: a bulk action takes at most 3; narrow the filter"
     assert {current(api, execution_id) for execution_id in made} == {"FAILED"}
+
+
+MINIMAL = """\
+id: minimal
+namespace: {namespace}
+tasks:
+  - id: date
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{{{ taskrun.startDate }}}}"
+"""
+
+SINGLE = """mutation($id: ID!, $s: StateType!, $l: [LabelInput!]!) {
+  changed: setExecutionState(id: $id, state: $s) { __typename
+    ... on Execution { state { current } } ... on Error { message } }
+  labelled: setExecutionLabels(id: $id, labels: $l) { __typename
+    ... on Execution { labels { key value } } ... on Error { message } }
+  paused: pauseExecution(id: $id) { __typename ... on Error { message } } }"""
+
+
+def test_kestra_execution_controller_cases(api: Server) -> None:
+    """Kestra ExecutionControllerTest: changeStatus (SUCCESS -> WARNING), setLabels (on a
+    terminated execution; unknown id; empty label), shouldPauseARunningFlow's refusals,
+    setLabelsByIds / setLabelsByQuery / shouldPauseByIdsRunningFlows / ByQuery (count 3)."""
+    namespace = "bulk.kestra"
+    api.deploy(namespace, "minimal", MINIMAL.format(namespace=namespace))
+    api.deploy(namespace, "slow", SLOW.format(namespace=namespace))
+    done = api.run(namespace, "minimal")
+    found = api.data(SINGLE, {"id": done, "s": "WARNING", "l": [{"key": "key", "value": "value"}]})
+    assert found["changed"] == {"__typename": "Execution", "state": {"current": "WARNING"}}
+    assert {"key": "key", "value": "value"} in found["labelled"]["labels"]
+    assert found["paused"]["__typename"] == "InvalidStateError"
+    missing = api.data(
+        SINGLE, {"id": "notfound", "s": "WARNING", "l": [{"key": "k", "value": "v"}]}
+    )
+    assert {answer["__typename"] for answer in missing.values()} == {"NotFoundError"}
+    empty = api.data(SINGLE, {"id": done, "s": "WARNING", "l": [{"key": "", "value": ""}]})
+    assert empty["labelled"]["__typename"] == "InvalidInputsError"
+
+    three = [api.run(namespace, "minimal") for _ in range(3)]
+    by_ids = call(api, "SET_LABELS", ids=three, l=[{"key": "key", "value": "value"}])
+    assert by_ids["matched"] == 3 and {i["outcome"] for i in by_ids["items"]} == {"OK"}
+    by_query = call(
+        api,
+        "SET_LABELS",
+        f={"namespace": namespace, "flowId": "minimal"},
+        l=[{"key": "k", "value": "v"}],
+    )
+    assert by_query["matched"] == 4
+    running = [api.create(namespace, "slow") for _ in range(3)]
+    for execution_id in running:
+        wait_state(api, execution_id, "RUNNING")
+    assert call(api, "PAUSE", ids=running)["matched"] == 3
+    assert call(api, "RESUME", f={"namespace": namespace, "state": ["PAUSED"]})["matched"] == 3
+    assert call(api, "PAUSE", f={"namespace": namespace, "state": ["RUNNING"]})["matched"] == 3
+    killed = call(api, "KILL", f={"namespace": namespace, "flowId": "slow"})
+    assert {i["outcome"] for i in killed["items"]} == {"OK"}
+    for execution_id in running:
+        wait_state(api, execution_id, "KILLED")
