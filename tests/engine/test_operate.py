@@ -265,3 +265,55 @@ def test_mark_refusals(run_engine: Any) -> None:
         assert (await h.wait(running.id))["state"]["current"] == "KILLED"
 
     run_engine(body)
+
+
+PAUSE_WITH_TIMEOUT = """
+id: held
+namespace: t.operate
+tasks:
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+    timeout: PT1H
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: after
+"""
+
+
+def test_marking_a_paused_pause_task_goes_on_and_drops_its_timer(run_engine: Any) -> None:
+    async def body(h: Harness) -> None:
+        created = await h.create(await h.deploy(PAUSE_WITH_TIMEOUT))
+        doc = await h.wait_for(created.id, lambda d: d["state"]["current"] == "PAUSED")
+        assert h._timers(created.id) == 1  # the Pause's timeout
+        wait = run_of(doc, "wait")["id"]
+        marked = await operations.set_task_run_state(h.engine, doc["id"], wait, S.WARNING)
+        assert isinstance(marked, model.Execution), marked
+        assert marked.state.current is S.RESTARTED
+        after = await h.wait(doc["id"])  # checks I2: no timer left once terminal
+        assert after["state"]["current"] == "WARNING"
+        assert states_of(run_of(after, "wait")["state"]) == ["CREATED", "RUNNING", "PAUSED",
+                                                             "WARNING"]  # fmt: skip
+        assert [r["taskId"] for r in after["taskRunList"]] == ["wait", "after"]
+
+    run_engine(body)
+
+
+def test_marking_on_a_manual_pause_ends_the_pause(run_engine: Any) -> None:
+    async def body(h: Harness) -> None:
+        flow = await h.deploy(NAP_THEN_LOG)
+        created = await h.create(flow)
+        await h.wait_for(created.id, lambda d: d["taskRunList"] != [])
+        assert isinstance(await operations.pause_execution(h.engine, created.id), model.Execution)
+        doc = await h.wait_for(
+            created.id, lambda d: run_of(d, "nap")["state"]["current"] == "SUCCESS"
+        )
+        nap = run_of(doc, "nap")["id"]
+        marked = await operations.set_task_run_state(h.engine, created.id, nap, S.FAILED)
+        assert isinstance(marked, model.Execution), marked
+        after = await h.wait(created.id)
+        assert after["state"]["current"] == "FAILED"
+        assert states_of(after["state"]) == ["CREATED", "RUNNING", "PAUSED", "RESTARTED",
+                                             "RUNNING", "FAILED"]  # fmt: skip
+        assert [r["taskId"] for r in after["taskRunList"]] == ["nap"]
+
+    run_engine(body)
