@@ -14,7 +14,6 @@ import pytest
 from tests.engine.conftest import Harness, db_rows
 
 from tercel.engine import changes, model, service, states
-from tercel.engine.actions import lifecycle
 from tercel.engine.runtime.scheduler import Batch, Engine
 
 COMMANDS = ("kill", "restart", "resume", "replay", "delete")
@@ -33,13 +32,13 @@ tasks:
 
 def _send(engine: Engine, name: str, execution_id: str) -> Awaitable[Any]:
     if name == "kill":
-        return lifecycle.kill_execution(engine, execution_id)
+        return service.kill_execution(engine, execution_id)
     if name == "restart":
-        return lifecycle.restart_execution(engine, execution_id)
+        return service.restart_execution(engine, execution_id)
     if name == "resume":
-        return lifecycle.resume_execution(engine, execution_id, None)
+        return service.resume_execution(engine, execution_id, None)
     if name == "replay":
-        return lifecycle.replay_execution(engine, execution_id, None)
+        return service.replay_execution(engine, execution_id, None)
     return service.delete_execution(engine, execution_id)
 
 
@@ -111,7 +110,7 @@ def test_concurrent_pair(run_engine: Any, start: str, first: str, second: str) -
         created = await h.create(flow)
         doc = await h.wait(created.id)
         if start == "FAILED":
-            resumed = await lifecycle.resume_execution(h.engine, created.id, None)
+            resumed = await service.resume_execution(h.engine, created.id, None)
             assert isinstance(resumed, model.Execution), resumed
             doc = await h.wait(created.id)
         assert doc["state"]["current"] == start

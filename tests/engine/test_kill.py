@@ -21,7 +21,6 @@ from tests.engine.conftest import (
 )
 
 from tercel.engine import service
-from tercel.engine.actions import lifecycle
 
 C, R, K, KG, S = "CREATED", "RUNNING", "KILLED", "KILLING", "SUCCESS"
 
@@ -71,7 +70,7 @@ def test_kill_running_shell_task(run_engine: Any) -> None:
         assert all(process_group_alive(p) for p in pgids)
 
         started = time.monotonic()
-        killed = await lifecycle.kill_execution(h.engine, created.id)
+        killed = await service.kill_execution(h.engine, created.id)
         assert not isinstance(killed, service.InvalidState | service.NotFound), killed
         assert killed.state.current.value == KG
         doc = await h.wait(created.id, timeout=3.0)
@@ -118,7 +117,7 @@ def test_kill_never_started_task_runs(run_engine: Any) -> None:
         created = await h.create(flow_def)
         before = await h.wait_for(created.id, _running("busy"), what="busy RUNNING")
         assert run_of(before, "waiting")["state"]["current"] == C
-        await lifecycle.kill_execution(h.engine, created.id)
+        await service.kill_execution(h.engine, created.id)
         doc = await h.wait(created.id, timeout=3.0)
         assert states_of(doc["state"]) == [C, R, KG, K]
         assert order_of(doc) == ["fan", "busy", "waiting"]
@@ -148,13 +147,13 @@ def test_kill_paused_execution(run_engine: Any) -> None:
     async def body(h: Harness) -> None:
         paused = await h.run(flow)
         assert states_of(paused["state"]) == [C, R, "PAUSED"]
-        result = await lifecycle.kill_execution(h.engine, paused["id"])
+        result = await service.kill_execution(h.engine, paused["id"])
         assert not isinstance(result, service.InvalidState | service.NotFound), result
         doc = await h.wait(paused["id"], timeout=3.0)
         assert states_of(doc["state"]) == [C, R, "PAUSED", KG, K]
         assert states_of(run_of(doc, "hold")["state"]) == [C, R, "PAUSED", KG, K]
         assert order_of(doc) == ["hold"]
-        resumed = await lifecycle.resume_execution(h.engine, doc["id"], None)
+        resumed = await service.resume_execution(h.engine, doc["id"], None)
         assert isinstance(resumed, service.InvalidState)
 
     run_engine(body)
@@ -176,7 +175,7 @@ def test_kill_retrying_task_run_cancels_the_timer(run_engine: Any) -> None:
         await h.wait_for(created.id, lambda d: d["state"]["current"] == "RETRYING", what="RETRYING")
         timers = "SELECT count(*) FROM timers WHERE execution_id = ?"
         assert db_rows(h.db_path, timers, created.id)[0][0] == 1
-        await lifecycle.kill_execution(h.engine, created.id)
+        await service.kill_execution(h.engine, created.id)
         doc = await h.wait(created.id, timeout=3.0)
         assert states_of(doc["state"]) == [C, R, "FAILED", "RETRYING", KG, K]
         run = run_of(doc, "fail")
@@ -200,12 +199,12 @@ def test_kill_terminal_and_unknown(run_engine: Any) -> None:
     async def body(h: Harness) -> None:
         doc = await h.run(flow)
         assert doc["state"]["current"] == S
-        result = await lifecycle.kill_execution(h.engine, doc["id"])
+        result = await service.kill_execution(h.engine, doc["id"])
         assert isinstance(result, service.InvalidState)
         assert result.message == "Execution is already finished, can't kill it"
         after = await h.doc(doc["id"])
         assert after == doc
-        missing = await lifecycle.kill_execution(h.engine, "nope")
+        missing = await service.kill_execution(h.engine, "nope")
         assert isinstance(missing, service.NotFound)
 
     run_engine(body)
@@ -237,7 +236,7 @@ def test_kill_ends_descendants_that_left_the_session(run_engine: Any, tmp_path: 
             await asyncio.sleep(0.02)
         grandchild = int(pidfile.read_text())
         assert not _gone(grandchild)
-        await lifecycle.kill_execution(h.engine, created.id)
+        await service.kill_execution(h.engine, created.id)
         doc = await h.wait(created.id, timeout=6.0)
         assert doc["state"]["current"] == K
         assert _gone(grandchild), "a descendant outlived the kill of its execution"

@@ -23,8 +23,7 @@ from tests.engine.conftest import (
     with_engine,
 )
 
-from tercel.engine import model
-from tercel.engine.actions import lifecycle
+from tercel.engine import model, service
 from tercel.engine.run import document
 
 C, R, S, F, RS, RD, W = "CREATED", "RUNNING", "SUCCESS", "FAILED", "RESTARTED", "RETRIED", "WARNING"
@@ -60,7 +59,7 @@ def test_restart_recreates_a_subflow_child(run_engine: Any) -> None:
         assert first["state"]["current"] == F
         old_child = run_of(first, "call")["outputs"]["executionId"]
         await h.deploy(fixed)
-        restarted = await lifecycle.restart_execution(h.engine, first["id"])
+        restarted = await service.restart_execution(h.engine, first["id"])
         assert isinstance(restarted, model.Execution), restarted
         doc = await h.wait(first["id"])
         assert doc["state"]["current"] == S
@@ -98,7 +97,7 @@ def test_restart_inside_a_foreach_reruns_only_the_failed_pair(run_engine: Any) -
         first = await h.run(flow)
         assert first["state"]["current"] == F
         assert [r["value"] for r in runs_of(first, "work")] == ["a", "b", "c"]
-        await lifecycle.restart_execution(h.engine, first["id"])
+        await service.restart_execution(h.engine, first["id"])
         doc = await h.wait(first["id"])
         assert doc["state"]["current"] == S
         assert states_of(run_of(doc, "loop")["state"]) == [C, R, F, R, S]
@@ -132,7 +131,7 @@ def test_replay_inside_a_sequential_drops_successors(run_engine: Any) -> None:
     async def body(h: Harness) -> None:
         old = await h.run(flow)
         assert order_of(old) == ["seq", "s1", "s2", "s3", "t4", "fin"]
-        replayed = await lifecycle.replay_execution(h.engine, old["id"], run_of(old, "s2")["id"])
+        replayed = await service.replay_execution(h.engine, old["id"], run_of(old, "s2")["id"])
         assert isinstance(replayed, model.Execution), replayed
         now = document.execution_document(replayed)
         # copies: seq (ancestor, RUNNING), s1 (kept), s2 (RESTARTED); s3, t4, fin dropped

@@ -13,7 +13,6 @@ import pytest
 from tests.engine.conftest import Harness, log_messages, run_of, runs_of
 
 from tercel.engine import expressions, service
-from tercel.engine.actions import lifecycle
 from tercel.engine.expressions import guard
 from tercel.engine.runtime import offloop
 
@@ -136,7 +135,7 @@ def test_a_kill_reaches_a_task_rendering_off_the_loop(
             assert time.monotonic() < deadline, "the task run never showed RUNNING"
             await asyncio.sleep(0.01)
         started = time.monotonic()
-        killed = await lifecycle.kill_execution(h.engine, created.id)
+        killed = await service.kill_execution(h.engine, created.id)
         assert not isinstance(killed, service.InvalidState | service.NotFound), killed
         doc = await h.wait(created.id, timeout=5.0)
         assert time.monotonic() - started < 1.0

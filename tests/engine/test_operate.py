@@ -10,8 +10,7 @@ from typing import Any
 
 from tests.engine.conftest import Doc, Harness, run_of, states_of, with_engine
 
-from tercel.engine import model, service, states
-from tercel.engine.actions import lifecycle, operations
+from tercel.engine import model, operations, service, states
 
 S = states.StateType
 
@@ -108,7 +107,7 @@ def test_pause_lets_running_attempts_finish_and_starts_nothing(run_engine: Any) 
         again = await operations.pause_execution(h.engine, created.id)
         assert isinstance(again, service.InvalidState), again
         assert "current state is 'PAUSED'" in again.message
-        resumed = await lifecycle.resume_execution(h.engine, created.id, None)
+        resumed = await service.resume_execution(h.engine, created.id, None)
         assert isinstance(resumed, model.Execution), resumed
         doc = await h.wait(created.id)
         assert states_of(doc["state"]) == ["CREATED", "RUNNING", "PAUSED", "RUNNING", "SUCCESS"]
@@ -126,7 +125,7 @@ def test_manual_pause_refuses_resume_inputs(run_engine: Any) -> None:
         created = await h.create(flow)
         await h.wait_for(created.id, lambda d: d["state"]["current"] == "RUNNING")
         assert isinstance(await operations.pause_execution(h.engine, created.id), model.Execution)
-        refused = await lifecycle.resume_execution(h.engine, created.id, {"x": 1})
+        refused = await service.resume_execution(h.engine, created.id, {"x": 1})
         assert isinstance(refused, service.InvalidInputs), refused
         assert "takes no inputs" in refused.message
 
@@ -147,7 +146,7 @@ def test_a_paused_execution_stays_paused_across_an_engine_restart(db_path: Path)
         doc = await h.doc(execution_id)
         assert doc["state"]["current"] == "PAUSED"
         assert [r["taskId"] for r in doc["taskRunList"]] == ["nap"]
-        resumed = await lifecycle.resume_execution(h.engine, execution_id, None)
+        resumed = await service.resume_execution(h.engine, execution_id, None)
         assert isinstance(resumed, model.Execution), resumed
         doc = await h.wait(execution_id)
         assert states_of(doc["state"]) == ["CREATED", "RUNNING", "PAUSED", "RUNNING", "SUCCESS"]
@@ -261,7 +260,7 @@ def test_mark_refusals(run_engine: Any) -> None:
         assert found.message == (
             "Only a terminated or paused task run can change state, this one is 'RUNNING'"
         )
-        assert isinstance(await lifecycle.kill_execution(h.engine, running.id), model.Execution)
+        assert isinstance(await service.kill_execution(h.engine, running.id), model.Execution)
         assert (await h.wait(running.id))["state"]["current"] == "KILLED"
 
     run_engine(body)

@@ -14,7 +14,6 @@ from tests.engine.conftest import (
 )
 
 from tercel.engine import model, service
-from tercel.engine.actions import lifecycle
 from tercel.engine.run import document
 
 C, R, F, RS, S, P = "CREATED", "RUNNING", "FAILED", "RESTARTED", "SUCCESS", "PAUSED"
@@ -46,7 +45,7 @@ def test_restart_always_failed(run_engine: Any) -> None:
         assert order_of(first) == ["failStep", "errorHandler"]
         old_handler = run_of(first, "errorHandler")["id"]
 
-        restarted = await lifecycle.restart_execution(h.engine, first["id"])
+        restarted = await service.restart_execution(h.engine, first["id"])
         assert isinstance(restarted, model.Execution), restarted
         now = document.execution_document(restarted)
         assert now["id"] == first["id"]
@@ -97,7 +96,7 @@ def test_restart_last_failed(run_engine: Any) -> None:
         assert first["state"]["current"] == F
         assert order_of(first) == ["a", "b", "c"]
 
-        restarted = await lifecycle.restart_execution(h.engine, first["id"])
+        restarted = await service.restart_execution(h.engine, first["id"])
         assert isinstance(restarted, model.Execution), restarted
         now = document.execution_document(restarted)
         assert now["id"] == first["id"]
@@ -168,7 +167,7 @@ def test_restart_reruns_nested_errors_and_finally(run_engine: Any) -> None:
             "flow_fin",
         ]
 
-        restarted = await lifecycle.restart_execution(h.engine, first["id"])
+        restarted = await service.restart_execution(h.engine, first["id"])
         assert isinstance(restarted, model.Execution), restarted
         now = document.execution_document(restarted)
         assert order_of(now) == ["seq", "ok", "flaky"]
@@ -208,27 +207,27 @@ def test_restart_refusals(run_engine: Any) -> None:
 
     async def body(h: Harness) -> None:
         done = await h.run(ok_flow)
-        refused = await lifecycle.restart_execution(h.engine, done["id"])
+        refused = await service.restart_execution(h.engine, done["id"])
         assert isinstance(refused, service.InvalidState), refused
         assert refused.message == "No task found to restart execution from!"
         assert await h.doc(done["id"]) == done
 
         paused = await h.run(paused_flow)
         assert paused["state"]["current"] == P
-        refused = await lifecycle.restart_execution(h.engine, paused["id"])
+        refused = await service.restart_execution(h.engine, paused["id"])
         assert isinstance(refused, service.InvalidState), refused
         assert refused.message == (
             "Execution must be terminated to be restarted, current state is 'PAUSED' !"
         )
         # a KILLED execution has no FAILED task run to restart from
-        await lifecycle.kill_execution(h.engine, paused["id"])
+        await service.kill_execution(h.engine, paused["id"])
         killed = await h.wait(paused["id"])
         assert killed["state"]["current"] == "KILLED"
-        refused = await lifecycle.restart_execution(h.engine, paused["id"])
+        refused = await service.restart_execution(h.engine, paused["id"])
         assert isinstance(refused, service.InvalidState), refused
         assert refused.message == "No task found to restart execution from!"
 
-        missing = await lifecycle.restart_execution(h.engine, "nope")
+        missing = await service.restart_execution(h.engine, "nope")
         assert isinstance(missing, service.NotFound)
 
     run_engine(body)
@@ -255,7 +254,7 @@ def test_replay_from_the_second_of_five_logs(run_engine: Any) -> None:
         assert old["state"]["current"] == S
         second = old["taskRunList"][1]
 
-        replayed = await lifecycle.replay_execution(h.engine, old["id"], second["id"])
+        replayed = await service.replay_execution(h.engine, old["id"], second["id"])
         assert isinstance(replayed, model.Execution), replayed
         now = document.execution_document(replayed)
         assert now["id"] != old["id"]
@@ -297,7 +296,7 @@ def test_replay_without_task_run_and_refusals(run_engine: Any) -> None:
 
     async def body(h: Harness) -> None:
         old = await h.run(LOGS, labels=[model.Label("team", "core")])
-        replayed = await lifecycle.replay_execution(h.engine, old["id"], None)
+        replayed = await service.replay_execution(h.engine, old["id"], None)
         assert isinstance(replayed, model.Execution), replayed
         now = document.execution_document(replayed)
         assert states_of(now["state"])[:1] == [C]
@@ -310,10 +309,10 @@ def test_replay_without_task_run_and_refusals(run_engine: Any) -> None:
         assert states_of(doc["state"]) == [C, R, S]
         assert order_of(doc) == ["t1", "t2", "t3", "t4", "t5"]
 
-        unknown = await lifecycle.replay_execution(h.engine, old["id"], "nope")
+        unknown = await service.replay_execution(h.engine, old["id"], "nope")
         assert isinstance(unknown, service.NotFound)
         paused = await h.run(paused_flow)
-        refused = await lifecycle.replay_execution(h.engine, paused["id"], None)
+        refused = await service.replay_execution(h.engine, paused["id"], None)
         assert isinstance(refused, service.InvalidState), refused
 
     run_engine(body)
@@ -338,7 +337,7 @@ def test_restart_returns_the_restarted_execution(run_engine: Any) -> None:
 
     async def body(h: Harness) -> None:
         first = await h.run(flow)
-        restarted = await lifecycle.restart_execution(h.engine, first["id"])
+        restarted = await service.restart_execution(h.engine, first["id"])
         assert isinstance(restarted, model.Execution), restarted
         now = document.execution_document(restarted)
         await h.wait(first["id"])
@@ -356,9 +355,7 @@ def test_replay_returns_the_restarted_copy(run_engine: Any) -> None:
 
     async def body(h: Harness) -> None:
         old = await h.run(LOGS)
-        replayed = await lifecycle.replay_execution(
-            h.engine, old["id"], old["taskRunList"][1]["id"]
-        )
+        replayed = await service.replay_execution(h.engine, old["id"], old["taskRunList"][1]["id"])
         assert isinstance(replayed, model.Execution), replayed
         now = document.execution_document(replayed)
         await h.wait(now["id"])
@@ -375,7 +372,7 @@ def test_replay_without_task_run_returns_a_created_execution(run_engine: Any) ->
 
     async def body(h: Harness) -> None:
         old = await h.run(LOGS)
-        replayed = await lifecycle.replay_execution(h.engine, old["id"], None)
+        replayed = await service.replay_execution(h.engine, old["id"], None)
         assert isinstance(replayed, model.Execution), replayed
         now = document.execution_document(replayed)
         await h.wait(now["id"])
@@ -391,7 +388,7 @@ def test_returned_execution_is_not_mutated_afterwards(run_engine: Any) -> None:
 
     async def body(h: Harness) -> None:
         old = await h.run(LOGS)
-        replayed = await lifecycle.replay_execution(h.engine, old["id"], None)
+        replayed = await service.replay_execution(h.engine, old["id"], None)
         assert isinstance(replayed, model.Execution), replayed
         snapshot = document.execution_document(replayed)
         await h.wait(replayed.id)
@@ -419,7 +416,7 @@ def test_restart_does_not_pause_an_already_paused_pause_again(run_engine: Any) -
         first = await h.run(flow)
         assert first["state"]["current"] == F
         assert states_of(run_of(first, "hold")["state"]) == [C, R, P, R, F]
-        await lifecycle.restart_execution(h.engine, first["id"])
+        await service.restart_execution(h.engine, first["id"])
         doc = await h.wait(first["id"])
         assert doc["state"]["current"] == S
         assert states_of(doc["state"]) == [C, R, P, RS, R, F, RS, R, S]

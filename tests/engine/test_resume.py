@@ -7,7 +7,6 @@ from typing import Any
 from tests.engine.conftest import Harness, order_of, run_of, runs_of, states_of
 
 from tercel.engine import model, service
-from tercel.engine.actions import lifecycle
 
 C, R, P, RS, S, F = "CREATED", "RUNNING", "PAUSED", "RESTARTED", "SUCCESS", "FAILED"
 
@@ -39,7 +38,7 @@ def test_resume_with_on_resume_inputs(run_engine: Any) -> None:
         assert order_of(paused) == ["hold"]
 
         # invalid: `asked` missing, `count` not an INT → InvalidInputs, nothing changes
-        bad = await lifecycle.resume_execution(h.engine, paused["id"], {"count": "many"})
+        bad = await service.resume_execution(h.engine, paused["id"], {"count": "many"})
         assert isinstance(bad, service.InvalidInputs), bad
         messages = [issue.message for issue in bad.issues]
         assert len(messages) == 2, messages
@@ -48,7 +47,7 @@ def test_resume_with_on_resume_inputs(run_engine: Any) -> None:
         still = await h.doc(paused["id"])
         assert still == paused
 
-        good = await lifecycle.resume_execution(
+        good = await service.resume_execution(
             h.engine, paused["id"], {"asked": "yes", "ignored": 1}
         )
         assert isinstance(good, model.Execution), good
@@ -76,10 +75,10 @@ def test_resume_of_a_non_paused_execution(run_engine: Any) -> None:
 
     async def body(h: Harness) -> None:
         doc = await h.run(flow)
-        result = await lifecycle.resume_execution(h.engine, doc["id"], {})
+        result = await service.resume_execution(h.engine, doc["id"], {})
         assert isinstance(result, service.InvalidState), result
         assert await h.doc(doc["id"]) == doc
-        missing = await lifecycle.resume_execution(h.engine, "nope", {})
+        missing = await service.resume_execution(h.engine, "nope", {})
         assert isinstance(missing, service.NotFound)
 
     run_engine(body)
@@ -111,7 +110,7 @@ def test_resume_one_of_two_paused_branches(run_engine: Any) -> None:
         assert states_of(paused["state"]) == [C, R, P]
         assert [r["state"]["current"] for r in paused["taskRunList"]] == [R, P, P]
 
-        await lifecycle.resume_execution(h.engine, paused["id"], None)
+        await service.resume_execution(h.engine, paused["id"], None)
         once = await h.wait_for(
             paused["id"],
             lambda d: (
@@ -126,7 +125,7 @@ def test_resume_one_of_two_paused_branches(run_engine: Any) -> None:
         assert states_of(run_of(once, "left")["state"]) == [C, R, P, R, S]
         assert states_of(run_of(once, "right")["state"]) == [C, R, P]
 
-        await lifecycle.resume_execution(h.engine, paused["id"], None)
+        await service.resume_execution(h.engine, paused["id"], None)
         doc = await h.wait(paused["id"])
         assert states_of(doc["state"]) == [C, R, P, RS, R, S]
         assert states_of(run_of(doc, "right")["state"]) == [C, R, P, S]

@@ -15,7 +15,6 @@ from tests.engine.conftest import Harness, db_rows
 
 from tercel import failpoints
 from tercel.engine import faults, model, service
-from tercel.engine.actions import lifecycle
 
 SLOW = """
 id: slow
@@ -52,7 +51,7 @@ def test_a_full_disk_answers_storage_full_and_recovers(run_engine: Any, disarm: 
         # while it lasts, a new command is refused at once, and nothing is committed
         began = time.monotonic()
         with pytest.raises(faults.StorageFull):
-            await asyncio.wait_for(lifecycle.kill_execution(h.engine, acknowledged.id), 1)
+            await asyncio.wait_for(service.kill_execution(h.engine, acknowledged.id), 1)
         assert time.monotonic() - began < 1
         await asyncio.sleep(0.6)  # the attempt ends meanwhile: its result waits in memory
         assert db_rows(h.db_path, "SELECT count(*) FROM executions") == [(1,)]

@@ -14,8 +14,7 @@ from tests.engine.conftest import (
     states_of,
 )
 
-from tercel.engine import model
-from tercel.engine.actions import lifecycle
+from tercel.engine import model, service
 
 C, R, S, F, K, KG, W = "CREATED", "RUNNING", "SUCCESS", "FAILED", "KILLED", "KILLING", "WARNING"
 SUBFLOW = "io.kestra.plugin.core.flow.Subflow"
@@ -250,7 +249,7 @@ def test_kill_of_the_parent_kills_the_child(run_engine: Any) -> None:
             lambda d: bool(d["taskRunList"]) and d["taskRunList"][0]["state"]["current"] == R,
             what="child nap RUNNING",
         )
-        await lifecycle.kill_execution(h.engine, created.id)
+        await service.kill_execution(h.engine, created.id)
         parent = await h.wait(created.id, timeout=3.0)
         child = await h.wait(child_id, timeout=3.0)
         assert states_of(parent["state"]) == [C, R, KG, K]
@@ -303,11 +302,56 @@ def test_kill_cascades_to_a_child_started_without_wait(run_engine: Any) -> None:
             lambda d: bool(d["taskRunList"]) and d["taskRunList"][0]["state"]["current"] == R,
             what="child nap RUNNING",
         )
-        await lifecycle.kill_execution(h.engine, created.id)
+        await service.kill_execution(h.engine, created.id)
         parent = await h.wait(created.id, timeout=3.0)
         child = await h.wait(child_id, timeout=3.0)
         assert states_of(parent["state"]) == [C, R, KG, K]
         assert states_of(run_of(parent, "call")["state"]) == [C, R, S]
         assert states_of(child["state"]) == [C, R, KG, K]
+
+    run_engine(body)
+
+
+SLOW_CHILD = """
+id: slow-child
+namespace: t.engine.sub
+tasks:
+  - id: nap
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT0.3S
+"""
+
+RETRY_BESIDE_SUBFLOW = f"""
+id: retry-beside-subflow
+namespace: t.engine
+tasks:
+  - id: both
+    type: io.kestra.plugin.core.flow.Parallel
+    tasks:
+      - id: call
+        type: {SUBFLOW}
+        namespace: t.engine.sub
+        flowId: slow-child
+      - id: boom
+        type: io.kestra.plugin.core.execution.Fail
+        retry:
+          type: constant
+          interval: PT0.05S
+          maxAttempt: 2
+          behavior: CREATE_NEW_EXECUTION
+"""
+
+
+def test_a_new_execution_retry_stops_a_running_subflow_as_a_kill_does(run_engine: Any) -> None:
+    """The start of a new-execution retry stops its siblings with the kill sweep: a running
+    Subflow task run goes KILLING and ends KILLED when its child ends (it stayed RUNNING and took
+    the child's SUCCESS before the sweep was written once)."""
+
+    async def body(h: Harness) -> None:
+        await h.deploy(SLOW_CHILD)
+        first = await h.run(RETRY_BESIDE_SUBFLOW, i2=False)
+        assert first["state"]["current"] == "RETRIED"
+        assert states_of(run_of(first, "call")["state"]) == [C, R, KG, K]
+        assert states_of(run_of(first, "boom")["state"]) == [C, R, F, "RETRIED"]
 
     run_engine(body)

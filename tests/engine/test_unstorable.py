@@ -12,7 +12,7 @@ import pytest
 from tests.engine.conftest import Harness, db_rows, log_messages, run_of, with_engine
 
 from tercel.engine import model, service
-from tercel.engine.actions import lifecycle, passes
+from tercel.engine.actions import passes
 from tercel.engine.flows import loader
 from tercel.engine.run.execution import ExecutionState
 
@@ -171,12 +171,12 @@ def test_resume_inputs_that_cannot_be_stored_are_refused(run_engine: Any) -> Non
     async def run(h: Harness) -> None:
         paused = await h.run(PAUSED)
         refused = await asyncio.wait_for(
-            lifecycle.resume_execution(h.engine, paused["id"], {"note": "\udfff"}), PATIENCE
+            service.resume_execution(h.engine, paused["id"], {"note": "\udfff"}), PATIENCE
         )
         assert isinstance(refused, service.InvalidInputs), refused
         assert "`note`" in refused.message and "lone UTF-16 surrogate" in refused.message
         assert await h.doc(paused["id"]) == paused
-        resumed = await lifecycle.resume_execution(h.engine, paused["id"], {"note": "ok"})
+        resumed = await service.resume_execution(h.engine, paused["id"], {"note": "ok"})
         assert isinstance(resumed, model.Execution), resumed
         doc = await h.wait(paused["id"])
         assert run_of(doc, "after")["outputs"] == {"value": "ok"}

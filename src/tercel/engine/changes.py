@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from tercel.engine import model, states
+from tercel.engine.types import Plan, TimerKind
 
-__all__ = ["ChangeSet", "LogRow", "StateRow", "TimerRow"]
+__all__ = ["Batch", "ChangeSet", "LogRow", "StateRow", "TimerRow"]
 
 
 @dataclass(slots=True)
@@ -50,7 +51,8 @@ class TimerRow:
 
     id: str
     execution_id: str
-    kind: str  #: RETRY, PAUSE_DELAY, PAUSE_TIMEOUT, NEW_EXECUTION
+    #: what it wakes up; the loader reads the stored text back, `rebuild` makes it a TimerKind
+    kind: TimerKind
     task_run_id: str | None
     due: datetime
     payload: dict[str, Any] | None = None
@@ -61,8 +63,8 @@ class ChangeSet:
     new_executions: dict[str, model.Execution] = field(default_factory=dict)
     executions: dict[str, model.Execution] = field(default_factory=dict)
     task_runs: dict[str, model.TaskRun] = field(default_factory=dict)
-    #: task run id -> its plan (flowable start decisions), written once
-    plans: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: task run id -> its plan (flowable start decisions, a subflow's child), written once
+    plans: dict[str, Plan] = field(default_factory=dict)
     attempts: dict[tuple[str, int], tuple[model.TaskRun, model.Attempt]] = field(
         default_factory=dict
     )
@@ -82,10 +84,13 @@ class ChangeSet:
     kept_on_delete: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def is_empty(self) -> bool:
+        """Nothing to write: every field is empty (tests/unit/engine/test_changes.py checks
+        that each field counts, so a new one cannot be forgotten here)."""
         return not (
             self.new_executions
             or self.executions
             or self.task_runs
+            or self.plans
             or self.attempts
             or self.states
             or self.logs
@@ -94,7 +99,9 @@ class ChangeSet:
             or self.removed_task_runs
             or self.deleted_executions
             or self.processes
+            or self.processes_ended
             or self.relabelled
+            or self.kept_on_delete
         )
 
     def merge(self, other: ChangeSet) -> None:
@@ -114,3 +121,15 @@ class ChangeSet:
         self.processes_ended.extend(other.processes_ended)
         self.relabelled.update(other.relabelled)
         self.kept_on_delete.update(other.kept_on_delete)
+
+
+@dataclass(slots=True)
+class Batch:
+    """What one commit wrote, published to the engine's listeners after the commit."""
+
+    changes: ChangeSet
+    executions: list[model.Execution] = field(default_factory=list)
+    #: execution id -> its state as committed by this batch, for every execution it touched
+    states: dict[str, states.StateType] = field(default_factory=dict)
+    #: (execution id, its own changes): what the commit is split into when it fails
+    parts: list[tuple[str, ChangeSet]] = field(default_factory=list)

@@ -6,65 +6,43 @@ Each returns a domain object or a domain error value (never raises for an expect
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tercel.engine import model, states, storable
+from tercel.engine.actions import lifecycle, operate, replay
 from tercel.engine.flows import inputs, loader
+from tercel.engine.outcomes import InvalidInputs, InvalidState, NotFound, Outcome
 from tercel.engine.run import creation
+from tercel.engine.run.execution import ExecutionState
+from tercel.engine.runtime import quarantine
 from tercel.engine.runtime.scheduler import Engine
-from tercel.storage import flowstore, reader
+from tercel.storage import flowadmin, flowstore, reader
 
 __all__ = [
     "InvalidInputs",
     "InvalidState",
     "NotFound",
+    "Outcome",
     "create_execution",
     "delete_execution",
     "delete_flow",
+    "delete_one",
     "deploy_flow",
     "get_execution",
     "kill_execution",
-    "pause_execution",
+    "kill_one",
+    "on_state",
     "replay_execution",
+    "replay_one",
     "restart_execution",
+    "restart_one",
     "resume_execution",
-    "set_execution_labels",
-    "set_execution_state",
+    "resume_one",
     "set_flow_disabled",
-    "set_task_run_state",
 ]
 
 S = states.StateType
-
-
-@dataclass(frozen=True, slots=True)
-class NotFound:
-    kind: str
-    id: str
-
-    @property
-    def message(self) -> str:
-        return f"{self.kind} `{self.id}` not found"
-
-
-@dataclass(frozen=True, slots=True)
-class InvalidState:
-    message: str
-    state: S | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class InvalidInputs:
-    issues: list[inputs.InputIssue]
-
-    @property
-    def message(self) -> str:
-        return "; ".join(issue.message for issue in self.issues)
-
-
-Outcome = model.Execution | NotFound | InvalidState | InvalidInputs
 
 
 async def deploy_flow(engine: Engine, source: str, file: str | None = None) -> model.Flow:
@@ -124,24 +102,129 @@ async def get_execution(engine: Engine, execution_id: str) -> model.Execution | 
     return loaded.executions[0] if loaded.executions else None
 
 
-async def kill_execution(engine: Engine, execution_id: str) -> Outcome:
-    from tercel.engine.actions import lifecycle
+async def on_state(
+    engine: Engine, execution_id: str, decide: Callable[[ExecutionState], Outcome]
+) -> Outcome:
+    """Run `decide` inside the loop on the execution's state as the loop owns it (the active
+    one, or the last commit read by the loop itself), so concurrent commands on one execution
+    see each other's changes; its changes commit in one transaction."""
 
-    return await lifecycle.kill_execution(engine, execution_id)
+    def command() -> Outcome:
+        es = quarantine.load_state(engine, execution_id)
+        if isinstance(es, tuple):
+            return NotFound(*es)
+        return decide(es)
+
+    return await engine.submit(command)
+
+
+# ---------------------------------------------------------------------------- one execution
+# Each `*_one` runs inside the loop on one execution's state, answers a domain value or error
+# value, and `track`s what it changed; the commands below and the bulk actions (operations.py)
+# call them.
+
+
+def kill_one(engine: Engine, es: ExecutionState) -> Outcome:
+    current = es.ex.state.current
+    if current.is_terminated:
+        return InvalidState("Execution is already finished, can't kill it", current)
+    if current is not S.KILLING:
+        _kill(engine, es)
+    return es.ex
+
+
+def _kill(engine: Engine, es: ExecutionState) -> None:
+    """Kill one execution, cascading to the children of its subflows."""
+    lifecycle.kill(es, engine.clock.now)
+    engine.track(es)
+    for child_id in es.subflow_children.values():
+        child = engine.active.get(child_id)
+        if child is not None and child.ex.state.current.is_active:
+            if child.ex.state.current is not S.KILLING:
+                _kill(engine, child)
+
+
+def resume_one(engine: Engine, es: ExecutionState, given: dict[str, Any] | None) -> Outcome:
+    """A Pause's resume (with its onResume inputs), or the end of a manual pause (§25.1)."""
+    if es.manual_pause:
+        refusal = operate.resume_refusal(es.ex.state.current, True, bool(given))
+        if refusal is not None:
+            return InvalidInputs([inputs.InputIssue("inputs", refusal)])
+        operate.apply_resume(es, engine.clock.now)
+    else:
+        refused = lifecycle.resume(es, given, engine.clock.now)
+        if refused is not None:
+            return refused
+    engine.track(es)
+    return es.ex
+
+
+def restart_one(engine: Engine, es: ExecutionState) -> Outcome:
+    refused = lifecycle.restart(es, engine.clock.now)
+    if refused is not None:
+        return refused
+    engine.track(es)
+    return es.ex
+
+
+def replay_one(
+    engine: Engine,
+    es: ExecutionState,
+    task_run_id: str | None = None,
+    flow: model.Flow | None = None,
+    values: dict[str, Any] | None = None,
+) -> Outcome:
+    """Replay into a new execution (optionally on another revision `flow`, with new input
+    `values`); answers the new one."""
+    if task_run_id is not None and task_run_id not in es.by_id:
+        return NotFound("task run", task_run_id)
+    current = es.ex.state.current
+    if not current.is_terminated:
+        return InvalidState(
+            f"Execution must be terminated to be replayed, current state is '{current.value}' !",
+            current,
+        )
+    if flow is not None and task_run_id is not None:
+        missing = sorted({r.task_id for r in es.ex.task_runs} - {t.id for t in flow.all_tasks()})
+        if missing:
+            return InvalidState(
+                f"Revision {flow.revision} of the flow has no task `{missing[0]}` of this "
+                "execution: replay it from the start (no taskRunId) or on its own revision",
+                current,
+            )
+    new = replay.replay(es, task_run_id, engine.clock.now, flow, values)
+    engine.track(new)
+    return new.ex
+
+
+def delete_one(engine: Engine, es: ExecutionState, keep: frozenset[str] = frozenset()) -> Outcome:
+    """Delete a terminated execution (but the rows of the tables in `keep`: logs, metrics)."""
+    current = es.ex.state.current
+    if not current.is_terminated:
+        return InvalidState(
+            f"execution `{es.ex.id}` is {current.value}: only ended executions can be "
+            "deleted (kill it first)",
+            current,
+        )
+    engine.delete(es, keep)
+    return es.ex
+
+
+# ---------------------------------------------------------------------------- the commands
+
+
+async def kill_execution(engine: Engine, execution_id: str) -> Outcome:
+    return await on_state(engine, execution_id, lambda es: kill_one(engine, es))
 
 
 async def resume_execution(engine: Engine, execution_id: str, given: Any) -> Outcome:
-    from tercel.engine.actions import lifecycle
-
     if given is not None and not isinstance(given, dict):
         return InvalidInputs([inputs.InputIssue("inputs", "Invalid inputs: expected an object")])
-    return await lifecycle.resume_execution(engine, execution_id, given)
+    return await on_state(engine, execution_id, lambda es: resume_one(engine, es, given))
 
 
 async def restart_execution(engine: Engine, execution_id: str) -> Outcome:
-    from tercel.engine.actions import lifecycle
-
-    return await lifecycle.restart_execution(engine, execution_id)
+    return await on_state(engine, execution_id, lambda es: restart_one(engine, es))
 
 
 async def replay_execution(
@@ -151,79 +234,47 @@ async def replay_execution(
     revision: int | None = None,
     given: Any = None,
 ) -> Outcome:
-    """Replay (§18); with `revision`, on that revision of the flow; with `given` inputs, those
+    """Replay; with `revision`, on that revision of the flow; with `given` inputs, those
     instead of the old ones, resolved like createExecution's (every problem at once)."""
-    from tercel.engine.actions import lifecycle
-
-    if revision is None and given is None:
-        return await lifecycle.replay_execution(engine, execution_id, task_run_id)
-    if given is not None and not isinstance(given, dict):
-        return InvalidInputs([inputs.InputIssue("inputs", "inputs must be a JSON object")])
-    old = await get_execution(engine, execution_id)
-    if old is None:
-        return NotFound("execution", execution_id)
-    wanted = old.flow_revision if revision is None else revision
-    flow = await engine.flow(old.namespace, old.flow_id, wanted)
-    if flow is None:
-        return NotFound("flow", f"{old.namespace}.{old.flow_id} revision {wanted}")
-    values = None
-    if given is not None:
-        resolved = inputs.resolve(flow.inputs, given)
-        if resolved.issues:
-            return InvalidInputs(resolved.issues)
-        values = resolved.values if flow.inputs else None
-    return await lifecycle.replay_execution(engine, execution_id, task_run_id, flow, values)
+    flow, values = None, None
+    if revision is not None or given is not None:
+        if given is not None and not isinstance(given, dict):
+            return InvalidInputs([inputs.InputIssue("inputs", "inputs must be a JSON object")])
+        old = await get_execution(engine, execution_id)
+        if old is None:
+            return NotFound("execution", execution_id)
+        wanted = old.flow_revision if revision is None else revision
+        flow = await engine.flow(old.namespace, old.flow_id, wanted)
+        if flow is None:
+            return NotFound("flow", f"{old.namespace}.{old.flow_id} revision {wanted}")
+        if given is not None:
+            resolved = inputs.resolve(flow.inputs, given)
+            if resolved.issues:
+                return InvalidInputs(resolved.issues)
+            values = resolved.values if flow.inputs else None
+    return await on_state(
+        engine, execution_id, lambda es: replay_one(engine, es, task_run_id, flow, values)
+    )
 
 
 async def delete_execution(
     engine: Engine, execution_id: str, *, keep_logs: bool = False, keep_metrics: bool = False
 ) -> model.Execution | NotFound | InvalidState:
-    """Delete a terminal execution (see lifecycle.delete_execution), keeping its logs or
-    metrics when asked (Kestra's purge options)."""
-    from tercel.engine.actions import lifecycle
-
+    """Delete a terminal execution with every row of its child tables (logs and metrics kept
+    when asked: Kestra's purge options), in the loop's commit; open streams complete. Answers
+    it as it was."""
     keep = frozenset(
         name for name, kept in (("logs", keep_logs), ("metrics", keep_metrics)) if kept
     )
-    outcome = await lifecycle.delete_execution(engine, execution_id, keep)
+    outcome = await on_state(engine, execution_id, lambda es: delete_one(engine, es, keep))
     assert not isinstance(outcome, InvalidInputs), "deleting takes no inputs"
     return outcome
-
-
-async def pause_execution(engine: Engine, execution_id: str) -> Outcome:
-    from tercel.engine.actions import operations
-
-    return await operations.pause_execution(engine, execution_id)
-
-
-async def set_task_run_state(
-    engine: Engine, execution_id: str, task_run_id: str, state: S
-) -> Outcome:
-    from tercel.engine.actions import operations
-
-    return await operations.set_task_run_state(engine, execution_id, task_run_id, state)
-
-
-async def set_execution_state(engine: Engine, execution_id: str, state: S) -> Outcome:
-    from tercel.engine.actions import operations
-
-    return await operations.set_execution_state(engine, execution_id, state)
-
-
-async def set_execution_labels(
-    engine: Engine, execution_id: str, labels: Sequence[model.Label]
-) -> Outcome:
-    from tercel.engine.actions import operations
-
-    return await operations.set_execution_labels(engine, execution_id, labels)
 
 
 async def set_flow_disabled(
     engine: Engine, namespace: str, flow_id: str, disabled: bool
 ) -> int | NotFound:
     """Disable or enable a flow's latest revision; returns that revision."""
-    from tercel.storage import flowadmin
-
     conn = engine.db.conn
     revision = await engine.call(lambda: flowadmin.set_disabled(conn, namespace, flow_id, disabled))
     if revision is None:
@@ -234,8 +285,6 @@ async def set_flow_disabled(
 
 async def delete_flow(engine: Engine, namespace: str, flow_id: str) -> int | NotFound:
     """Delete every revision of a flow (its executions are kept); returns the latest."""
-    from tercel.storage import flowadmin
-
     conn = engine.db.conn
     revision = await engine.call(lambda: flowadmin.delete_flow(conn, namespace, flow_id))
     if revision is None:

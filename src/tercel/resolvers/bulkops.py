@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import strawberry
 
-from tercel.engine import model, storable
+from tercel.engine import model, operations, storable
 from tercel.engine.actions import bulk, operate
 from tercel.resolvers.context import Services, reset_loaders, services
 from tercel.schema import errors
@@ -34,7 +34,7 @@ async def bulk_executions(
     refusal = bulk.too_many(matched)
     if refusal is not None:
         raise errors.BadUserInput(refusal)
-    answer = await bulk.run_bulk(
+    answer = await operations.run_bulk(
         svc.engine, action, chosen, dry=bool(dry_run), labels=given, matched=matched
     )
     reset_loaders(info)

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import strawberry
 
-from tercel.engine import model, service
+from tercel.engine import model, operations, service
 from tercel.engine.flows import loader
 from tercel.engine.flows.inputs import InputIssue
 from tercel.resolvers.bulkops import bulk_executions
@@ -153,7 +153,7 @@ async def delete_execution(
 
 
 async def pause_execution(info: strawberry.Info, id: strawberry.ID) -> ExecutionResult:
-    return await _mapped(info, await service.pause_execution(services(info).engine, id))
+    return await _mapped(info, await operations.pause_execution(services(info).engine, id))
 
 
 async def set_task_run_state(
@@ -161,14 +161,16 @@ async def set_task_run_state(
 ) -> ExecutionResult:
     engine = services(info).engine
     return await _mapped(
-        info, await service.set_task_run_state(engine, execution_id, task_run_id, state)
+        info, await operations.set_task_run_state(engine, execution_id, task_run_id, state)
     )
 
 
 async def set_execution_state(
     info: strawberry.Info, id: strawberry.ID, state: StateType
 ) -> ExecutionResult:
-    return await _mapped(info, await service.set_execution_state(services(info).engine, id, state))
+    return await _mapped(
+        info, await operations.set_execution_state(services(info).engine, id, state)
+    )
 
 
 async def set_execution_labels(
@@ -176,7 +178,7 @@ async def set_execution_labels(
 ) -> ExecutionResult:
     given = [label.to_domain() for label in labels]
     engine = services(info).engine
-    return await _mapped(info, await service.set_execution_labels(engine, id, given))
+    return await _mapped(info, await operations.set_execution_labels(engine, id, given))
 
 
 async def delete_flow(info: strawberry.Info, namespace: str, id: str) -> DeleteFlowResult:

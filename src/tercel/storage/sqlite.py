@@ -92,6 +92,16 @@ class Database:
     def close(self) -> None:
         self.conn.close()
 
+    def leftover_processes(self) -> list[tuple[str, int, int]]:
+        """(task run id, attempt number, process group id) of the shell processes recorded by
+        attempts of an engine that is gone (read at start, before any attempt runs)."""
+        sql = "SELECT task_run_id, attempt_number, pgid FROM processes"
+        return [(str(r[0]), int(r[1]), int(r[2])) for r in self.conn.execute(sql).fetchall()]
+
+    def forget_processes(self) -> None:
+        """Empty `processes` once recovery ended what they name."""
+        self.conn.execute("DELETE FROM processes")
+
     def commit(self, cs: changes.ChangeSet) -> None:
         """Write one change set in one transaction; assigns `seq` to its state and log rows."""
         state_seq, log_seq = self._next_state_seq, self._next_log_seq

@@ -77,7 +77,7 @@ def update_executions(conn: sqlite3.Connection, executions: Sequence[model.Execu
 
 
 def upsert_task_runs(
-    conn: sqlite3.Connection, runs: Sequence[model.TaskRun], plans: dict[str, dict[str, Any]]
+    conn: sqlite3.Connection, runs: Sequence[model.TaskRun], plans: Mapping[str, Mapping[str, Any]]
 ) -> None:
     conn.executemany(
         "INSERT INTO task_runs (id, execution_id, position, task_id, parent_task_run_id, value,"

@@ -97,3 +97,17 @@ def test_resume_refusal() -> None:
     assert operate.resume_refusal(S.PAUSED, True, False) is None
     assert operate.resume_refusal(S.PAUSED, True, True) is not None
     assert operate.resume_refusal(S.RUNNING, False, False) is not None
+
+
+def test_a_manual_pause_is_not_derived_away() -> None:
+    """rules.derived_execution_state keeps an execution paused by pauseExecution PAUSED, what
+    ever its task runs say (RETRYING ones included); without the flag it would go RESTARTED."""
+    from tercel.engine import rules
+
+    for retrying in (False, True):
+        kept = rules.derived_execution_state(
+            S.PAUSED, paused=False, retrying=retrying, manual_pause=True
+        )
+        assert kept is None
+        moved = rules.derived_execution_state(S.PAUSED, paused=False, retrying=retrying)
+        assert moved is S.RESTARTED

@@ -1,4 +1,4 @@
-"""Dispatch (execution-model §8.7): CREATED and RESTARTED task runs in list order. runIf is
+"""Dispatch (semantics.md#dispatch): CREATED and RESTARTED task runs in list order. runIf is
 rendered; a flowable starts (its plan is made and stored); a subflow creates its child; a
 runnable waits for a worker slot, or, for an `inline` task type, runs within the pass (unless
 its renders outgrow the loop's slice: then on a render thread, see offloop)."""
@@ -6,23 +6,20 @@ its renders outgrow the loop's slice: then on a render thread, see offloop)."""
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
-from tercel import clock as clocks
-from tercel.engine import expressions, model, states, storable
-from tercel.engine.actions import passes
+from tercel.engine import expressions, model, rules, states, storable
+from tercel.engine.actions import results, subflows
 from tercel.engine.run import context, plans
 from tercel.engine.run.containers import Container
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.tasks import registry
+from tercel.engine.types import Now, Plan
 
 __all__ = ["Slots", "dispatch"]
 
 S = states.StateType
 L = model.LogLevel
-Now = Callable[[], datetime]
 
 
 @dataclass(slots=True)
@@ -33,7 +30,7 @@ class Slots:
 
 
 def dispatch(es: ExecutionState, now: Now, slots: Slots) -> bool:
-    """§8.7: CREATED/RESTARTED task runs in list order; runnables wait for a worker slot in a
+    """CREATED/RESTARTED task runs in list order; runnables wait for a worker slot in a
     position-ordered heap, so a long queue costs O(log n) per start, not a rescan."""
     current = es.ex.state.current
     if current is S.KILLING or current.is_terminated or not (es.pending or es.waiting):
@@ -56,8 +53,6 @@ def dispatch(es: ExecutionState, now: Now, slots: Slots) -> bool:
         if task.kind is model.TaskKind.FLOWABLE:
             _start_flowable(es, run, task, now)
         elif es.hooks is not None:
-            from tercel.engine.actions import subflows
-
             subflows.start(es, run, task, now, es.hooks)
         else:
             es.log(L.ERROR, "Subflow needs an engine to start its child execution", now(), run)
@@ -75,10 +70,7 @@ def dispatch(es: ExecutionState, now: Now, slots: Slots) -> bool:
             _run_inline(es, run, now, slots)
             continue
         slots.free -= 1
-        before = run.counted_attempts()
-        attempt = es.add_attempt(run, now())
-        es.set_attempt_state(run, attempt, S.RUNNING, now())
-        es.set_run_state(run, S.RUNNING, now())
+        attempt, before = es.start_attempt(run, now())
         es.to_start.append((run, attempt, before))
     return changed
 
@@ -91,19 +83,11 @@ def is_inline(task: model.TaskDef) -> bool:
 def _run_inline(es: ExecutionState, run: model.TaskRun, now: Now, slots: Slots) -> None:
     """A pure task runs now; its attempt commits with its result (see TaskType.inline). One
     whose renders outgrow the loop's slice takes the worker path instead (see offloop)."""
-    from tercel.engine.actions import results
-    from tercel.engine.runtime import offloop, runner
-
-    before = run.counted_attempts()
-    attempt = es.add_attempt(run, now())
-    es.set_attempt_state(run, attempt, S.RUNNING, now())
-    es.set_run_state(run, S.RUNNING, now())
+    attempt, before = es.start_attempt(run, now())
     # As on the worker path, the execution follows its task runs before the result lands
     # (RETRYING -> RUNNING when this was the retry, so a top-level failure reads FAILED, RETRYING).
-    passes.derive(es, now)
-    clock = es.hooks.clock if es.hooks is not None else clocks.SystemClock()
-    ctx = runner.AttemptContext(es, run, attempt, before, clock, _nothing)
-    result = offloop.try_on_loop(ctx)
+    es.derive(now)
+    result = es.hooks.run_inline(es, run, attempt, before) if es.hooks is not None else None
     if result is None:
         slots.free -= 1
         es.to_start.append((run, attempt, before))
@@ -111,21 +95,17 @@ def _run_inline(es: ExecutionState, run: model.TaskRun, now: Now, slots: Slots) 
         results.apply_result(es, result, now)
 
 
-def _nothing() -> None:
-    """Inline attempts need no wake-up: their changes commit with the current pass."""
-
-
 def _run_if(es: ExecutionState, run: model.TaskRun, task: model.TaskDef, now: Now) -> bool:
-    """True when the task should run; otherwise the task run ended SKIPPED or FAILED."""
+    """True when the task should run; otherwise the task run ended (`rules.state_after_run_if`)."""
     try:
-        text = context.render(es, run, task.run_if)
+        rendered: bool | None = expressions.truthy(str(context.render(es, run, task.run_if)))
     except expressions.ExpressionError as error:
         es.log(L.ERROR, str(error), now(), run)
-        es.set_run_state(run, S.FAILED, now())
-        return False
-    if expressions.truthy(str(text)):
+        rendered = None
+    state = rules.state_after_run_if(rendered)
+    if state is None:
         return True
-    es.set_run_state(run, S.SKIPPED, now())
+    es.set_run_state(run, state, now())
     return False
 
 
@@ -134,13 +114,13 @@ def _start_flowable(es: ExecutionState, run: model.TaskRun, task: model.TaskDef,
         try:
             plan = plans.make_plan(task, lambda value: context.render(es, run, value))
         except (plans.PlanError, expressions.ExpressionError) as error:
-            plan = {"failure": str(error)}
+            plan = Plan(failure=str(error))
         unstorable = storable.first_unstorable(plan, "plan")  # ForEach values become rows
         if unstorable is not None:
-            plan = {"failure": " ".join(unstorable)}
+            plan = Plan(failure=" ".join(unstorable))
         if "failure" in plan:
             es.log(L.WARN if plan.get("warn") else L.ERROR, plan["failure"], now(), run)
-        es.changes.plans[run.id] = plan
+        es.record_plan(run, plan)
         c = Container(run, task)
         plans.apply_plan(c, task, plan)
         es.containers[run.id] = c

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from tercel.engine import model, states
+from tercel.engine.actions import lifecycle
 from tercel.engine.run.containers import Branch
 from tercel.engine.run.execution import ExecutionState
 
@@ -28,6 +29,7 @@ __all__ = [
     "mark_refusal",
     "pause_refusal",
     "relabelled",
+    "restart_refusal",
     "resume_refusal",
     "set_state_refusal",
 ]
@@ -81,6 +83,18 @@ def mark_refusal(execution: S, run: S, target: S, previous_end: bool) -> str | N
             "This task run belongs to the errors or finally tasks of the execution's end, "
             "which are removed when it goes on: change a main task run"
         )
+    return None
+
+
+def restart_refusal(es: ExecutionState) -> str | None:
+    """Why a restart would be refused (lifecycle.restart decides the same way): for a dry run."""
+    current = es.ex.state.current
+    if not current.is_terminated:
+        return f"Execution must be terminated to be restarted, current state is '{current.value}' !"
+    if not any(
+        r.state.current is S.FAILED and es.place[r.id][1] is Branch.MAIN for r in es.ex.task_runs
+    ):
+        return "No task found to restart execution from!"
     return None
 
 
@@ -154,8 +168,6 @@ def previous_end(es: ExecutionState, run: model.TaskRun) -> bool:
 def apply_mark(es: ExecutionState, run: model.TaskRun, target: S, now: Now) -> None:
     """Kestra's markAs: the task run (and its last attempt) takes `target`, its flowable
     ancestors go RUNNING, the execution RESTARTED unless another task run is still PAUSED."""
-    from tercel.engine.actions import lifecycle
-
     if es.ex.state.current.is_terminated:
         lifecycle._drop_errors_and_finally(es)
     for timer_id, timer in list(es.timers.items()):

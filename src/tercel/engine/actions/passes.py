@@ -1,28 +1,24 @@
-"""The engine pass (execution-model §5): start, resolve, end, next, dispatch, derive — repeated
+"""The engine pass (semantics.md#pass): start, resolve, end, next, dispatch, derive — repeated
 until a pass changes nothing. Pure with respect to I/O: it mutates an `ExecutionState`, which
 records the rows to commit and the attempts to start after the commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
-from tercel.engine import durations, expressions, model, states
-from tercel.engine.actions import dispatch
-from tercel.engine.run import context
+from tercel.engine import durations, expressions, model, rules, states
+from tercel.engine.actions import dispatch, newexecution, timers
+from tercel.engine.flows import inputs
+from tercel.engine.run import context, plans
 from tercel.engine.run.containers import Branch, Container, Mode, Pair, Progress
 from tercel.engine.run.execution import ExecutionState
+from tercel.engine.types import Now, TimerKind
 
-__all__ = ["Slots", "active_branch", "apply_flags", "derive", "run_passes"]
+__all__ = ["Slots", "active_branch", "run_passes"]
 
 Slots = dispatch.Slots
 
 S = states.StateType
 L = model.LogLevel
-Now = Callable[[], datetime]
-PAUSE = "io.kestra.plugin.core.flow.Pause"
-ALLOW_FAILURE = "io.kestra.plugin.core.flow.AllowFailure"
 _MAX_PASSES = 100_000
 
 
@@ -31,9 +27,7 @@ def run_passes(es: ExecutionState, now: Now, slots: dispatch.Slots) -> None:
         # Containers marked during this pass are looked at in the next one.
         dirty, es.dirty = es.dirty, set()
         if es.retry_pending is not None:
-            from tercel.engine.actions import results
-
-            if results.finish_new_execution_retry(es, now) or _resolve_killing(es, dirty, now):
+            if newexecution.finish(es, now) or _resolve_killing(es, dirty, now):
                 continue
             return
         changed = _start(es, now)
@@ -41,7 +35,7 @@ def run_passes(es: ExecutionState, now: Now, slots: dispatch.Slots) -> None:
         changed |= _end(es, dirty, now)
         changed |= _next(es, dirty, now)
         changed |= dispatch.dispatch(es, now, slots)
-        changed |= derive(es, now)
+        changed |= es.derive(now)
         if not changed and not es.dirty:
             return
     raise RuntimeError(f"execution {es.ex.id}: passes did not settle")
@@ -49,19 +43,20 @@ def run_passes(es: ExecutionState, now: Now, slots: dispatch.Slots) -> None:
 
 def _start(es: ExecutionState, now: Now) -> bool:
     current = es.ex.state.current
-    if current is S.CREATED and any(t.kind == "START" for t in es.timers.values()):
-        return False  # a replacement execution waits for its retry date
+    if current is not S.CREATED and current is not S.RESTARTED:
+        return False  # the rule starts nothing else: skip its inputs on every later pass
+    waits = any(t.kind is TimerKind.START for t in es.timers.values())
+    target = rules.execution_on_start(current, waits_for_start=waits)
+    if target is None or not es.set_state(target, now()):
+        return False
     if current is S.CREATED:
-        es.set_state(S.RUNNING, now())
         es.log(L.INFO, "Flow started", now())
-        return True
-    if current is S.RESTARTED:
-        return es.set_state(S.RUNNING, now())
-    return False
+    return True
 
 
 def active_branch(c: Container) -> Branch | None:
-    """§7.4.1: which branch of a container creates task runs now (None: nothing left)."""
+    """Which branch of a container creates task runs now, None when nothing is left
+    (semantics.md#errors-finally)."""
     if c.finally_.runs:
         return Branch.FINALLY if not c.finally_.done() else None
     if c.main.failed_for_good():
@@ -86,21 +81,27 @@ def _flowables_in_order(es: ExecutionState, keys: set[str | None]) -> list[model
 def _resolve(es: ExecutionState, dirty: set[str | None], now: Now) -> bool:
     changed = False
     for run in _flowables_in_order(es, dirty):
-        state = run.state.current
         c = es.containers.get(run.id)
-        if c is None or state not in (S.RUNNING, S.KILLING):
-            continue
+        if c is None or run.state.current not in (S.RUNNING, S.KILLING):
+            continue  # the rule waits for any other state: skip its inputs
         task = es.tasks[run.task_id]
-        if state is S.KILLING:
-            if not c.has_active_children():
-                changed |= es.set_run_state(run, S.KILLED, now())
-        elif task.type == PAUSE and not run.state.has_been(S.PAUSED):
-            _pause(es, run, task, now)
+        pauses = plans.hooks_of(task).pauses
+        step = rules.resolve_flowable(
+            run.state.current,
+            children_active=c.has_active_children(),
+            pauses=pauses,
+            paused_before=pauses and run.state.has_been(S.PAUSED),
+            failed=c.failure is not None,
+            complete=_complete(c),
+        )
+        if step is rules.FlowableStep.KILLED:
+            changed |= es.set_run_state(run, S.KILLED, now())
+        elif step is rules.FlowableStep.PAUSE:
+            timers.pause(es, run, task, now)
             changed = True
-        elif c.failure is not None or _complete(c):
-            if not c.has_active_children():
-                _finish_flowable(es, run, c, task, now)
-                changed = True
+        elif step is rules.FlowableStep.END:
+            _finish_flowable(es, run, c, task, now)
+            changed = True
     return changed
 
 
@@ -117,51 +118,34 @@ def _resolve_killing(es: ExecutionState, dirty: set[str | None], now: Now) -> bo
 def _finish_flowable(
     es: ExecutionState, run: model.TaskRun, c: Container, task: model.TaskDef, now: Now
 ) -> None:
-    state = S.FAILED if c.failure is not None else c.main.derived()
-    if task.type == ALLOW_FAILURE and state is S.FAILED:
-        state = S.WARNING
+    state = rules.flowable_end_state(
+        c.main.derived(),
+        failed=c.failure is not None,
+        absorbs_failure=plans.hooks_of(task).absorbs_failure,
+        allow_failure=task.allow_failure,
+        allow_warning=task.allow_warning,
+    )
     if run.outputs is None:
         es.record_outputs(run, dict(c.outputs))
-    es.set_run_state(run, apply_flags(task, state), now())
-
-
-def apply_flags(task: model.TaskDef, state: S) -> S:
-    """§7.2: allowFailure turns FAILED into WARNING, then allowWarning WARNING into SUCCESS."""
-    if state is S.FAILED and task.allow_failure:
-        state = S.WARNING
-    if state is S.WARNING and task.allow_warning:
-        state = S.SUCCESS
-    return state
-
-
-def _pause(es: ExecutionState, run: model.TaskRun, task: model.TaskDef, now: Now) -> None:
-    es.set_run_state(run, S.PAUSED, now())
-    paused_at = run.state.histories[-1].date
-    for name, kind in (("delay", "PAUSE_DELAY"), ("timeout", "PAUSE_TIMEOUT")):
-        raw = task.properties.get(name)
-        if raw is None:
-            continue
-        try:
-            wait = durations.parse_duration(str(context.render(es, run, raw)))
-        except (ValueError, expressions.ExpressionError) as error:
-            es.log(L.ERROR, str(error), now(), run)
-            continue
-        es.add_timer(kind, run, paused_at + wait)
-        return
+    es.set_run_state(run, state, now())
 
 
 def _end(es: ExecutionState, dirty: set[str | None], now: Now) -> bool:
     top = es.containers[None]
     current = es.ex.state.current
-    if current is S.KILLING:
-        if top.has_active_children():
-            return False
-        _final(es, S.KILLED, now)
-        return True
-    if current is not S.RUNNING or None not in dirty or not _complete(top):
+    if current is S.RUNNING and (None not in dirty or not _complete(top)):
+        return False  # the rule ends a RUNNING execution only once its top level is complete
+    if current is not S.RUNNING and current is not S.KILLING:
+        return False  # nor any other than RUNNING and KILLING
+    state = rules.execution_end_state(
+        current,
+        children_active=top.has_active_children(),
+        complete=_complete(top),
+        derived=top.main.derived(),
+    )
+    if state is None:
         return False
-    state = top.main.derived()
-    if es.flow.outputs:
+    if current is S.RUNNING and es.flow.outputs:
         try:
             es.ex.outputs = _flow_outputs(es)
         except (expressions.ExpressionError, ValueError) as error:
@@ -172,8 +156,6 @@ def _end(es: ExecutionState, dirty: set[str | None], now: Now) -> bool:
 
 
 def _flow_outputs(es: ExecutionState) -> dict[str, object]:
-    from tercel.engine.flows import inputs
-
     rendered: dict[str, object] = {}
     for output in es.flow.outputs:
         value = context.render(es, None, output.value)
@@ -250,18 +232,3 @@ def _to_create_grouped(p: Progress) -> list[Pair]:
         started += 1
         open_groups += 1
     return found
-
-
-def derive(es: ExecutionState, now: Now) -> bool:
-    """Step 8: the execution follows its task runs (PAUSED > RETRYING > RUNNING)."""
-    current = es.ex.state.current
-    if current in (S.KILLING, S.CREATED, S.RESTARTED) or current.is_terminated:
-        return False
-    if es.manual_pause:
-        return False  # stays PAUSED until resumeExecution (§6)
-    target = S.PAUSED if es.paused else S.RETRYING if es.retrying else S.RUNNING
-    if current is target:
-        return False
-    if current is S.PAUSED:
-        return es.set_state(S.RESTARTED, now())
-    return es.set_state(target, now())

@@ -1,4 +1,4 @@
-"""Replay (execution-model §18): a NEW execution copied from a terminal one, optionally from a
+"""Replay (semantics.md#replay): a NEW execution copied from a terminal one, optionally from a
 chosen task run, with `parentId` pointing back and the same `originalId`."""
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from typing import Any
 
 from tercel import ids
 from tercel.engine import model, states
-from tercel.engine.run import plans, rebuild
+from tercel.engine.actions import lifecycle
+from tercel.engine.run import creation, rebuild
 from tercel.engine.run.containers import Branch, Mode
 from tercel.engine.run.execution import ExecutionState
+from tercel.engine.types import Plan
 
 __all__ = ["replay"]
 
@@ -48,16 +50,12 @@ def replay(
         variables=dict(src.variables),
     )
     if task_run_id is None:
-        es = ExecutionState(ex, flow)
-        plans.apply_top_level(es.containers[None], flow)
-        es.changes.new_executions[ex.id] = ex
-        es.record_created()
-        return es
+        return creation.fresh_state(ex, flow)
     chosen = old.by_id[task_run_id]
     dropped = _dropped(old, chosen)
     ex.state = states.State(src.state.histories)
     id_map = {run.id: ids.new_id() for run in src.task_runs if run.id not in dropped}
-    task_plans: dict[str, dict[str, object]] = {}
+    task_plans: dict[str, Plan] = {}
     for run in src.task_runs:
         if run.id in dropped:
             continue
@@ -67,7 +65,7 @@ def replay(
         clone.position = len(ex.task_runs)
         ex.task_runs.append(clone)
         if run.id in old.containers and old.containers[run.id].task is not None:
-            task_plans[clone.id] = _plan_of(old, run)
+            task_plans[clone.id] = old.plans[run.id]  # the plan as stored: nothing re-rendered
     es = rebuild.rebuild(ex, flow, task_plans, [])
     es.pending = []
     _write_copy(es, task_plans)
@@ -75,41 +73,9 @@ def replay(
     target = es.by_id[id_map[chosen.id]]
     for ancestor in reversed(es.ancestors(target)):
         es.set_run_state(ancestor, S.RUNNING, now())
-    flowable = es.tasks[target.task_id].kind is model.TaskKind.FLOWABLE
-    if flowable:
-        target.outputs = None
-    es.set_run_state(target, S.RUNNING if flowable else S.RESTARTED, now())
+    lifecycle.restart_task_run(es, target, now)
     es.dirty.add(None)
     return es
-
-
-def _plan_of(old: ExecutionState, run: model.TaskRun) -> dict[str, object]:
-    """The stored plan of a started flowable, rebuilt from its container."""
-    c = old.containers[run.id]
-    if c.failure is not None:
-        return {"failure": c.failure, "outputs": dict(c.outputs)}
-    values = sorted(
-        {p.value for p in c.main.pairs if p.value is not None},
-        key=lambda v: next(p.iteration for p in c.main.pairs if p.value == v) or 0,
-    )
-    plan: dict[str, object] = {"outputs": dict(c.outputs)}
-    if values or any(p.iteration is not None for p in c.main.pairs):
-        plan["values"] = values
-    task = c.task
-    if task is not None and task.type.endswith(".If"):
-        plan["branch"] = "then" if c.outputs.get("evaluationResult") else "else"
-    elif task is not None and task.type.endswith(".Switch"):
-        if c.outputs.get("defaults"):
-            plan["branch"] = "defaults"
-        else:
-            plan["branch"], plan["case"] = "case", c.outputs.get("value")
-    elif task is not None and task.type.split(".")[-1] in (
-        "ForEach",
-        "EachSequential",
-        "EachParallel",
-    ):
-        plan["values"] = values
-    return plan
 
 
 def _dropped(old: ExecutionState, chosen: model.TaskRun) -> set[str]:
@@ -146,7 +112,7 @@ def _subtree(old: ExecutionState, run_id: str) -> set[str]:
     return found
 
 
-def _write_copy(es: ExecutionState, task_plans: dict[str, dict[str, object]]) -> None:
+def _write_copy(es: ExecutionState, task_plans: dict[str, Plan]) -> None:
     """Insert the copied rows, histories written to the new state-change log in order."""
     ex = es.ex
     es.changes.new_executions[ex.id] = ex
@@ -155,7 +121,8 @@ def _write_copy(es: ExecutionState, task_plans: dict[str, dict[str, object]]) ->
         es.changes.task_runs[run.id] = run
         for attempt in run.attempts or ():
             es.changes.attempts[(run.id, attempt.number)] = (run, attempt)
-    es.changes.plans.update({k: dict(v) for k, v in task_plans.items()})
+    for run_id, plan in task_plans.items():
+        es.changes.plans[run_id] = Plan(**plan)
 
 
 def _replay_histories(es: ExecutionState) -> None:

@@ -1,4 +1,4 @@
-"""Retry decisions (execution-model §12): which policy applies and when the next attempt runs.
+"""Retry decisions (semantics.md#retries): which policy applies and when the next attempt runs.
 
 Pure: dates are passed in.
 """
@@ -26,7 +26,7 @@ def policy_for(
 def next_date(
     policy: model.RetryPolicy, attempts_made: int, base: datetime, first_start: datetime
 ) -> datetime | None:
-    """When the next attempt runs, or None when the policy is exhausted (§12.3)."""
+    """When the next attempt runs, or None when the policy is exhausted (semantics.md#retries)."""
     if policy.max_attempt is not None and attempts_made >= policy.max_attempt:
         return None
     due = base + delay(policy, attempts_made)

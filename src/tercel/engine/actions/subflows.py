@@ -1,36 +1,23 @@
-"""The Subflow task (execution-model §13.5, §7.6): a child execution, and its end."""
+"""The Subflow task (semantics.md#subflow): a child execution, and its end."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-from tercel.engine import expressions, model, states, storable
-from tercel.engine.actions import passes
+from tercel.engine import expressions, model, rules, states, storable
 from tercel.engine.flows import inputs
 from tercel.engine.run import context, creation
-from tercel.engine.run.execution import ExecutionState
+from tercel.engine.run.execution import EngineHooks, ExecutionState
+from tercel.engine.types import Now, Plan
 
-__all__ = ["Hooks", "child_ended", "start"]
+__all__ = ["child_ended", "start"]
 
 S = states.StateType
 L = model.LogLevel
-Now = Callable[[], datetime]
-
-
-class Hooks(Protocol):
-    """What subflows need from the engine, without importing it."""
-
-    def find_flow(
-        self, namespace: str, flow_id: str, revision: int | None
-    ) -> model.Flow | None: ...
-
-    def spawn(self, es: ExecutionState, parent: tuple[str, str] | None) -> None: ...
 
 
 def start(
-    es: ExecutionState, run: model.TaskRun, task: model.TaskDef, now: Now, hooks: Hooks
+    es: ExecutionState, run: model.TaskRun, task: model.TaskDef, now: Now, hooks: EngineHooks
 ) -> None:
     """Create the child execution; the subflow task run goes RUNNING (or FAILED)."""
     try:
@@ -70,7 +57,7 @@ def start(
         now(),
         trigger=trigger,
     )
-    es.changes.plans[run.id] = {"child": child.ex.id}
+    es.record_plan(run, Plan(child=child.ex.id))
     es.subflow_children[run.id] = child.ex.id
     es.set_run_state(run, S.RUNNING, now())
     if task.properties.get("wait", True):
@@ -98,18 +85,21 @@ def _fail(es: ExecutionState, run: model.TaskRun, message: str, now: Now) -> Non
 
 
 def child_ended(es: ExecutionState, run_id: str, child: model.Execution, now: Now) -> None:
-    """§7.6: the subflow task run takes the child's outcome."""
+    """The subflow task run takes the child's outcome (`rules.subflow_state_on_child_end`)."""
     run = es.by_id.get(run_id)
-    if run is None or run.state.current not in (S.RUNNING, S.KILLING):
+    if run is None:
         return
-    if run.state.current is S.KILLING:
-        es.set_run_state(run, S.KILLED, now())
-        return
-    final = child.state.current
     task = es.tasks[run.task_id]
-    transmit = task.properties.get("transmitFailed", True)
-    state = final if transmit and final in (S.FAILED, S.KILLED, S.WARNING) else S.SUCCESS
-    es.record_outputs(
-        run, {"executionId": child.id, "state": final.value, "outputs": child.outputs}
+    state = rules.subflow_state_on_child_end(
+        run.state.current,
+        child.state.current,
+        transmit_failed=bool(task.properties.get("transmitFailed", True)),
+        allow_failure=task.allow_failure,
+        allow_warning=task.allow_warning,
     )
-    es.set_run_state(run, passes.apply_flags(task, state), now())
+    if state is None:
+        return
+    if run.state.current is S.RUNNING:
+        outputs = {"executionId": child.id, "state": child.state.current.value}
+        es.record_outputs(run, {**outputs, "outputs": child.outputs})
+    es.set_run_state(run, state, now())

@@ -129,13 +129,23 @@ def error_logs(context: Mapping[str, Any]) -> list[Any]:
     return list(source()) if callable(source) else []
 
 
+#: the renderer's `render_object`, handed over by the renderer when it loads (it imports this
+#: module through the registry, so this module cannot import it back)
+_render_object: Callable[..., Any] | None = None
+
+
+def use_renderer(render_object: Callable[..., Any]) -> None:
+    """What `render()` renders with (called once by the renderer module)."""
+    global _render_object
+    _render_object = render_object
+
+
 def render(context: Mapping[str, Any], toRender: Any = None, recursive: Any = True) -> Any:
     if not isinstance(recursive, bool):
         raise errors.RenderFailure("The `render` function expects a boolean `recursive`")
     guard.check_blocking()  # compiling a new template cannot be cut short: not on the loop
-    from tercel.engine.expressions import renderer  # cycle: the renderer registers us
-
-    return renderer.render_object(toRender, context, recursive=recursive)
+    assert _render_object is not None, "the renderer is loaded with the registry"
+    return _render_object(toRender, context, recursive=recursive)
 
 
 def variable(context: Mapping[str, Any], _: None, name: str) -> Any:

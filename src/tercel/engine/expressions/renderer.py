@@ -17,7 +17,16 @@ import jinja2
 from jinja2 import Template
 from jinja2.utils import missing
 
-from tercel.engine.expressions import errors, guard, lexer, parser, registry, sandbox, values
+from tercel.engine.expressions import (
+    errors,
+    functions,
+    guard,
+    lexer,
+    parser,
+    registry,
+    sandbox,
+    values,
+)
 
 __all__ = ["Compiled", "compile_template", "render_object", "render_text", "template_error"]
 
@@ -251,3 +260,6 @@ def render_object(value: Any, context: Mapping[str, Any], *, recursive: bool) ->
     if isinstance(value, (list, tuple)):
         return [render_object(item, context, recursive=recursive) for item in value]
     return value
+
+
+functions.use_renderer(render_object)

@@ -16,21 +16,13 @@ import regex
 
 from tercel.engine import model, storable
 from tercel.engine.flows import _input_types as types
+from tercel.engine.outcomes import InputIssue
 
 __all__ = ["InputIssue", "ResolvedInputs", "coerce_output", "for_expressions", "resolve"]
 
 #: longest a STRING input's `validator` may take to match one value (it runs on the engine's
 #: thread; `regex` checks its timeout every few steps, so the hold can be ~3 times this)
 VALIDATOR_SECONDS = 0.05
-
-
-@dataclass(frozen=True)
-class InputIssue:
-    """One invalid input."""
-
-    input: str  #: the input id
-    #: the full line: ``Invalid input for `n`, expected INT, but received `abc` ``
-    message: str
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ import enum
 from collections import Counter
 from dataclasses import dataclass, field
 
-from tercel.engine import model, states
+from tercel.engine import model, rules, states
+from tercel.engine.types import Mode
 
 __all__ = ["Branch", "Container", "Mode", "Pair", "Progress"]
 
@@ -22,12 +23,6 @@ class Branch(enum.Enum):
     MAIN = "main"
     ERRORS = "errors"
     FINALLY = "finally"
-
-
-class Mode(enum.Enum):
-    SEQUENTIAL = "sequential"  #: §8.2
-    PARALLEL = "parallel"  #: §8.3, at most `limit` active (0: no limit)
-    GROUPED = "grouped"  #: §8.4: groups by value, sequential inside, at most `limit` open
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +114,8 @@ class Progress:
         return self.counts[S.FAILED] + self.counts[S.KILLED] > 0
 
     def derived(self) -> S:
-        """§7.1 over this branch's task runs."""
-        for state in (S.KILLED, S.FAILED, S.WARNING, S.PAUSED):
-            if self.counts[state] > 0:
-                return state
-        return S.SUCCESS
+        """This branch's state from its task runs' (`rules.derived_branch_state`)."""
+        return rules.derived_branch_state(self.counts)
 
 
 @dataclass(slots=True)

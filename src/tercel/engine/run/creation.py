@@ -1,4 +1,4 @@
-"""Creating a new execution's in-memory state (API, CLI, subflow children)."""
+"""Creating a new execution's in-memory state (API, CLI, subflow children, replays)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from tercel.engine import model, states
 from tercel.engine.run import plans
 from tercel.engine.run.execution import ExecutionState
 
-__all__ = ["new_execution"]
+__all__ = ["fresh_state", "new_execution"]
 
 
 def new_execution(
@@ -40,6 +40,13 @@ def new_execution(
         original_created_date=now,
         trigger=trigger,
     )
+    return fresh_state(ex, flow)
+
+
+def fresh_state(ex: model.Execution, flow: model.Flow) -> ExecutionState:
+    """The skeleton of every new execution (created, a subflow's child, a replay from the
+    start, a new-execution retry's replacement): its top level planned, its row and first
+    history entry to insert."""
     es = ExecutionState(ex, flow)
     plans.apply_top_level(es.containers[None], flow)
     es.changes.new_executions[ex.id] = ex

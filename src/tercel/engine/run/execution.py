@@ -9,18 +9,41 @@ from __future__ import annotations
 import collections
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
+from tercel import clock as clocks
 from tercel import ids
-from tercel.engine import changes, model, states, storable
+from tercel.engine import changes, model, outcomes, rules, states, storable
 from tercel.engine.run.containers import Branch, Container, Pair
+from tercel.engine.types import Now, Plan, TimerKind
 
-__all__ = ["ExecutionState"]
+__all__ = ["EngineHooks", "ExecutionState"]
 
 S = states.StateType
 E = states.Entity
 #: how many ERROR log entries `errorLogs()` returns at most (the last ones)
 ERROR_LOGS_KEPT = 100
+
+
+class EngineHooks(Protocol):
+    """What an execution's actions need from the engine that tracks it, without importing it
+    (the engine sets itself as `ExecutionState.hooks` when it tracks an execution)."""
+
+    @property
+    def clock(self) -> clocks.Clock: ...
+
+    def find_flow(
+        self, namespace: str, flow_id: str, revision: int | None
+    ) -> model.Flow | None: ...
+
+    def spawn(self, es: ExecutionState, parent: tuple[str, str] | None) -> None:
+        """Track a new child execution; `parent` (execution id, task run id) waits for it."""
+
+    def run_inline(
+        self, es: ExecutionState, run: model.TaskRun, attempt: model.Attempt, before: int
+    ) -> outcomes.AttemptResult | None:
+        """Run an inline task's attempt within the pass; None: it outgrew the loop's slice and
+        goes to a render thread once its RUNNING attempt is committed."""
 
 
 class ExecutionState:
@@ -39,7 +62,8 @@ class ExecutionState:
         #: paused by `pauseExecution` (§25.1): PAUSED with no task run PAUSED; nothing starts
         #: until `resumeExecution`. Cleared whenever the execution leaves PAUSED.
         self.manual_pause = False
-        #: outputs tree of §19.3, kept up to date as outputs are recorded
+        #: the `outputs` variable of expressions (semantics.md#expression-variables), kept up
+        #: to date as outputs are recorded
         self.outputs_tree: dict[str, Any] = {}
         #: CREATED or RESTARTED task runs waiting for dispatch
         self.pending: list[model.TaskRun] = []
@@ -57,12 +81,14 @@ class ExecutionState:
         self.replacements: list[datetime] = []
         self.tasks: dict[str, model.TaskDef] = {t.id: t for t in flow.all_tasks()}
         self.on_log: Callable[[changes.LogRow], None] | None = None
-        #: the engine side of subflows (set by the engine when it tracks this execution)
-        self.hooks: Any = None
+        #: the engine that tracks this execution (subflows, inline tasks, its clock)
+        self.hooks: EngineHooks | None = None
         #: (task run id, attempt number) of attempts that recorded a subprocess
         self.with_process: set[tuple[str, int]] = set()
         #: subflow task run id -> child execution id
         self.subflow_children: dict[str, str] = {}
+        #: task run id -> its plan as stored (flowables, subflows): what a replay copies
+        self.plans: dict[str, Plan] = {}
         #: the last ERROR log entries of this execution, for `errorLogs()` (bounded: a script
         #: writing megabytes to stderr must not grow the engine's memory with them)
         self.error_logs: collections.deque[dict[str, Any]] = collections.deque(
@@ -88,6 +114,16 @@ class ExecutionState:
         """The first history entry of a new execution."""
         first = self.ex.state.histories[0]
         self.row(E.EXECUTION, None, None, first.state, None, first.date)
+
+    def derive(self, now: Now) -> bool:
+        """The execution follows its task runs (`rules.derived_execution_state`)."""
+        target = rules.derived_execution_state(
+            self.ex.state.current,
+            paused=self.paused > 0,
+            retrying=self.retrying > 0,
+            manual_pause=self.manual_pause,
+        )
+        return target is not None and self.set_state(target, now())
 
     def touch(self) -> None:
         if self.ex.id not in self.changes.new_executions:
@@ -163,13 +199,20 @@ class ExecutionState:
         self.changes.removed_task_runs.append(run.id)
         self.dirty.add(key)
 
+    def record_plan(self, run: model.TaskRun, plan: Plan) -> None:
+        """Keep the plan a flowable or subflow task run made when it started; it commits
+        with the task run."""
+        self.plans[run.id] = plan
+        self.changes.plans[run.id] = plan
+
     def record_outputs(self, run: model.TaskRun, outputs: dict[str, Any]) -> None:
         run.outputs = outputs
         self.changes.task_runs[run.id] = run
         self.merge_outputs(run)
 
     def merge_outputs(self, run: model.TaskRun) -> None:
-        """§19.3: outputs[taskId][P1]...[Pk][v] = outputs, deep-merged."""
+        """outputs[taskId][P1]...[Pk][v] = outputs, deep-merged
+        (semantics.md#expression-variables)."""
         if run.outputs is None:
             return
         path = [a.value for a in self.ancestors(run) if a.value is not None]
@@ -209,6 +252,15 @@ class ExecutionState:
         self.changes.task_runs[run.id] = run
         self.row(E.ATTEMPT, run, attempt.number, S.CREATED, None, at)
         return attempt
+
+    def start_attempt(self, run: model.TaskRun, at: datetime) -> tuple[model.Attempt, int]:
+        """A new attempt of `run`, RUNNING, and the task run RUNNING: (the attempt, how many
+        attempts counted before it). Dispatch, inline tasks and recovery start attempts here."""
+        before = run.counted_attempts()
+        attempt = self.add_attempt(run, at)
+        self.set_attempt_state(run, attempt, S.RUNNING, at)
+        self.set_run_state(run, S.RUNNING, at)
+        return attempt, before
 
     def set_attempt_state(
         self, run: model.TaskRun, attempt: model.Attempt, to: S, at: datetime
@@ -261,7 +313,7 @@ class ExecutionState:
 
     def add_timer(
         self,
-        kind: str,
+        kind: TimerKind,
         run: model.TaskRun | None,
         due: datetime,
         payload: dict[str, Any] | None = None,

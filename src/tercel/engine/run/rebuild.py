@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, cast
 
 from tercel.engine import changes, model, states
 from tercel.engine.run import plans
 from tercel.engine.run.containers import Branch, Container
 from tercel.engine.run.execution import ExecutionState
+from tercel.engine.types import Plan, TimerKind
 
 __all__ = ["branch_of", "rebuild"]
 
@@ -36,7 +39,7 @@ def branch_of(flow: model.Flow) -> dict[str, Branch]:
 def rebuild(
     ex: model.Execution,
     flow: model.Flow,
-    task_plans: dict[str, dict[str, Any]],
+    task_plans: Mapping[str, Mapping[str, Any]],
     timers: list[changes.TimerRow],
 ) -> ExecutionState:
     es = ExecutionState(ex, flow)
@@ -45,12 +48,15 @@ def rebuild(
     for run in ex.task_runs:
         es.index_task_run(run, run.parent_task_run_id, branches.get(run.task_id, Branch.MAIN))
         task = es.tasks.get(run.task_id)
-        if task is not None and task.kind is model.TaskKind.FLOWABLE and run.id in task_plans:
+        plan = cast(Plan, task_plans.get(run.id))  # as stored by ExecutionState.record_plan
+        if task is not None and task.kind is model.TaskKind.FLOWABLE and plan is not None:
             c = Container(run, task)
-            plans.apply_plan(c, task, task_plans[run.id])
+            plans.apply_plan(c, task, plan)
             es.containers[run.id] = c
-        elif task is not None and task.kind is model.TaskKind.SUBFLOW and run.id in task_plans:
-            es.subflow_children[run.id] = str(task_plans[run.id]["child"])
+            es.plans[run.id] = plan
+        elif task is not None and task.kind is model.TaskKind.SUBFLOW and plan is not None:
+            es.subflow_children[run.id] = str(plan["child"])
+            es.plans[run.id] = plan
         es.merge_outputs(run)
         if run.state.current.is_created:
             es.pending.append(run)
@@ -58,7 +64,7 @@ def rebuild(
         c.main.touched_groups = set(range(c.main.groups_started))
         es.dirty.add(None if c.run is None else c.run.id)
     for timer in timers:
-        es.timers[timer.id] = timer
+        es.timers[timer.id] = dataclasses.replace(timer, kind=TimerKind(timer.kind))
     # A committed PAUSED execution with no PAUSED task run was paused by `pauseExecution`: a
     # Pause task's end moves it to RESTARTED in the same commit.
     es.manual_pause = ex.state.current is S.PAUSED and es.paused == 0

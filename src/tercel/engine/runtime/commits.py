@@ -15,19 +15,32 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import sys
-from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from typing import Any
 
 from tercel.engine import faults, model
-from tercel.engine.changes import ChangeSet
+from tercel.engine.changes import Batch, ChangeSet
+from tercel.engine.run.execution import ExecutionState
 from tercel.engine.runtime import quarantine
+from tercel.engine.runtime.protocols import EngineLoop
 
-if TYPE_CHECKING:
-    from tercel.engine.runtime.scheduler import Answered, Batch, Engine
+__all__ = [
+    "STORAGE_RETRY_FIRST",
+    "STORAGE_RETRY_MAX",
+    "Answered",
+    "Committer",
+    "Stopping",
+    "answer",
+    "collect",
+    "notify",
+    "snapshot",
+]
 
-__all__ = ["STORAGE_RETRY_FIRST", "STORAGE_RETRY_MAX", "Committer", "Stopping"]
+#: the commands answered by one iteration: (future, value, error), answered after the commit
+Answered = list[tuple[asyncio.Future[Any], Any, BaseException | None]]
 
 #: a commit that failed for lack of disk space is retried after these delays (doubling)
 STORAGE_RETRY_FIRST, STORAGE_RETRY_MAX = 0.05, 2.0
@@ -39,7 +52,9 @@ class Stopping(Exception):
 
 class Committer:
     def __init__(
-        self, engine: Engine, on_writer: Callable[[Callable[[], None]], Coroutine[Any, Any, None]]
+        self,
+        engine: EngineLoop,
+        on_writer: Callable[[Callable[[], None]], Coroutine[Any, Any, None]],
     ) -> None:
         self._engine, self._on_writer = engine, on_writer
         #: why the last commit failed for lack of disk space (None once a commit succeeds)
@@ -115,3 +130,52 @@ class Committer:
             if isinstance(value, model.Execution) and value.id in refused:
                 refusal = faults.ChangeRefused(value.id, "its changes could not be stored")
                 answered[index] = (future, None, refusal)
+
+
+def answer(answered: Answered) -> None:
+    """Answer the commands of a commit that is made (their callers see what it stored)."""
+    for future, value, error in answered:
+        if future.done():
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+
+
+def notify(listeners: list[Callable[[Batch], None]], batch: Batch) -> None:
+    """Hand a committed batch to every listener, synchronously; a listener's bug is its own."""
+    for listener in list(listeners):
+        try:
+            listener(batch)
+        except Exception as error:
+            print(f"tercel: a commit listener failed: {faults.describe(error)}", file=sys.stderr)
+
+
+def collect(
+    batch: Batch,
+    deleted: list[str],
+    active: Iterable[ExecutionState],
+    kept: Mapping[str, frozenset[str]] | None = None,
+) -> Batch:
+    """Merge the deletions and every execution's pending changes into `batch`, keeping each
+    execution's part apart (what the commit is split into when it fails). `kept`: per deleted
+    execution, the tables whose rows stay (deleteExecution's purge options)."""
+    for execution_id in deleted:
+        part = ChangeSet(deleted_executions=[execution_id])
+        if kept and execution_id in kept:
+            part.kept_on_delete[execution_id] = kept[execution_id]
+        batch.parts.append((execution_id, part))
+        batch.changes.merge(part)
+    for es in active:
+        if not es.changes.is_empty():
+            part = es.take_changes()
+            batch.parts.append((es.ex.id, part))
+            batch.changes.merge(part)
+            batch.states[es.ex.id] = es.ex.state.current
+    return batch
+
+
+def snapshot(value: Any) -> Any:
+    """A command's answer, frozen at its commit (the engine keeps mutating live objects)."""
+    return copy.deepcopy(value) if isinstance(value, model.Execution) else value

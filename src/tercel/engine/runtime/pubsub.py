@@ -25,7 +25,8 @@ from tercel.engine import changes, model
 from tercel.engine.states import StateType
 
 if TYPE_CHECKING:
-    from tercel.engine.runtime.scheduler import Batch, Engine
+    from tercel.engine.changes import Batch
+    from tercel.engine.runtime.scheduler import Engine
 
 __all__ = [
     "DEFAULT_MAX_SUBSCRIPTIONS",

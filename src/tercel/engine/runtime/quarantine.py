@@ -9,27 +9,24 @@ as last committed, failed with the reason in its logs, and that failure is commi
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tercel.engine import faults, model, states
+from tercel.engine import faults, model, rules, states
 from tercel.engine.run import rebuild
 from tercel.engine.run.execution import ExecutionState
+from tercel.engine.runtime.protocols import EngineLoop
+from tercel.engine.types import Now
 from tercel.storage import flowstore, reader
 
 if TYPE_CHECKING:
     import sqlite3
 
-    from tercel.engine.runtime.scheduler import Engine
-
 __all__ = ["fail_execution", "flow_now", "load_state", "quarantine", "stop_attempts"]
 
 S = states.StateType
-Now = Callable[[], datetime]
 
 
-def load_state(engine: Engine, execution_id: str) -> ExecutionState | tuple[str, str]:
+def load_state(engine: EngineLoop, execution_id: str) -> ExecutionState | tuple[str, str]:
     """The execution's state as the loop owns it: the active one, else read from the database;
     (kind, id) of what is missing when there is none.
 
@@ -52,7 +49,7 @@ def load_state(engine: Engine, execution_id: str) -> ExecutionState | tuple[str,
 
 
 def flow_now(
-    engine: Engine, conn: sqlite3.Connection, namespace: str, flow_id: str, revision: int
+    engine: EngineLoop, conn: sqlite3.Connection, namespace: str, flow_id: str, revision: int
 ) -> model.Flow | None:
     """A flow revision from the engine's cache, or read (synchronously) through `conn`."""
     cached = engine.flows.get(namespace, flow_id, revision)
@@ -61,7 +58,7 @@ def flow_now(
     return engine.flows.from_row(flowstore.get(conn, namespace, flow_id, revision))
 
 
-def quarantine(engine: Engine, execution_id: str, reason: str) -> None:
+def quarantine(engine: EngineLoop, execution_id: str, reason: str) -> None:
     """Drop the execution's in-memory state and fail it as last committed (see module doc)."""
     print(f"tercel: execution {execution_id} failed by the engine: {reason}", file=sys.stderr)
     old = engine.active.pop(execution_id, None)
@@ -85,7 +82,7 @@ def quarantine(engine: Engine, execution_id: str, reason: str) -> None:
     engine.track(fresh)
 
 
-def stop_attempts(engine: Engine, es: ExecutionState) -> None:
+def stop_attempts(engine: EngineLoop, es: ExecutionState) -> None:
     """Cancel the attempts of an execution the engine drops from memory."""
     engine.slots.free += len(es.to_start)  # created, never started: their slots come back
     es.to_start = []
@@ -101,23 +98,15 @@ def fail_execution(es: ExecutionState, reason: str, now: Now) -> None:
     es.log(model.LogLevel.ERROR, reason, now())
     for run in reversed(es.ex.task_runs):  # children before their parents
         for attempt in run.attempts or ():
-            if not attempt.state.current.is_terminated:
-                es.set_attempt_state(run, attempt, S.RUNNING, now())
-                es.set_attempt_state(run, attempt, S.FAILED, now())
-        current = run.state.current
-        if current is S.KILLING:
-            es.set_run_state(run, S.KILLED, now())
-        elif not current.is_terminated:
-            es.set_run_state(run, S.FAILED, now())
+            for state in rules.attempt_path_on_quarantine(attempt.state.current):
+                es.set_attempt_state(run, attempt, state, now())
+        to = rules.task_run_on_quarantine(run.state.current)
+        if to is not None:
+            es.set_run_state(run, to, now())
     for timer_id in list(es.timers):
         es.remove_timer(timer_id)
     es.pending, es.waiting, es.to_start, es.to_cancel = [], [], [], []
     es.retry_pending, es.replacements = None, []
-    current = es.ex.state.current
-    if current is S.KILLING:
-        es.set_state(S.KILLED, now())
-    elif not current.is_terminated:
-        if current in (S.CREATED, S.RESTARTED):
-            es.set_state(S.RUNNING, now())
-        es.set_state(S.FAILED, now())
+    for state in rules.execution_path_on_quarantine(es.ex.state.current):
+        es.set_state(state, now())
     es.dirty.clear()

@@ -1,54 +1,65 @@
-"""Crash recovery at engine start (execution-model §5): end the process groups of a dead
-engine, rebuild every active execution from SQLite, resubmit lost attempts, reload timers and
-re-link waiting subflows. The in-memory state is only a cache of the database."""
+"""Crash recovery at engine start (architecture.md#recovery, semantics.md#durability): end the
+process groups of a dead engine, rebuild every active execution from SQLite, resubmit lost
+attempts, reload timers and re-link waiting subflows. The in-memory state is only a cache of
+the database."""
 
 from __future__ import annotations
 
 import functools
 import signal
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
 
-from tercel.engine import states
+from tercel.engine import model, rules, states
 from tercel.engine.run import rebuild
 from tercel.engine.run.execution import ExecutionState
+from tercel.engine.runtime.protocols import EngineLoop
 from tercel.engine.tasks import descendants, processgroups
+from tercel.engine.types import Now
 from tercel.storage import flowstore, reader
 
-if TYPE_CHECKING:
-    from tercel.engine.runtime.scheduler import Engine
-
-__all__ = ["recover"]
+__all__ = ["Recovered", "recover"]
 
 S = states.StateType
 
 
-async def recover(engine: Engine) -> None:
-    """§5 crash recovery: resubmit lost attempts, end orphan processes, reload timers."""
-    conn = engine.db.conn
-    timers = await engine.call(lambda: reader.load_timers(conn))
-    ids = await engine.call(lambda: reader.active_execution_ids(conn))
-    loaded = await engine.call(lambda: reader.load_executions(conn, ids))
-    query = "SELECT task_run_id, attempt_number, pgid FROM processes"
-    processes = await engine.call(lambda: conn.execute(query).fetchall())
+@dataclass(slots=True)
+class Recovered:
+    """What recovery found, for the engine to apply through its public methods."""
+
+    #: every active execution, rebuilt, with its lost attempts resubmitted (in `to_start`)
+    executions: list[ExecutionState] = field(default_factory=list)
+    #: child execution id -> (parent execution id, subflow task run id) of waiting subflows
+    subflow_links: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: children that ended while their waiting parent was not in memory
+    child_ends: list[model.Execution] = field(default_factory=list)
+
+
+async def recover(engine: EngineLoop) -> Recovered:
+    """Crash recovery, before the loop runs: end orphan processes, load the flows, rebuild
+    the active executions, resubmit lost attempts, find waiting subflows."""
+    db = engine.db
+    timers = await engine.call(lambda: reader.load_timers(db.conn))
+    ids = await engine.call(lambda: reader.active_execution_ids(db.conn))
+    loaded = await engine.call(lambda: reader.load_executions(db.conn, ids))
+    processes = await engine.call(db.leftover_processes)
     if processes:
         _end_leftovers(processes)
-        await engine.call(lambda: conn.execute("DELETE FROM processes"))
-    for row in await engine.call(lambda: flowstore.list_latest(conn)):
+        await engine.call(db.forget_processes)
+    for row in await engine.call(lambda: flowstore.list_latest(db.conn)):
         await engine.flow(row.namespace, row.id, row.revision)
         if row.disabled:
             engine.flows.switched(row.namespace, row.id, True)
-    now = engine.clock.now
+    found = Recovered()
     for ex in loaded.executions:
         flow = await engine.flow(ex.namespace, ex.flow_id, ex.flow_revision)
         if flow is None:
             continue
         mine = [t for t in timers if t.execution_id == ex.id]
         es = rebuild.rebuild(ex, flow, loaded.plans, mine)
-        _resubmit_lost_attempts(es, now)
-        engine.slots.free -= len(es.to_start)
-        engine.track(es)
-    await _recover_subflows(engine)
+        _resubmit_lost_attempts(es, engine.clock.now)
+        found.executions.append(es)
+    await _find_subflows(engine, found)
+    return found
 
 
 def _end_leftovers(processes: list[tuple[str, int, int]]) -> None:
@@ -60,37 +71,39 @@ def _end_leftovers(processes: list[tuple[str, int, int]]) -> None:
     descendants.signal_all(descendants.find_marked(marks), signal.SIGKILL)
 
 
-async def _recover_subflows(engine: Engine) -> None:
-    """Re-link waiting subflow task runs to their children; finish those already ended."""
-    for es in list(engine.active.values()):
+async def _find_subflows(engine: EngineLoop, found: Recovered) -> None:
+    """Waiting subflow task runs and their children; the ends of children not in memory."""
+    recovered = {es.ex.id for es in found.executions}
+    missing: list[str] = []
+    for es in found.executions:
         for run_id, child_id in es.subflow_children.items():
             run = es.by_id.get(run_id)
             if run is None or run.state.current not in (S.RUNNING, S.KILLING):
                 continue
-            engine._subflow_parents[child_id] = (es.ex.id, run_id)
-            if child_id not in engine.active:
-                load = functools.partial(reader.load_executions, engine.db.conn, [child_id])
-                engine._child_ends.extend((await engine.call(load)).executions)
-    if engine.active:
-        engine.wake()
+            found.subflow_links[child_id] = (es.ex.id, run_id)
+            if child_id not in recovered:
+                missing.append(child_id)
+    for child_id in missing:
+        load = functools.partial(reader.load_executions, engine.db.conn, [child_id])
+        found.child_ends.extend((await engine.call(load)).executions)
 
 
-def _resubmit_lost_attempts(es: ExecutionState, now: Callable[[], Any]) -> None:
+def _resubmit_lost_attempts(es: ExecutionState, now: Now) -> None:
+    """Attempts the dead engine left CREATED or RUNNING (`rules.recovered_attempt_path`):
+    KILLED with their task run when the execution was being killed, else RESUBMITTED and
+    followed by a new attempt, started after the recovery's commit."""
     killing = es.ex.state.current is S.KILLING
     for run in es.ex.task_runs:
         if not run.attempts or run.state.current not in (S.RUNNING, S.KILLING):
             continue
         last = run.attempts[-1]
-        if last.state.current.is_terminated:
+        path = rules.recovered_attempt_path(last.state.current, killing=killing)
+        for state in path:
+            es.set_attempt_state(run, last, state, now())
+        if not path:
             continue
         if killing:
-            if last.state.current is S.CREATED:
-                es.set_attempt_state(run, last, S.RUNNING, now())
-            es.set_attempt_state(run, last, S.KILLED, now())
             es.set_run_state(run, S.KILLED, now())
-            continue
-        es.set_attempt_state(run, last, S.RESUBMITTED, now())
-        before = run.counted_attempts()
-        attempt = es.add_attempt(run, now())
-        es.set_attempt_state(run, attempt, S.RUNNING, now())
-        es.to_start.append((run, attempt, before))
+        else:
+            attempt, before = es.start_attempt(run, now())
+            es.to_start.append((run, attempt, before))

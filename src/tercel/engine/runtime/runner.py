@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from tercel import clock as clocks
 from tercel.engine import durations, expressions, model, states
+from tercel.engine.outcomes import AttemptResult
 from tercel.engine.run import context
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.tasks import registry
@@ -27,15 +27,6 @@ L = model.LogLevel
 #: log text an attempt may have waiting for the engine's next commit before `drain` waits
 LOG_BACKLOG_BYTES = 1 << 20
 _DRAIN_POLL_SECONDS = 0.005
-
-
-@dataclass(slots=True)
-class AttemptResult:
-    execution_id: str
-    task_run_id: str
-    attempt_number: int
-    state: S
-    outputs: dict[str, Any] = field(default_factory=dict)
 
 
 class AttemptContext:

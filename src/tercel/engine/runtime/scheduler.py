@@ -9,25 +9,31 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import copy
 import gc
-import heapq
 import sqlite3
 import sys
 import traceback
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tercel import clock as clocks
 from tercel import failpoints
 from tercel.engine import changes, faults, model, states
-from tercel.engine.actions import passes, results, subflows
-from tercel.engine.changes import ChangeSet
+from tercel.engine.actions import newexecution, passes, results, subflows, timers
+from tercel.engine.outcomes import AttemptResult
 from tercel.engine.run.execution import ExecutionState
-from tercel.engine.runtime import commits, flowcache, quarantine, recovery, workers
-from tercel.storage import flowstore, lock, sqlite
+from tercel.engine.runtime import (
+    commits,
+    flowcache,
+    offloop,
+    quarantine,
+    recovery,
+    runner,
+    wakeups,
+    workers,
+    writer,
+)
+from tercel.storage import flowstore, sqlite
 
 __all__ = ["Batch", "Engine"]
 
@@ -35,19 +41,9 @@ T = TypeVar("T")
 #: garbage-collector thresholds for the engine process (see Engine.start)
 GC_THRESHOLD = (50_000, 50, 100)
 S = states.StateType
-Answered = list[tuple[asyncio.Future[Any], Any, BaseException | None]]
-
-
-@dataclass(slots=True)
-class Batch:
-    """What one commit wrote, published after the commit."""
-
-    changes: changes.ChangeSet
-    executions: list[model.Execution] = field(default_factory=list)
-    #: execution id -> its state as committed by this batch, for every execution it touched
-    states: dict[str, states.StateType] = field(default_factory=dict)
-    #: (execution id, its own changes): what the commit is split into when it fails
-    parts: list[tuple[str, ChangeSet]] = field(default_factory=list)
+#: the listeners' unit (re-exported: listeners are typed with `scheduler.Batch`)
+Batch = changes.Batch
+Answered = commits.Answered
 
 
 class Engine:
@@ -59,14 +55,8 @@ class Engine:
         synchronous: str = "FULL",
         worker_slots: int = 64,
     ) -> None:
-        self.db_path, self.clock, self._synchronous = (
-            db_path,
-            clock or clocks.SystemClock(),
-            synchronous,
-        )
-        self._lock = lock.EngineLock(db_path)
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="tercel-writer")
-        self._db: sqlite.Database | None = None
+        self.db_path, self.clock = db_path, clock or clocks.SystemClock()
+        self._storage = writer.Storage(db_path, synchronous)
         self.workers = workers.Workers(self.clock, worker_slots, self._wake_now)
         self.slots = self.workers.slots
         self.active: dict[str, ExecutionState] = {}
@@ -75,11 +65,9 @@ class Engine:
         #: them were touched meanwhile
         self._held: set[str] = set()
         self._commands: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
-        self._timers: list[tuple[float, str, str]] = []
+        self._timers = wakeups.TimerQueue()
         self.flows = flowcache.FlowCache()
-        #: child execution id -> (parent execution id, subflow task run id), for `wait: true`
-        self._subflow_parents: dict[str, tuple[str, str]] = {}
-        self._child_ends: list[model.Execution] = []
+        self._subflows = wakeups.SubflowLinks()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -92,14 +80,14 @@ class Engine:
         self.published_log_seq = 0
         #: why the engine loop died (None while it runs): commands are refused at once
         self.stopped_reason: str | None = None
-        self._committer = commits.Committer(self, self._on_writer)
+        self._committer = commits.Committer(self, self._storage.run)
         #: executions the engine is failing itself, until that failure is committed (if it
         #: cannot be, quarantine gives up on them rather than loop)
         self.quarantined: set[str] = set()
         self._answering: Answered = []
         self._deleted: list[str] = []
+        #: deleted execution id -> the tables whose rows its deletion keeps
         self._kept: dict[str, frozenset[str]] = {}
-        self._loop_conn: sqlite3.Connection | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -109,20 +97,28 @@ class Engine:
         # of them again, which made large executions cost superlinear time.
         if gc.get_threshold()[0] < GC_THRESHOLD[0]:
             gc.set_threshold(*GC_THRESHOLD)
-        self._lock.acquire()
+        await self._storage.open()
         try:
-            self._db = await self._on_writer(
-                lambda: sqlite.Database(self.db_path, synchronous=self._synchronous)
-            )
-            self._loop_conn = sqlite.connect(self.db_path, readonly=True)
-            await recovery.recover(self)
+            self._apply(await recovery.recover(self))
         except BaseException:
-            self._lock.release()
+            self._storage.release()
             raise
         # no commit is in flight before the loop starts: everything written so far is "published"
         self.published_state_seq = self.db.last_state_seq
         self.published_log_seq = self.db.last_log_seq
         self._task = asyncio.create_task(self._loop(), name="tercel-engine")
+
+    def _apply(self, recovered: recovery.Recovered) -> None:
+        """Take over what recovery found: track it, its resubmitted attempts in the slots."""
+        for es in recovered.executions:
+            self.slots.free -= len(es.to_start)
+            self.track(es)
+        for child_id, (parent_id, run_id) in recovered.subflow_links.items():
+            self.link_subflow(child_id, parent_id, run_id)
+        for child in recovered.child_ends:
+            self.child_ended(child)
+        if self.active:
+            self.wake()
 
     async def crashed(self) -> BaseException | None:
         """Wait until the engine loop ends; returns why it died, None for a normal stop."""
@@ -150,27 +146,14 @@ class Engine:
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
         await self.workers.cancel_all()
-        if self._db is not None:
-            await self._on_writer(self._db.close)
-        if self._loop_conn is not None:
-            self._loop_conn.close()
-        self._pool.shutdown(wait=True)
-        self._lock.release()
+        await self._storage.close()
 
     async def call(self, fn: Callable[[], T]) -> T:
         """Run `fn` on the writer thread (the only thread that touches the writer connection);
         refused at once when the engine loop has died."""
         if self.stopped_reason is not None:
             raise faults.EngineStopped(self.stopped_reason)
-        return await self._on_writer(fn)
-
-    async def _on_writer(self, fn: Callable[[], T]) -> T:
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
-        except sqlite3.OperationalError as error:  # the environment, not the data
-            if sqlite.is_disk_full(error):
-                raise faults.StorageFull(str(error)) from error
-            raise faults.StorageTrouble(str(error)) from error
+        return await self._storage.run(fn)
 
     @property
     def storage_error(self) -> str | None:
@@ -181,13 +164,11 @@ class Engine:
     def loop_reader(self) -> sqlite3.Connection:
         """A read-only connection for the loop itself (it reads the last commit: none is in
         flight while the loop runs its own code)."""
-        assert self._loop_conn is not None, "engine not started"
-        return self._loop_conn
+        return self._storage.reader
 
     @property
     def db(self) -> sqlite.Database:
-        assert self._db is not None, "engine not started"
-        return self._db
+        return self._storage.db
 
     # ------------------------------------------------------------------ commands
 
@@ -208,7 +189,7 @@ class Engine:
         self.active[es.ex.id] = es
         self._touched.add(es.ex.id)
         for timer in es.timers.values():
-            self._push_timer(timer)
+            self._timers.push(timer)
 
     def delete(self, es: ExecutionState, keep: frozenset[str] = frozenset()) -> None:
         """Inside a command: drop the execution from memory; the command's commit deletes its
@@ -257,14 +238,20 @@ class Engine:
             await self.call(lambda: flowstore.get(conn, namespace, flow_id, revision))
         )
 
-    # subflows.Hooks
+    # run.execution.EngineHooks
     def find_flow(self, namespace: str, flow_id: str, revision: int | None) -> model.Flow | None:
         return self.flows.find(namespace, flow_id, revision)
 
     def spawn(self, es: ExecutionState, parent: tuple[str, str] | None) -> None:
         if parent is not None:
-            self._subflow_parents[es.ex.id] = parent
+            self._subflows.link(es.ex.id, *parent)
         self.track(es)
+
+    def run_inline(
+        self, es: ExecutionState, run: model.TaskRun, attempt: model.Attempt, before: int
+    ) -> AttemptResult | None:
+        ctx = runner.AttemptContext(es, run, attempt, before, self.clock, _no_wake_up)
+        return offloop.try_on_loop(ctx)
 
     # ------------------------------------------------------------------ the loop
 
@@ -293,7 +280,7 @@ class Engine:
             # A command's own changes commit alone, so its caller gets the execution exactly
             # as the command left it (KILLING, RESTARTED, CREATED), as a snapshot.
             first = self._collect(Batch(changes.ChangeSet()))
-            answered[:] = [(f, _snapshot(v), e) for f, v, e in answered]
+            answered[:] = [(f, commits.snapshot(v), e) for f, v, e in answered]
             await self._committer.commit(first, answered)
             self._after_commit(first, answered)
             answered = self._answering = []
@@ -311,32 +298,17 @@ class Engine:
                 future.set_exception(error)
 
     async def _wait(self) -> None:
-        if self._wake.is_set():
-            return
-        if not self._timers:
-            await self._wake.wait()
-            return
-        delay = self._timers[0][0] - clocks.to_micros(self.clock.now()) / 1e6
-        if delay <= 0:
-            return
-        sleeper = asyncio.ensure_future(self.clock.sleep(delay))
-        waker = asyncio.ensure_future(self._wake.wait())
-        await asyncio.wait((sleeper, waker), return_when=asyncio.FIRST_COMPLETED)
-        sleeper.cancel()
-        waker.cancel()
+        if not self._wake.is_set():
+            await wakeups.wait(self._wake, self._timers, self.clock)
 
     def _apply_inputs(self) -> Answered:
         now = self.clock.now
-        due = clocks.to_micros(now()) / 1e6
-        while self._timers and self._timers[0][0] <= due:
-            _, timer_id, execution_id = heapq.heappop(self._timers)
+        for timer_id, execution_id in self._timers.pop_due(now()):
             es = self.active.get(execution_id)
             if es is not None and timer_id in es.timers:
-                self._guarded(es, results.fire_timer, es, timer_id, now)
+                self._guarded(es, timers.fire_timer, es, timer_id, now)
                 self._touched.add(execution_id)
-        ended, self._child_ends = self._child_ends, []
-        for child in ended:
-            parent_id, run_id = self._subflow_parents.pop(child.id, ("", ""))
+        for child, parent_id, run_id in self._subflows.take_ended():
             parent = self.active.get(parent_id)
             if parent is not None:
                 self._guarded(parent, subflows.child_ended, parent, run_id, child, now)
@@ -387,19 +359,8 @@ class Engine:
 
     def _collect(self, batch: Batch) -> Batch:
         deleted, self._deleted = self._deleted, []
-        for execution_id in deleted:
-            part = ChangeSet(deleted_executions=[execution_id])
-            if execution_id in self._kept:
-                part.kept_on_delete[execution_id] = self._kept.pop(execution_id)
-            batch.parts.append((execution_id, part))
-            batch.changes.merge(part)
-        for es in self.active.values():
-            if not es.changes.is_empty():
-                part = es.take_changes()
-                batch.parts.append((es.ex.id, part))
-                batch.changes.merge(part)
-                batch.states[es.ex.id] = es.ex.state.current
-        return batch
+        kept, self._kept = self._kept, {}
+        return commits.collect(batch, deleted, self.active.values(), kept)
 
     def _after_commit(self, batch: Batch, answered: Answered) -> None:
         for execution_id, _ in batch.parts:  # stored again: a later failure is a new one
@@ -412,11 +373,11 @@ class Engine:
                 continue
             for timer in batch.changes.timers_added:
                 if timer.execution_id == es.ex.id:
-                    self._push_timer(timer)
+                    self._timers.push(timer)
             if (es.pending or es.waiting) and self.slots.free > 0 and es.ex.id not in self._held:
                 self._touched.add(es.ex.id)
-            if es.ex.state.current.is_terminated and es.ex.id in self._subflow_parents:
-                self._child_ends.append(es.ex)
+            if es.ex.state.current.is_terminated and self._subflows.waited_for(es.ex.id):
+                self._subflows.ended(es.ex)
                 self._touched.add(es.ex.id)
             if (
                 es.ex.state.current.is_terminated
@@ -425,56 +386,34 @@ class Engine:
                 and not self.workers.running_for(es)
             ):
                 del self.active[es.ex.id]
-        for future, value, error in answered:
-            if future.done():
-                continue
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(value)
+        commits.answer(answered)
         self.last_batches.append(batch)
         found = batch.changes
         if found.states:  # the writer assigned increasing seqs in list order
             self.published_state_seq = found.states[-1].seq
         if found.logs:
             self.published_log_seq = found.logs[-1].seq
-        for listener in list(self.listeners):
-            try:
-                listener(batch)
-            except Exception as error:  # a listener's bug is its own, not the engine's
-                why = faults.describe(error)
-                print(f"tercel: a commit listener failed: {why}", file=sys.stderr)
+        commits.notify(self.listeners, batch)
         if self._touched:
             self._wake.set()
 
     def _replace(self, es: ExecutionState) -> None:
-        """Create the executions that replace a RETRIED one (§12.5 step 3)."""
-        from tercel.engine.actions import replay
-
-        due, es.replacements = es.replacements, []
-        for when in due:
-            child = replay.replay(es, None, self.clock.now)
-            child.add_timer("START", None, when)
+        """Track the executions that replace a RETRIED one (semantics.md#retry-new-execution)."""
+        for child in newexecution.replacements(es, self.clock.now):
             self.track(child)
-
-    def _push_timer(self, timer: changes.TimerRow) -> None:
-        heapq.heappush(
-            self._timers, (clocks.to_micros(timer.due) / 1e6, timer.id, timer.execution_id)
-        )
 
     def unlink_subflow(self, child_id: str) -> str | None:
         """The parent execution waiting for this child, which is forgotten."""
-        return self._subflow_parents.pop(child_id, ("", ""))[0] or None
+        return self._subflows.unlink(child_id)
 
     def link_subflow(self, child_id: str, parent_id: str, run_id: str) -> None:
         """A waiting subflow task run: its child's end comes back to it."""
-        self._subflow_parents[child_id] = (parent_id, run_id)
+        self._subflows.link(child_id, parent_id, run_id)
 
     def child_ended(self, child: model.Execution) -> None:
-        self._child_ends.append(child)
+        self._subflows.ended(child)
         self._wake.set()
 
 
-def _snapshot(value: Any) -> Any:
-    """A command's answer, frozen at its commit (the engine keeps mutating live objects)."""
-    return copy.deepcopy(value) if isinstance(value, model.Execution) else value
+def _no_wake_up() -> None:
+    """Inline attempts need no wake-up: their changes commit with the current pass."""

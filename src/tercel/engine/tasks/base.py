@@ -8,13 +8,17 @@ function. `registry.register()` adds one; the engine never needs to change for a
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tercel.engine import model
+from tercel.engine.types import Mode, Plan
 
 __all__ = [
+    "Flowable",
+    "MainBranch",
+    "PlanError",
     "Prop",
     "PropKind",
     "RunContext",
@@ -115,6 +119,44 @@ class RunContext(Protocol):
 
 
 RunFunction = Callable[[RunContext], Coroutine[Any, Any, TaskOutcome]]
+#: renders a property value (templates in strings, maps and lists) in the task run's context
+Render = Callable[[Any], Any]
+
+
+class PlanError(Exception):
+    """A property could not be evaluated: the flowable fails at once with this message logged."""
+
+
+#: one child of a flowable's main branch: (task, loop value, iteration, group)
+Child = tuple[model.TaskDef, str | None, int | None, int]
+
+
+@dataclass(frozen=True, slots=True)
+class MainBranch:
+    """How a started flowable runs its main branch: its children in order, and the mode."""
+
+    #: its children in order; loop value and iteration are None outside loops
+    children: Sequence[Child]
+    mode: Mode = Mode.SEQUENTIAL
+    #: PARALLEL: most children active at once; GROUPED: most groups open (0: no limit)
+    limit: int = 0
+    #: GROUPED: children per group (one group per loop value)
+    group_size: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Flowable:
+    """The hooks of a flowable task type: what it does that other flowables do not."""
+
+    #: its main branch, laid out from its plan when it starts (and when it is rebuilt)
+    layout: Callable[[model.TaskDef, Plan], MainBranch]
+    #: what it decides when it starts (loop values, the If/Switch branch); raises PlanError.
+    #: None: nothing to decide (Sequential, Parallel, Pause, AllowFailure)
+    plan: Callable[[model.TaskDef, Render], Plan] | None = None
+    #: it goes PAUSED when it starts, until resumed or its delay or timeout (Pause)
+    pauses: bool = False
+    #: its children's failure makes it WARNING, not FAILED (AllowFailure)
+    absorbs_failure: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,3 +173,5 @@ class TaskType:
     #: engine pass and its attempt row is committed together with its result. A crash before
     #: that commit loses both and the attempt runs again, so delivery stays at-least-once.
     inline: bool = False
+    #: for flowables: their hooks (what they plan, how they run their children)
+    flowable: Flowable | None = None

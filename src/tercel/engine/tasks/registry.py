@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tercel.engine import model
-from tercel.engine.tasks import runnables
-from tercel.engine.tasks.base import Prop, PropKind, TaskType
+from tercel.engine.tasks import flowables, runnables
+from tercel.engine.tasks.base import Flowable, Prop, PropKind, TaskType
 
 __all__ = ["COMMON_PROPERTIES", "get", "names", "register"]
 
@@ -39,13 +39,14 @@ CORE = "io.kestra.plugin.core"
 LEGACY_FLOWS = "io.kestra.core.tasks.flows"
 
 
-def _flowable(name: str, properties: Mapping[str, Prop], *aliases: str) -> TaskType:
+def _flowable(name: str, properties: Mapping[str, Prop], hooks: Flowable) -> TaskType:
     short = name.rsplit(".", 1)[1]
     return TaskType(
         name=name,
         kind=FLOWABLE,
         properties={**properties, **_FLOWABLE_EXTRA},
-        aliases=(f"{LEGACY_FLOWS}.{short}", *aliases),
+        aliases=(f"{LEGACY_FLOWS}.{short}",),
+        flowable=hooks,
     )
 
 
@@ -123,7 +124,9 @@ def _builtins() -> list[TaskType]:
             runnables.run_commands,
         ),
         _flowable(
-            f"{CORE}.flow.Sequential", {"tasks": Prop(K.TASKS, required=True, non_empty=True)}
+            f"{CORE}.flow.Sequential",
+            {"tasks": Prop(K.TASKS, required=True, non_empty=True)},
+            flowables.SEQUENTIAL,
         ),
         _flowable(
             f"{CORE}.flow.Parallel",
@@ -131,6 +134,7 @@ def _builtins() -> list[TaskType]:
                 "tasks": Prop(K.TASKS, required=True, non_empty=True),
                 "concurrent": Prop(K.INT, default=0, minimum=0),
             },
+            flowables.PARALLEL,
         ),
         _flowable(
             f"{CORE}.flow.ForEach",
@@ -139,10 +143,12 @@ def _builtins() -> list[TaskType]:
                 "concurrencyLimit": Prop(K.INT, default=1, minimum=0),
                 "tasks": tasks,
             },
+            flowables.FOR_EACH,
         ),
         _flowable(
             f"{CORE}.flow.EachSequential",
             {"value": Prop(K.LIST_OR_STRING_VALUES, required=True), "tasks": tasks},
+            flowables.EACH_SEQUENTIAL,
         ),
         _flowable(
             f"{CORE}.flow.EachParallel",
@@ -151,6 +157,7 @@ def _builtins() -> list[TaskType]:
                 "concurrent": Prop(K.INT, default=0, minimum=0),
                 "tasks": tasks,
             },
+            flowables.EACH_PARALLEL,
         ),
         _flowable(
             f"{CORE}.flow.If",
@@ -159,6 +166,7 @@ def _builtins() -> list[TaskType]:
                 "then": Prop(K.TASKS, required=True, non_empty=True),
                 "else": Prop(K.TASKS),
             },
+            flowables.IF,
         ),
         _flowable(
             f"{CORE}.flow.Switch",
@@ -167,6 +175,7 @@ def _builtins() -> list[TaskType]:
                 "cases": Prop(K.CASES, default={}),
                 "defaults": Prop(K.TASKS),
             },
+            flowables.SWITCH,
         ),
         _flowable(
             f"{CORE}.flow.Pause",
@@ -176,8 +185,9 @@ def _builtins() -> list[TaskType]:
                 "onResume": Prop(K.INPUTS),
                 "tasks": Prop(K.TASKS),
             },
+            flowables.PAUSE,
         ),
-        _flowable(f"{CORE}.flow.AllowFailure", {"tasks": tasks}),
+        _flowable(f"{CORE}.flow.AllowFailure", {"tasks": tasks}, flowables.ALLOW_FAILURE),
         TaskType(
             f"{CORE}.flow.Subflow",
             model.TaskKind.SUBFLOW,
