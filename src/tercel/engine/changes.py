@@ -94,6 +94,10 @@ class ChangeSet:
     processes_ended: list[tuple[str, int]] = field(default_factory=list)
     #: trigger states committed with the executions their triggers created
     trigger_states: list[TriggerStateRow] = field(default_factory=list)
+    #: executions whose labels were replaced (`setExecutionLabels`): their label rows rewritten
+    relabelled: dict[str, model.Execution] = field(default_factory=dict)
+    #: deleted execution id -> the tables of its rows kept (`deleteExecution` purge options)
+    kept_on_delete: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def is_empty(self) -> bool:
         """Nothing to write: every field is empty (tests/unit/engine/test_changes.py checks
@@ -113,6 +117,8 @@ class ChangeSet:
             or self.processes
             or self.processes_ended
             or self.trigger_states
+            or self.relabelled
+            or self.kept_on_delete
         )
 
     def merge(self, other: ChangeSet) -> None:
@@ -131,6 +137,8 @@ class ChangeSet:
         self.processes.extend(other.processes)
         self.processes_ended.extend(other.processes_ended)
         self.trigger_states.extend(other.trigger_states)
+        self.relabelled.update(other.relabelled)
+        self.kept_on_delete.update(other.kept_on_delete)
 
 
 @dataclass(slots=True)

@@ -12,8 +12,8 @@ import strawberry
 from tercel.engine import service
 from tercel.engine.flows.inputs import InputIssue
 from tercel.engine.triggers import operations as triggering
-from tercel.schema.context import reset_loaders, services
 from tercel.schema import errors, types
+from tercel.schema.context import reset_loaders, services
 from tercel.schema.scalars import JSON, DateTime
 
 __all__ = ["BackfillResult", "Trigger", "TriggerResult", "backfill_trigger", "set_trigger_disabled"]

@@ -133,11 +133,13 @@ def _write(conn: sqlite3.Connection, cs: changes.ChangeSet) -> None:
     from tercel.storage import triggerstate, writes
 
     if cs.deleted_executions:
-        writes.delete_executions(conn, cs.deleted_executions)
+        writes.delete_executions(conn, cs.deleted_executions, cs.kept_on_delete)
     if cs.new_executions:
         writes.insert_executions(conn, list(cs.new_executions.values()))
     if cs.executions:
         writes.update_executions(conn, list(cs.executions.values()))
+    if cs.relabelled:
+        writes.relabel_executions(conn, list(cs.relabelled.values()))
     if cs.removed_task_runs:
         writes.remove_task_runs(conn, cs.removed_task_runs)
     if cs.task_runs:

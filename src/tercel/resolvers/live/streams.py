@@ -115,7 +115,13 @@ async def execution_updated(
                 return
             else:
                 top = max((r.seq for r in event.states if r.execution_id == ex_id), default=0)
-                if top > last:  # one load per committed change, shared by its subscribers
-                    snapshot = await broker.shared(("snapshot", ex_id, top), fresh)
+                relabelled = ex_id in event.relabelled  # a new snapshot with no state entry
+                if top > last or relabelled:  # one load per committed change, shared
+                    key: object = ("snapshot", ex_id, top)
+                    if relabelled:  # one key per event, shared through the event itself
+                        key = event.memo.setdefault(("relabel", ex_id), object())
+                    snapshot = await broker.shared(key, fresh)
+                    if relabelled and snapshot is not None and snapshot.seq <= last:
+                        yield ExecutionUpdate.from_snapshot(snapshot)
     finally:
         broker.unsubscribe(subscriber)

@@ -27,6 +27,7 @@ __all__ = [
     "Page",
     "count_executions",
     "count_task_runs",
+    "execution_ids",
     "execution_order",
     "executions_by_id",
     "executions_page",
@@ -127,6 +128,14 @@ async def executions_page(
     """Raises pagination.CursorError for a bad `after`."""
     statement = _paged(_execution_select().where(*flt.where()), order, first, after)
     return _page(await _rows(db, statement), order, first, rows.execution_row)
+
+
+async def execution_ids(
+    db: connection.Reader, flt: filters.ExecutionFilter, limit: int
+) -> list[str]:
+    """The ids of at most `limit` executions matching `flt`, newest first (bulk actions)."""
+    statement = select(E.c.id).where(*flt.where()).order_by(E.c.start_date.desc(), E.c.id)
+    return [str(row[0]) for row in await _rows(db, statement.limit(limit))]
 
 
 async def count_executions(db: connection.Reader, flt: filters.ExecutionFilter) -> int:
