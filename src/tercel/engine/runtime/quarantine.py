@@ -32,7 +32,7 @@ def load_state(engine: EngineLoop, execution_id: str) -> ExecutionState | tuple[
         return found
     if engine.deleting(execution_id):  # deleted by an earlier command of this commit
         return ("execution", execution_id)
-    reads = engine.loop_reader
+    reads = engine.loop_reads
     loaded = reads.load_executions([execution_id])
     if not loaded.executions:
         return ("execution", execution_id)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import gc
+import sqlite3
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from tercel import clock as clocks
@@ -32,7 +33,8 @@ from tercel.engine.runtime import (
     workers,
     writer,
 )
-from tercel.engine.store import Store, StoreReads
+from tercel.engine.store import StoreReads
+from tercel.storage import sqlite
 
 __all__ = ["Batch", "Engine"]
 
@@ -60,6 +62,9 @@ class Engine:
         self.slots = self.workers.slots
         self.active: dict[str, ExecutionState] = {}
         self._touched: set[str] = set()
+        #: executions whose passes wait for `release` (a bulk action's batches), and which of
+        #: them were touched meanwhile
+        self._held: set[str] = set()
         self._commands: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._timers = wakeups.TimerQueue()
         self.flows = flowcache.FlowCache()
@@ -82,6 +87,8 @@ class Engine:
         self.quarantined: set[str] = set()
         self._answering: Answered = []
         self._deleted: list[str] = []
+        #: deleted execution id -> the tables whose rows its deletion keeps
+        self._kept: dict[str, frozenset[str]] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -155,13 +162,21 @@ class Engine:
         return self._committer.storage_error
 
     @property
-    def loop_reader(self) -> StoreReads:
-        """Reads over a read-only connection for the loop itself (it reads the last commit:
+    def loop_reads(self) -> StoreReads:
+        """The `Store`'s reads over the loop's read-only connection (it reads the last commit:
         none is in flight while the loop runs its own code)."""
         return self._storage.reader
 
     @property
-    def db(self) -> Store:
+    def loop_reader(self) -> sqlite3.Connection:
+        """The loop's read-only connection itself (triggers read raw SQL through it; not yet
+        behind the `Store`)."""
+        return self._storage.reader.conn
+
+    @property
+    def db(self) -> sqlite.Database:
+        """The writer's `Store` (typed as SQLite's for triggers and bulk operations, which
+        still run raw SQL on its connection; everything else sees `engine.store.Store`)."""
         return self._storage.db
 
     # ------------------------------------------------------------------ commands
@@ -185,16 +200,33 @@ class Engine:
         for timer in es.timers.values():
             self._timers.push(timer)
 
-    def delete(self, es: ExecutionState) -> None:
+    def delete(self, es: ExecutionState, keep: frozenset[str] = frozenset()) -> None:
         """Inside a command: drop the execution from memory; the command's commit deletes its
-        rows and tells the listeners (open streams complete)."""
+        rows (but those of the tables in `keep`: `logs`, `metrics`) and tells the listeners
+        (open streams complete)."""
         if self.active.pop(es.ex.id, None) is not None:
             quarantine.stop_attempts(self, es)
         self._deleted.append(es.ex.id)
+        if keep:
+            self._kept[es.ex.id] = keep
 
     def deleting(self, execution_id: str) -> bool:
         """Deleted by a command whose commit is yet to be made."""
         return execution_id in self._deleted
+
+    def hold(self, execution_ids: Iterable[str]) -> None:
+        """Inside a command: no pass runs over these executions until `release`. A bulk action
+        commits batch after batch without waiting for the executions to run, then releases
+        them batch by batch, so neither its answer nor the loop waits for all their passes."""
+        self._held.update(execution_ids)
+
+    def release(self, execution_ids: Iterable[str]) -> None:
+        """Passes run again over these executions (from the next loop iteration)."""
+        for execution_id in execution_ids:
+            self._held.discard(execution_id)
+            if execution_id in self.active:
+                self._touched.add(execution_id)
+        self._wake.set()
 
     def _wake_now(self) -> None:
         self._wake.set()
@@ -314,6 +346,8 @@ class Engine:
     def _run_passes(self) -> Batch:
         batch = Batch(changes.ChangeSet())
         touched, self._touched = self._touched, set()
+        if self._held:
+            touched -= self._held
         now = self.clock.now
         for execution_id in touched:
             es = self.active.get(execution_id)
@@ -332,7 +366,8 @@ class Engine:
 
     def _collect(self, batch: Batch) -> Batch:
         deleted, self._deleted = self._deleted, []
-        return commits.collect(batch, deleted, self.active.values())
+        kept, self._kept = self._kept, {}
+        return commits.collect(batch, deleted, self.active.values(), kept)
 
     def _after_commit(self, batch: Batch, answered: Answered) -> None:
         for execution_id, _ in batch.parts:  # stored again: a later failure is a new one
@@ -346,7 +381,7 @@ class Engine:
             for timer in batch.changes.timers_added:
                 if timer.execution_id == es.ex.id:
                     self._timers.push(timer)
-            if (es.pending or es.waiting) and self.slots.free > 0:
+            if (es.pending or es.waiting) and self.slots.free > 0 and es.ex.id not in self._held:
                 self._touched.add(es.ex.id)
             if es.ex.state.current.is_terminated and self._subflows.waited_for(es.ex.id):
                 self._subflows.ended(es.ex)
