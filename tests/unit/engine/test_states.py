@@ -52,6 +52,7 @@ EXPECTED: dict[E, set[tuple[S, S]]] = {
         (S.RETRYING, S.CREATED),
         (S.RETRYING, S.KILLED),
         (S.RETRYING, S.RETRIED),
+        (S.RETRYING, S.FAILED),  # the engine fails the execution itself
         *(
             (S.RUNNING, t)
             for t in (S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.PAUSED, S.KILLING, S.RETRIED)
