@@ -84,7 +84,8 @@ class TercelGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         services = self._runtime.services
         assert services is not None, "the lifespan has not started"
-        if isinstance(request, WebSocket):  # one context per connection: no loaders (§6.4)
+        # one context per connection: no loaders (docs/semantics.md#subscriptions)
+        if isinstance(request, WebSocket):
             return Context(services=services, request=request, response=response)
         loaders = new_loaders(services.db)
         return Context(services=services, request=request, response=response, loaders=loaders)

@@ -1,6 +1,7 @@
-"""The server's watch over its engine (graphql-api §1): what `/health` answers, and what happens
-when the engine loop dies (commands are refused at once by the engine itself; the server is asked
-to exit, and `tercel server` then exits with status 4 so that a supervisor restarts it)."""
+"""The server's watch over its engine (docs/semantics.md#durability): what `/health` answers,
+and what happens when the engine loop dies (commands are refused at once by the engine itself;
+the server is asked to exit, and `tercel server` then exits with status 4 so that a supervisor
+restarts it)."""
 
 from __future__ import annotations
 

@@ -70,7 +70,7 @@ PROTOCOLS = (
     GRAPHQL_SSE_PROTOCOL,
     MULTIPART_SUBSCRIPTION_PROTOCOL,
 )
-#: the answer to a subscription sent over plain HTTP (graphql-api §1)
+#: the answer to a subscription sent over plain HTTP (docs/semantics.md#subscriptions)
 SUBSCRIPTION_OVER_HTTP = (
     "Subscriptions are not served over plain HTTP: send `Accept: text/event-stream` (Server-Sent "
     "Events), or use a websocket on /graphql with the `graphql-transport-ws` or the legacy "

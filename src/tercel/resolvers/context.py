@@ -1,9 +1,9 @@
 """The per-request context: the application's services and fresh DataLoaders.
 
-Loaders cache for the life of one HTTP request only (graphql-api §7): module-level loaders would
-serve stale rows forever and break across event loops. A websocket connection's context is
-created once per connection, so it must not hold loaders: subscriptions call `new_loaders` per
-event instead.
+Loaders cache for the life of one HTTP request only (docs/semantics.md#queries): module-level
+loaders would serve stale rows forever and break across event loops. A websocket connection's
+context is created once per connection, so it must not hold loaders: subscriptions call
+`new_loaders` per event instead.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Subscription resolvers and the `Subscription` root (graphql-api §6).
+"""Subscription resolvers and the `Subscription` root (docs/semantics.md#subscriptions).
 
-Every stream follows the gap-free algorithm of §6.2:
+Every stream follows the gap-free algorithm of docs/semantics.md#subscriptions:
 1. validate the arguments (unknown execution: NOT_FOUND; bad cursor: BAD_USER_INPUT);
 2. register with the broker *before* any read; `after: "HEAD"` (and the global stream without
    a cursor) is the highest `seq` the engine had published at that instant, so whatever
@@ -15,8 +15,9 @@ Every stream follows the gap-free algorithm of §6.2:
 Shared live payloads go out through the operation's scope as ready frames when another
 subscription of the same group already sent them (`fanout`); otherwise they are yielded.
 
-Nothing here reads through the websocket context (one per connection, §6.4): reads go through
-the application's `Reader`, and execution snapshots are loaded fresh for each change.
+Nothing here reads through the websocket context (one per connection,
+docs/semantics.md#subscriptions): reads go through the application's `Reader`, and execution
+snapshots are loaded fresh for each change.
 """
 
 from __future__ import annotations

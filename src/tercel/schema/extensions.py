@@ -1,4 +1,4 @@
-"""Error masking with codes (graphql-api §8.2)."""
+"""Error masking with codes (docs/semantics.md#api-limits)."""
 
 from __future__ import annotations
 
@@ -55,8 +55,8 @@ def code_of(error: GraphQLError) -> str:
 
 
 class TercelMaskErrors(MaskErrors):
-    """`MaskErrors` configured per graphql-api §8.2, adding `extensions.code` to every error and
-    an `errorId` (logged with the traceback) to masked ones."""
+    """`MaskErrors` configured per docs/semantics.md#api-limits, adding `extensions.code` to every
+    error and an `errorId` (logged with the traceback) to masked ones."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=should_mask)

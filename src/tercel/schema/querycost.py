@@ -1,4 +1,5 @@
-"""Query cost after fragment expansion (graphql-api §8.1), checked before any validation rule.
+"""Query cost after fragment expansion, checked before any validation rule
+(docs/semantics.md#api-limits).
 
 The token, depth and alias limits see the document as written. A fragment that spreads the next
 one twice, 21 levels deep, is ~360 tokens but 2^21 fields once expanded, and graphql-core's

@@ -1,5 +1,6 @@
-"""Caps of §19.7 and the per-render budget (deadline, output size, nesting), plus the budget of
-one turn of the event loop: renders run back to back on the engine's thread share 1 s.
+"""Caps of docs/semantics.md#expression-limits and the per-render budget (deadline, output size,
+nesting), plus the budget of one turn of the event loop: renders run back to back on the
+engine's thread share 1 s.
 
 A caller that can finish a render elsewhere (an inline task: `open_slice`) gets a much shorter
 budget on the loop, the slice: the renders of one turn share `LOOP_SLICE_SECONDS`, and the one

@@ -1,4 +1,4 @@
-"""Pebble expression parser that emits Jinja2 (§19.5).
+"""Pebble expression parser that emits Jinja2 (docs/semantics.md#expression-operators).
 
 Precedence climbing over the tokens of one `{{ … }}`, with Pebble's binary precedences; every
 emitted operation is parenthesised, so Jinja2's own precedence never regroups it. Pebble-only

@@ -1,8 +1,10 @@
-"""Compile templates (Pebble → Jinja2, LRU of 1,024) and render them with §19.8 messages.
+"""Compile templates (Pebble → Jinja2, LRU of 1,024) and render them with the messages of
+docs/semantics.md#expression-errors.
 
 Templates whose expressions are all plain paths (`{{ taskrun.value }}`, `{{ outputs.t['a'] }}`)
 skip Jinja2: their parts are looked up directly with the same data-only lookup and rendered with
-the same §19.4 rules, which keeps the common case at a few microseconds.
+the same rules (docs/semantics.md#expression-values), which keeps the common case at a few
+microseconds.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from tercel.engine.expressions import (
 
 __all__ = ["Compiled", "compile_template", "render_object", "render_text", "template_error"]
 
-#: every root variable of §19.2 (what `render()` may need), plus the error-log source
+#: every root variable of docs/semantics.md#expression-variables (what `render()` may need), plus
+#: the error-log source
 ALL_VARIABLES = frozenset(
     {"flow", "task", "taskrun", "parents", "parent", "execution", "outputs", "inputs"}
     | {"labels", "vars", "tasks", "trigger", "__errorLogs"}
@@ -92,7 +95,8 @@ def _translate(text: str) -> Compiled:
     slots = [0]
     source: list[str] = []
     fast: list[str | FastPath] | None = []
-    # Jinja2 compiles ~30,000 tokens a second, on the engine's thread: cap them first (§19.7)
+    # Jinja2 compiles ~30,000 tokens a second, on the engine's thread: cap them first
+    # (docs/semantics.md#expression-limits)
     for segment in lexer.split(text, guard.MAX_TEMPLATE_TOKENS):
         if isinstance(segment, lexer.Text):
             _emit_text(segment, source)
