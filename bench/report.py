@@ -234,13 +234,14 @@ def _ui_lines(scenarios: dict[str, Any]) -> list[str]:
     if "appear_p50" in live:
         lines[-1] += (
             f". Open list: {live['executions']} executions offered at {live['rate_per_s']}/s "
-            f"(sent at {live.get('sent_per_s', '?')}/s: each create waits for its answer); a row's "
-            f"appearance from its CREATED date p50 {live['appear_p50']:.0f} ms, p99 "
-            f"{live['appear_p99']:.0f} ms; a state change in place ({live['changes_timed']}) "
-            f"from that state's date p50 {live['change_p50']:.0f} ms, p99 "
-            f"{live['change_p99']:.0f} ms; never shown {live['never_shown']} (without a row in "
-            f"the DOM at the end: {live.get('not_in_dom_at_end', '?')}), not in their final "
-            f"state {live['not_final_state']} (dates: the engine's, stamped just before the "
+            f"(sent at {live.get('sent_per_s', '?')}/s by 4 clients, each waiting for its "
+            f"answers); a row's appearance from its CREATED date p50 {live['appear_p50']:.0f} "
+            f"ms, p99 {live['appear_p99']:.0f} ms; a state change in place "
+            f"({live['changes_timed']}) from that state's date p50 {live['change_p50']:.0f} "
+            f"ms, p99 {live['change_p99']:.0f} ms; never shown {live['never_shown']} "
+            f"(without a row in the DOM at the end: {live.get('not_in_dom_at_end', '?')}), not "
+            f"in their final state {live['not_final_state']} (dates: the engine's, stamped "
+            "just before the "
             "commit; DOM times: a MutationObserver, same clock); page errors: "
             f"{len(live.get('page_errors', []))}"
         )

@@ -12,8 +12,9 @@ against a `python -m tercel server` subprocess on its own database.
   top to bottom in SCROLL_SECONDS, set once per frame; frames/s from the
   requestAnimationFrame timestamps, and the share of frames longer than 20 ms.
 * `ui_list_commit_to_dom`: /ui/executions filtered on a namespace stays open while
-  STREAM_RATE executions/s are offered for STREAM_SECONDS (paced; each create waits for
-  its answer, so a slow server lowers the rate: `sent_per_s` says what it was); each runs
+  STREAM_RATE executions/s are offered for STREAM_SECONDS (paced, by 4 clients taking turns;
+  each waits for its answer, so a slow server lowers the rate: `sent_per_s` says what it
+  was); each runs
   one 0.3 s Sleep, so its row appears RUNNING and then turns SUCCESS in place. A
   MutationObserver records the epoch time of each row's appearance and of each data-state
   change; the commit time is the state's history date, which the engine stamps just before

@@ -117,3 +117,33 @@ def test_time_travel_shows_the_gantt_as_it_was(page: Page, tercel: TercelServer)
     scrubber.fill(str(total - 1))
     expect(page.locator('[data-task-run-id][data-state="SUCCESS"]').first).to_be_visible()
     assert page.locator('[data-task-run-id]:not([data-state="SUCCESS"])').count() == 0
+
+
+def test_outputs_and_metrics_follow_the_gantt_on_demand(page: Page, tercel: TercelServer) -> None:
+    """The first answer draws the Gantt (no outputs or metrics in it); the Outputs tab and the
+    side panel fetch them when shown."""
+    execution_id = tercel.create("steps")
+    tercel.wait_state(execution_id, {"SUCCESS"})
+    execution = tercel.execution(execution_id)
+    assert execution is not None
+    produced = [run for run in execution["taskRunList"] if run["outputs"]]
+    assert produced, "the flow's task runs have outputs"
+    open_execution(page, tercel, execution_id, "outputs")
+    for run in produced:
+        name = run["taskId"] + (f" ({run['value']})" if run["value"] else "")
+        expect(page.locator(".json .key", has_text=name).first).to_be_visible()
+    run = produced[0]
+    page.goto(f"/ui/executions/{execution_id}?taskRun={run['id']}")
+    panel = page.get_by_role("complementary", name="Task run details")
+    for key in run["outputs"]:
+        expect(panel.locator(".json .key", has_text=key).first).to_be_visible()
+    metrics = tercel.data(
+        "query($id: ID!) { execution(id: $id) { taskRunList { attempts { metrics { name } } } } }",
+        {"id": execution_id},
+    )["execution"]["taskRunList"]
+    count = sum(len(a["metrics"]) for run in metrics for a in run["attempts"] or [])
+    page.goto(f"/ui/executions/{execution_id}?tab=metrics")
+    if count:
+        expect(page.locator("table.grid tbody tr")).to_have_count(count)
+    else:
+        expect(page.get_by_text("No metrics.")).to_be_visible()

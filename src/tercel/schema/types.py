@@ -15,9 +15,10 @@ import strawberry
 
 from tercel.engine import model, states
 from tercel.resolvers import context
-from tercel.schema import enums
+from tercel.schema import enums, timelines
 from tercel.schema.scalars import JSON, DateTime, Duration
 from tercel.storage import readdb
+from tercel.storage import timelines as storage_timelines
 
 __all__ = [
     "Attempt",
@@ -177,6 +178,13 @@ class Execution:
         attempts = readdb.attempt_numbers(histories)
         assembled = (readdb.domain_task_run(row, histories, attempts, metrics) for row in rows)
         return [TaskRun.from_domain(run) for run in assembled if run is not None]
+
+    async def _timeline(self, info: strawberry.Info) -> JSON:
+        if self._full is not None:
+            return JSON(timelines.from_domain(self._full))
+        return JSON(await storage_timelines.timeline(context.services(info).db, self.id))
+
+    timeline = strawberry.field(resolver=_timeline, description=timelines.DESCRIPTION)
 
     @classmethod
     def from_row(cls, row: readdb.ExecutionRow) -> Execution:

@@ -7,14 +7,22 @@
 import { live, request } from "./client.svelte";
 import { StateChangesSubscription } from "./documents";
 import { applyChange, emptyTimeline, type Change, type Timeline } from "./timeline";
+import { fromCompact, type CompactTimeline, type StateView, type TaskRunView } from "./compact";
 import { isTerminal } from "./states";
-import { ExecutionQuery } from "../screens/execution";
-import type { ExecutionPageQuery } from "../gql/graphql";
+import { ExecutionDetailsQuery, ExecutionQuery } from "../screens/execution";
+import type { ExecutionDetailsQuery as DetailsResult, ExecutionPageQuery } from "../gql/graphql";
 
-export type ExecutionData = NonNullable<ExecutionPageQuery["execution"]>;
+type Head = Omit<NonNullable<ExecutionPageQuery["execution"]>, "timeline">;
+/** The execution as the page reads it: the header, its state and its task runs' structure and
+ * histories (from the compact `timeline`). */
+export type ExecutionData = Head & { state: StateView; taskRunList: TaskRunView[] };
+/** A task run's outputs and its attempts' metrics, loaded on demand. */
+export type TaskRunDetails = NonNullable<DetailsResult["execution"]>["taskRunList"][number];
 
 export class ExecutionStore {
   execution: ExecutionData | null = $state.raw(null);
+  /** outputs and metrics by task run id: null until a view asks for them (`needDetails`) */
+  details: Map<string, TaskRunDetails> | null = $state.raw(null);
   missing = $state(false);
   error = $state("");
   /** bumped on every applied batch: derive from it, the log and timeline are plain objects */
@@ -31,6 +39,7 @@ export class ExecutionStore {
   private logWanted = false;
   /** the first query is out: `needLog` waits for it (start subscribes then) */
   private refetching = true;
+  private detailsWanted = false;
 
   constructor(readonly id: string) {}
 
@@ -50,6 +59,22 @@ export class ExecutionStore {
     this.logWanted = true;
     if (this.stop || this.disposed || this.refetching) return;
     this.subscribe(null);
+  }
+
+  /** Outputs and metrics: fetched once asked for, and again after each refetch while wanted. */
+  needDetails(): void {
+    if (this.detailsWanted) return;
+    this.detailsWanted = true;
+    void this.fetchDetails();
+  }
+
+  private async fetchDetails(): Promise<void> {
+    try {
+      const data = await request(ExecutionDetailsQuery, { id: this.id });
+      if (data.execution) this.details = new Map(data.execution.taskRunList.map((t) => [t.id, t]));
+    } catch (e) {
+      this.error = (e as Error).message;
+    }
   }
 
   /** After an action (restart, resume) the execution runs again: stream on from where we are. */
@@ -114,8 +139,11 @@ export class ExecutionStore {
       const data = await request(ExecutionQuery, { id: this.id }).finally(() => (this.refetching = false));
       if (!data.execution) this.missing = true;
       else {
-        this.execution = data.execution;
-        this.known = new Set(data.execution.taskRunList.map((t) => t.id));
+        const { timeline, ...head } = data.execution;
+        const { state, taskRuns } = fromCompact(timeline as CompactTimeline);
+        this.execution = { ...head, state, taskRunList: taskRuns };
+        this.known = new Set(taskRuns.map((t) => t.id));
+        if (this.detailsWanted) void this.fetchDetails();
       }
       this.error = "";
     } catch (e) {

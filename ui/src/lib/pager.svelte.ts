@@ -15,10 +15,19 @@ export class KeysetList<T extends { id: string }> {
   loading = $state(true);
   error = $state("");
   #cursor: string | null = null;
-  #fetch: (after: string | null) => Promise<KeysetPage<T>>;
+  /** a first page came: the head can be compared with it */
+  #loaded = false;
+  #look: Promise<void> | null = null;
+  #again: Promise<void> | null = null;
+  #fetch: (after: string | null, first?: number) => Promise<KeysetPage<T>>;
+  #headSize: number | undefined;
 
-  constructor(fetch: (after: string | null) => Promise<KeysetPage<T>>) {
+  /** `fetch(after, first)`: a page after the cursor; `first` (the page size) is given for the
+   * first page of a look at the head only: `headSize`, small, since a look usually finds a few
+   * new rows (the next pages of a look, and `load`, take the fetch's own size). */
+  constructor(fetch: (after: string | null, first?: number) => Promise<KeysetPage<T>>, headSize?: number) {
     this.#fetch = fetch;
+    this.#headSize = headSize;
   }
 
   byId(): Map<string, T> {
@@ -38,6 +47,7 @@ export class KeysetList<T extends { id: string }> {
         this.rows.push(...page.nodes.filter((n) => !known.has(n.id)));
       }
       this.#cursor = page.endCursor;
+      this.#loaded = true;
       this.hasMore = page.hasMore;
       this.error = "";
     } catch (e) {
@@ -47,17 +57,60 @@ export class KeysetList<T extends { id: string }> {
     }
   }
 
-  /** The rows of the first page not shown yet (newest first). */
+  /** The rows of the head not shown yet, newest first. The first page, then the next ones for
+   * as long as every row of a page is new: however many rows arrived since the last look (more
+   * than a page at a high rate, or after a slow answer), the look reaches a row already known
+   * (or the end), so none is skipped. A list whose first page has not come yet looks at one
+   * page only (from nothing known, it would page through everything). */
   async unseenHead(): Promise<T[]> {
-    const page = await this.#fetch(null);
-    const known = this.byId();
-    return page.nodes.filter((n) => !known.has(n.id));
+    const found: T[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page = await this.#fetch(after, after === null ? this.#headSize : undefined);
+      const known = this.byId();
+      const unseen = page.nodes.filter((n) => !known.has(n.id));
+      found.push(...unseen);
+      if (unseen.length < page.nodes.length || !page.hasMore || page.endCursor === null) break;
+      if (!this.#loaded) break;
+      after = page.endCursor;
+    }
+    return found;
   }
 
-  /** New rows go on top when the reader is there, behind the banner otherwise. */
+  /** One look at the head at a time, its new rows handed to `place` (see `addNew`). A call
+   * during a look makes one more look once it ends (calls meanwhile share it): rows committed
+   * while a look is out are found by the next one, and two looks never race. (Two looks out at
+   * once, tried under load 14-18 at 35-63 executions/s: appearance p99 1.6-2.2 s against
+   * 1.1 s, twice the queries for the same rows.) */
+  refreshHead(place: (rows: T[]) => void): Promise<void> {
+    if (this.#look) {
+      this.#again ??= this.#look.then(() => {
+        this.#again = null;
+        return this.refreshHead(place);
+      });
+      return this.#again;
+    }
+    this.#look = (async () => {
+      try {
+        if (this.#loaded) place(await this.unseenHead());
+        else await this.load(true);
+      } catch (e) {
+        this.error = (e as Error).message;
+      } finally {
+        this.#look = null;
+      }
+    })();
+    return this.#look;
+  }
+
+  /** New rows go on top when the reader is there, behind the banner otherwise; a row already
+   * on the page (or twice in `rows`) is not added again. */
   addNew(rows: T[], atTop: boolean): void {
-    if (atTop) this.rows.unshift(...rows);
-    else this.fresh.unshift(...rows);
+    const known = new Set(this.byId().keys());
+    const unseen = rows.filter((r) => !known.has(r.id) && (known.add(r.id), true));
+    if (!unseen.length) return;
+    if (atTop) this.rows.unshift(...unseen);
+    else this.fresh.unshift(...unseen);
   }
 
   showFresh(): void {

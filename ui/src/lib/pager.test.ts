@@ -46,3 +46,93 @@ describe("KeysetList", () => {
     expect(list.loading).toBe(false);
   });
 });
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe("KeysetList, live head", () => {
+  /** A growing server: `add(n)` creates n rows on top (newest first), pages of 50. */
+  function growing() {
+    const ids: string[] = [];
+    let next = 0;
+    const add = (n: number) => {
+      for (let i = 0; i < n; i++) ids.unshift(`x${String(next++).padStart(5, "0")}`);
+    };
+    const pages = server(ids, 50);
+    // each page answers on a later turn of the event loop, as the network does
+    const fetch = async (after: string | null) => {
+      await tick();
+      return pages(after);
+    };
+    return { ids, add, fetch };
+  }
+  const shown = (list: KeysetList<Row>) => [...list.fresh, ...list.rows].map((r) => r.id);
+
+  it("finds every new row when more than a page arrived between two looks", async () => {
+    const s = growing();
+    s.add(30);
+    const list = new KeysetList<Row>((after) => s.fetch(after));
+    await list.load(true);
+    s.add(137); // between two looks: almost three pages
+    list.addNew(await list.unseenHead(), false);
+    expect(list.fresh.map((r) => r.id)).toEqual(s.ids.slice(0, 137)); // behind the banner
+    s.add(51);
+    list.addNew(await list.unseenHead(), true);
+    expect(list.rows.map((r) => r.id)).toEqual([...s.ids.slice(0, 51), ...s.ids.slice(188)]);
+    list.showFresh();
+    expect(list.rows.length).toBe(s.ids.length);
+    expect(new Set(list.rows.map((r) => r.id))).toEqual(new Set(s.ids));
+  });
+
+  it("a look asked for during a look runs after it: no row missed or repeated", async () => {
+    const s = growing();
+    const list = new KeysetList<Row>((after) => s.fetch(after));
+    await list.load(true);
+    const looks: Promise<void>[] = [];
+    for (let burst = 0; burst < 20; burst++) {
+      s.add(burst * 7); // up to 133 rows between looks
+      looks.push(list.refreshHead((rows) => list.addNew(rows, burst % 2 === 0)));
+      await tick();
+    }
+    await Promise.all(looks);
+    await list.refreshHead((rows) => list.addNew(rows, true));
+    expect(shown(list).sort()).toEqual([...s.ids].sort());
+    expect(new Set(shown(list)).size).toBe(s.ids.length);
+  });
+
+  it("a small first page at the head pages on to the known rows", async () => {
+    const s = growing();
+    s.add(40);
+    const sizes: (number | undefined)[] = [];
+    const list = new KeysetList<Row>(async (after, first) => {
+      sizes.push(first);
+      const page = await s.fetch(after);
+      return first === undefined ? page : { nodes: page.nodes.slice(0, first), endCursor: String(Number(after ?? 0) + first), hasMore: true };
+    }, 10);
+    await list.load(true);
+    s.add(23);
+    list.addNew(await list.unseenHead(), true);
+    expect(list.rows.map((r) => r.id)).toEqual(s.ids);
+    expect(sizes).toEqual([undefined, 10, undefined]); // load, then the look: 10, then a page
+  });
+
+  it("before its first page a list looks at one page only", async () => {
+    const s = growing();
+    s.add(500);
+    let pages = 0;
+    const list = new KeysetList<Row>(async (after) => {
+      pages += 1;
+      return s.fetch(after);
+    });
+    expect((await list.unseenHead()).length).toBe(50);
+    expect(pages).toBe(1);
+  });
+
+  it("adding a row already shown does not repeat it", async () => {
+    const s = growing();
+    s.add(3);
+    const list = new KeysetList<Row>((after) => s.fetch(after));
+    await list.load(true);
+    list.addNew([{ id: s.ids[0] }, { id: "new" }, { id: "new" }], true);
+    expect(list.rows.map((r) => r.id)).toEqual(["new", ...s.ids]);
+  });
+});

@@ -75,6 +75,10 @@ describe("layoutGantt", () => {
     expect(behind[0].state).toBe("SUCCESS");
     const ahead = layoutGantt([node], foldChanges(log), now);
     expect(ahead[0].attempts.map((x) => x.state)).toEqual(["FAILED", "SUCCESS"]);
+    // time travel shows the log's prefix even where the query saw more (its final states)
+    const travelled = layoutGantt([node], foldChanges([ch("TASK_RUN", "CREATED", 2, "a")]), Date.parse(t(3)), true);
+    expect(travelled[0].state).toBe("CREATED");
+    expect(travelled[0].attempts).toEqual([]);
   });
   it("axis spans the execution and clamps placement", () => {
     const axis = bounds(foldChanges(log), rows, now);

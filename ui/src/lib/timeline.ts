@@ -7,10 +7,11 @@
  */
 import { isTerminal } from "./states";
 import { toMillis } from "./format";
+import { TimedEntry } from "./compact";
 
 export interface HistoryEntry {
-  state: string;
-  date: string;
+  readonly state: string;
+  readonly date: string;
 }
 
 export interface Change {
@@ -159,8 +160,9 @@ export interface GanttRow {
 function span(history: readonly HistoryEntry[], now: number): Segment | null {
   if (!history.length) return null;
   const last = history[history.length - 1];
-  const end = isTerminal(last.state) ? toMillis(last.date) : now;
-  return { start: toMillis(history[0].date), end: Math.max(end, toMillis(history[0].date)) };
+  const end = isTerminal(last.state) ? millisOf(last) : now;
+  const start = millisOf(history[0]);
+  return { start, end: Math.max(end, start) };
 }
 
 export function layoutRow(
@@ -168,14 +170,16 @@ export function layoutRow(
   depth: number,
   logged: TaskRunTimeline | undefined,
   now: number,
+  onlyLogged = false,
 ): GanttRow {
   // both are prefixes of the same append-only history: the longer one is the more recent
-  const fromQuery = queried(node);
+  // (time travel shows the log's prefix: what the query saw is the end of the story)
+  const fromQuery = onlyLogged ? undefined : queried(node);
   const run = fromQuery && entries(fromQuery) > entries(logged) ? fromQuery : logged;
   const history = run?.history ?? [];
   const whole = span(history, now);
   const firstRun = history.find((h) => h.state === "RUNNING");
-  const runStart = firstRun ? toMillis(firstRun.date) : null;
+  const runStart = firstRun ? millisOf(firstRun) : null;
   const attempts: AttemptBar[] = [];
   for (const [number, entries] of [...(run?.attempts ?? new Map<number, HistoryEntry[]>())].sort((a, b) => a[0] - b[0])) {
     const segment = span(entries, now)!;
@@ -193,11 +197,11 @@ export function layoutRow(
   };
 }
 
-/** `onlyLogged`: leave out task runs the timeline has no entry for yet (time travel). */
+/** `onlyLogged` (time travel): only the timeline's entries, and only the task runs it has. */
 export function layoutGantt(nodes: readonly TaskRunNode[], timeline: Timeline, now: number, onlyLogged = false): GanttRow[] {
   const shown = onlyLogged ? nodes.filter((n) => timeline.taskRuns.has(n.id)) : nodes;
   return treeOrder(shown, timeline).map(({ node, depth }) =>
-    layoutRow(node, depth, timeline.taskRuns.get(node.id), now),
+    layoutRow(node, depth, timeline.taskRuns.get(node.id), now, onlyLogged),
   );
 }
 
@@ -222,4 +226,9 @@ export function place(segment: Segment, axis: Segment): { left: number; width: n
   const left = Math.max(0, Math.min(99.6, ((segment.start - axis.start) / total) * 100));
   const width = ((segment.end - segment.start) / total) * 100;
   return { left, width: Math.max(0.4, Math.min(100 - left, width)) };
+}
+
+/** An entry's instant in epoch ms (the compact timeline's have it; the log's are ISO text). */
+function millisOf(entry: HistoryEntry): number {
+  return entry instanceof TimedEntry ? entry.ms : toMillis(entry.date);
 }

@@ -1,6 +1,8 @@
 /** The execution page's GraphQL documents. */
 import { graphql } from "../gql";
 
+/** What the page draws first: the header and the compact timeline (states of the execution,
+ * its task runs and their attempts). Outputs and metrics follow on demand (`ExecutionDetailsQuery`). */
 export const ExecutionQuery = graphql(`
   query ExecutionPage($id: ID!) {
     execution(id: $id) {
@@ -8,12 +10,17 @@ export const ExecutionQuery = graphql(`
       labels { key value }
       metadata { attemptNumber originalCreatedDate }
       trigger { id type }
-      state { current startDate endDate }
-      taskRunList {
-        id taskId parentTaskRunId value iteration outputs
-        state { current startDate endDate histories { state date } }
-        attempts { state { current startDate endDate histories { state date } } metrics { name type value tags } }
-      }
+      timeline
+    }
+  }
+`);
+
+/** Task runs' outputs and attempts' metrics: for the Outputs and Metrics tabs and the side panel. */
+export const ExecutionDetailsQuery = graphql(`
+  query ExecutionDetails($id: ID!) {
+    execution(id: $id) {
+      id
+      taskRunList { id outputs attempts { metrics { name type value tags } } }
     }
   }
 `);
