@@ -62,8 +62,8 @@ fmt: $(STAMP)
 # (lines and branches), without the two micro-benchmarks that tracing slows past their budget.
 # Gates: the transition tables and the rules at 100 %, the engine package at COVERAGE_ENGINE_MIN,
 # the whole package (as those two layers reach it) at COVERAGE_MIN.
-COVERAGE_MIN ?= 78
-COVERAGE_ENGINE_MIN ?= 91
+COVERAGE_MIN ?= 77
+COVERAGE_ENGINE_MIN ?= 90
 COVERAGE_FULL := src/tercel/engine/states.py,src/tercel/engine/rules.py
 COVERAGE_TESTS := tests/unit tests/engine \
 	--deselect tests/unit/engine/test_expressions_sandbox.py::test_rendering_a_path_costs_microseconds \
