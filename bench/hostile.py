@@ -4,9 +4,10 @@ A `python -m tercel server` subprocess runs flows whose ForEach (8 values, no co
 renders a hostile expression in each iteration; new executions of them are offered open loop,
 and meanwhile this process sends `{ __typename }` at a fixed pace and times each answer. Inline
 tasks such as these Returns render on the server's event loop for at most a 10 ms slice per
-turn, then on a render thread (engine/runtime/offloop.py): what still holds the loop (the slice, the
-engine's own work, the GIL shared with the render thread) shows up in these latencies. The
-machine is shared: compare each mix with the idle figure of the same run (`x idle`).
+turn, then in a render process (engine/runtime/offloop.py, engine/expressions/farm.py): what
+still holds the loop (the slice, the engine's own work, the CPU the render process takes on 2
+cores) shows up in these latencies. The machine is shared: compare each mix with the idle
+figure of the same run (`x idle`).
 
 * `api_typename_hostile`: the expressions of the issue and their family (string formatting,
   4 Mbit numbers, huge integer division, comparisons and sorts over large values, `replace`

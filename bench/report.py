@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from bench import hostile
+from bench import bulk, hostile
 
 #: scenario -> (label, first tier, second tier, goal) in the scenario's unit; lower is better
 #: unless the scenario is in HIGHER_IS_BETTER
@@ -56,6 +57,10 @@ TARGETS: dict[str, tuple[str, float]] = {
     ),
     "ui_bundle_app": ("web UI: the app's JavaScript, gzipped (every chunk its pages load)", 250),
     "ui_bundle_graphiql": ("web UI: GraphiQL's own JavaScript, gzipped (its page only)", 0),
+    "bulk_restart_10000": (
+        "bulkExecutions RESTART of 10,000 FAILED executions, until every item is committed",
+        5,
+    ),
 }
 
 #: labels of scenarios without tiers
@@ -128,6 +133,11 @@ def _full_cost_lines(scenarios: dict[str, Any]) -> list[str]:
     return ["", "What synchronous=FULL costs: " + "; ".join(found) + "."]
 
 
+#: measurements taken by hand (comparisons between commits, which `make bench` cannot make),
+#: kept with the generated report
+NOTES = Path(__file__).with_name("NOTES.md")
+
+
 def markdown(results: dict[str, Any]) -> str:
     m = results["machine"]
     lines = [
@@ -183,7 +193,7 @@ def markdown(results: dict[str, Any]) -> str:
         ]
     lines += _api_lines(results["scenarios"]) + _sustained_lines(results["scenarios"])
     lines += _output_lines(results["scenarios"]) + hostile.report_lines(results["scenarios"])
-    lines += _ui_lines(results["scenarios"])
+    lines += _ui_lines(results["scenarios"]) + bulk.report_lines(results["scenarios"])
     lines += [
         "",
         "Return, Log, Echo, Fail and OutputValues are pure in-process tasks: they run inside "
@@ -195,6 +205,8 @@ def markdown(results: dict[str, Any]) -> str:
         PEERS,
         "",
     ]
+    if NOTES.exists():
+        lines += [NOTES.read_text().strip(), ""]
     return "\n".join(lines)
 
 

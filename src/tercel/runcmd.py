@@ -47,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
     if flows_dir is not None and not os.path.isdir(flows_dir):
         print(f"tercel run: --flows {flows_dir}: not a folder", file=sys.stderr)
         return 2
+    if flow.triggers:
+        names = ", ".join(trigger.id for trigger in flow.triggers)
+        print(f"tercel run: triggers ignored ({names}): `tercel server` runs them", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="tercel-") as scratch:
         db_path = args.db or os.path.join(scratch, "tercel.db")
         problem = startcheck.open_problem(db_path)

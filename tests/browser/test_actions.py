@@ -98,3 +98,20 @@ def test_delete(page: Page, tercel: TercelServer) -> None:
     assert tercel.execution(execution_id) is None
     page.goto(f"/ui/executions/{execution_id}")
     expect(page.get_by_role("heading", name="Execution not found")).to_be_visible()
+
+
+def test_pause_then_resume(page: Page, tercel: TercelServer) -> None:
+    execution_id = tercel.create("sleeper")
+    page.goto(f"/ui/executions/{execution_id}")
+    badge(page, "RUNNING")
+    expect(page.locator('button[data-action="resume"]')).to_be_disabled()
+    act(page, "pause")
+    badge(page, "PAUSED")
+    expect(page.locator('button[data-action="pause"]')).to_be_disabled()
+    act(page, "resume")  # a manual pause: no inputs, straight back to RUNNING
+    badge(page, "RUNNING")
+    query = "query($id: ID!) { execution(id: $id) { state { histories { state } } } }"
+    found = tercel.data(query, {"id": execution_id})["execution"]["state"]["histories"]
+    assert [h["state"] for h in found] == ["CREATED", "RUNNING", "PAUSED", "RUNNING"]
+    act(page, "kill")
+    badge(page, "KILLED")

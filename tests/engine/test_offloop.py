@@ -152,6 +152,7 @@ def test_a_context_that_cannot_be_copied_renders_on_the_loop(
     """The snapshot failing must not leave the task run RUNNING for ever: it renders on the
     loop as it did before the slice."""
     monkeypatch.setattr(guard, "DEADLINE_SECONDS", 10.0)
+    monkeypatch.setattr(guard, "TURN_SECONDS", 10.0)  # a loaded machine never fails it
 
     def refuse(*_: Any) -> Any:
         raise TypeError("cannot copy")

@@ -14,7 +14,7 @@ from typing import Any
 from tercel.engine import model, states
 from tercel.engine.types import Plan, TimerKind
 
-__all__ = ["Batch", "ChangeSet", "LogRow", "StateRow", "TimerRow"]
+__all__ = ["Batch", "ChangeSet", "LogRow", "StateRow", "TimerRow", "TriggerStateRow"]
 
 
 @dataclass(slots=True)
@@ -59,6 +59,20 @@ class TimerRow:
 
 
 @dataclass(slots=True)
+class TriggerStateRow:
+    """A trigger's durable state: a Schedule's next date, written with the execution it made."""
+
+    namespace: str
+    flow_id: str
+    trigger_id: str
+    next_date: datetime | None
+    definition: str = ""
+    last_execution_id: str | None = None  #: None keeps the stored one
+    #: a Flow trigger's last considered execution end (state-change `seq`); None keeps it
+    watermark: int | None = None
+
+
+@dataclass(slots=True)
 class ChangeSet:
     new_executions: dict[str, model.Execution] = field(default_factory=dict)
     executions: dict[str, model.Execution] = field(default_factory=dict)
@@ -78,6 +92,12 @@ class ChangeSet:
     processes: list[tuple[str, int, int]] = field(default_factory=list)
     #: (task run id, attempt number) of ended attempts whose process records go
     processes_ended: list[tuple[str, int]] = field(default_factory=list)
+    #: trigger states committed with the executions their triggers created
+    trigger_states: list[TriggerStateRow] = field(default_factory=list)
+    #: executions whose labels were replaced (`setExecutionLabels`): their label rows rewritten
+    relabelled: dict[str, model.Execution] = field(default_factory=dict)
+    #: deleted execution id -> the tables of its rows kept (`deleteExecution` purge options)
+    kept_on_delete: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def is_empty(self) -> bool:
         """Nothing to write: every field is empty (tests/unit/engine/test_changes.py checks
@@ -96,6 +116,9 @@ class ChangeSet:
             or self.deleted_executions
             or self.processes
             or self.processes_ended
+            or self.trigger_states
+            or self.relabelled
+            or self.kept_on_delete
         )
 
     def merge(self, other: ChangeSet) -> None:
@@ -113,6 +136,9 @@ class ChangeSet:
         self.deleted_executions.extend(other.deleted_executions)
         self.processes.extend(other.processes)
         self.processes_ended.extend(other.processes_ended)
+        self.trigger_states.extend(other.trigger_states)
+        self.relabelled.update(other.relabelled)
+        self.kept_on_delete.update(other.kept_on_delete)
 
 
 @dataclass(slots=True)

@@ -200,10 +200,13 @@ def execution_end_state(
     return None
 
 
-def derived_execution_state(current: S, *, paused: bool, retrying: bool) -> S | None:
+def derived_execution_state(
+    current: S, *, paused: bool, retrying: bool, manual_pause: bool = False
+) -> S | None:
     """The execution follows its task runs: PAUSED over RETRYING over RUNNING; leaving PAUSED
-    goes through RESTARTED. None when it stays (created, killing, ended, or already there)."""
-    if current in (S.KILLING, S.CREATED, S.RESTARTED) or current.is_terminated:
+    goes through RESTARTED. None when it stays (created, killing, ended, already there, or
+    paused by `pauseExecution`: until resumed, §25.1)."""
+    if current in (S.KILLING, S.CREATED, S.RESTARTED) or current.is_terminated or manual_pause:
         return None
     target = S.PAUSED if paused else S.RETRYING if retrying else S.RUNNING
     if current is target:

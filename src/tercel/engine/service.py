@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tercel.engine import model, states, storable
-from tercel.engine.actions import lifecycle, replay
+from tercel.engine.actions import lifecycle, operate, replay
 from tercel.engine.flows import inputs, loader
 from tercel.engine.outcomes import InvalidInputs, InvalidState, NotFound, Outcome
 from tercel.engine.run import creation
@@ -27,12 +27,18 @@ __all__ = [
     "create_execution",
     "delete_execution",
     "delete_flow",
+    "delete_one",
     "deploy_flow",
     "get_execution",
     "kill_execution",
+    "kill_one",
+    "on_state",
     "replay_execution",
+    "replay_one",
     "restart_execution",
+    "restart_one",
     "resume_execution",
+    "resume_one",
     "set_flow_disabled",
 ]
 
@@ -61,7 +67,11 @@ async def create_execution(
     labels: Sequence[model.Label] = (),
     *,
     from_text: bool = False,
+    trigger: dict[str, Any] | None = None,
+    on_created: Callable[[ExecutionState], None] | None = None,
 ) -> model.Execution | NotFound | InvalidInputs | InvalidState:
+    """`trigger` is what started it (execution-model §25.3); `on_created` adds to the creation's
+    commit (a trigger's next date)."""
     row = await engine.call(lambda: flowstore.latest(engine.db.conn, namespace, flow_id))
     if row is None:
         return NotFound("flow", f"{namespace}.{flow_id}")
@@ -78,7 +88,9 @@ async def create_execution(
 
     def command() -> model.Execution:
         values = resolved.values if flow.inputs else None
-        es = creation.new_execution(flow, values, labels, engine.clock.now())
+        es = creation.new_execution(flow, values, labels, engine.clock.now(), trigger=trigger)
+        if on_created is not None:
+            on_created(es)
         for name in resolved.undeclared:
             es.log(
                 model.LogLevel.WARN,
@@ -96,7 +108,7 @@ async def get_execution(engine: Engine, execution_id: str) -> model.Execution | 
     return loaded.executions[0] if loaded.executions else None
 
 
-async def _on_state(
+async def on_state(
     engine: Engine, execution_id: str, decide: Callable[[ExecutionState], Outcome]
 ) -> Outcome:
     """Run `decide` inside the loop on the execution's state as the loop owns it (the active
@@ -112,16 +124,19 @@ async def _on_state(
     return await engine.submit(command)
 
 
-async def kill_execution(engine: Engine, execution_id: str) -> Outcome:
-    def command(es: ExecutionState) -> Outcome:
-        current = es.ex.state.current
-        if current.is_terminated:
-            return InvalidState("Execution is already finished, can't kill it", current)
-        if current is not S.KILLING:
-            _kill(engine, es)
-        return es.ex
+# ---------------------------------------------------------------------------- one execution
+# Each `*_one` runs inside the loop on one execution's state, answers a domain value or error
+# value, and `track`s what it changed; the commands below and the bulk actions (operations.py)
+# call them.
 
-    return await _on_state(engine, execution_id, command)
+
+def kill_one(engine: Engine, es: ExecutionState) -> Outcome:
+    current = es.ex.state.current
+    if current.is_terminated:
+        return InvalidState("Execution is already finished, can't kill it", current)
+    if current is not S.KILLING:
+        _kill(engine, es)
+    return es.ex
 
 
 def _kill(engine: Engine, es: ExecutionState) -> None:
@@ -135,67 +150,129 @@ def _kill(engine: Engine, es: ExecutionState) -> None:
                 _kill(engine, child)
 
 
-async def resume_execution(engine: Engine, execution_id: str, given: Any) -> Outcome:
-    if given is not None and not isinstance(given, dict):
-        return InvalidInputs([inputs.InputIssue("inputs", "Invalid inputs: expected an object")])
-
-    def command(es: ExecutionState) -> Outcome:
+def resume_one(engine: Engine, es: ExecutionState, given: dict[str, Any] | None) -> Outcome:
+    """A Pause's resume (with its onResume inputs), or the end of a manual pause (§25.1)."""
+    if es.manual_pause:
+        refusal = operate.resume_refusal(es.ex.state.current, True, bool(given))
+        if refusal is not None:
+            return InvalidInputs([inputs.InputIssue("inputs", refusal)])
+        operate.apply_resume(es, engine.clock.now)
+    else:
         refused = lifecycle.resume(es, given, engine.clock.now)
         if refused is not None:
             return refused
-        engine.track(es)
-        return es.ex
+    engine.track(es)
+    return es.ex
 
-    return await _on_state(engine, execution_id, command)
+
+def restart_one(engine: Engine, es: ExecutionState) -> Outcome:
+    refused = lifecycle.restart(es, engine.clock.now)
+    if refused is not None:
+        return refused
+    engine.track(es)
+    return es.ex
+
+
+def replay_one(
+    engine: Engine,
+    es: ExecutionState,
+    task_run_id: str | None = None,
+    flow: model.Flow | None = None,
+    values: dict[str, Any] | None = None,
+) -> Outcome:
+    """Replay into a new execution (optionally on another revision `flow`, with new input
+    `values`); answers the new one."""
+    if task_run_id is not None and task_run_id not in es.by_id:
+        return NotFound("task run", task_run_id)
+    current = es.ex.state.current
+    if not current.is_terminated:
+        return InvalidState(
+            f"Execution must be terminated to be replayed, current state is '{current.value}' !",
+            current,
+        )
+    if flow is not None and task_run_id is not None:
+        missing = sorted({r.task_id for r in es.ex.task_runs} - {t.id for t in flow.all_tasks()})
+        if missing:
+            return InvalidState(
+                f"Revision {flow.revision} of the flow has no task `{missing[0]}` of this "
+                "execution: replay it from the start (no taskRunId) or on its own revision",
+                current,
+            )
+    new = replay.replay(es, task_run_id, engine.clock.now, flow, values)
+    engine.track(new)
+    return new.ex
+
+
+def delete_one(engine: Engine, es: ExecutionState, keep: frozenset[str] = frozenset()) -> Outcome:
+    """Delete a terminated execution (but the rows of the tables in `keep`: logs, metrics)."""
+    current = es.ex.state.current
+    if not current.is_terminated:
+        return InvalidState(
+            f"execution `{es.ex.id}` is {current.value}: only ended executions can be "
+            "deleted (kill it first)",
+            current,
+        )
+    engine.delete(es, keep)
+    return es.ex
+
+
+# ---------------------------------------------------------------------------- the commands
+
+
+async def kill_execution(engine: Engine, execution_id: str) -> Outcome:
+    return await on_state(engine, execution_id, lambda es: kill_one(engine, es))
+
+
+async def resume_execution(engine: Engine, execution_id: str, given: Any) -> Outcome:
+    if given is not None and not isinstance(given, dict):
+        return InvalidInputs([inputs.InputIssue("inputs", "Invalid inputs: expected an object")])
+    return await on_state(engine, execution_id, lambda es: resume_one(engine, es, given))
 
 
 async def restart_execution(engine: Engine, execution_id: str) -> Outcome:
-    def command(es: ExecutionState) -> Outcome:
-        refused = lifecycle.restart(es, engine.clock.now)
-        if refused is not None:
-            return refused
-        engine.track(es)
-        return es.ex
-
-    return await _on_state(engine, execution_id, command)
+    return await on_state(engine, execution_id, lambda es: restart_one(engine, es))
 
 
-async def replay_execution(engine: Engine, execution_id: str, task_run_id: str | None) -> Outcome:
-    def command(es: ExecutionState) -> Outcome:
-        if task_run_id is not None and task_run_id not in es.by_id:
-            return NotFound("task run", task_run_id)
-        current = es.ex.state.current
-        if not current.is_terminated:
-            return InvalidState(
-                "Execution must be terminated to be replayed, current state is "
-                f"'{current.value}' !",
-                current,
-            )
-        new = replay.replay(es, task_run_id, engine.clock.now)
-        engine.track(new)
-        return new.ex
-
-    return await _on_state(engine, execution_id, command)
+async def replay_execution(
+    engine: Engine,
+    execution_id: str,
+    task_run_id: str | None,
+    revision: int | None = None,
+    given: Any = None,
+) -> Outcome:
+    """Replay; with `revision`, on that revision of the flow; with `given` inputs, those
+    instead of the old ones, resolved like createExecution's (every problem at once)."""
+    flow, values = None, None
+    if revision is not None or given is not None:
+        if given is not None and not isinstance(given, dict):
+            return InvalidInputs([inputs.InputIssue("inputs", "inputs must be a JSON object")])
+        old = await get_execution(engine, execution_id)
+        if old is None:
+            return NotFound("execution", execution_id)
+        wanted = old.flow_revision if revision is None else revision
+        flow = await engine.flow(old.namespace, old.flow_id, wanted)
+        if flow is None:
+            return NotFound("flow", f"{old.namespace}.{old.flow_id} revision {wanted}")
+        if given is not None:
+            resolved = inputs.resolve(flow.inputs, given)
+            if resolved.issues:
+                return InvalidInputs(resolved.issues)
+            values = resolved.values if flow.inputs else None
+    return await on_state(
+        engine, execution_id, lambda es: replay_one(engine, es, task_run_id, flow, values)
+    )
 
 
 async def delete_execution(
-    engine: Engine, execution_id: str
+    engine: Engine, execution_id: str, *, keep_logs: bool = False, keep_metrics: bool = False
 ) -> model.Execution | NotFound | InvalidState:
-    """Delete a terminal execution with every row of its child tables, in the loop's commit;
-    open streams complete. Answers it as it was."""
-
-    def command(es: ExecutionState) -> Outcome:
-        current = es.ex.state.current
-        if not current.is_terminated:
-            return InvalidState(
-                f"execution `{execution_id}` is {current.value}: only ended executions can be "
-                "deleted (kill it first)",
-                current,
-            )
-        engine.delete(es)
-        return es.ex
-
-    outcome = await _on_state(engine, execution_id, command)
+    """Delete a terminal execution with every row of its child tables (logs and metrics kept
+    when asked: Kestra's purge options), in the loop's commit; open streams complete. Answers
+    it as it was."""
+    keep = frozenset(
+        name for name, kept in (("logs", keep_logs), ("metrics", keep_metrics)) if kept
+    )
+    outcome = await on_state(engine, execution_id, lambda es: delete_one(engine, es, keep))
     assert not isinstance(outcome, InvalidInputs), "deleting takes no inputs"
     return outcome
 

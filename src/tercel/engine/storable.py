@@ -94,7 +94,43 @@ def first_unstorable(value: Any, path: str) -> tuple[str, str] | None:
 
 
 def storable(value: Any) -> bool:
-    """Whether every string in `value`, keys included, and every integer can be stored."""
+    """Whether every string in `value`, keys included, and every integer can be stored. Runs
+    for every task result: exact types first (ASCII text, small integers, None), the general
+    rules for the rest."""
+    kind = type(value)
+    if kind is str:
+        return value.isascii() or lone_surrogate(value) is None
+    if kind is dict:
+        if _ascii_texts(value):
+            return True
+        return all(_plain(key) and _plain(item) for key, item in value.items())
+    if kind is list or kind is tuple:
+        return all(_plain(item) for item in value)
+    return _general(value)
+
+
+def _ascii_texts(value: dict[Any, Any]) -> bool:
+    """True for a map of ASCII text to ASCII text (most task outputs and metric tags), checked
+    in two C-level joins."""
+    try:
+        return "".join(value).isascii() and "".join(value.values()).isascii()
+    except TypeError:  # a key or a value that is not text
+        return False
+
+
+def _plain(value: Any) -> bool:
+    kind = type(value)
+    if kind is str:
+        return value.isascii() or lone_surrogate(value) is None
+    if value is None or kind is float or kind is bool:
+        return True
+    if kind is int:
+        return bool(_LONG_MIN <= value <= _LONG_MAX)
+    return storable(value)
+
+
+def _general(value: Any) -> bool:
+    """`storable` for subclasses and other types."""
     if isinstance(value, str):
         return value.isascii() or lone_surrogate(value) is None
     if isinstance(value, dict):

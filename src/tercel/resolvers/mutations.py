@@ -10,15 +10,19 @@ from typing import Annotated
 
 import strawberry
 
-from tercel.engine import model, service
+from tercel.engine import model, operations, service
 from tercel.engine.flows import loader
 from tercel.engine.flows.inputs import InputIssue
-from tercel.resolvers.context import Services, reset_loaders, services
+from tercel.resolvers import triggers
+from tercel.resolvers.bulkops import bulk_executions
 from tercel.schema import errors, types
+from tercel.schema.bulk import BulkResult
+from tercel.schema.context import Services, reset_loaders, services
+from tercel.schema.enums import StateType
 from tercel.schema.flowtypes import Flow
 from tercel.schema.inputs import LabelInput
 from tercel.schema.scalars import JSON
-from tercel.storage import streams as stream_rows
+from tercel.storage.read import flows as flow_reads
 
 __all__ = ["Mutation"]
 
@@ -73,7 +77,7 @@ async def deploy_flow(info: strawberry.Info, source: str) -> DeployFlowResult:
         parsed = await service.deploy_flow(svc.engine, source)
     except loader.FlowValidationError as error:
         return errors.FlowValidationError.from_domain(error)
-    row = await stream_rows.flow_get(svc.db, parsed.namespace, parsed.id, parsed.revision)
+    row = await flow_reads.flow_get(svc.db, parsed.namespace, parsed.id, parsed.revision)
     assert row is not None, "a deployed revision is committed before deploy_flow returns"
     return Flow.from_row(row, parsed)
 
@@ -118,20 +122,64 @@ async def resume_execution(
 
 
 async def replay_execution(
-    info: strawberry.Info, id: strawberry.ID, task_run_id: strawberry.ID | None = None
+    info: strawberry.Info,
+    id: strawberry.ID,
+    task_run_id: strawberry.ID | None = None,
+    revision: int | None = None,
+    inputs: JSON | None = None,
 ) -> ExecutionResult:
     engine = services(info).engine
-    return await _mapped(info, await service.replay_execution(engine, id, task_run_id))
+    outcome = await service.replay_execution(engine, id, task_run_id, revision, inputs)
+    return await _mapped(info, outcome)
 
 
-async def delete_execution(info: strawberry.Info, id: strawberry.ID) -> DeleteResult:
-    outcome = await service.delete_execution(services(info).engine, id)
+async def delete_execution(
+    info: strawberry.Info,
+    id: strawberry.ID,
+    delete_logs: bool = True,
+    delete_metrics: bool = True,
+    delete_storage: bool = True,
+) -> DeleteResult:
+    # deleteStorage: executions have no stored files yet (issue #15); accepted for Kestra parity
+    del delete_storage
+    outcome = await service.delete_execution(
+        services(info).engine, id, keep_logs=not delete_logs, keep_metrics=not delete_metrics
+    )
     if isinstance(outcome, service.NotFound):
         return errors.NotFoundError.from_domain(outcome)
     if isinstance(outcome, service.InvalidState):
         return errors.InvalidStateError.from_domain(outcome)
     reset_loaders(info)
     return types.Execution.from_domain(outcome)
+
+
+async def pause_execution(info: strawberry.Info, id: strawberry.ID) -> ExecutionResult:
+    return await _mapped(info, await operations.pause_execution(services(info).engine, id))
+
+
+async def set_task_run_state(
+    info: strawberry.Info, execution_id: strawberry.ID, task_run_id: strawberry.ID, state: StateType
+) -> ExecutionResult:
+    engine = services(info).engine
+    return await _mapped(
+        info, await operations.set_task_run_state(engine, execution_id, task_run_id, state)
+    )
+
+
+async def set_execution_state(
+    info: strawberry.Info, id: strawberry.ID, state: StateType
+) -> ExecutionResult:
+    return await _mapped(
+        info, await operations.set_execution_state(services(info).engine, id, state)
+    )
+
+
+async def set_execution_labels(
+    info: strawberry.Info, id: strawberry.ID, labels: list[LabelInput]
+) -> ExecutionResult:
+    given = [label.to_domain() for label in labels]
+    engine = services(info).engine
+    return await _mapped(info, await operations.set_execution_labels(engine, id, given))
 
 
 async def delete_flow(info: strawberry.Info, namespace: str, id: str) -> DeleteFlowResult:
@@ -154,7 +202,7 @@ async def _flow_answer(
 ) -> DeleteFlowResult:
     if isinstance(outcome, service.NotFound):
         return errors.NotFoundError.from_domain(outcome)
-    row = await stream_rows.flow_get(svc.db, namespace, id, outcome)
+    row = await flow_reads.flow_get(svc.db, namespace, id, outcome)
     if row is None:
         return errors.NotFoundError.from_domain(service.NotFound("flow", f"{namespace}.{id}"))
     return Flow.from_row(row)
@@ -174,10 +222,39 @@ class Mutation:
     restart_execution: ExecutionResult = strawberry.field(resolver=restart_execution)
     resume_execution: ExecutionResult = strawberry.field(resolver=resume_execution)
     replay_execution: ExecutionResult = strawberry.field(
-        resolver=replay_execution, description="the new execution (parentId = id)"
+        resolver=replay_execution,
+        description="the new execution (parentId = id); `revision`: on that revision of the "
+        "flow; `inputs`: new inputs, validated like createExecution's",
     )
     delete_execution: DeleteResult = strawberry.field(
-        resolver=delete_execution, description="terminated executions only; returns it as it was"
+        resolver=delete_execution,
+        description="terminated executions only; returns it as it was. Kestra's purge options: "
+        "deleteLogs / deleteMetrics false keep those rows; deleteStorage is accepted and has "
+        "nothing to delete yet (execution files come with issue #15)",
+    )
+    pause_execution: ExecutionResult = strawberry.field(
+        resolver=pause_execution,
+        description="RUNNING -> PAUSED: running attempts finish, nothing new starts until "
+        "resumeExecution",
+    )
+    set_task_run_state: ExecutionResult = strawberry.field(
+        resolver=set_task_run_state,
+        description="Kestra's markAs: SUCCESS, WARNING or FAILED on a terminated or paused task "
+        "run of a terminated or paused execution, which then goes on (RESTARTED)",
+    )
+    set_execution_state: ExecutionResult = strawberry.field(
+        resolver=set_execution_state,
+        description="a terminated execution takes another terminal state",
+    )
+    set_execution_labels: ExecutionResult = strawberry.field(
+        resolver=set_execution_labels,
+        description="any state: replaces the labels whose key does not start with `system.`",
+    )
+    bulk_executions: BulkResult = strawberry.field(
+        resolver=bulk_executions,
+        description="one action over up to 10,000 executions by `ids` or `filter`: one item "
+        "per execution (OK, SKIPPED with the reason, ERROR for an unknown id), known once "
+        "committed; `dryRun` changes nothing",
     )
     delete_flow: DeleteFlowResult = strawberry.field(
         resolver=delete_flow, description="every revision; executions are kept"
@@ -185,4 +262,13 @@ class Mutation:
     set_flow_disabled: DeleteFlowResult = strawberry.field(
         resolver=set_flow_disabled,
         description="disable (or enable) the latest revision: a disabled flow cannot be executed",
+    )
+    set_trigger_disabled: triggers.TriggerResult = strawberry.field(
+        resolver=triggers.set_trigger_disabled,
+        description="turn one trigger off (or on again); the flow YAML is unchanged",
+    )
+    backfill_trigger: triggers.BackfillResult = strawberry.field(
+        resolver=triggers.backfill_trigger,
+        description="one execution per Schedule date in [start, end] (end: now), oldest first,"
+        " labelled system.backfill=true",
     )

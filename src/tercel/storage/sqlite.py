@@ -16,8 +16,8 @@ from tercel.engine import changes
 
 __all__ = ["Database", "connect", "disk_full_error", "is_disk_full"]
 
-SCHEMA_VERSION = 1
-_MIGRATIONS = ("0001_init.sql",)
+SCHEMA_VERSION = 2
+_MIGRATIONS = ("0001_init.sql", "0002_triggers.sql")
 
 
 def connect(path: str, *, synchronous: str = "FULL", readonly: bool = False) -> sqlite3.Connection:
@@ -130,14 +130,16 @@ class Database:
 
 
 def _write(conn: sqlite3.Connection, cs: changes.ChangeSet) -> None:
-    from tercel.storage import writes
+    from tercel.storage import triggerstate, writes
 
     if cs.deleted_executions:
-        writes.delete_executions(conn, cs.deleted_executions)
+        writes.delete_executions(conn, cs.deleted_executions, cs.kept_on_delete)
     if cs.new_executions:
         writes.insert_executions(conn, list(cs.new_executions.values()))
     if cs.executions:
         writes.update_executions(conn, list(cs.executions.values()))
+    if cs.relabelled:
+        writes.relabel_executions(conn, list(cs.relabelled.values()))
     if cs.removed_task_runs:
         writes.remove_task_runs(conn, cs.removed_task_runs)
     if cs.task_runs:
@@ -152,6 +154,8 @@ def _write(conn: sqlite3.Connection, cs: changes.ChangeSet) -> None:
         conn.executemany("DELETE FROM timers WHERE id = ?", [(t,) for t in cs.timers_removed])
     if cs.timers_added:
         writes.insert_timers(conn, cs.timers_added)
+    if cs.trigger_states:
+        triggerstate.upsert(conn, cs.trigger_states)
     if cs.processes:
         conn.executemany(
             "INSERT OR IGNORE INTO processes (task_run_id, attempt_number, pgid) VALUES (?, ?, ?)",

@@ -21,6 +21,7 @@ __all__ = [
     "StateChangeTable",
     "TaskRunTable",
     "TimerTable",
+    "TriggerStateTable",
     "table",
 ]
 
@@ -145,6 +146,20 @@ class ProcessTable(SQLModel, table=True):
     task_run_id: str = Field(primary_key=True)
     attempt_number: int = Field(primary_key=True)
     pgid: int = Field(primary_key=True)
+
+
+class TriggerStateTable(SQLModel, table=True):
+    """One row per trigger (migration 0002; written by `triggerstate`)."""
+
+    __tablename__ = "trigger_states"
+    namespace: str = Field(primary_key=True)
+    flow_id: str = Field(primary_key=True)
+    trigger_id: str = Field(primary_key=True)
+    next_date: int | None = None
+    definition: str = ""
+    disabled: int = 0
+    last_execution_id: str | None = None
+    watermark: int | None = None
 
 
 def table(model: type[SQLModel]) -> Table:

@@ -211,8 +211,26 @@ def remove_task_runs(conn: sqlite3.Connection, ids: Sequence[str]) -> None:
     conn.executemany("DELETE FROM metrics WHERE task_run_id = ?", params)
 
 
-def delete_executions(conn: sqlite3.Connection, ids: Sequence[str]) -> None:
-    params = [(i,) for i in ids]
+def delete_executions(
+    conn: sqlite3.Connection, ids: Sequence[str], kept: Mapping[str, frozenset[str]] | None = None
+) -> None:
+    """Delete executions with their rows; `kept` names, per execution, the tables whose rows
+    stay (`logs`, `metrics`: Kestra's purge options)."""
+    kept = kept or {}
     for table in ("labels", "task_runs", "attempts", "metrics", "state_changes", "logs", "timers"):
+        params = [(i,) for i in ids if table not in kept.get(i, ())]
         conn.executemany(f"DELETE FROM {table} WHERE execution_id = ?", params)
-    conn.executemany("DELETE FROM executions WHERE id = ?", params)
+    conn.executemany("DELETE FROM executions WHERE id = ?", [(i,) for i in ids])
+
+
+def relabel_executions(conn: sqlite3.Connection, executions: Sequence[model.Execution]) -> None:
+    """Rewrite the labels of executions (the JSON column and the indexed `labels` rows)."""
+    conn.executemany(
+        "UPDATE executions SET labels = ? WHERE id = ?",
+        [(dumps([[lb.key, lb.value] for lb in ex.labels]), ex.id) for ex in executions],
+    )
+    conn.executemany("DELETE FROM labels WHERE execution_id = ?", [(ex.id,) for ex in executions])
+    conn.executemany(
+        "INSERT INTO labels (execution_id, position, key, value) VALUES (?,?,?,?)",
+        [(ex.id, i, lb.key, lb.value) for ex in executions for i, lb in enumerate(ex.labels)],
+    )

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tercel.engine import expressions, model
-from tercel.engine.flows import loader
+from tercel.engine.flows import crons, loader, triggerdefs
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "flows"
 CORE = "io.kestra.plugin.core"
@@ -139,7 +139,9 @@ def test_every_task_type_is_loaded() -> None:
         behavior="CREATE_NEW_EXECUTION",
     )
     assert flow.triggers == (
-        {"id": "daily", "type": f"{CORE}.trigger.Schedule", "cron": "0 0 * * *"},
+        triggerdefs.ScheduleDef(
+            "daily", crons.Cron("0 0 * * *"), location=flow.triggers[0].location
+        ),
     )
 
 

@@ -88,3 +88,31 @@ def test_without_a_slice_or_off_the_loop_renders_keep_their_deadline(
     [(outcome, took)] = on_thread
     assert outcome == "Rendering took longer than the 0.3 s time limit"
     assert 0.15 < took < 0.5, took  # 0.3 s less the 0.1 s already spent
+
+
+def test_a_template_that_outgrew_the_slice_leaves_at_once_the_next_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second render of a template that outgrew the slice does not spend the slice (and
+    the uninterruptible step past its end) on the loop again: it is abandoned before starting,
+    in a fresh turn with the whole slice left."""
+    monkeypatch.setattr(guard, "LOOP_SLICE_SECONDS", 0.05)
+    template = LONGER + "{{ 'heavy-once' }}"
+    variables(template)  # compiled outside the timing
+
+    async def turns() -> list[tuple[str, float]]:
+        outcomes = []
+        guard.open_slice()
+        try:
+            for _ in range(2):
+                await asyncio.sleep(0)  # a fresh turn: the whole slice is left
+                began = time.monotonic()
+                outcomes.append((_outcome(template), time.monotonic() - began))
+        finally:
+            guard.close_slice()
+        return outcomes
+
+    [(first, first_took), (second, second_took)] = asyncio.run(turns())
+    assert (first, second) == ("abandoned", "abandoned")
+    assert first_took >= 0.05, first_took
+    assert second_took < 0.02, f"the known-heavy template took {second_took:.3f} s on the loop"

@@ -13,6 +13,8 @@ S = states.StateType
 E = states.Entity
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
+ENDED = (S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.CANCELLED, S.RETRIED, S.SKIPPED)
+
 # (entity, from, to) triples that the spec's tables (execution-model §6) allow.
 EXPECTED: dict[E, set[tuple[S, S]]] = {
     E.EXECUTION: {
@@ -33,6 +35,13 @@ EXPECTED: dict[E, set[tuple[S, S]]] = {
         ),
         *((S.RETRYING, t) for t in (S.PAUSED, S.RUNNING, S.RETRIED, S.KILLING, S.FAILED)),
         *((S.PAUSED, t) for t in (S.RESTARTED, S.RETRIED, S.KILLING, S.FAILED)),
+        (S.PAUSED, S.RUNNING),  # resumeExecution of a manual pause (§25.1)
+        *(  # setExecutionState (§25.1): terminal to another terminal state
+            (f, t)
+            for f in ENDED
+            for t in (S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.CANCELLED)
+            if f is not t
+        ),
         (S.RESTARTED, S.RUNNING),
         (S.RESTARTED, S.KILLING),
         (S.KILLING, S.KILLED),
@@ -66,11 +75,20 @@ EXPECTED: dict[E, set[tuple[S, S]]] = {
             for f in (S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.CANCELLED, S.RETRIED, S.SKIPPED)
             for t in (S.RESTARTED, S.RUNNING)
         ),
+        *(  # setTaskRunState (§25.1): terminal or PAUSED to SUCCESS, WARNING, FAILED
+            (f, t)
+            for f in (*ENDED, S.PAUSED)
+            for t in (S.SUCCESS, S.WARNING, S.FAILED)
+            if f is not t
+        ),
     },
     E.ATTEMPT: {
         (S.CREATED, S.RUNNING),
         (S.CREATED, S.RESUBMITTED),
         *((S.RUNNING, t) for t in (S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.RESUBMITTED)),
+        *(  # setTaskRunState: the marked task run's last attempt
+            (f, t) for f in ENDED for t in (S.SUCCESS, S.WARNING, S.FAILED) if f is not t
+        ),
     },
 }
 

@@ -60,6 +60,9 @@ export const KillMutation = graphql(`
 export const RestartMutation = graphql(`
   mutation Restart($id: ID!) { restartExecution(id: $id) { __typename ... on Execution { id state { current } } ... on Error { message } } }
 `);
+export const PauseMutation = graphql(`
+  mutation Pause($id: ID!) { pauseExecution(id: $id) { __typename ... on Execution { id state { current } } ... on Error { message } } }
+`);
 export const ResumeMutation = graphql(`
   mutation Resume($id: ID!, $inputs: JSON) { resumeExecution(id: $id, inputs: $inputs) { __typename ... on Execution { id state { current } } ... on Error { message } ... on InvalidInputsError { issues { input message } } } }
 `);

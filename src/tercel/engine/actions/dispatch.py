@@ -1,7 +1,9 @@
 """Dispatch (semantics.md#dispatch): CREATED and RESTARTED task runs in list order. runIf is
 rendered; a flowable starts (its plan is made and stored); a subflow creates its child; a
 runnable waits for a worker slot, or, for an `inline` task type, runs within the pass (unless
-its renders outgrow the loop's slice: then on a render thread, see offloop)."""
+its renders outgrow the loop's slice: then in a render process, see offloop). runIf, plans and
+subflow properties that outgrow the slice park their task run until a render process answers
+(see deferred)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ import heapq
 from dataclasses import dataclass
 
 from tercel.engine import expressions, model, rules, states, storable
-from tercel.engine.actions import results, subflows
-from tercel.engine.run import context, plans
+from tercel.engine.actions import deferred, results, subflows
+from tercel.engine.expressions import farm
+from tercel.engine.run import plans
 from tercel.engine.run.containers import Container
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.tasks import registry
@@ -34,6 +37,9 @@ def dispatch(es: ExecutionState, now: Now, slots: Slots) -> bool:
     position-ordered heap, so a long queue costs O(log n) per start, not a rescan."""
     current = es.ex.state.current
     if current is S.KILLING or current.is_terminated or not (es.pending or es.waiting):
+        return False
+    if es.manual_pause:  # §25.1: held until resumeExecution, which lists them again
+        es.pending, es.waiting = [], []
         return False
     fresh, es.pending = sorted(es.pending, key=lambda run: run.position), []
     changed = False
@@ -95,7 +101,10 @@ def _run_inline(es: ExecutionState, run: model.TaskRun, now: Now, slots: Slots) 
 def _run_if(es: ExecutionState, run: model.TaskRun, task: model.TaskDef, now: Now) -> bool:
     """True when the task should run; otherwise the task run ended (`rules.state_after_run_if`)."""
     try:
-        rendered: bool | None = expressions.truthy(str(context.render(es, run, task.run_if)))
+        text = deferred.call(es, run, "runIf", farm.render_one, (task.run_if,), task.run_if)
+        rendered: bool | None = expressions.truthy(str(text))
+    except deferred.Parked:  # back in dispatch when the render process answers
+        return False
     except expressions.ExpressionError as error:
         es.log(L.ERROR, str(error), now(), run)
         rendered = None
@@ -109,7 +118,9 @@ def _run_if(es: ExecutionState, run: model.TaskRun, task: model.TaskDef, now: No
 def _start_flowable(es: ExecutionState, run: model.TaskRun, task: model.TaskDef, now: Now) -> None:
     if run.id not in es.containers:
         try:
-            plan = plans.make_plan(task, lambda value: context.render(es, run, value))
+            plan = deferred.call(es, run, "plan", deferred.plan_job, (task,), task.properties)
+        except deferred.Parked:  # back in dispatch when the render process answers
+            return
         except (plans.PlanError, expressions.ExpressionError) as error:
             plan = Plan(failure=str(error))
         unstorable = storable.first_unstorable(plan, "plan")  # ForEach values become rows

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from tercel.engine import durations, expressions, model, rules, states
 from tercel.engine.actions import dispatch, newexecution, timers
-from tercel.engine.flows import inputs
-from tercel.engine.run import context, plans
+from tercel.engine.run import plans
 from tercel.engine.run.containers import Branch, Container, Mode, Pair, Progress
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.types import Now, TimerKind
@@ -146,8 +145,12 @@ def _end(es: ExecutionState, dirty: set[str | None], now: Now) -> bool:
     if state is None:
         return False
     if current is S.RUNNING and es.flow.outputs:
+        from tercel.engine.actions import deferred
+
         try:
             es.ex.outputs = _flow_outputs(es)
+        except deferred.Parked:
+            return False
         except (expressions.ExpressionError, ValueError) as error:
             es.log(L.ERROR, f"Failed to render output values: {error}", now())
             es.ex.outputs, state = None, S.FAILED
@@ -156,17 +159,13 @@ def _end(es: ExecutionState, dirty: set[str | None], now: Now) -> bool:
 
 
 def _flow_outputs(es: ExecutionState) -> dict[str, object]:
-    rendered: dict[str, object] = {}
-    for output in es.flow.outputs:
-        value = context.render(es, None, output.value)
-        for _ in range(10):
-            again = (
-                context.render(es, None, value) if isinstance(value, str | dict | list) else value
-            )
-            if again == value:
-                break
-            value = again
-        rendered[output.id] = inputs.coerce_output(output.type, value)
+    """Rendered on the loop within its slice, or in a render process (`Parked` meanwhile)."""
+    from tercel.engine.actions import deferred
+
+    reads = [output.value for output in es.flow.outputs]
+    rendered: dict[str, object] = deferred.call(
+        es, None, "outputs", deferred.outputs_job, (tuple(es.flow.outputs),), reads
+    )
     return rendered
 
 
@@ -178,6 +177,8 @@ def _final(es: ExecutionState, state: S, now: Now) -> None:
 
 
 def _next(es: ExecutionState, keys: set[str | None], now: Now) -> bool:
+    if es.manual_pause:
+        return False  # §25.1: nothing new starts while paused by pauseExecution
     changed = False
     current = es.ex.state.current
     if None in keys and current in (S.RUNNING, S.RETRYING, S.PAUSED):

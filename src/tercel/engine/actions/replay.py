@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from tercel import ids
 from tercel.engine import model, states
@@ -22,18 +23,24 @@ E = states.Entity
 
 
 def replay(
-    old: ExecutionState, task_run_id: str | None, now: Callable[[], datetime]
+    old: ExecutionState,
+    task_run_id: str | None,
+    now: Callable[[], datetime],
+    flow: model.Flow | None = None,
+    values: dict[str, Any] | None = None,
 ) -> ExecutionState:
-    """Build the new execution's state; its change set holds every row to insert."""
+    """Build the new execution's state; its change set holds every row to insert. `flow`: run
+    another revision of the flow; `values`: new resolved inputs (else the old ones)."""
     src = old.ex
+    flow = flow or old.flow
     new_id = ids.new_id()
     ex = model.Execution(
         id=new_id,
         namespace=src.namespace,
         flow_id=src.flow_id,
-        flow_revision=src.flow_revision,
+        flow_revision=flow.revision,
         state=states.State.new(S.CREATED, now()),
-        inputs=copy.deepcopy(src.inputs),
+        inputs=copy.deepcopy(src.inputs) if values is None else values,
         labels=list(src.labels),
         parent_id=src.id,
         original_id=src.original_id,
@@ -43,7 +50,7 @@ def replay(
         variables=dict(src.variables),
     )
     if task_run_id is None:
-        return creation.fresh_state(ex, old.flow)
+        return creation.fresh_state(ex, flow)
     chosen = old.by_id[task_run_id]
     dropped = _dropped(old, chosen)
     ex.state = states.State(src.state.histories)
@@ -59,7 +66,7 @@ def replay(
         ex.task_runs.append(clone)
         if run.id in old.containers and old.containers[run.id].task is not None:
             task_plans[clone.id] = old.plans[run.id]  # the plan as stored: nothing re-rendered
-    es = rebuild.rebuild(ex, old.flow, task_plans, [])
+    es = rebuild.rebuild(ex, flow, task_plans, [])
     es.pending = []
     _write_copy(es, task_plans)
     es.set_state(S.RESTARTED, now())

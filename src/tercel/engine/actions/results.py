@@ -99,7 +99,7 @@ def _storable(
     """A task's outputs and metrics enter the execution here: text that cannot be stored
     (storable) fails the attempt with an error naming it, instead of failing the commit."""
     found = storable.first_unstorable(result.outputs, "outputs")
-    if found is None and all(storable.storable((m.name, m.tags)) for m in attempt.metrics):
+    if found is None and _metrics_storable(attempt.metrics):
         return result
     for metric in attempt.metrics:
         found = found or storable.first_unstorable(
@@ -114,3 +114,10 @@ def _storable(
     ]
     state = S.KILLED if result.state is S.KILLED else S.FAILED
     return dataclasses.replace(result, state=state, outputs={})
+
+
+def _metrics_storable(metrics: list[model.Metric]) -> bool:
+    for metric in metrics:  # a loop, not all(): this runs for every task result
+        if not (storable.storable(metric.name) and storable.storable(metric.tags)):
+            return False
+    return True

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from tercel.engine import expressions, model, rules, states, storable
+from tercel.engine.actions import deferred
+from tercel.engine.expressions import farm
 from tercel.engine.flows import inputs
-from tercel.engine.run import context, creation
+from tercel.engine.run import creation
 from tercel.engine.run.execution import EngineHooks, ExecutionState
 from tercel.engine.types import Now, Plan
 
@@ -20,8 +22,11 @@ def start(
     es: ExecutionState, run: model.TaskRun, task: model.TaskDef, now: Now, hooks: EngineHooks
 ) -> None:
     """Create the child execution; the subflow task run goes RUNNING (or FAILED)."""
+    reads = {k: v for k, v in task.properties.items() if k != "wait"}
     try:
-        props = context.render(es, run, {k: v for k, v in task.properties.items() if k != "wait"})
+        props = deferred.call(es, run, "subflow", farm.render_one, (reads,), reads)
+    except deferred.Parked:  # back in dispatch when the render process answers
+        return None
     except expressions.ExpressionError as error:
         return _fail(es, run, str(error), now)
     namespace, flow_id = str(props["namespace"]), str(props["flowId"])

@@ -17,12 +17,14 @@ import asyncio
 import math
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from tercel.engine.expressions import errors
 
 __all__ = [
     "DEADLINE_SECONDS",
+    "EXTENSION_HOOKS",
     "LOOP_SLICE_SECONDS",
     "MAX_EXPONENT",
     "MAX_INT_BITS",
@@ -111,8 +113,9 @@ class Budget:
         self.output = output
 
 
-def enter() -> Budget:
-    """Start a render: a fresh deadline at the outermost level, a fresh output counter always."""
+def enter(known_heavy: bool = False) -> Budget:
+    """Start a render: a fresh deadline at the outermost level, a fresh output counter always.
+    A `known_heavy` template (it outgrew a slice before) leaves a slice at once."""
     state = _STATE
     if state.depth == 0:
         full = DEADLINE_SECONDS - state.spent
@@ -124,7 +127,7 @@ def enter() -> Budget:
         state.sliced = False
         if state.on_loop and state.slice_open:
             left = LOOP_SLICE_SECONDS - state.turn_spent
-            if left <= 0:
+            if left <= 0 or known_heavy:
                 raise errors.SliceExceeded()
             state.sliced = left < budget
             budget = min(budget, left)
@@ -211,6 +214,12 @@ def remaining() -> float:
 def extend_deadline(seconds: float) -> None:
     """Give back time the render did not spend on the expression (jq helper start-up)."""
     _STATE.deadline += seconds
+    for hook in EXTENSION_HOOKS:
+        hook(seconds)
+
+
+#: told of every `extend_deadline` (a render process tells the engine that waits for it)
+EXTENSION_HOOKS: list[Callable[[float], None]] = []
 
 
 def add_output(size: int) -> None:

@@ -188,14 +188,23 @@ def _lookup_text(part: FastPath, text: str, context: Mapping[str, Any]) -> str:
         raise _failure(error, text, part.line) from None
 
 
+#: templates that outgrew the loop's slice (most recent last): the next render of one leaves
+#: the loop at once instead of spending the slice (and one uninterruptible step past it) again
+_HEAVY: dict[str, None] = {}
+MAX_HEAVY = 1024
+
+
 def _render_jinja(template: Template, text: str, context: Mapping[str, Any]) -> str:
     try:
-        saved = guard.enter()
+        saved = guard.enter(text in _HEAVY)
     except errors.RenderFailure as error:
         raise errors.ExpressionError(_message(error.message, text, 1)) from None
     try:
         frame = template.new_context(cast(dict[str, Any], context), shared=True)
         output = "".join(template.root_render_func(frame))
+    except errors.SliceExceeded:
+        _remember_heavy(text)
+        raise
     except errors.ExpressionError:
         raise
     except Exception as error:
@@ -205,6 +214,13 @@ def _render_jinja(template: Template, text: str, context: Mapping[str, Any]) -> 
     if len(output) > guard.MAX_OUTPUT:
         raise errors.ExpressionError(_message(_too_large(), text, 1))
     return output
+
+
+def _remember_heavy(text: str) -> None:
+    _HEAVY.pop(text, None)
+    _HEAVY[text] = None
+    if len(_HEAVY) > MAX_HEAVY:
+        del _HEAVY[next(iter(_HEAVY))]
 
 
 def _line(trace: TracebackType | None, template: Template) -> int:

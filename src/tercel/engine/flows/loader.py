@@ -12,7 +12,14 @@ import re
 from typing import Any
 
 from tercel.engine import model
-from tercel.engine.flows import inputdefs, plugindefaults, retrypolicies, taskdefs, validation
+from tercel.engine.flows import (
+    inputdefs,
+    plugindefaults,
+    retrypolicies,
+    taskdefs,
+    triggerdefs,
+    validation,
+)
 from tercel.engine.flows import values as fv
 from tercel.engine.flows import yamlsource as ys
 
@@ -93,11 +100,18 @@ def _build(
         "description": _optional(node("description"), lambda n: fv.string(issues, n), None),
         "labels": _optional(node("labels"), lambda n: _labels(issues, n), ()),
         "inputs": _optional(node("inputs"), lambda n: inputdefs.parse_input_defs(issues, n), ()),
-        "variables": _optional(node("variables"), lambda n: _variables(issues, n), {}),
+        "variables": _optional(node("variables"), lambda n: fv.data_map(issues, n), {}),
         "outputs": _optional(node("outputs"), lambda n: inputdefs.parse_output_defs(issues, n), ()),
         "retry": _optional(node("retry"), lambda n: retrypolicies.parse_retry(issues, n), None),
         "disabled": bool(_optional(node("disabled"), lambda n: fv.boolean(issues, n), False)),
-        "triggers": _optional(node("triggers"), lambda n: _triggers(issues, n), ()),
+        # a stored revision from before triggers were checked keeps loading, without them
+        "triggers": _optional(
+            node("triggers"),
+            lambda n: triggerdefs.parse_triggers(
+                issues if revision is None else validation.Issues(), n
+            ),
+            (),
+        ),
     }
     written_revision = _revision(issues, node("revision"))
     if ident is None or namespace is None:
@@ -176,17 +190,3 @@ def _label_item(issues: validation.Issues, item: ys.Node) -> tuple[ys.Node, ys.N
         if found is None:
             issues.missing(entry, ys.child_path(entry.path, name))
     return None if key is None or value is None else (key, value)
-
-
-def _variables(issues: validation.Issues, node: ys.Node) -> dict[str, Any]:
-    if fv.mapping(issues, node) is None:
-        return {}
-    found = fv.data(issues, node)
-    assert isinstance(found, dict)
-    return found
-
-
-def _triggers(issues: validation.Issues, node: ys.Node) -> tuple[Any, ...]:
-    """Stored as plain data; Tercel does not run triggers yet."""
-    seq = fv.sequence(issues, node)
-    return () if seq is None else tuple(ys.to_data(item) for item in seq.items)

@@ -20,6 +20,7 @@ __all__ = [
     "boolean",
     "check_template",
     "data",
+    "data_map",
     "duration",
     "duration_text",
     "fields",
@@ -183,3 +184,12 @@ def data(issues: Issues, node: ys.Node, *, dynamic: bool = True) -> Any:
             check_template(issues, key, key.text)
         result[key.text] = data(issues, value, dynamic=dynamic)
     return result
+
+
+def data_map(issues: Issues, node: ys.Node) -> dict[str, Any]:
+    """A mapping of plain data (flow `variables`, trigger `inputs`); {} when not a mapping."""
+    if mapping(issues, node) is None:
+        return {}
+    found = data(issues, node)
+    assert isinstance(found, dict)
+    return found

@@ -59,6 +59,9 @@ class ExecutionState:
         self.dirty: set[str | None] = {None}
         self.paused = 0
         self.retrying = 0
+        #: paused by `pauseExecution` (§25.1): PAUSED with no task run PAUSED; nothing starts
+        #: until `resumeExecution`. Cleared whenever the execution leaves PAUSED.
+        self.manual_pause = False
         #: the `outputs` variable of expressions (semantics.md#expression-variables), kept up
         #: to date as outputs are recorded
         self.outputs_tree: dict[str, Any] = {}
@@ -100,6 +103,8 @@ class ExecutionState:
             return False
         previous = self.ex.state.current
         self.ex.state = new
+        if to is not S.PAUSED:
+            self.manual_pause = False
         self.row(E.EXECUTION, None, None, to, previous, new.histories[-1].date)
         self.touch()
         self.dirty.add(None)
@@ -113,7 +118,10 @@ class ExecutionState:
     def derive(self, now: Now) -> bool:
         """The execution follows its task runs (`rules.derived_execution_state`)."""
         target = rules.derived_execution_state(
-            self.ex.state.current, paused=self.paused > 0, retrying=self.retrying > 0
+            self.ex.state.current,
+            paused=self.paused > 0,
+            retrying=self.retrying > 0,
+            manual_pause=self.manual_pause,
         )
         return target is not None and self.set_state(target, now())
 

@@ -6,13 +6,15 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, cast
 
-from tercel.engine import changes, model
+from tercel.engine import changes, model, states
 from tercel.engine.run import plans
 from tercel.engine.run.containers import Branch, Container
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.types import Plan, TimerKind
 
 __all__ = ["branch_of", "rebuild"]
+
+S = states.StateType
 
 
 def branch_of(flow: model.Flow) -> dict[str, Branch]:
@@ -63,4 +65,7 @@ def rebuild(
         es.dirty.add(None if c.run is None else c.run.id)
     for timer in timers:
         es.timers[timer.id] = dataclasses.replace(timer, kind=TimerKind(timer.kind))
+    # A committed PAUSED execution with no PAUSED task run was paused by `pauseExecution`: a
+    # Pause task's end moves it to RESTARTED in the same commit.
+    es.manual_pause = ex.state.current is S.PAUSED and es.paused == 0
     return es

@@ -18,7 +18,7 @@ import asyncio
 import copy
 import functools
 import sys
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any
 
 from tercel.engine import faults, model
@@ -152,11 +152,19 @@ def notify(listeners: list[Callable[[Batch], None]], batch: Batch) -> None:
             print(f"tercel: a commit listener failed: {faults.describe(error)}", file=sys.stderr)
 
 
-def collect(batch: Batch, deleted: list[str], active: Iterable[ExecutionState]) -> Batch:
+def collect(
+    batch: Batch,
+    deleted: list[str],
+    active: Iterable[ExecutionState],
+    kept: Mapping[str, frozenset[str]] | None = None,
+) -> Batch:
     """Merge the deletions and every execution's pending changes into `batch`, keeping each
-    execution's part apart (what the commit is split into when it fails)."""
+    execution's part apart (what the commit is split into when it fails). `kept`: per deleted
+    execution, the tables whose rows stay (deleteExecution's purge options)."""
     for execution_id in deleted:
         part = ChangeSet(deleted_executions=[execution_id])
+        if kept and execution_id in kept:
+            part.kept_on_delete[execution_id] = kept[execution_id]
         batch.parts.append((execution_id, part))
         batch.changes.merge(part)
     for es in active:

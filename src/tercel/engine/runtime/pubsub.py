@@ -54,7 +54,8 @@ class TooManySubscriptions(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Attributes:
-    """The attributes of an execution that stream filters test (they never change)."""
+    """The attributes of an execution that stream filters test (labels change only by
+    `setExecutionLabels`, whose commit carries the new ones)."""
 
     namespace: str
     flow_id: str
@@ -82,6 +83,8 @@ class Event:
     attributes: Mapping[str, Attributes]
     #: every execution id the event concerns
     touched: frozenset[str]
+    #: executions whose labels this commit replaced (no state entry: a new snapshot)
+    relabelled: frozenset[str] = frozenset()
     #: values derived from the event once and shared by its subscribers (payload objects)
     memo: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -94,7 +97,7 @@ class Event:
         logs = tuple(sorted(found.logs, key=lambda r: r.seq))
         deleted = frozenset(found.deleted_executions)
         attributes = {ex.id: Attributes.of(ex) for ex in batch.executions}
-        for ex in found.new_executions.values():
+        for ex in (*found.new_executions.values(), *found.relabelled.values()):
             attributes[ex.id] = Attributes.of(ex)
         touched = (
             {r.execution_id for r in rows}
@@ -102,7 +105,10 @@ class Event:
             | set(batch.states)
             | deleted
         )
-        return cls(rows, logs, dict(batch.states), deleted, attributes, frozenset(touched))
+        relabelled = frozenset(found.relabelled)
+        return cls(
+            rows, logs, dict(batch.states), deleted, attributes, frozenset(touched), relabelled
+        )
 
 
 class Subscriber:

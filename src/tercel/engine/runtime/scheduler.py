@@ -13,7 +13,7 @@ import gc
 import sqlite3
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from tercel import clock as clocks
@@ -61,6 +61,9 @@ class Engine:
         self.slots = self.workers.slots
         self.active: dict[str, ExecutionState] = {}
         self._touched: set[str] = set()
+        #: executions whose passes wait for `release` (a bulk action's batches), and which of
+        #: them were touched meanwhile
+        self._held: set[str] = set()
         self._commands: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._timers = wakeups.TimerQueue()
         self.flows = flowcache.FlowCache()
@@ -83,6 +86,8 @@ class Engine:
         self.quarantined: set[str] = set()
         self._answering: Answered = []
         self._deleted: list[str] = []
+        #: deleted execution id -> the tables whose rows its deletion keeps
+        self._kept: dict[str, frozenset[str]] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -186,16 +191,33 @@ class Engine:
         for timer in es.timers.values():
             self._timers.push(timer)
 
-    def delete(self, es: ExecutionState) -> None:
+    def delete(self, es: ExecutionState, keep: frozenset[str] = frozenset()) -> None:
         """Inside a command: drop the execution from memory; the command's commit deletes its
-        rows and tells the listeners (open streams complete)."""
+        rows (but those of the tables in `keep`: `logs`, `metrics`) and tells the listeners
+        (open streams complete)."""
         if self.active.pop(es.ex.id, None) is not None:
             quarantine.stop_attempts(self, es)
         self._deleted.append(es.ex.id)
+        if keep:
+            self._kept[es.ex.id] = keep
 
     def deleting(self, execution_id: str) -> bool:
         """Deleted by a command whose commit is yet to be made."""
         return execution_id in self._deleted
+
+    def hold(self, execution_ids: Iterable[str]) -> None:
+        """Inside a command: no pass runs over these executions until `release`. A bulk action
+        commits batch after batch without waiting for the executions to run, then releases
+        them batch by batch, so neither its answer nor the loop waits for all their passes."""
+        self._held.update(execution_ids)
+
+    def release(self, execution_ids: Iterable[str]) -> None:
+        """Passes run again over these executions (from the next loop iteration)."""
+        for execution_id in execution_ids:
+            self._held.discard(execution_id)
+            if execution_id in self.active:
+                self._touched.add(execution_id)
+        self._wake.set()
 
     def _wake_now(self) -> None:
         self._wake.set()
@@ -317,6 +339,8 @@ class Engine:
     def _run_passes(self) -> Batch:
         batch = Batch(changes.ChangeSet())
         touched, self._touched = self._touched, set()
+        if self._held:
+            touched -= self._held
         now = self.clock.now
         for execution_id in touched:
             es = self.active.get(execution_id)
@@ -335,7 +359,8 @@ class Engine:
 
     def _collect(self, batch: Batch) -> Batch:
         deleted, self._deleted = self._deleted, []
-        return commits.collect(batch, deleted, self.active.values())
+        kept, self._kept = self._kept, {}
+        return commits.collect(batch, deleted, self.active.values(), kept)
 
     def _after_commit(self, batch: Batch, answered: Answered) -> None:
         for execution_id, _ in batch.parts:  # stored again: a later failure is a new one
@@ -349,7 +374,7 @@ class Engine:
             for timer in batch.changes.timers_added:
                 if timer.execution_id == es.ex.id:
                     self._timers.push(timer)
-            if (es.pending or es.waiting) and self.slots.free > 0:
+            if (es.pending or es.waiting) and self.slots.free > 0 and es.ex.id not in self._held:
                 self._touched.add(es.ex.id)
             if es.ex.state.current.is_terminated and self._subflows.waited_for(es.ex.id):
                 self._subflows.ended(es.ex)

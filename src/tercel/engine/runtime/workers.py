@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
+from typing import Any
 
 from tercel import clock as clocks
 from tercel import failpoints
@@ -31,8 +32,13 @@ class Workers:
         self.results: list[runner.AttemptResult] = []
         self._running: dict[tuple[str, int], _Running] = {}
         self._flush: asyncio.TimerHandle | None = None
-        #: where inline tasks that outgrew the loop's slice render (see offloop)
+        #: where renders that outgrew the loop's slice run (see offloop, deferred)
         self._render_pool = offloop.render_pool()
+
+    @property
+    def render_pool(self) -> offloop.RenderPool:
+        """Where renders that outgrew the loop's slice run (offloop, deferred)."""
+        return self._render_pool
 
     def start(self, es: ExecutionState) -> None:
         """Start the attempts the last commit recorded; deliver kill requests."""
@@ -70,12 +76,13 @@ class Workers:
         """Cancel what still runs: those attempts stay RUNNING and are resubmitted at start."""
         if self._flush is not None:
             self._flush.cancel()
-        tasks = [task for task, _ in self._running.values()]
+        tasks: list[asyncio.Task[Any]] = [task for task, _ in self._running.values()]
+        tasks += self._render_pool.parked  # renders of passes: their task runs stay CREATED
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        # a render thread stops at its render's deadline at the latest
+        # a render thread waits for its render process until the deadline and its grace
         await asyncio.get_running_loop().run_in_executor(None, self._render_pool.shutdown)
 
     def _done(self, key: tuple[str, int], task: asyncio.Task[runner.AttemptResult]) -> None:

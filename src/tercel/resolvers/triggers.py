@@ -1,0 +1,103 @@
+"""Triggers over GraphQL (contract §7): `triggers(namespace)`, `setTriggerDisabled` and
+`backfillTrigger`. Kept apart from the roots: `queries.Query` and `mutations.Mutation` only name
+these resolvers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from tercel.engine import service
+from tercel.engine.flows.inputs import InputIssue
+from tercel.engine.triggers import operations as triggering
+from tercel.schema import errors, types
+from tercel.schema.context import reset_loaders, services
+from tercel.schema.scalars import JSON, DateTime
+
+__all__ = ["BackfillResult", "Trigger", "TriggerResult", "backfill_trigger", "set_trigger_disabled"]
+
+
+@strawberry.type(description="one trigger of a flow's latest revision")
+class Trigger:
+    namespace: str
+    flow_id: str
+    id: str
+    type: str
+    disabled: bool = strawberry.field(
+        description="off in the flow YAML or through setTriggerDisabled"
+    )
+    next_date: DateTime | None = strawberry.field(
+        description="a Schedule's next date (null for other types, or before its first look)"
+    )
+    last_execution_id: strawberry.ID | None
+
+    @classmethod
+    def from_domain(cls, info: triggering.TriggerInfo) -> Trigger:
+        return cls(
+            namespace=info.namespace,
+            flow_id=info.flow_id,
+            id=info.id,
+            type=info.type,
+            disabled=info.disabled,
+            next_date=None if info.next_date is None else DateTime(info.next_date),
+            last_execution_id=None
+            if info.last_execution_id is None
+            else strawberry.ID(info.last_execution_id),
+        )
+
+
+@strawberry.type(description="the executions a backfill created, oldest date first")
+class Backfill:
+    executions: list[types.Execution]
+
+
+TriggerResult = Annotated[Trigger | errors.NotFoundError, strawberry.union("TriggerResult")]
+BackfillResult = Annotated[
+    Backfill | errors.NotFoundError | errors.InvalidStateError | errors.InvalidInputsError,
+    strawberry.union("BackfillResult"),
+]
+
+
+async def triggers(info: strawberry.Info, namespace: str | None = None) -> list[Trigger]:
+    found = await triggering.list_triggers(services(info).engine, namespace)
+    return [Trigger.from_domain(item) for item in found]
+
+
+async def set_trigger_disabled(
+    info: strawberry.Info, namespace: str, flow_id: str, trigger_id: str, disabled: bool
+) -> TriggerResult:
+    engine = services(info).engine
+    outcome = await triggering.set_trigger_disabled(
+        engine, namespace, flow_id, trigger_id, disabled
+    )
+    if isinstance(outcome, service.NotFound):
+        return errors.NotFoundError.from_domain(outcome)
+    return Trigger.from_domain(outcome)
+
+
+async def backfill_trigger(
+    info: strawberry.Info,
+    namespace: str,
+    flow_id: str,
+    trigger_id: str,
+    start: DateTime,
+    end: DateTime | None = None,
+    inputs: JSON | None = None,
+) -> BackfillResult:
+    if inputs is not None and not isinstance(inputs, dict):
+        issue = InputIssue("inputs", "inputs must be a JSON object")
+        return errors.InvalidInputsError.from_domain(service.InvalidInputs([issue]))
+    assert isinstance(start, datetime)
+    engine = services(info).engine
+    outcome = await triggering.backfill(engine, namespace, flow_id, trigger_id, start, end, inputs)
+    if isinstance(outcome, service.NotFound):
+        return errors.NotFoundError.from_domain(outcome)
+    if isinstance(outcome, service.InvalidState):
+        return errors.InvalidStateError.from_domain(outcome)
+    if isinstance(outcome, service.InvalidInputs):
+        return errors.InvalidInputsError.from_domain(outcome)
+    reset_loaders(info)
+    # copies taken by the backfill's own command (CREATED), as other mutations answer
+    return Backfill(executions=[types.Execution.from_domain(ex) for ex in outcome])
