@@ -70,7 +70,7 @@ bench: $(STAMP) ui browser
 	$(PY) -m bench
 
 schema: $(STAMP)
-	$(PY) -c "from tercel.schema import build_schema; from tercel.settings import Settings; print(build_schema(Settings()).as_str())" > schema.graphql
+	$(PY) -c "from tercel.resolvers.build import build_schema; from tercel.settings import Settings; print(build_schema(Settings()).as_str())" > schema.graphql
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache ui/node_modules ui/src/gql src/tercel/webui/dist

@@ -1,24 +1,38 @@
-"""The server's watch over its engine (graphql-api §1): what `/health` answers, and what happens
-when the engine loop dies (commands are refused at once by the engine itself; the server is asked
-to exit, and `tercel server` then exits with status 4 so that a supervisor restarts it)."""
+"""The server's watch over its engine (docs/semantics.md#durability, #api-limits): what `/health`
+answers, and what happens when the engine loop dies (commands are refused at once by the engine
+itself; the server is asked to exit, and `tercel server` then exits with status 4 so that a
+supervisor restarts it)."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
 import traceback
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tercel.engine.runtime import pubsub
 
 if TYPE_CHECKING:
-    from tercel.app import Runtime
     from tercel.engine.runtime.scheduler import Engine
+    from tercel.schema.context import Services
 
-__all__ = ["ENGINE_STOPPED_EXIT_DELAY", "health", "supervise"]
+__all__ = ["ENGINE_STOPPED_EXIT_DELAY", "Runtime", "health", "supervise"]
 
 #: after the engine loop died, the server asks to exit this long after (so /health says why)
 ENGINE_STOPPED_EXIT_DELAY = 1.0
+
+
+class Runtime:
+    """What the application's lifespan starts and the watch records: the services while the app
+    runs, whether it is ready, and why the engine loop died."""
+
+    services: Services | None = None
+    ready: bool = False
+    #: why the engine loop died (the process should exit with status 4), None while it runs
+    engine_stopped: str | None = None
+    #: set by `tercel server`: stops the process once the engine loop died
+    request_exit: Callable[[], None] | None = None
 
 
 async def supervise(engine: Engine, runtime: Runtime) -> None:

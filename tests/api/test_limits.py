@@ -9,7 +9,7 @@ import pytest
 from tests.api.conftest import Server, error_codes
 
 from tercel.settings import Limits
-from tercel.storage import streams
+from tercel.storage.read import flows
 
 
 def _deep(levels: int) -> str:
@@ -103,7 +103,7 @@ def test_masking(api: Server, monkeypatch: pytest.MonkeyPatch) -> None:
     async def broken(*_args: object) -> list[str]:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(streams, "namespaces", broken)
+    monkeypatch.setattr(flows, "namespaces", broken)
     masked = api.gql("{ namespaces }")
     error = masked["errors"][0]
     assert error["message"] == "Unexpected error."
@@ -119,7 +119,7 @@ def test_operation_timeout(server_factory: Any, monkeypatch: pytest.MonkeyPatch)
         await asyncio.sleep(2)
         return []
 
-    monkeypatch.setattr(streams, "namespaces", sleepy)
+    monkeypatch.setattr(flows, "namespaces", sleepy)
     body = slow.gql("{ namespaces }")
     assert body["data"] is None
     assert error_codes(body) == ["TIMEOUT"]

@@ -16,7 +16,7 @@ from graphql import (
     build_schema,
 )
 
-from tercel.schema import build_schema as tercel_schema
+from tercel.resolvers.build import build_schema as tercel_schema
 from tercel.settings import Settings
 
 SNAPSHOT = Path(__file__).resolve().parents[2] / "schema.graphql"

@@ -21,11 +21,11 @@ from tests.api.conftest import TERMINAL, Server, start_server
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tercel import fanout
 from tercel.engine.runtime import pubsub
-from tercel.resolvers import subscriptions
+from tercel.resolvers.live import fanout, loop
 from tercel.settings import Limits, Settings
-from tercel.storage import streams as stream_rows
+from tercel.storage.read import snapshots
+from tercel.storage.read import streams as stream_rows
 
 PROTOCOLS = ["graphql-transport-ws", "graphql-ws"]
 TIMEOUT = 20.0
@@ -561,7 +561,7 @@ def test_head_starts_at_the_registration(
     committed in between, and a stream whose read came after the run waited forever)."""
     namespace = f"subs.head.{protocol.replace('-', '')}"
     deploy(api, namespace)
-    for module, name in ((stream_rows, "state_changes"), (subscriptions, "_committed")):
+    for module, name in ((stream_rows, "state_changes"), (loop, "committed_state")):
         monkeypatch.setattr(module, name, _slow(getattr(module, name)))
     before = broker(api).subscribers
 
@@ -835,8 +835,8 @@ def test_head_keeps_what_commits_during_the_first_read(
             break
         threading.Event().wait(0.02)
 
-    monkeypatch.setattr(subscriptions, "_committed", _slow(subscriptions._committed))
-    monkeypatch.setattr(subscriptions, "load_snapshot", _slow(subscriptions.load_snapshot))
+    monkeypatch.setattr(loop, "committed_state", _slow(loop.committed_state))
+    monkeypatch.setattr(snapshots, "load_snapshot", _slow(snapshots.load_snapshot))
     # the head read the old code did after registering: slow, should it ever come back
     monkeypatch.setattr(stream_rows, "head_seq", _slow(stream_rows.head_seq))
     before = broker(api).subscribers

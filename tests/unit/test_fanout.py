@@ -12,8 +12,8 @@ import pytest
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types.base import get_object_definition
 
-from tercel import fanout, transport
 from tercel.engine.runtime import pubsub
+from tercel.resolvers.live import fanout, messages
 from tercel.schema.streams import LogEntry, StateChange
 
 QUERY = "subscription { stateChanges { sequence } }"
@@ -212,5 +212,5 @@ def test_shared_loads_run_outside_the_askers_context() -> None:
 def test_ready_frames_are_the_protocols_messages(kind: str, message: dict[str, object]) -> None:
     """A ready frame decodes to the message Strawberry's handlers build (id, type, payload)."""
     body = orjson.dumps(message["payload"]).decode()
-    frame = transport._prefix(kind, 'o"1') + body + "}"
+    frame = messages._prefix(kind, 'o"1') + body + "}"
     assert orjson.loads(frame) == message

@@ -13,12 +13,12 @@ import strawberry
 from tercel.engine import model, service
 from tercel.engine.flows import loader
 from tercel.engine.flows.inputs import InputIssue
-from tercel.resolvers.context import Services, reset_loaders, services
 from tercel.schema import errors, types
+from tercel.schema.context import Services, reset_loaders, services
 from tercel.schema.flowtypes import Flow
 from tercel.schema.inputs import LabelInput
 from tercel.schema.scalars import JSON
-from tercel.storage import streams as stream_rows
+from tercel.storage.read import flows as flow_reads
 
 __all__ = ["Mutation"]
 
@@ -73,7 +73,7 @@ async def deploy_flow(info: strawberry.Info, source: str) -> DeployFlowResult:
         parsed = await service.deploy_flow(svc.engine, source)
     except loader.FlowValidationError as error:
         return errors.FlowValidationError.from_domain(error)
-    row = await stream_rows.flow_get(svc.db, parsed.namespace, parsed.id, parsed.revision)
+    row = await flow_reads.flow_get(svc.db, parsed.namespace, parsed.id, parsed.revision)
     assert row is not None, "a deployed revision is committed before deploy_flow returns"
     return Flow.from_row(row, parsed)
 
@@ -154,7 +154,7 @@ async def _flow_answer(
 ) -> DeleteFlowResult:
     if isinstance(outcome, service.NotFound):
         return errors.NotFoundError.from_domain(outcome)
-    row = await stream_rows.flow_get(svc.db, namespace, id, outcome)
+    row = await flow_reads.flow_get(svc.db, namespace, id, outcome)
     if row is None:
         return errors.NotFoundError.from_domain(service.NotFound("flow", f"{namespace}.{id}"))
     return Flow.from_row(row)

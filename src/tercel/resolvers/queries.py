@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable
 from datetime import timedelta
 from typing import TypeVar
@@ -10,15 +9,17 @@ from typing import TypeVar
 import strawberry
 
 from tercel.engine import model
-from tercel.resolvers import stats
-from tercel.resolvers.context import loaders, services
 from tercel.schema import connections as conn
-from tercel.schema import enums, inputs, streams, types
+from tercel.schema import enums, inputs, stats, types
+from tercel.schema.context import loaders, services
 from tercel.schema.errors import BadUserInput
 from tercel.schema.flowtypes import Flow
 from tercel.schema.scalars import Duration
-from tercel.storage import pagination, queries, readdb
-from tercel.storage import streams as stream_rows
+from tercel.storage.read import executions as reads
+from tercel.storage.read import flows as flow_reads
+from tercel.storage.read import pagination
+from tercel.storage.read import stats as stats_reads
+from tercel.storage.read import streams as stream_rows
 
 __all__ = ["Query", "page_size"]
 
@@ -55,19 +56,11 @@ async def executions(
     after: str | None = None,
     order_by: inputs.ExecutionOrder | None = None,
 ) -> conn.ExecutionConnection:
-    svc, n, order_by = (
-        services(info),
-        page_size(info, first, 20),
-        order_by or inputs.ExecutionOrder(),
-    )
+    svc, n = services(info), page_size(info, first, 20)
     flt = (filter or inputs.ExecutionFilter()).to_filter(svc.engine.clock.now())
-    order = queries.execution_order(order_by.field.value, order_by.direction.value == "DESC")
-    page = await _checked(queries.executions_page(svc.db, flt, order, n, after))
-    edges = [conn.ExecutionEdge(cursor=c, node=types.Execution.from_row(r)) for c, r in page.edges]
-    info_ = conn.PageInfo.of([e.cursor for e in edges], page.has_next, after)
-    return conn.ExecutionConnection(
-        edges=edges, page_info=info_, _count=lambda: queries.count_executions(svc.db, flt)
-    )
+    order = (order_by or inputs.ExecutionOrder()).to_order()
+    page = await _checked(reads.executions_page(svc.db, flt, order, n, after))
+    return conn.ExecutionConnection.of(page, after, lambda: reads.count_executions(svc.db, flt))
 
 
 async def task_runs(
@@ -77,59 +70,32 @@ async def task_runs(
     after: str | None = None,
     order_by: inputs.TaskRunOrder | None = None,
 ) -> conn.TaskRunConnection:
-    svc, n, order_by = services(info), page_size(info, first, 20), order_by or inputs.TaskRunOrder()
+    svc, n = services(info), page_size(info, first, 20)
     flt = (filter or inputs.TaskRunFilter()).to_filter()
-    order = queries.task_run_order(order_by.field.value, order_by.direction.value == "DESC")
-    page = await _checked(queries.task_runs_page(svc.db, flt, order, n, after))
-    runs = await _task_runs(info, [row for _, row in page.edges])
-    edges = [
-        conn.TaskRunEdge(cursor=c, node=run) for (c, _), run in zip(page.edges, runs, strict=True)
-    ]
-    info_ = conn.PageInfo.of([e.cursor for e in edges], page.has_next, after)
-    return conn.TaskRunConnection(
-        edges=edges, page_info=info_, _count=lambda: queries.count_task_runs(svc.db, flt)
-    )
-
-
-async def _task_runs(info: strawberry.Info, rows: list[readdb.TaskRunRow]) -> list[types.TaskRun]:
-    """Whole task runs for a page of rows: two batched loads over their executions."""
-    ids = list(dict.fromkeys(row.execution_id for row in rows))
-    ld = loaders(info)
-    histories, metrics = await asyncio.gather(
-        ld.histories.load_many(ids), ld.metrics.load_many(ids)
-    )
-    at = {ex_id: i for i, ex_id in enumerate(ids)}
-    attempts = [readdb.attempt_numbers(found) for found in histories]
-    assembled = (
-        readdb.domain_task_run(
-            row,
-            histories[at[row.execution_id]],
-            attempts[at[row.execution_id]],
-            metrics[at[row.execution_id]],
-        )
-        for row in rows
-    )
-    return [types.TaskRun.from_domain(run) for run in assembled if run is not None]
+    order = (order_by or inputs.TaskRunOrder()).to_order()
+    page = await _checked(reads.task_runs_page(svc.db, flt, order, n, after))
+    runs = await types.task_runs_of(loaders(info), [row for _, row in page.edges])
+    return conn.TaskRunConnection.of(page, runs, after, lambda: reads.count_task_runs(svc.db, flt))
 
 
 async def flow(info: strawberry.Info, namespace: str, id: str) -> Flow | None:
-    row = await stream_rows.flow_latest(services(info).db, namespace, id)
+    row = await flow_reads.flow_latest(services(info).db, namespace, id)
     return None if row is None else Flow.from_row(row)
 
 
 async def flows(info: strawberry.Info, namespace: str | None = None) -> list[Flow]:
     return [
-        Flow.from_row(row) for row in await stream_rows.flows_latest(services(info).db, namespace)
+        Flow.from_row(row) for row in await flow_reads.flows_latest(services(info).db, namespace)
     ]
 
 
 async def flow_revisions(info: strawberry.Info, namespace: str, id: str) -> list[Flow]:
-    rows = await stream_rows.flow_revisions(services(info).db, namespace, id)
-    return [Flow.from_row(row) for row in rows]
+    revisions = await flow_reads.flow_revisions(services(info).db, namespace, id)
+    return [Flow.from_row(row) for row in revisions]
 
 
 async def namespaces(info: strawberry.Info) -> list[str]:
-    return await stream_rows.namespaces(services(info).db)
+    return await flow_reads.namespaces(services(info).db)
 
 
 async def _after_seq(info: strawberry.Info, prefix: str, after: str | None) -> int:
@@ -153,15 +119,8 @@ async def state_changes(
 ) -> conn.StateChangeConnection:
     n, seq = page_size(info, first, 100), await _after_seq(info, "sc", after)
     flt = (filter or inputs.StateChangeFilter()).to_filter()
-    rows = await stream_rows.state_changes(services(info).db, execution_id, seq, n, flt)
-    edges = [
-        conn.StateChangeEdge(
-            cursor=streams.state_cursor(r.seq), node=streams.StateChange.from_row(r)
-        )
-        for r in rows[:n]
-    ]
-    info_ = conn.PageInfo.of([e.cursor for e in edges], len(rows) > n, after)
-    return conn.StateChangeConnection(edges=edges, page_info=info_)
+    found = await stream_rows.state_changes(services(info).db, execution_id, seq, n, flt)
+    return conn.StateChangeConnection.of(found, n, after)
 
 
 async def logs(
@@ -173,26 +132,20 @@ async def logs(
 ) -> conn.LogConnection:
     n, seq = page_size(info, first, 100), await _after_seq(info, "lg", after)
     level = model.LogLevel.TRACE if min_level is None else min_level
-    rows = await stream_rows.logs(services(info).db, execution_id, seq, n, level)
-    edges = [
-        conn.LogEdge(cursor=streams.log_cursor(r.seq), node=streams.LogEntry.from_row(r))
-        for r in rows[:n]
-    ]
-    info_ = conn.PageInfo.of([e.cursor for e in edges], len(rows) > n, after)
-    return conn.LogConnection(edges=edges, page_info=info_)
+    found = await stream_rows.logs(services(info).db, execution_id, seq, n, level)
+    return conn.LogConnection.of(found, n, after)
 
 
 async def execution_stats(
     info: strawberry.Info,
     filter: inputs.ExecutionFilter | None = None,
     bucket: Duration = _HOUR,
-) -> streams.ExecutionStats:
+) -> stats.ExecutionStats:
     if bucket.total_seconds() < 1:
         raise BadUserInput("`bucket` must be at least PT1S")
     svc = services(info)
     flt = (filter or inputs.ExecutionFilter()).to_filter(svc.engine.clock.now())
-    found, durations = await stream_rows.execution_stats(svc.db, flt, bucket)
-    return stats.to_stats(found, durations)
+    return stats.ExecutionStats.from_read(await stats_reads.execution_stats(svc.db, flt, bucket))
 
 
 @strawberry.type
@@ -216,7 +169,7 @@ class Query:
     logs: conn.LogConnection = strawberry.field(
         resolver=logs, description="polling twin of Subscription.logs"
     )
-    execution_stats: streams.ExecutionStats = strawberry.field(
+    execution_stats: stats.ExecutionStats = strawberry.field(
         resolver=execution_stats,
         description="executions by state per start-date bucket, and duration percentiles",
     )

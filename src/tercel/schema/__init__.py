@@ -1,65 +1,6 @@
-"""The GraphQL schema: `build_schema(settings)` assembles types, extensions and config."""
+"""GraphQL types only: object types thin over domain values and read rows, inputs, enums,
+scalars, error members, the per-request context the types read through, and the extensions
+(error masking, checks made before validation). The root types and `build_schema` are in
+`tercel.resolvers`, which imports this package and never the other way round."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
-from typing import Any
-
-import strawberry
-from graphql.validation import MaxIntrospectionDepthRule
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-)
-from strawberry.schema.config import StrawberryConfig
-
-from tercel.settings import Settings
-
-__all__ = ["build_schema"]
-
-
-def build_schema(
-    settings: Settings, subscription: type | None = None, types: Sequence[type] = ()
-) -> strawberry.Schema:
-    """The schema with Tercel's limits. `subscription` is the `Subscription` root type (Tercel's
-    own, `resolvers.subscriptions.Subscription`, by default); `types` are extra types to
-    include."""
-    from tercel.resolvers import context, mutations, queries
-    from tercel.resolvers.subscriptions import Subscription
-    from tercel.schema import execution, extensions, querycost, scalars, streams
-
-    if subscription is None:
-        subscription = Subscription
-    limits = settings.limits
-    # Rule classes are built once: the validation cache is keyed by them, and extensions are
-    # constructed per request (factories), so they must not build new classes each time.
-    rules = (
-        *QueryDepthLimiter(max_depth=limits.depth).validation_rules,
-        *MaxAliasesLimiter(limits.aliases).validation_rules,
-        MaxIntrospectionDepthRule,
-    )
-    chosen: list[Any] = [
-        extensions.TercelMaskErrors,
-        lambda: ParserCache(maxsize=256),
-        lambda: MaxTokensLimiter(limits.tokens),
-        lambda: AddValidationRules(list(rules)),
-        lambda: querycost.CostedValidationCache(maxsize=256, max_fields=limits.fields),
-        context.OperationLoaders,
-    ]
-    if not settings.introspection:
-        chosen.append(DisableIntrospection)
-    # ExecutionUpdate belongs to the subscriptions; listed so their types exist beforehand
-    extra: list[Any] = [streams.ExecutionUpdate, *types]
-    return strawberry.Schema(
-        query=queries.Query,
-        mutation=mutations.Mutation,
-        subscription=subscription,
-        types=extra,
-        extensions=chosen,
-        config=StrawberryConfig(scalar_map=scalars.SCALARS),
-        execution_context_class=execution.FastExecutionContext,
-    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import strawberry
 
 from tercel.schema import streams, types
+from tercel.storage.read import executions, rows
+from tercel.storage.read import streams as stream_rows
 
 __all__ = [
     "ExecutionConnection",
@@ -55,6 +57,17 @@ class ExecutionConnection:
     async def total_count(self) -> int:
         return await self._count()
 
+    @classmethod
+    def of(
+        cls,
+        page: executions.Page[rows.ExecutionRow],
+        after: str | None,
+        count: Callable[[], Awaitable[int]],
+    ) -> ExecutionConnection:
+        edges = [ExecutionEdge(cursor=c, node=types.Execution.from_row(r)) for c, r in page.edges]
+        info = PageInfo.of([e.cursor for e in edges], page.has_next, after)
+        return cls(edges=edges, page_info=info, _count=count)
+
 
 @strawberry.type
 class TaskRunEdge:
@@ -72,6 +85,21 @@ class TaskRunConnection:
     async def total_count(self) -> int:
         return await self._count()
 
+    @classmethod
+    def of(
+        cls,
+        page: executions.Page[rows.TaskRunRow],
+        runs: list[types.TaskRun],
+        after: str | None,
+        count: Callable[[], Awaitable[int]],
+    ) -> TaskRunConnection:
+        """`runs`: the page's task runs, assembled (one per edge, in order)."""
+        edges = [
+            TaskRunEdge(cursor=c, node=run) for (c, _), run in zip(page.edges, runs, strict=True)
+        ]
+        info = PageInfo.of([e.cursor for e in edges], page.has_next, after)
+        return cls(edges=edges, page_info=info, _count=count)
+
 
 @strawberry.type
 class StateChangeEdge:
@@ -84,6 +112,20 @@ class StateChangeConnection:
     edges: list[StateChangeEdge]
     page_info: PageInfo
 
+    @classmethod
+    def of(
+        cls, found: Sequence[stream_rows.StateChangeRow], first: int, after: str | None
+    ) -> StateChangeConnection:
+        """`found`: up to `first + 1` rows (one more: there is a next page)."""
+        edges = [
+            StateChangeEdge(
+                cursor=streams.state_cursor(r.seq), node=streams.StateChange.from_row(r)
+            )
+            for r in found[:first]
+        ]
+        info = PageInfo.of([e.cursor for e in edges], len(found) > first, after)
+        return cls(edges=edges, page_info=info)
+
 
 @strawberry.type
 class LogEdge:
@@ -95,3 +137,15 @@ class LogEdge:
 class LogConnection:
     edges: list[LogEdge]
     page_info: PageInfo
+
+    @classmethod
+    def of(
+        cls, found: Sequence[stream_rows.LogRow], first: int, after: str | None
+    ) -> LogConnection:
+        """`found`: up to `first + 1` rows (one more: there is a next page)."""
+        edges = [
+            LogEdge(cursor=streams.log_cursor(r.seq), node=streams.LogEntry.from_row(r))
+            for r in found[:first]
+        ]
+        info = PageInfo.of([e.cursor for e in edges], len(found) > first, after)
+        return cls(edges=edges, page_info=info)

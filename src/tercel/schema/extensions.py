@@ -1,4 +1,4 @@
-"""Error masking with codes (graphql-api §8.2)."""
+"""Error masking with codes (docs/semantics.md#api-limits)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,20 @@ from strawberry.extensions import MaskErrors
 from tercel.engine.faults import EngineUnavailable
 from tercel.schema.errors import PublicError
 
-__all__ = ["TercelMaskErrors", "code_of", "is_variable_error", "root_cause", "should_mask"]
+__all__ = [
+    "MASKED",
+    "TercelMaskErrors",
+    "answered",
+    "code_of",
+    "is_variable_error",
+    "root_cause",
+    "should_mask",
+]
 
 logger = logging.getLogger("tercel.api")
+
+#: the message of every masked error (MaskErrors' default)
+MASKED = "Unexpected error."
 
 
 def is_variable_error(error: GraphQLError) -> bool:
@@ -55,8 +66,8 @@ def code_of(error: GraphQLError) -> str:
 
 
 class TercelMaskErrors(MaskErrors):
-    """`MaskErrors` configured per graphql-api §8.2, adding `extensions.code` to every error and
-    an `errorId` (logged with the traceback) to masked ones."""
+    """`MaskErrors` configured as docs/semantics.md#api-limits says, adding `extensions.code` to
+    every error and an `errorId` (logged with the traceback) to masked ones."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=should_mask)
@@ -68,15 +79,20 @@ class TercelMaskErrors(MaskErrors):
             result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        processed: list[GraphQLError] = []
-        for error in errors:
-            if self.should_mask_error(error):
-                error_id = uuid.uuid4().hex
-                logger.error("unexpected error %s", error_id, exc_info=error.original_error)
-                masked = self.anonymise_error(error)
-                masked.extensions = {"code": "INTERNAL_SERVER_ERROR", "errorId": error_id}
-                processed.append(masked)
-            else:
-                error.extensions = {**(error.extensions or {}), "code": code_of(error)}
-                processed.append(error)
-        return processed
+        return [answered(error) for error in errors]
+
+
+def answered(error: GraphQLError) -> GraphQLError:
+    """The error as the client gets it: masked, with an `errorId` logged beside the traceback,
+    when it is unexpected; else with its `extensions.code`. Also applied to errors that escaped
+    the extension (raised before the operation hooks ran)."""
+    if not should_mask(error):
+        error.extensions = {**(error.extensions or {}), "code": code_of(error)}
+        return error
+    error_id = uuid.uuid4().hex
+    logger.error("unexpected error %s", error_id, exc_info=error.original_error)
+    masked = GraphQLError(
+        MASKED, error.nodes, error.source, error.positions, error.path, original_error=None
+    )
+    masked.extensions = {"code": "INTERNAL_SERVER_ERROR", "errorId": error_id}
+    return masked

@@ -11,8 +11,8 @@ from tercel.engine import model, states
 from tercel.schema import argbounds, enums
 from tercel.schema.errors import BadUserInput
 from tercel.schema.scalars import DateTime, Duration
-from tercel.storage import filters
-from tercel.storage import streams as stream_rows
+from tercel.storage.read import executions, filters, pagination
+from tercel.storage.read import streams as stream_rows
 
 __all__ = [
     "DateTimeRange",
@@ -172,8 +172,14 @@ class ExecutionOrder:
     field: enums.ExecutionOrderField = enums.ExecutionOrderField.START_DATE
     direction: enums.OrderDirection = enums.OrderDirection.DESC
 
+    def to_order(self) -> pagination.Order:
+        return executions.execution_order(self.field.value, self.direction.value == "DESC")
+
 
 @strawberry.input
 class TaskRunOrder:
     field: enums.TaskRunOrderField = enums.TaskRunOrderField.CREATION
     direction: enums.OrderDirection = enums.OrderDirection.ASC
+
+    def to_order(self) -> pagination.Order:
+        return executions.task_run_order(self.field.value, self.direction.value == "DESC")

@@ -1,4 +1,5 @@
-"""Query cost after fragment expansion (graphql-api §8.1), checked before any validation rule.
+"""Query cost after fragment expansion (docs/semantics.md#api-limits), checked before any validation
+rule.
 
 The token, depth and alias limits see the document as written. A fragment that spreads the next
 one twice, 21 levels deep, is ~360 tokens but 2^21 fields once expanded, and graphql-core's
@@ -150,18 +151,25 @@ class CostedValidationCache(ValidationCache):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        if document is not None:
-            try:
-                expanded_fields(document, self.max_fields)
-            except GraphQLError as error:
-                context.pre_execution_errors = [error]
-                yield
-                return
-            too_long = literals.oversized_int_literal(
+        refused = None if document is None else self._refusal(document)
+        if refused is not None:
+            context.pre_execution_errors = [refused]
+            yield
+            return
+        yield from super().on_validate()
+
+    def _refusal(self, document: DocumentNode) -> GraphQLError | None:
+        """Why the document is refused before validation, if it is. A check that fails
+        unexpectedly (a bug) refuses it with an error carrying the exception, which the masking
+        extension turns into INTERNAL_SERVER_ERROR, logged with its `errorId` (raised from
+        here, it would escape the masking and read as the user's validation error)."""
+        context = self.execution_context
+        try:
+            expanded_fields(document, self.max_fields)
+            return literals.oversized_int_literal(
                 context.query or "", document
             ) or argbounds.too_long_argument(document, context.variables)
-            if too_long is not None:
-                context.pre_execution_errors = [too_long]
-                yield
-                return
-        yield from super().on_validate()
+        except GraphQLError as error:
+            return error
+        except Exception as error:
+            return GraphQLError(str(error), original_error=error)

@@ -1,26 +1,23 @@
-"""Event types shared by the polling queries and the subscriptions: state changes, logs,
-execution snapshots; and the dashboard statistics."""
+"""Event types shared by the polling queries and the subscriptions: state changes, logs and
+execution snapshots, with the same cursors everywhere.
+
+Each type is built from what the storage's read side returns (`from_row`, `from_snapshot`) and
+from what the broker hands out after a commit (`from_committed`: the engine's rows). Every
+payload is self-contained plain data: nested resolvers never read through the (per-connection)
+context, so one payload object can be shared by every subscriber (see `resolvers.live.fanout`).
+"""
 
 from __future__ import annotations
 
 import strawberry
 
-from tercel.engine import model, states
+from tercel.engine import changes, model, states
 from tercel.schema import enums, types
-from tercel.schema.scalars import DateTime, Duration
-from tercel.storage import pagination
-from tercel.storage import streams as rows
+from tercel.schema.scalars import DateTime
+from tercel.storage.read import pagination, snapshots
+from tercel.storage.read import streams as rows
 
-__all__ = [
-    "ExecutionStats",
-    "ExecutionUpdate",
-    "LogEntry",
-    "StateChange",
-    "StateCount",
-    "StatsBucket",
-    "log_cursor",
-    "state_cursor",
-]
+__all__ = ["ExecutionUpdate", "LogEntry", "StateChange", "log_cursor", "state_cursor"]
 
 
 def state_cursor(seq: int) -> str:
@@ -62,6 +59,25 @@ class StateChange:
             value=row.value,
         )
 
+    @classmethod
+    def from_committed(cls, row: changes.StateRow) -> StateChange:
+        """A committed history entry (from the broker), exactly as `Query.stateChanges` maps
+        it."""
+        return cls.from_row(
+            rows.StateChangeRow(
+                seq=row.seq,
+                execution_id=row.execution_id,
+                entity=row.entity.value,
+                task_run_id=row.task_run_id,
+                attempt_number=row.attempt_number,
+                state=row.state.value,
+                previous=None if row.previous is None else row.previous.value,
+                date=row.date,
+                task_id=row.task_id,
+                value=row.value,
+            )
+        )
+
 
 @strawberry.type
 class LogEntry:
@@ -89,32 +105,31 @@ class LogEntry:
             timestamp=DateTime(row.timestamp),
         )
 
+    @classmethod
+    def from_committed(cls, row: changes.LogRow) -> LogEntry:
+        """A committed log line (from the broker), exactly as `Query.logs` maps it."""
+        return cls.from_row(
+            rows.LogRow(
+                seq=row.seq,
+                execution_id=row.execution_id,
+                task_run_id=row.task_run_id,
+                task_id=row.task_id,
+                attempt_number=row.attempt_number,
+                level=model.LogLevel(row.level).name,
+                message=row.message,
+                timestamp=row.timestamp,
+            )
+        )
+
 
 @strawberry.type
 class ExecutionUpdate:
     cursor: str
     execution: types.Execution
 
-
-@strawberry.type
-class StateCount:
-    state: enums.StateType
-    count: int
-
-
-@strawberry.type
-class StatsBucket:
-    start: DateTime
-    counts: list[StateCount]
-    total: int
-
-
-@strawberry.type
-class ExecutionStats:
-    buckets: list[StatsBucket]
-    #: executions that have ended, among those matching the filter
-    ended: int
-    p50: Duration | None
-    p90: Duration | None
-    p99: Duration | None
-    max: Duration | None
+    @classmethod
+    def from_snapshot(cls, snapshot: snapshots.Snapshot) -> ExecutionUpdate:
+        return cls(
+            cursor=state_cursor(snapshot.seq),
+            execution=types.Execution.from_domain(snapshot.execution),
+        )

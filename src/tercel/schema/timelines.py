@@ -4,7 +4,7 @@ Why: a Gantt's first paint needs, per task run, its place in the tree and the da
 states and of its attempts' states; nothing else. Through `taskRunList` the same data is some
 fifteen GraphQL objects per task run, each completed field by field, with datetime objects
 decoded and formatted (2.2 s of server time and 9.3 MB for 10,000 task runs, outputs and
-metrics included). As one JSON value of plain lists read as tuples (`storage/timelines`), with
+metrics included). As one JSON value of plain lists read as tuples (`storage/read/timelines`), with
 dates as epoch microseconds, it is a fraction of both.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from tercel.clock import to_micros
 from tercel.engine import model, states
-from tercel.storage.timelines import Timeline, TimelineRun
+from tercel.storage.read.timelines import Timeline, TimelineRun
 
 __all__ = ["DESCRIPTION", "from_domain"]
 

@@ -14,11 +14,10 @@ from typing import Any, cast
 import strawberry
 
 from tercel.engine import model, states
-from tercel.resolvers import context
-from tercel.schema import enums, timelines
+from tercel.schema import context, enums, timelines
 from tercel.schema.scalars import JSON, DateTime, Duration
-from tercel.storage import readdb
-from tercel.storage import timelines as storage_timelines
+from tercel.storage.read import rows
+from tercel.storage.read import timelines as storage_timelines
 
 __all__ = [
     "Attempt",
@@ -30,6 +29,7 @@ __all__ = [
     "State",
     "StateHistory",
     "TaskRun",
+    "task_runs_of",
 ]
 
 
@@ -172,11 +172,11 @@ class Execution:
         # least as new, and `domain_task_run` leaves out the ones newer than the histories. Read
         # the other way round, a terminal execution could show without its last task runs.
         histories = await loaders.histories.load(self.id)
-        rows, metrics = await asyncio.gather(
+        found, metrics = await asyncio.gather(
             loaders.task_runs.load(self.id), loaders.metrics.load(self.id)
         )
-        attempts = readdb.attempt_numbers(histories)
-        assembled = (readdb.domain_task_run(row, histories, attempts, metrics) for row in rows)
+        attempts = rows.attempt_numbers(histories)
+        assembled = (rows.domain_task_run(row, histories, attempts, metrics) for row in found)
         return [TaskRun.from_domain(run) for run in assembled if run is not None]
 
     async def _timeline(self, info: strawberry.Info) -> JSON:
@@ -187,7 +187,7 @@ class Execution:
     timeline = strawberry.field(resolver=_timeline, description=timelines.DESCRIPTION)
 
     @classmethod
-    def from_row(cls, row: readdb.ExecutionRow) -> Execution:
+    def from_row(cls, row: rows.ExecutionRow) -> Execution:
         return cls._of(row, row.original_created_date, None)
 
     @classmethod
@@ -197,7 +197,7 @@ class Execution:
     @classmethod
     def _of(
         cls,
-        source: readdb.ExecutionRow | model.Execution,
+        source: rows.ExecutionRow | model.Execution,
         created: datetime,
         full: model.Execution | None,
     ) -> Execution:
@@ -226,3 +226,24 @@ def _id(value: str | None) -> strawberry.ID | None:
 
 def _json(value: Any) -> JSON | None:
     return None if value is None else JSON(value)
+
+
+async def task_runs_of(loaders: context.Loaders, found: list[rows.TaskRunRow]) -> list[TaskRun]:
+    """Whole task runs for a page of rows: two batched loads over their executions (task runs
+    newer than their execution's histories are left out, as in `Execution.task_run_list`)."""
+    ids = list(dict.fromkeys(row.execution_id for row in found))
+    histories, metrics = await asyncio.gather(
+        loaders.histories.load_many(ids), loaders.metrics.load_many(ids)
+    )
+    at = {ex_id: i for i, ex_id in enumerate(ids)}
+    attempts = [rows.attempt_numbers(history) for history in histories]
+    assembled = (
+        rows.domain_task_run(
+            row,
+            histories[at[row.execution_id]],
+            attempts[at[row.execution_id]],
+            metrics[at[row.execution_id]],
+        )
+        for row in found
+    )
+    return [TaskRun.from_domain(run) for run in assembled if run is not None]

@@ -17,9 +17,10 @@ from graphql import (
 )
 
 from tercel.engine import states
-from tercel.schema import build_schema, leaves, types
+from tercel.resolvers.build import build_schema
+from tercel.schema import leaves, types
 from tercel.settings import Settings
-from tercel.storage import readdb
+from tercel.storage.read import rows
 
 SCHEMA = build_schema(Settings(db_path=":memory:"))
 STATE_TYPE = SCHEMA._schema.get_type("StateType")
@@ -97,4 +98,4 @@ def test_attempt_numbers_from_history_keys() -> None:
         ("A", "t1", 1): state,
         ("A", "t2", 1): state,
     }
-    assert readdb.attempt_numbers(histories) == {"t1": [1, 2], "t2": [1]}
+    assert rows.attempt_numbers(histories) == {"t1": [1, 2], "t2": [1]}

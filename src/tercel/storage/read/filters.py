@@ -1,4 +1,4 @@
-"""Search filters of executions and task runs as SQL predicates (graphql-api §4).
+"""Search filters of executions and task runs as SQL predicates (docs/semantics.md#queries).
 
 Plain values built by the resolvers from the GraphQL inputs; every predicate is backed by an index
 of the migration. Dates are UTC-aware datetimes; ranges are `gte` inclusive, `lt` exclusive.

@@ -10,7 +10,7 @@ running in that task reach it through `current()`:
   the resolver's generator to the garbage collector, and its subscriber registered until then).
 
 - **Ready frames.** A committed row becomes one payload object shared by every subscriber
-  (`resolvers.subscriptions._shared`). Subscriptions of one *group* (same document text,
+  (`loop._shared`). Subscriptions of one *group* (same document text,
   operation name and variables) turn the same payload into the same `payload` JSON: the event
   types are plain data, with no context reads. So the first subscription of a group that meets
   a payload sends it through Strawberry as usual (execution, error masking, extensions), and the
@@ -27,7 +27,7 @@ import collections
 import contextvars
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 import orjson
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -58,7 +58,7 @@ def json_text(value: object) -> str:
 
 
 def group_of(
-    query: str, operation_name: str | None, variables: Mapping[str, Any] | None
+    query: str, operation_name: str | None, variables: Mapping[str, object] | None
 ) -> Group | None:
     """What makes two subscriptions produce the same body for the same payload; None (never
     shared) for variables that do not encode back (nested deeper than the encoder goes)."""
@@ -142,7 +142,7 @@ class OperationScope:
             raise asyncio.CancelledError from None
         return True
 
-    def sent(self, payload_body: Mapping[str, Any]) -> str:
+    def sent(self, payload_body: Mapping[str, object]) -> str:
         """The handler is sending this operation's next message, `payload_body` its payload:
         its JSON, remembered for the group when it answers the pending shared payload."""
         body = json_text(payload_body)

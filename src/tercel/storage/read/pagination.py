@@ -1,4 +1,5 @@
-"""Keyset pagination: sort keys, opaque cursors and the `after` predicate (graphql-api §4).
+"""Keyset pagination: sort keys, opaque cursors and the `after` predicate
+(docs/semantics.md#queries).
 
 A cursor is base64url (unpadded) of the compact JSON array `[field, direction, value, id]`;
 `value` is the row's sort value (a list for composite keys). Rows are ordered by the sort key

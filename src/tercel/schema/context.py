@@ -1,10 +1,13 @@
 """The per-request context: the application's services and fresh DataLoaders.
 
-Loaders cache for the life of one HTTP request only (graphql-api §7): module-level loaders would
-serve stale rows forever and break across event loops. A websocket connection's context is
-created once per connection, so it must not hold loaders: subscriptions call `new_loaders` per
-event instead.
-"""
+It lives beside the types because they read through it: `Execution.state` and
+`Execution.taskRunList` load a page's children with the request's loaders. The resolvers (a
+layer above) use the same context for the services.
+
+Loaders cache for the life of one HTTP request only (docs/semantics.md#queries): module-level
+loaders would serve stale rows forever and break across event loops. A websocket connection's
+context is created once per connection, so it must not hold loaders: subscriptions call
+`new_loaders` per event instead."""
 
 from __future__ import annotations
 
@@ -19,7 +22,8 @@ from strawberry.extensions import SchemaExtension
 
 from tercel.engine import model, states
 from tercel.settings import Settings
-from tercel.storage import queries, readdb
+from tercel.storage.histories import HistoryKey
+from tercel.storage.read import connection, executions, rows
 
 if TYPE_CHECKING:
     from tercel.engine.runtime.scheduler import Engine
@@ -44,21 +48,21 @@ class Services:
 
     settings: Settings
     engine: Engine
-    db: readdb.Reader
+    db: connection.Reader
 
 
 @dataclass(slots=True)
 class Loaders:
     """Batched loads keyed by execution id: one `WHERE execution_id IN (...)` per batch."""
 
-    executions: DataLoader[str, readdb.ExecutionRow | None]
-    task_runs: DataLoader[str, list[readdb.TaskRunRow]]
+    executions: DataLoader[str, rows.ExecutionRow | None]
+    task_runs: DataLoader[str, list[rows.TaskRunRow]]
     metrics: DataLoader[str, dict[tuple[str, int], list[model.Metric]]]
-    histories: DataLoader[str, dict[queries.HistoryKey, states.State]]
+    histories: DataLoader[str, dict[HistoryKey, states.State]]
     labels: DataLoader[str, list[model.Label]]
 
 
-def new_loaders(db: readdb.Reader) -> Loaders:
+def new_loaders(db: connection.Reader) -> Loaders:
     def loader(fn: Any) -> Any:
         async def load(ids: list[str]) -> Any:
             return await fn(db, ids)
@@ -66,11 +70,11 @@ def new_loaders(db: readdb.Reader) -> Loaders:
         return DataLoader(load_fn=load, max_batch_size=_BATCH)
 
     return Loaders(
-        executions=loader(queries.executions_by_id),
-        task_runs=loader(queries.task_runs_by_execution),
-        metrics=loader(queries.metrics_by_execution),
-        histories=loader(queries.histories_by_execution),
-        labels=loader(queries.labels_by_execution),
+        executions=loader(executions.executions_by_id),
+        task_runs=loader(executions.task_runs_by_execution),
+        metrics=loader(executions.metrics_by_execution),
+        histories=loader(executions.histories_by_execution),
+        labels=loader(executions.labels_by_execution),
     )
 
 

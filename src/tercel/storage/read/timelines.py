@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tercel.storage import readdb
+from tercel.storage.read import connection
 
 __all__ = ["Timeline", "TimelineRun", "timeline"]
 
@@ -27,13 +27,13 @@ _RUNS = (
 )
 
 
-async def timeline(db: readdb.Reader, execution_id: str) -> Timeline:
+async def timeline(db: connection.Reader, execution_id: str) -> Timeline:
     """The execution's [state, epoch µs] history, and every task run in creation order with its
     own and its attempts'.
 
     The log is read first, in one statement: the execution's states and its task runs' come
     from the same snapshot. A task run created after that read has no history in it and is left
-    out (as `readdb.domain_task_run` does), so no run shows without its states."""
+    out (as `rows.domain_task_run` does), so no run shows without its states."""
     own: list[list[Any]] = []
     runs: dict[str, list[list[Any]]] = {}
     attempts: dict[str, dict[int, list[list[Any]]]] = {}

@@ -1,4 +1,4 @@
-"""Async read queries of the API: pages with keyset cursors, counts, and batched child loads.
+"""Reads of executions and task runs: pages with keyset cursors, counts, and batched loads.
 
 Every batched load takes a list of execution ids and issues ONE `WHERE execution_id IN (...)`
 statement, returning one value per id in the order given (the DataLoader contract), so the number
@@ -17,9 +17,10 @@ from sqlalchemy import ColumnElement, Select, func, select
 
 from tercel import clock
 from tercel.engine import model, states
-from tercel.storage import filters, pagination, readdb, reader, tables
+from tercel.storage import tables
 from tercel.storage.codec import loads
 from tercel.storage.histories import HistoryKey, history_key
+from tercel.storage.read import connection, filters, pagination, rows
 
 __all__ = [
     "HistoryKey",
@@ -51,7 +52,7 @@ class Page(Generic[R]):
     has_next: bool
 
 
-async def _rows(db: readdb.Reader, statement: Select[Any]) -> Sequence[Any]:
+async def _rows(db: connection.Reader, statement: Select[Any]) -> Sequence[Any]:
     return await db.rows(statement)
 
 
@@ -95,85 +96,86 @@ def _paged(
     return statement.order_by(*order.order_by()).limit(first + 1)
 
 
-def _page(rows: Sequence[Any], order: pagination.Order, first: int, build: Any) -> Page[Any]:
+def _page(found: Sequence[Any], order: pagination.Order, first: int, build: Any) -> Page[Any]:
     edges = []
-    for row in rows[:first]:
+    for row in found[:first]:
         value = pagination.sort_value([getattr(row, f"_k{i}") for i in range(len(order.keys))])
         edges.append((order.cursor(value, row.id), build(row)))
-    return Page(edges, len(rows) > first)
+    return Page(edges, len(found) > first)
 
 
 # ------------------------------------------------------------------------------------ pages
 
 
 def _execution_select() -> Select[Any]:
-    return select(*(E.c[name] for name in readdb.EXECUTION_COLUMNS))
+    return select(*(E.c[name] for name in rows.EXECUTION_COLUMNS))
 
 
 def _task_run_select() -> Select[Any]:
-    columns = [T.c[name] for name in readdb.TASK_RUN_COLUMNS]
+    columns = [T.c[name] for name in rows.TASK_RUN_COLUMNS]
     joined = T.join(E, E.c.id == T.c.execution_id)
     return select(*columns, E.c.namespace, E.c.flow_id).select_from(joined)
 
 
 async def executions_page(
-    db: readdb.Reader,
+    db: connection.Reader,
     flt: filters.ExecutionFilter,
     order: pagination.Order,
     first: int,
     after: str | None,
-) -> Page[readdb.ExecutionRow]:
+) -> Page[rows.ExecutionRow]:
     """Raises pagination.CursorError for a bad `after`."""
     statement = _paged(_execution_select().where(*flt.where()), order, first, after)
-    return _page(await _rows(db, statement), order, first, readdb.execution_row)
+    return _page(await _rows(db, statement), order, first, rows.execution_row)
 
 
-async def count_executions(db: readdb.Reader, flt: filters.ExecutionFilter) -> int:
-    rows = await _rows(db, select(func.count()).select_from(E).where(*flt.where()))
-    return int(rows[0][0])
+async def count_executions(db: connection.Reader, flt: filters.ExecutionFilter) -> int:
+    counted = await _rows(db, select(func.count()).select_from(E).where(*flt.where()))
+    return int(counted[0][0])
 
 
 async def task_runs_page(
-    db: readdb.Reader,
+    db: connection.Reader,
     flt: filters.TaskRunFilter,
     order: pagination.Order,
     first: int,
     after: str | None,
-) -> Page[readdb.TaskRunRow]:
+) -> Page[rows.TaskRunRow]:
     statement = _paged(_task_run_select().where(*flt.where()), order, first, after)
-    return _page(await _rows(db, statement), order, first, readdb.task_run_row)
+    return _page(await _rows(db, statement), order, first, rows.task_run_row)
 
 
-async def count_task_runs(db: readdb.Reader, flt: filters.TaskRunFilter) -> int:
+async def count_task_runs(db: connection.Reader, flt: filters.TaskRunFilter) -> int:
     joined = T.join(E, E.c.id == T.c.execution_id)
-    rows = await _rows(db, select(func.count()).select_from(joined).where(*flt.where()))
-    return int(rows[0][0])
+    counted = await _rows(db, select(func.count()).select_from(joined).where(*flt.where()))
+    return int(counted[0][0])
 
 
 # ------------------------------------------------------------------------------------ batches
 
 
 async def executions_by_id(
-    db: readdb.Reader, ids: Sequence[str]
-) -> list[readdb.ExecutionRow | None]:
-    rows = await _rows(db, _execution_select().where(E.c.id.in_(list(ids))))
-    found = {row.id: readdb.execution_row(row) for row in rows}
+    db: connection.Reader, ids: Sequence[str]
+) -> list[rows.ExecutionRow | None]:
+    selected = await _rows(db, _execution_select().where(E.c.id.in_(list(ids))))
+    found = {row.id: rows.execution_row(row) for row in selected}
     return [found.get(i) for i in ids]
 
 
 async def task_runs_by_execution(
-    db: readdb.Reader, ids: Sequence[str]
-) -> list[list[readdb.TaskRunRow]]:
+    db: connection.Reader, ids: Sequence[str]
+) -> list[list[rows.TaskRunRow]]:
     sql = (
         "SELECT t.id, t.execution_id, e.namespace, e.flow_id, t.position, t.task_id,"
         " t.parent_task_run_id, t.value, t.iteration, t.state_current, t.start_date, t.outputs"
         " FROM task_runs t JOIN executions e ON e.id = t.execution_id"
-        f" WHERE t.execution_id IN ({reader.marks(len(ids))}) ORDER BY t.execution_id, t.position"
+        f" WHERE t.execution_id IN ({connection.marks(len(ids))})"
+        " ORDER BY t.execution_id, t.position"
     )
-    found: dict[str, list[readdb.TaskRunRow]] = defaultdict(list)
+    found: dict[str, list[rows.TaskRunRow]] = defaultdict(list)
     for r in await db.fetch(sql, ids):
         # the columns in TaskRunRow's order; the start date and outputs decoded
-        run = readdb.TaskRunRow(
+        run = rows.TaskRunRow(
             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
             clock.from_micros(r[10]), loads(r[11]),
         )  # fmt: skip
@@ -182,7 +184,7 @@ async def task_runs_by_execution(
 
 
 async def metrics_by_execution(
-    db: readdb.Reader, ids: Sequence[str]
+    db: connection.Reader, ids: Sequence[str]
 ) -> list[dict[tuple[str, int], list[model.Metric]]]:
     """Per execution: (task run id, attempt number) -> metrics in recording order."""
     statement = (
@@ -204,13 +206,13 @@ _STATES = {state.value: state for state in states.StateType}
 
 
 async def histories_by_execution(
-    db: readdb.Reader, ids: Sequence[str]
+    db: connection.Reader, ids: Sequence[str]
 ) -> list[dict[HistoryKey, states.State]]:
     """Per execution: the state (with its full history) of the execution and of every task run
     and attempt, from the append-only `state_changes` log (read in index order)."""
     sql = (
         "SELECT execution_id, entity, task_run_id, attempt_number, state, date FROM state_changes"
-        f" WHERE execution_id IN ({reader.marks(len(ids))}) ORDER BY execution_id, seq"
+        f" WHERE execution_id IN ({connection.marks(len(ids))}) ORDER BY execution_id, seq"
     )
     found: dict[str, dict[HistoryKey, list[states.HistoryEntry]]] = {}
     entries: dict[HistoryKey, list[states.HistoryEntry]] = {}
@@ -233,7 +235,7 @@ async def histories_by_execution(
     ]
 
 
-async def labels_by_execution(db: readdb.Reader, ids: Sequence[str]) -> list[list[model.Label]]:
+async def labels_by_execution(db: connection.Reader, ids: Sequence[str]) -> list[list[model.Label]]:
     statement = (
         select(L.c.execution_id, L.c.key, L.c.value)
         .where(L.c.execution_id.in_(list(ids)))
