@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 from jinja2 import Undefined, pass_context
 from jinja2.exceptions import SecurityError
-from jinja2.runtime import Context
+from jinja2.runtime import Context, LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 
@@ -88,7 +88,19 @@ def lookup(obj: Any, key: Any) -> Any:
         return obj
     if isinstance(key, Undefined):
         fail(key)
+    if isinstance(obj, LoopContext) and type(key) is str and key in _PEBBLE_LOOP:
+        return getattr(obj, _PEBBLE_LOOP[key])
     return Missing(name=str(key))
+
+
+#: Pebble's `loop` variables (§19.7) on Jinja2's loop context: `index` and `revindex` from 0
+_PEBBLE_LOOP = {
+    "index": "index0",
+    "revindex": "revindex0",
+    "first": "first",
+    "last": "last",
+    "length": "length",
+}
 
 
 def _index(key: Any) -> int | None:
