@@ -1,4 +1,4 @@
-"""The command line: `tercel run`, `tercel validate`, `tercel server` (contract §1).
+"""The command line: `tercel run`, `tercel validate`, `tercel server` (docs/semantics.md#cli).
 
 Exit statuses: see EXIT_CODES (`tercel --help` lists them).
 """

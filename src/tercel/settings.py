@@ -19,7 +19,7 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """GraphQL and HTTP limits (graphql-api §8.1)."""
+    """GraphQL and HTTP limits (docs/semantics.md#api-limits)."""
 
     #: deepest field path of an operation (introspection fields are not counted)
     depth: int = 10
@@ -35,9 +35,10 @@ class Limits:
     body_bytes: int = 1024 * 1024
     #: time allowed for one operation, in seconds (`TIMEOUT` error after)
     operation_seconds: float = 30.0
-    #: active subscriptions in the whole process (graphql-api §6.5)
+    #: active subscriptions in the whole process (docs/semantics.md#subscriptions)
     subscriptions: int = 10_000
-    #: batches queued per subscriber before it falls back to a database catch-up (§6.2)
+    #: batches queued per subscriber before it falls back to a database catch-up
+    #: (docs/semantics.md#subscriptions)
     subscription_queue: int = 1024
     #: seconds a websocket may wait before `connection_init` (close 4408 after)
     connection_init_seconds: float = 10.0

@@ -9,9 +9,17 @@ import asyncio
 from typing import Any
 
 import pytest
-from tests.engine.conftest import Harness, db_rows, log_messages, run_of, with_engine
+from tests.engine.conftest import (
+    Harness,
+    attempt_states,
+    db_rows,
+    log_messages,
+    run_of,
+    states_of,
+    with_engine,
+)
 
-from tercel.engine import model, service
+from tercel.engine import model, service, states
 from tercel.engine.actions import passes
 from tercel.engine.flows import loader
 from tercel.engine.run.execution import ExecutionState
@@ -437,6 +445,59 @@ def test_a_metric_name_that_cannot_be_stored_fails_its_task_run(run_engine: Any)
         assert [m["name"] for m in attempt["metrics"]] == ["rows"]
         messages = log_messages(h.db_path, doc["id"])
         assert any(m.startswith("metric `bad\ufffd`") and STORE_ERROR in m for m in messages)
+        await _still_runs(h)
+
+    run_engine(run)
+
+
+def test_a_bug_while_a_task_run_waits_for_its_retry_fails_the_execution(
+    run_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine fails an execution whose last commit left a task run RETRYING: that task run
+    ends FAILED (its retry abandoned, semantics.md#durability), its timer goes, and the engine
+    goes on. Before the fix, RETRYING -> FAILED was refused by the transition table and the
+    execution was left RETRYING for good."""
+    real = passes.run_passes
+
+    def buggy(es: ExecutionState, *args: Any) -> None:
+        recreated = [
+            r
+            for r in es.ex.task_runs
+            if r.state.current is states.StateType.CREATED
+            and r.state.has_been(states.StateType.RETRYING)
+        ]
+        if es.ex.flow_id == "retry-bug" and recreated:
+            raise RuntimeError("injected bug after the retry timer")
+        real(es, *args)
+
+    monkeypatch.setattr(passes, "run_passes", buggy)
+
+    async def run(h: Harness) -> None:
+        flow = await h.deploy(
+            """
+            id: retry-bug
+            namespace: t.store
+            tasks:
+              - id: fail
+                type: io.kestra.plugin.core.execution.Fail
+                retry: {type: constant, interval: PT0.2S, maxAttempt: 3}
+            """
+        )
+        created = await h.create(flow)
+        doc = await asyncio.wait_for(h.wait(created.id), PATIENCE)
+        c, r, f, rt = "CREATED", "RUNNING", "FAILED", "RETRYING"
+        assert states_of(doc["state"]) == [c, r, f, rt, f]
+        run = run_of(doc, "fail")
+        assert states_of(run["state"]) == [c, r, f, rt, f]
+        assert attempt_states(run) == [[c, r, f]]
+        timers = db_rows(h.db_path, "SELECT count(*) FROM timers WHERE execution_id = ?", doc["id"])
+        assert timers[0][0] == 0
+        messages = log_messages(h.db_path, created.id)
+        assert (
+            "Internal error, execution failed: RuntimeError: injected bug after the retry timer"
+            in messages
+        )
+        assert created.id not in h.engine.active
         await _still_runs(h)
 
     run_engine(run)

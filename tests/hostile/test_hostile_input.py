@@ -179,8 +179,15 @@ EXPRESSIONS: dict[str, tuple[str, str]] = {
     "huge power": ("{{ 2 ** 100000000 }}", "larger than 64"),
     "dunder attribute": ("{{ ''.__class__ }}", "`.__class__` is not allowed"),
     "dunder item": ("{{ ''['__class__'] }}", "Unable to find `__class__`"),
-    "for statement": ("{% for x in range(10) %}{% endfor %}", "`{% for %}` is not allowed"),
-    "set statement": ("{% set x = 1 %}{{ x }}", "`{% set %}` is not allowed"),
+    "nested for": (
+        "{% for i in range(1, 1000) %}{% for j in range(1, 1000) %}x{% endfor %}{% endfor %}",
+        "Loops ran more than 10000 iterations in one render",
+    ),
+    "set then repeat": (
+        "{% set x = 'a' * 1000 %}{% for i in range(1, 5000) %}{{ x }}{% endfor %}",
+        "Rendered text is larger than 1048576 characters",
+    ),
+    "macro statement": ("{% macro m() %}{% endmacro %}", "`{% macro %}` at line 1, column 1"),
     "huge range": ("{{ range(1, 100000000) }}", "larger than 10000"),
     "huge inclusive range": ("{{ 1..100000000 }}", "larger than 10000"),
     "huge indent": ("{{ 'x' | indent(100000000) }}", "larger than 1048576"),

@@ -1,7 +1,7 @@
 """Why the engine cannot do what it was asked: errors a command's caller gets instead of waiting.
 
-Each carries the code the API reports in `extensions.code` (graphql-api §1), so the API layer maps
-them without knowing the engine's internals.
+Each carries the code the API reports in `extensions.code` (docs/semantics.md#api-limits), so
+the API layer maps them without knowing the engine's internals.
 """
 
 from __future__ import annotations

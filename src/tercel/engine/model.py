@@ -54,7 +54,7 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """A retry policy of a task or of the flow (execution-model §12.1)."""
+    """A retry policy of a task or of the flow (docs/semantics.md#retries)."""
 
     type: Literal["constant", "exponential", "random"]
     max_attempt: int | None = None

@@ -317,7 +317,8 @@ def attempt_path_on_quarantine(attempt: S) -> Path:
 
 def task_run_on_quarantine(current: S) -> S | None:
     """A task run of an execution the engine fails itself: KILLING ends KILLED, any other
-    active one FAILED."""
+    active one FAILED, a RETRYING one too: its last attempt failed and the retry is abandoned
+    (semantics.md#durability)."""
     if current is S.KILLING:
         return S.KILLED
     return S.FAILED if current.is_active else None

@@ -122,7 +122,8 @@ _TASK_RUN: dict[StateType, frozenset[StateType]] = {
     **_restartable(frozenset({S.RESTARTED, S.RUNNING})),
     S.CREATED: frozenset({S.RUNNING, S.SKIPPED, S.FAILED, S.KILLED}),
     S.RESTARTED: frozenset({S.RUNNING, S.SKIPPED, S.FAILED, S.KILLED}),
-    S.RETRYING: frozenset({S.CREATED, S.KILLED, S.RETRIED}),
+    # FAILED: the engine fails the execution itself (semantics.md#durability)
+    S.RETRYING: frozenset({S.CREATED, S.KILLED, S.RETRIED, S.FAILED}),
     S.RUNNING: frozenset(
         {S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.PAUSED, S.KILLING, S.RETRIED}
     ),

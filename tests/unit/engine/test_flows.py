@@ -743,7 +743,7 @@ def test_statements_are_refused_by_the_expression_validator() -> None:
         flow_with(
             "- id: a\n"
             "  type: io.kestra.plugin.core.debug.Return\n"
-            "  format: '{% for x in [1] %}{{ x }}{% endfor %}'\n"
+            "  format: '{% macro x() %}{{ x }}{% endmacro %}'\n"
             "- {id: b, type: io.kestra.plugin.core.debug.Return, format: '{{ a._secret }}'}\n"
         )
     )

@@ -16,6 +16,8 @@ from tercel.engine.types import TimerKind
 S = states.StateType
 E = states.Entity
 BOOLS = (False, True)
+#: every state a task run can be in (SUBMITTED, QUEUED, BREAKPOINT are declared only)
+RUN_STATES = (S.CREATED, S.RESTARTED, S.RUNNING, S.PAUSED, S.RETRYING, S.KILLING)
 
 
 def walk(entity: E, start: S, path: tuple[S, ...]) -> None:
@@ -313,7 +315,7 @@ def test_task_run_on_quarantine(current: S) -> None:
         assert got is S.FAILED
     else:
         assert got is None
-    if got is not None and current in (S.CREATED, S.RESTARTED, S.RUNNING, S.PAUSED, S.KILLING):
+    if got is not None and current in RUN_STATES:
         walk(E.TASK_RUN, current, (got,))
 
 

@@ -61,6 +61,7 @@ EXPECTED: dict[E, set[tuple[S, S]]] = {
         (S.RETRYING, S.CREATED),
         (S.RETRYING, S.KILLED),
         (S.RETRYING, S.RETRIED),
+        (S.RETRYING, S.FAILED),  # the engine fails the execution itself
         *(
             (S.RUNNING, t)
             for t in (S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.PAUSED, S.KILLING, S.RETRIED)
@@ -120,6 +121,31 @@ def test_terminal_set_and_predicates() -> None:
     }
     assert S.KILLING.is_running and S.RUNNING.is_running and not S.PAUSED.is_running
     assert S.RESTARTED.is_created and S.RETRIED.is_retrying and S.PAUSED.is_active
+
+
+TERMINAL_NAMES = {"SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED", "RETRIED", "SKIPPED"}
+TERMINAL_NAMES |= {"RESUBMITTED"}
+#: Kestra's predicates (docs/semantics.md#states): the states for which each one holds
+PREDICATES = {
+    "is_terminated": {s for s in S if s.value in TERMINAL_NAMES},
+    "is_created": {S.CREATED, S.RESTARTED},
+    "is_running": {S.RUNNING, S.KILLING},
+    "is_failed": {S.FAILED},
+    "is_paused": {S.PAUSED},
+    "is_retrying": {S.RETRYING, S.RETRIED},
+    "is_active": {s for s in S if s.value not in TERMINAL_NAMES},
+}
+
+
+@pytest.mark.parametrize(("predicate", "state"), list(product(PREDICATES, S)))
+def test_every_predicate_over_every_state(predicate: str, state: S) -> None:
+    assert getattr(state, predicate) is (state in PREDICATES[predicate])
+
+
+def test_has_been_reads_the_whole_history() -> None:
+    state = states.State.new(S.CREATED, T0).with_entry(S.RUNNING, T0).with_entry(S.FAILED, T0)
+    assert all(state.has_been(s) for s in (S.CREATED, S.RUNNING, S.FAILED))
+    assert not state.has_been(S.RETRYING)
 
 
 def test_dates_never_decrease_and_derived_fields() -> None:

@@ -1,9 +1,10 @@
-"""Kestra (Pebble) expressions evaluated with a sandboxed Jinja2 (execution-model §19).
+"""Kestra (Pebble) expressions evaluated with a sandboxed Jinja2 (docs/semantics.md#expressions).
 
 A template is translated from Pebble to Jinja2 once (`parser`, `lexer`), compiled into an
 `ImmutableSandboxedEnvironment` without loader or globals (`sandbox`, `registry`), cached in an
-LRU of 1,024 (`renderer`), and rendered under the §19.7 caps (`guard`): 1 s, 1 MiB of output,
-64 KiB of template. jq runs in a helper process that is killed at the deadline (`jqrun`).
+LRU of 1,024 (`renderer`), and rendered under the caps of docs/semantics.md#expression-limits
+(`guard`): 1 s, 1 MiB of output, 64 KiB of template. jq runs in a helper process that is
+killed at the deadline (`jqrun`).
 
 The context is plain data (dict, list, str, int, float, bool, None, aware datetime). It is
 never copied. The only non-data key is `"__errorLogs"`, a zero-argument callable behind
@@ -82,12 +83,14 @@ def render_value(value: Any, context: Mapping[str, Any]) -> Any:
 
 
 def truthy(rendered: str) -> bool:
-    """Kestra's TruthUtils: falsy iff exactly `false`, `0`, `-0` or empty (§7.7)."""
+    """Kestra's TruthUtils: falsy iff exactly `false`, `0`, `-0` or empty
+    (docs/semantics.md#run-if)."""
     return rendered not in ("false", "0", "-0", "")
 
 
 def to_text(value: Any) -> str:
-    """The §19.4 text of a value (maps and lists as compact JSON, instants in milliseconds)."""
+    """The text of a value (maps and lists as compact JSON, instants in milliseconds;
+    docs/semantics.md#expression-values)."""
     try:
         return values.to_text(value)
     except (errors.RenderFailure, errors.UndefinedUse) as error:
@@ -95,7 +98,8 @@ def to_text(value: Any) -> str:
 
 
 def to_json(value: Any) -> str:
-    """Compact JSON as §19.4 (instants as `YYYY-MM-DDTHH:MM:SS.mmmZ` strings)."""
+    """Compact JSON as docs/semantics.md#expression-values (instants as
+    `YYYY-MM-DDTHH:MM:SS.mmmZ` strings)."""
     try:
         return values.to_json(value)
     except (errors.RenderFailure, errors.UndefinedUse) as error:

@@ -1,7 +1,8 @@
 """Exceptions of the expression package.
 
 `ExpressionError` is the only one callers see; the others are raised while a template is being
-translated or evaluated and are turned into an `ExpressionError` carrying the §19.8 message.
+translated or evaluated and are turned into an `ExpressionError` carrying the message of
+docs/semantics.md#expression-errors.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ __all__ = [
 
 
 class ExpressionError(Exception):
-    """A render failure; `str(error)` is the full §19.8 message."""
+    """A render failure; `str(error)` is the full message (docs/semantics.md#expression-errors)."""
 
     def __init__(self, message: str, *, line: int | None = None, name: str | None = None) -> None:
         super().__init__(message)

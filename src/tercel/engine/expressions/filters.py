@@ -1,4 +1,5 @@
-"""Collection and conversion filters of §19.6, plus the helper behind `~`.
+"""Collection and conversion filters (docs/semantics.md#expression-functions), plus the
+helper behind `~`.
 
 Every filter that builds a list or a string checks the size it is about to build before
 building it, and loops whose rounds can each cost a whole operand check the render deadline.
@@ -245,7 +246,7 @@ def chunk(value: Any, size: Any) -> Any:
 
 
 def concat(left: Any, *rights: Any) -> str:
-    """`a ~ b`: the §19.4 texts joined."""
+    """`a ~ b`: the texts (docs/semantics.md#expression-values) joined."""
     texts = [values.to_text(left), *(values.to_text(right) for right in rights)]
     guard.check_text_size(sum(map(len, texts)))
     return "".join(texts)

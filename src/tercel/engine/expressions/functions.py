@@ -1,4 +1,5 @@
-"""Functions of §19.6 (`now()` lives with the date filters) and the `secret()` store."""
+"""Functions of docs/semantics.md#expression-functions (`now()` lives with the date filters) and the
+`secret()` store."""
 
 from __future__ import annotations
 

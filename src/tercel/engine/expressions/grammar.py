@@ -1,4 +1,5 @@
-"""Pebble's operator table and the Jinja2 code fragments the parser builds (§19.5)."""
+"""Pebble's operator table and the Jinja2 code fragments the parser builds
+(docs/semantics.md#expression-operators)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Caps of §19.7 and the per-render budget (deadline, output size, nesting), plus the budget of
-one turn of the event loop: renders run back to back on the engine's thread share 1 s.
+"""Caps of docs/semantics.md#expression-limits and the per-render budget (deadline, output size,
+nesting), plus the budget of one turn of the event loop: renders run back to back on the
+engine's thread share 1 s.
 
 A caller that can finish a render elsewhere (an inline task: `open_slice`) gets a much shorter
 budget on the loop, the slice: the renders of one turn share `LOOP_SLICE_SECONDS`, and the one
@@ -43,6 +44,7 @@ __all__ = [
     "check_result",
     "check_text_size",
     "close_slice",
+    "count_iteration",
     "enter",
     "extend_deadline",
     "leave",
@@ -86,6 +88,8 @@ class _State(threading.local):
         self.deadline = math.inf
         self.output = 0
         self.depth = 0
+        #: `{% for %}` iterations of the outermost render and its nested renders
+        self.iterations = 0
         #: when the outermost render started, and whether the turn's budget shortened it
         self.started = 0.0
         self.cut = False
@@ -132,6 +136,7 @@ def enter(known_heavy: bool = False) -> Budget:
             budget = min(budget, left)
         state.started = time.monotonic()
         state.deadline = state.started + budget
+        state.iterations = 0
     elif state.depth > MAX_NESTED_RENDERS:
         raise errors.RenderFailure(f"Too many nested renders (more than {MAX_NESTED_RENDERS})")
     state.depth += 1
@@ -231,6 +236,16 @@ def add_output(size: int) -> None:
 def check_text_size(size: int) -> None:
     if size > MAX_OUTPUT:
         raise errors.RenderFailure(f"String is larger than {MAX_OUTPUT} characters")
+
+
+def count_iteration() -> None:
+    """One more `{% for %}` iteration: all loops of a render share the range cap (§19.7),
+    and every iteration checks the deadline, so nested loops can neither hang nor grow."""
+    state = _STATE
+    state.iterations += 1
+    if state.iterations > MAX_RANGE:
+        raise errors.RenderFailure(f"Loops ran more than {MAX_RANGE} iterations in one render")
+    check_deadline()
 
 
 def check_items(count: int) -> None:

@@ -1,4 +1,5 @@
-"""Run jq programs in a helper process that can be killed at the render deadline (§19.7).
+"""Run jq programs in a helper process that can be killed at the render deadline
+(docs/semantics.md#expression-limits).
 
 The helper (`_jqworker.py`) starts on first use, caches compiled programs, and is killed and
 replaced when a program overruns; its start-up time is given back to the render's deadline.

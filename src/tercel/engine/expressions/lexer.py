@@ -12,7 +12,18 @@ from dataclasses import dataclass
 
 from tercel.engine.expressions import errors
 
-__all__ = ["NEWLINE", "Expr", "Padding", "Segment", "Text", "Token", "count_lines", "split"]
+__all__ = [
+    "NEWLINE",
+    "STATEMENTS",
+    "Expr",
+    "Padding",
+    "Segment",
+    "Stmt",
+    "Text",
+    "Token",
+    "count_lines",
+    "split",
+]
 
 NEWLINE = re.compile(r"\r\n|\r|\n")
 _OPEN = re.compile(r"\{[{%#]")
@@ -26,6 +37,8 @@ _WORD_OPERATORS = frozenset({"and", "or", "not", "is", "contains", "equals"})
 _CLOSING = {")": "(", "]": "[", "}": "{"}
 _STATEMENT = re.compile(r"\s*(\w*)")
 _RAW_OPEN_END = re.compile(r"\s*(-?)%\}")
+#: the Pebble statements Tercel translates (§19.7); `raw`/`verbatim` are handled here
+STATEMENTS = frozenset({"for", "endfor", "if", "elseif", "else", "endif", "set"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +66,18 @@ class Padding:
     newlines: int
 
 
-Segment = Text | Expr | Padding
+@dataclass(frozen=True, slots=True)
+class Stmt:
+    """A `{% name … %}` tag: its tokens after the name, where it starts, and its newlines."""
+
+    name: str
+    tokens: tuple[Token, ...]
+    line: int
+    column: int
+    newlines: int
+
+
+Segment = Text | Expr | Padding | Stmt
 
 
 def count_lines(text: str) -> int:
@@ -110,19 +134,26 @@ def _block(
             raise errors.TemplateSyntaxError("Unclosed comment", line)
         out.append(Padding(count_lines(source[match.start() : close])))
         return close + 2, close > start and source[close - 1] == "-"
-    return _statement(source, match.start(), start, line, out)
+    return _statement(source, match.start(), start, line, out, budget)
 
 
 def _statement(
-    source: str, begin: int, start: int, line: int, out: list[Segment]
+    source: str, begin: int, start: int, line: int, out: list[Segment], budget: list[int]
 ) -> tuple[int, bool]:
     name_match = _STATEMENT.match(source, start)
     name = name_match.group(1) if name_match else ""
+    column = begin - max(source.rfind("\n", 0, begin), source.rfind("\r", 0, begin))
+    if name in STATEMENTS:
+        assert name_match is not None
+        tokens, end, trim = _tokenize(source, name_match.end(), line, budget, "%}")
+        out.append(Stmt(name, tokens, line, column, count_lines(source[begin:end])))
+        return end, trim
     if name not in ("raw", "verbatim"):
         shown = f"{{% {name} %}}" if name else "{% %}"
         raise errors.TemplateSyntaxError(
-            f"Statement `{shown}` is not allowed: only `{{{{ … }}}}` expressions, comments and "
-            "`{% raw %}` blocks are supported",
+            f"Statement `{shown}` at line {line}, column {column} is not allowed: only "
+            "`{{ … }}` expressions, comments, `{% raw %}`, `{% for %}`, `{% if %}` and "
+            "`{% set %}` are supported",
             line,
         )
     assert name_match is not None
@@ -143,9 +174,9 @@ def _statement(
 
 
 def _tokenize(
-    source: str, pos: int, line: int, budget: list[int]
+    source: str, pos: int, line: int, budget: list[int], close: str = "}}"
 ) -> tuple[tuple[Token, ...], int, bool]:
-    """Tokens of the expression starting at `pos`, up to `}}` outside brackets; stops once
+    """Tokens of the expression starting at `pos`, up to `close` outside brackets; stops once
     they exceed the `budget` left (which is spent here)."""
     tokens: list[Token] = []
     brackets: list[tuple[str, int]] = []
@@ -154,11 +185,11 @@ def _tokenize(
     while pos < length:
         char = source[pos]
         if not brackets:
-            if source.startswith("}}", pos):
+            if source.startswith(close, pos):
                 tokens.append(Token("end", "", line))
                 budget[0] -= len(tokens) - 1
                 return tuple(tokens), pos + 2, False
-            if source.startswith("-}}", pos):
+            if source.startswith("-" + close, pos):
                 tokens.append(Token("end", "", line))
                 budget[0] -= len(tokens) - 1
                 return tuple(tokens), pos + 3, True
@@ -186,7 +217,8 @@ def _tokenize(
             _track(brackets, text, line)
             tokens.append(Token("op", text, line))
         pos = match.end()
-    raise errors.TemplateSyntaxError("Unclosed `{{`", start_line)
+    opener = "{{" if close == "}}" else "{%"
+    raise errors.TemplateSyntaxError(f"Unclosed `{opener}`", start_line)
 
 
 def _track(brackets: list[tuple[str, int]], text: str, line: int) -> None:

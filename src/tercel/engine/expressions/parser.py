@@ -1,4 +1,4 @@
-"""Pebble expression parser that emits Jinja2 (§19.5).
+"""Pebble expression parser that emits Jinja2 (docs/semantics.md#expression-operators).
 
 Precedence climbing over the tokens of one `{{ … }}`, with Pebble's binary precedences; every
 emitted operation is parenthesised, so Jinja2's own precedence never regroups it. Pebble-only
@@ -28,6 +28,8 @@ class Parser:
     slots: list[int] = field(default_factory=lambda: [0])
     index: int = 0
     level: int = 0
+    #: inside a `{% for %}` body, `loop` is Jinja2's loop context (Pebble's `loop`)
+    in_loop: bool = False
 
     def parse(self) -> grammar.Fragment:
         if self.peek().kind == "end":
@@ -133,6 +135,8 @@ class Parser:
         if name.startswith("__"):
             self.fail(f"Variable `{name}` is not allowed: names starting with `__` are reserved")
         self.names.add(name)
+        if name == "loop" and self.in_loop:
+            return grammar.Fragment("loop")
         if grammar.is_name(name):
             return grammar.Fragment(name, path=(name,))
         return grammar.Fragment(f"(none | __var({name!a}))", path=(name,))

@@ -1,4 +1,5 @@
-"""Tests of §19.6: `x is defined`, `x is null`, `x is empty`, `x is json`, and the rest."""
+"""Tests (docs/semantics.md#expression-functions): `x is defined`, `x is null`, `x is empty`,
+`x is json`, and the rest."""
 
 from __future__ import annotations
 

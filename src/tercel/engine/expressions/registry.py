@@ -1,4 +1,5 @@
-"""The filters, tests and functions of §19.6, and their guarded Jinja2 callables.
+"""The filters, tests and functions of docs/semantics.md#expression-functions, and their guarded
+Jinja2 callables.
 
 Every callable registered in the environment checks the render deadline, refuses undefined
 arguments (except where undefined is the point: `default`, `defined`, `??`), and checks the size

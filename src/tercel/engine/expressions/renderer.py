@@ -1,8 +1,10 @@
-"""Compile templates (Pebble → Jinja2, LRU of 1,024) and render them with §19.8 messages.
+"""Compile templates (Pebble → Jinja2, LRU of 1,024) and render them with the messages of
+docs/semantics.md#expression-errors.
 
 Templates whose expressions are all plain paths (`{{ taskrun.value }}`, `{{ outputs.t['a'] }}`)
 skip Jinja2: their parts are looked up directly with the same data-only lookup and rendered with
-the same §19.4 rules, which keeps the common case at a few microseconds.
+the same rules (docs/semantics.md#expression-values), which keeps the common case at a few
+microseconds.
 """
 
 from __future__ import annotations
@@ -22,15 +24,16 @@ from tercel.engine.expressions import (
     functions,
     guard,
     lexer,
-    parser,
     registry,
     sandbox,
+    statements,
     values,
 )
 
 __all__ = ["Compiled", "compile_template", "render_object", "render_text", "template_error"]
 
-#: every root variable of §19.2 (what `render()` may need), plus the error-log source
+#: every root variable of docs/semantics.md#expression-variables (what `render()` may need), plus
+#: the error-log source
 ALL_VARIABLES = frozenset(
     {"flow", "task", "taskrun", "parents", "parent", "execution", "outputs", "inputs"}
     | {"labels", "vars", "tasks", "trigger", "__errorLogs"}
@@ -53,8 +56,10 @@ ENV = sandbox.TercelEnvironment(
 )
 ENV.globals.clear()
 ENV.filters = registry.jinja_filters()
+ENV.filters.update(__loop=statements.loop_items, __loop_pairs=statements.loop_pairs)
 ENV.tests.clear()
 ENV.tests.update(registry.jinja_tests())
+ENV.tests["__null_items"] = statements.null_items
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,14 +97,20 @@ def _translate(text: str) -> Compiled:
     slots = [0]
     source: list[str] = []
     fast: list[str | FastPath] | None = []
-    # Jinja2 compiles ~30,000 tokens a second, on the engine's thread: cap them first (§19.7)
+    blocks = statements.Blocks(names, used, slots)
+    # Jinja2 compiles ~30,000 tokens a second, on the engine's thread: cap them first
+    # (docs/semantics.md#expression-limits)
     for segment in lexer.split(text, guard.MAX_TEMPLATE_TOKENS):
         if isinstance(segment, lexer.Text):
-            _emit_text(segment, source)
+            _emit_text(segment, source, counted=blocks.inside)
             if fast is not None and segment.text:
                 fast.append(segment.text)
+        elif isinstance(segment, lexer.Stmt):
+            source.append(blocks.translate(segment))
+            _pad(source, segment.newlines)
+            fast = None
         elif isinstance(segment, lexer.Expr):
-            fragment = parser.Parser(segment.tokens, names, used, slots).parse()
+            fragment = blocks.parser(segment.tokens).parse()
             source.append(f"{{{{ {fragment.code} }}}}")
             _pad(source, segment.newlines)
             if fast is not None and fragment.path is not None:
@@ -108,6 +119,7 @@ def _translate(text: str) -> Compiled:
                 fast = None
         else:
             _pad(source, segment.newlines)
+    blocks.finish()
     for function in used:
         names |= _IMPLIED.get(function, frozenset())
     if fast is not None:
@@ -121,9 +133,18 @@ def _translate(text: str) -> Compiled:
     return Compiled(frozenset(names), template=template)
 
 
-def _emit_text(segment: lexer.Text, source: list[str]) -> None:
+def _emit_text(segment: lexer.Text, source: list[str], *, counted: bool) -> None:
+    """Plain text as it is; text inside a block as an expression, so that what a loop repeats
+    is counted against the output cap as it grows."""
     text = segment.text
-    unsafe = "\r" in text or "{{" in text or "{%" in text or "{#" in text or text.endswith("{")
+    unsafe = (
+        counted
+        or "\r" in text
+        or "{{" in text
+        or "{%" in text
+        or "{#" in text
+        or text.endswith("{")
+    )
     if unsafe:
         source.append(f"{{{{ {text!a} }}}}")
         _pad(source, segment.newlines)

@@ -1,5 +1,5 @@
 """The sandboxed Jinja2 environment: data-only lookups, chainable strict undefined, guarded
-operators (§19.5, §19.7).
+operators (docs/semantics.md#expression-operators, #expression-limits).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 from jinja2 import Undefined, pass_context
 from jinja2.exceptions import SecurityError
-from jinja2.runtime import Context
+from jinja2.runtime import Context, LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 
@@ -22,7 +22,8 @@ __all__ = ["Missing", "TercelEnvironment", "binop", "fail", "lookup"]
 class Missing(Undefined):
     """Undefined that chains (`a.b.c` stays undefined) but raises on any use.
 
-    Its name is the first path step that did not resolve, which is what §19.8 reports.
+    Its name is the first path step that did not resolve, which is what the error names
+    (docs/semantics.md#expression-errors).
     """
 
     __slots__ = ()
@@ -87,7 +88,19 @@ def lookup(obj: Any, key: Any) -> Any:
         return obj
     if isinstance(key, Undefined):
         fail(key)
+    if isinstance(obj, LoopContext) and type(key) is str and key in _PEBBLE_LOOP:
+        return getattr(obj, _PEBBLE_LOOP[key])
     return Missing(name=str(key))
+
+
+#: Pebble's `loop` variables (§19.7) on Jinja2's loop context: `index` and `revindex` from 0
+_PEBBLE_LOOP = {
+    "index": "index0",
+    "revindex": "revindex0",
+    "first": "first",
+    "last": "last",
+    "length": "length",
+}
 
 
 def _index(key: Any) -> int | None:
@@ -101,9 +114,9 @@ def _index(key: Any) -> int | None:
 
 
 def binop(op: str, left: Any, right: Any) -> Any:
-    """Arithmetic with Pebble's integer division and the §19.7 caps: integer operands of at
-    most `MAX_INT_BITS` (dividing two huge integers is quadratic), `*` and `**` sized before
-    they run, `%` on numbers only."""
+    """Arithmetic with Pebble's integer division and the caps of
+    docs/semantics.md#expression-limits: integer operands of at most `MAX_INT_BITS` (dividing
+    two huge integers is quadratic), `*` and `**` sized before they run, `%` on numbers only."""
     guard.check_deadline()
     for value in (left, right):
         if isinstance(value, Undefined):
@@ -164,7 +177,8 @@ def _div(left: Any, right: Any) -> Any:
 
 
 def _mod(left: Any, right: Any) -> Any:
-    """Pebble's `%`: numeric modulo only, never Python's string formatting (§19.5)."""
+    """Pebble's `%`: numeric modulo only, never Python's string formatting
+    (docs/semantics.md#expression-operators)."""
     if _is_int(left) and _is_int(right):
         if right == 0:
             raise errors.RenderFailure("/ by zero")

@@ -1,4 +1,4 @@
-"""String filters of §19.6 (Pebble core and Kestra's additions).
+"""String filters of docs/semantics.md#expression-functions (Pebble core and Kestra's additions).
 
 A filter whose result is at least as long as its input refuses an input over the 1 MiB cap
 before copying it; `replace` and `indent` size their result before building it.

@@ -1,4 +1,4 @@
-"""How values become text (§19.4) and compact JSON.
+"""How values become text (docs/semantics.md#expression-values) and compact JSON.
 
 A string renders as itself, an int as digits, a float as its shortest repr with a decimal point,
 a bool as `true`/`false`, null as the empty string, a map or list as compact JSON (insertion
@@ -21,7 +21,8 @@ __all__ = ["format_float", "format_instant", "measure", "to_json", "to_text"]
 
 
 def to_text(value: Any) -> str:
-    """The §19.4 text of a value; an undefined value raises `UndefinedUse`."""
+    """The text of a value (docs/semantics.md#expression-values); an undefined value raises
+    `UndefinedUse`."""
     kind = type(value)
     if kind is str:
         return value  # type: ignore[no-any-return]

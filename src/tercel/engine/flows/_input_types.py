@@ -1,4 +1,4 @@
-"""Type rules shared by execution inputs and flow outputs (execution-model §20, §21).
+"""Type rules shared by execution inputs and flow outputs (docs/semantics.md#inputs, #flow-outputs).
 
 Each type turns a given value into a *native* value (`datetime` for DATETIME, `timedelta` for
 DURATION, plain JSON data otherwise), which constraints compare, and then into its *stored* form,

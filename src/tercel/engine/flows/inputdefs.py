@@ -1,4 +1,5 @@
-"""Input definitions (flow `inputs`, Pause `onResume`) and flow output definitions (§20, §21).
+"""Input definitions (flow `inputs`, Pause `onResume`) and flow output definitions
+(docs/semantics.md#inputs, #flow-outputs).
 
 Only validation happens here; coercing given values is the inputs resolver's job. What the
 definitions hold: `min`/`max` are ints (INT), numbers (FLOAT) or timedeltas (DURATION);

@@ -1,8 +1,8 @@
-"""Execution inputs: resolve given values against the flow's definitions (execution-model §20).
+"""Execution inputs: resolve given values against the flow's definitions (docs/semantics.md#inputs).
 
 Pure code. `resolve` gives the stored form (`execution.inputs`) and every problem at once (Kestra
 stops at the first); `for_expressions` gives the `inputs` variable of expressions; `coerce_output`
-applies the same type rules to a rendered flow output (§21).
+applies the same type rules to a rendered flow output (docs/semantics.md#flow-outputs).
 """
 
 from __future__ import annotations
@@ -100,7 +100,8 @@ def for_expressions(defs: Sequence[model.InputDef], values: Mapping[str, Any]) -
 def coerce_output(
     type_name: str, value: Any, *, output_id: str | None = None, item_type: str | None = None
 ) -> Any:
-    """A rendered flow output in its stored form, by the input rules of `type_name` (§21).
+    """A rendered flow output in its stored form, by the input rules of `type_name`
+    (docs/semantics.md#flow-outputs).
 
     Raises ValueError (``Invalid output for `id`, expected INT, but received `abc` `` when
     `output_id` is given, else from `expected INT` on) when the value does not fit.

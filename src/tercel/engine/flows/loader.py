@@ -1,8 +1,9 @@
 """Flow YAML text → the immutable `model.Flow`, or a `FlowValidationError` listing every problem.
 
-One validator for `tercel validate`, `tercel run`, `deployFlow` and `--flows` (execution-model
-§22). Reading the YAML safely is `yamlsource`'s job; tasks are `flowtasks`', plugin defaults
-`flowdefaults`', inputs and outputs `flowinputs`', retry policies `flowretry`'.
+One validator for `tercel validate`, `tercel run`, `deployFlow` and `--flows`
+(docs/semantics.md#validation). Reading the YAML safely is `yamlsource`'s job; tasks are
+`taskdefs`', plugin defaults `plugindefaults`', inputs and outputs `inputdefs`', retry policies
+`retrypolicies`'.
 """
 
 from __future__ import annotations

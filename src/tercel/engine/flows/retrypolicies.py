@@ -1,4 +1,4 @@
-"""Retry policies of tasks and flows (execution-model §12.1).
+"""Retry policies of tasks and flows (docs/semantics.md#retries).
 
 Tercel refuses unbounded retries: a policy needs `maxAttempt` or `maxDuration`.
 """

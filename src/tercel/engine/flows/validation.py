@@ -1,4 +1,5 @@
-"""Flow validation problems: one `Issue` per problem, all raised together (execution-model §22)."""
+"""Flow validation problems: one `Issue` per problem, all raised together
+(docs/semantics.md#validation)."""
 
 from __future__ import annotations
 

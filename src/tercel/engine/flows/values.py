@@ -1,7 +1,7 @@
 """Typed readers for YAML nodes: each returns the value, or records an issue and returns None.
 
 String fields receive the scalar's source text (`format: 1.10` → "1.10"); a dynamic string is
-also checked as an expression (execution-model §19.7).
+also checked as an expression (docs/semantics.md#expression-limits).
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ def unknown_keys(issues: Issues, node: ys.MapNode, known: Collection[str]) -> No
 
 
 def check_template(issues: Issues, node: ys.Node, text: str) -> None:
-    """Record the expression error of `text`, if it is a template and does not pass §19.7."""
+    """Record the expression error of `text`, if it is a template and does not pass
+    docs/semantics.md#expression-limits."""
     if not expressions.is_template(text):
         return
     try:

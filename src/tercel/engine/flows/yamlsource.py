@@ -2,7 +2,7 @@
 
 Tercel reads flows from the YAML event stream of ruamel's pure-Python parser and composes the
 nodes itself, so nothing is ever constructed from a tag and every value keeps its position and
-source text. Refused (execution-model §22): sources over 256 KiB, nesting over 32 levels,
+source text. Refused (docs/semantics.md#validation): sources over 256 KiB, nesting over 32 levels,
 anchors and aliases (alias bombs never expand), duplicate keys, tags outside YAML 1.2's core
 schema, several documents. Scalars resolve with YAML 1.2 core rules: only `true`/`false` (and
 their capitalised forms) are booleans; `yes`, `on`, `2024-01-01` stay strings.

@@ -1,4 +1,5 @@
-"""Expression contexts (execution-model §19.2), built only with the variables a template uses."""
+"""Expression contexts (docs/semantics.md#expression-variables), built only with the variables a
+template uses."""
 
 from __future__ import annotations
 

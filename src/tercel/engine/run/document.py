@@ -1,5 +1,5 @@
-"""The execution document (contract §3): what `tercel run --json` prints and what the GraphQL
-`Execution` type shows with every field selected."""
+"""The execution document (docs/semantics.md#objects): what `tercel run --json` prints and what the
+GraphQL `Execution` type shows with every field selected."""
 
 from __future__ import annotations
 

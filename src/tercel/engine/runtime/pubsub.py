@@ -1,4 +1,4 @@
-"""The in-process broker behind the subscriptions (graphql-api §6.1-6.2).
+"""The in-process broker behind the subscriptions (docs/architecture.md#streams).
 
 The engine calls every listener synchronously after each commit. The `Broker` is one of them: it
 turns the committed batch into one immutable `Event` (shared by every subscriber) and offers it to

@@ -1,4 +1,4 @@
-"""The shell Commands task: a real local subprocess (execution-model §13.3).
+"""The shell Commands task: a real local subprocess (docs/semantics.md#commands).
 
 The script runs in its own process group, in a fresh temporary directory, with a minimal
 environment. Output lines become logs as they come, with backpressure (`RunContext.drain`);

@@ -1,4 +1,4 @@
-"""The built-in runnable task types (execution-model §13.2, §13.3).
+"""The built-in runnable task types (docs/semantics.md#task-types, #commands).
 
 Each is `async def run_x(ctx) -> TaskOutcome`. Properties arrive unrendered with defaults applied;
 render errors (`ExpressionError`) propagate so the engine fails the attempt with their message.
@@ -25,7 +25,8 @@ __all__ = [
 
 
 async def run_return(ctx: base.RunContext) -> base.TaskOutcome:
-    """Render `format`; metrics `length` and `duration` tagged with the rendered text (§10)."""
+    """Render `format`; metrics `length` and `duration` tagged with the rendered text
+    (docs/semantics.md#metrics-logs)."""
     start = time.perf_counter()
     value = _optional_text(ctx.render(ctx.task.properties.get("format")))
     elapsed = time.perf_counter() - start
@@ -85,7 +86,7 @@ async def run_output_values(ctx: base.RunContext) -> base.TaskOutcome:
 
 
 async def run_commands(ctx: base.RunContext) -> base.TaskOutcome:
-    """A shell script in a local subprocess (§13.3); see `commands`."""
+    """A shell script in a local subprocess (docs/semantics.md#commands); see `commands`."""
     return await commands.run(ctx)
 
 
