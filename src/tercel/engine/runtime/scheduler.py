@@ -58,7 +58,7 @@ class Engine:
     ) -> None:
         self.db_path, self.clock = db_path, clock or clocks.SystemClock()
         self._storage = writer.Storage(db_path, synchronous)
-        self.workers = workers.Workers(self.clock, worker_slots, self._wake_now)
+        self.workers = workers.Workers(self.clock, worker_slots, self.wake)
         self.slots = self.workers.slots
         self.active: dict[str, ExecutionState] = {}
         self._touched: set[str] = set()
@@ -226,9 +226,6 @@ class Engine:
             self._held.discard(execution_id)
             if execution_id in self.active:
                 self._touched.add(execution_id)
-        self._wake.set()
-
-    def _wake_now(self) -> None:
         self._wake.set()
 
     def wake(self) -> None:
