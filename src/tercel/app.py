@@ -143,7 +143,7 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = Engine(settings.db_path)
+        engine = Engine(settings.db_path, files_dir=settings.files_dir)
         limits = settings.limits
         pubsub.attach(engine, limits.subscription_queue, limits.subscriptions)
         await engine.start()

@@ -96,7 +96,7 @@ async def _execute(
     given: dict[str, str],
     labels: dict[str, str],
 ) -> int:
-    engine = scheduler.Engine(db_path)
+    engine = scheduler.Engine(db_path, files_dir=getattr(args, "storage", None))
     await engine.start()
     status: int | None = None
     try:

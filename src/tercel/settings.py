@@ -54,6 +54,8 @@ class Settings:
     port: int = 8080
     #: directory whose flow files are deployed at start
     flows_dir: str | None = None
+    #: the internal storage's folder (None: `<db_path>.files` beside the database)
+    files_dir: str | None = None
     #: bearer token required on every request when set
     token: str | None = None
     #: origins allowed for CORS and websocket handshakes besides the server's own
@@ -75,6 +77,7 @@ class Settings:
             host=args.host,
             port=args.port,
             flows_dir=args.flows,
+            files_dir=getattr(args, "storage", None),
             token=args.token or environ.get("TERCEL_TOKEN") or None,
             allowed_origins=tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
             introspection=environ.get("TERCEL_INTROSPECTION", "1").strip().lower() not in _FALSE,

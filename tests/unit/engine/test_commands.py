@@ -20,6 +20,7 @@ import pytest
 from tercel.engine import model
 from tercel.engine.flows import loader
 from tercel.engine.tasks import base, registry, runnables
+from tercel.storage.files import LocalFiles
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
 
@@ -39,6 +40,9 @@ class FakeContext:
     execution_id: str = "exec"
     task_run_id: str = "taskrun"
     attempt_number: int = 1
+    namespace: str = "company.team"
+    flow_id: str = "flow"
+    files: LocalFiles = field(default_factory=lambda: LocalFiles("/nonexistent/tercel-files"))
 
     @property
     def idempotency_key(self) -> str:

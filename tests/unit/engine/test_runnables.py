@@ -12,6 +12,7 @@ import pytest
 from tercel.clock import FakeClock
 from tercel.engine import expressions, model
 from tercel.engine.tasks import base, registry, runnables
+from tercel.storage.files import LocalFiles
 
 L = model.LogLevel
 
@@ -28,6 +29,9 @@ class FakeContext:
     execution_id: str = "exec"
     task_run_id: str = "taskrun"
     attempt_number: int = 1
+    namespace: str = "company.team"
+    flow_id: str = "flow"
+    files: LocalFiles = field(default_factory=lambda: LocalFiles("/nonexistent/tercel-files"))
 
     @property
     def idempotency_key(self) -> str:

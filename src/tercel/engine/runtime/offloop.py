@@ -21,6 +21,7 @@ from typing import Any
 from tercel.engine import model, states
 from tercel.engine.actions import deferred
 from tercel.engine.expressions import errors, farm, guard
+from tercel.engine.files import FileStorage
 from tercel.engine.run import context
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.runtime import runner
@@ -73,6 +74,18 @@ class HeldContext:
     @property
     def idempotency_key(self) -> str:
         return self.target.idempotency_key
+
+    @property
+    def files(self) -> FileStorage:
+        return self.target.files
+
+    @property
+    def namespace(self) -> str:
+        return self.target.namespace
+
+    @property
+    def flow_id(self) -> str:
+        return self.target.flow_id
 
     def log(self, level: model.LogLevel, message: str) -> None:
         self.held_logs.append((level, message))

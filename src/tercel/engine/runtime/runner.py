@@ -14,6 +14,7 @@ from typing import Any
 
 from tercel import clock as clocks
 from tercel.engine import durations, expressions, model, states
+from tercel.engine.files import FileStorage
 from tercel.engine.outcomes import AttemptResult
 from tercel.engine.run import context
 from tercel.engine.run.execution import ExecutionState
@@ -40,9 +41,11 @@ class AttemptContext:
         attempts_before: int,
         clock: clocks.Clock,
         wake: Callable[[], None],
+        files: FileStorage,
     ) -> None:
         self._es, self._run, self._attempt = es, run, attempt
         self._before, self._clock, self._wake = attempts_before, clock, wake
+        self._files = files
         self._task = es.tasks[run.task_id]
         #: set by the engine before it cancels the attempt for a kill
         self.killed = False
@@ -68,6 +71,18 @@ class AttemptContext:
     @property
     def idempotency_key(self) -> str:
         return f"{self.execution_id}/{self.task_run_id}/{self.attempt_number}"
+
+    @property
+    def files(self) -> FileStorage:
+        return self._files
+
+    @property
+    def namespace(self) -> str:
+        return self._es.ex.namespace
+
+    @property
+    def flow_id(self) -> str:
+        return self._es.ex.flow_id
 
     def render(self, value: Any) -> Any:
         return context.render(self._es, self._run, value, self._before)

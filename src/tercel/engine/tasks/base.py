@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tercel.engine import model
+from tercel.engine.files import FileStorage
 from tercel.engine.types import Mode, Plan
 
 __all__ = [
@@ -96,6 +97,17 @@ class RunContext(Protocol):
     @property
     def idempotency_key(self) -> str:
         """`execution_id/task_run_id/attempt_number`: stable for one attempt."""
+
+    @property
+    def files(self) -> FileStorage:
+        """The internal storage (docs/semantics.md#files)."""
+
+    @property
+    def namespace(self) -> str:
+        """The execution's namespace (where its files live)."""
+
+    @property
+    def flow_id(self) -> str: ...
 
     def render(self, value: Any) -> Any:
         """Render templates in a string, or recursively in a map or list (keys too)."""

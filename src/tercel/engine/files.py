@@ -1,0 +1,124 @@
+"""Internal storage as the engine sees it: `kestra://` URIs and the `FileStorage` protocol
+(docs/semantics.md#files; execution-model §25.5).
+
+Pure code. A file of an execution is addressed as Kestra addresses it:
+`kestra:///{namespace, dots as slashes}/{flowId}/executions/{executionId}/tasks/{taskId}/
+{taskRunId}/{file}` or `.../executions/{executionId}/inputs/{inputId}/{file}`. Each segment is
+percent-encoded when a URI is built and decoded once when it is read back; a decoded segment
+that is empty, `.` or `..`, or holds `/`, `\\` or NUL is refused, so no URI can name a place
+outside the folder it spells (`%2F` does not become a separator). Where the bytes live
+(`storage/files.py`) is behind the protocol, as the database is behind `store.Store`.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from typing import BinaryIO, Protocol
+from urllib.parse import quote, unquote
+
+__all__ = [
+    "SCHEME",
+    "FileMissing",
+    "FileRefused",
+    "FileStorage",
+    "execution_prefix",
+    "input_uri",
+    "is_within",
+    "safe_name",
+    "segments",
+    "task_uri",
+    "uri_of",
+]
+
+SCHEME = "kestra://"
+_ROOT = "kestra:///"
+_BAD_CHARACTERS = ("/", "\\", "\0")
+
+
+class FileRefused(ValueError):
+    """A URI that is not a well-formed internal-storage URI, or that points outside where its
+    reader may look; the message names the URI and why."""
+
+
+class FileMissing(LookupError):
+    """A well-formed URI with no file behind it."""
+
+
+def segments(uri: str) -> tuple[str, ...]:
+    """The decoded path segments of an internal-storage URI; raises FileRefused."""
+    if not isinstance(uri, str) or not uri.startswith(_ROOT):
+        raise FileRefused(f"`{_shown(uri)}` is not an internal-storage URI (kestra:///...)")
+    parts = tuple(unquote(part) for part in uri[len(_ROOT) :].split("/"))
+    for part in parts:
+        if part in ("", ".", "..") or any(bad in part for bad in _BAD_CHARACTERS):
+            raise FileRefused(f"`{_shown(uri)}` has an invalid path segment `{_shown(part)}`")
+    return parts
+
+
+def uri_of(parts: tuple[str, ...]) -> str:
+    """The URI of these decoded segments; raises FileRefused for a segment no URI may hold."""
+    for part in parts:
+        if part in ("", ".", "..") or any(bad in part for bad in _BAD_CHARACTERS):
+            raise FileRefused(f"invalid path segment `{_shown(part)}`")
+    return _ROOT + "/".join(quote(part, safe="") for part in parts)
+
+
+def _execution_parts(namespace: str, flow_id: str, execution_id: str) -> tuple[str, ...]:
+    return (*namespace.split("."), flow_id, "executions", execution_id)
+
+
+def execution_prefix(namespace: str, flow_id: str, execution_id: str) -> tuple[str, ...]:
+    """The segments every file of that execution starts with."""
+    return _execution_parts(namespace, flow_id, execution_id)
+
+
+def task_uri(
+    namespace: str, flow_id: str, execution_id: str, task_id: str, task_run_id: str, name: str
+) -> str:
+    """The URI of a file a task run wrote; `name` may hold `/` (a relative path)."""
+    base = (*_execution_parts(namespace, flow_id, execution_id), "tasks", task_id, task_run_id)
+    return uri_of((*base, *name.split("/")))
+
+
+def input_uri(namespace: str, flow_id: str, execution_id: str, input_id: str, name: str) -> str:
+    """The URI of an execution's FILE input."""
+    base = (*_execution_parts(namespace, flow_id, execution_id), "inputs", input_id)
+    return uri_of((*base, safe_name(name)))
+
+
+def is_within(uri: str, prefix: tuple[str, ...]) -> bool:
+    """Whether `uri` (well formed: raises FileRefused otherwise) lies under `prefix`."""
+    found = segments(uri)
+    return len(found) > len(prefix) and found[: len(prefix)] == prefix
+
+
+def safe_name(name: str) -> str:
+    """A client's file name as one path segment: its last part, never empty, `.` or `..`."""
+    base = posixpath.basename(name.replace("\\", "/").replace("\0", ""))
+    return base if base not in ("", ".", "..") else "file"
+
+
+def _shown(value: object) -> str:
+    text = str(value).replace("\0", "\\0")
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
+class FileStorage(Protocol):
+    """Where the engine keeps an execution's files (internal storage). Every method raises
+    FileRefused for a URI it will not touch and FileMissing for an absent file."""
+
+    def put(self, uri: str, source: BinaryIO) -> int:
+        """Store what `source` reads under `uri` durably (synced, then renamed into place,
+        then the folder synced): when it returns the file survives a crash. Returns its size."""
+
+    def open(self, uri: str, scope: tuple[str, ...]) -> BinaryIO:
+        """Open a stored file for reading; refused unless `uri` lies under `scope`."""
+
+    def size(self, uri: str, scope: tuple[str, ...]) -> int: ...
+
+    def under(self, prefix: tuple[str, ...]) -> Iterator[str]:
+        """The URIs of every file under `prefix`, sorted."""
+
+    def delete_execution(self, namespace: str, flow_id: str, execution_id: str) -> int:
+        """Remove every file of one execution; returns how many files went."""
