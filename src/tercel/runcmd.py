@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from tercel import flowdir, progress, startcheck
-from tercel.engine import model, service, states
+from tercel.engine import files, model, service, states
 from tercel.engine.flows import loader
 from tercel.engine.runtime import scheduler
 from tercel.storage import lock
@@ -140,9 +140,23 @@ async def _execute(
         await engine.stop()
     assert final is not None
     reporter.summary(final)
+    _note_discarded_files(engine, final, args)
     if args.json:
         sys.stdout.write(orjson.dumps(_document(final)).decode() + "\n")
     return status if status is not None else EXIT_FOR_STATE.get(final.state.current, 1)
+
+
+def _note_discarded_files(
+    engine: scheduler.Engine, final: model.Execution, args: argparse.Namespace
+) -> None:
+    """Without --db (nor --storage) the files go with the throw-away database: say so."""
+    if args.db or getattr(args, "storage", None):
+        return
+    prefix = files.execution_prefix(final.namespace, final.flow_id, final.id)
+    count = len(list(engine.files.under(prefix)))
+    if count:
+        print(f"tercel run: the execution's {count} file(s) go with the throw-away database "
+              "(give --db PATH to keep them)", file=sys.stderr)  # fmt: skip
 
 
 def _interruption() -> asyncio.Future[None]:

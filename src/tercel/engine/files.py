@@ -13,8 +13,8 @@ outside the folder it spells (`%2F` does not become a separator). Where the byte
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator
-from typing import BinaryIO, Protocol
+from collections.abc import Iterator, Mapping
+from typing import Any, BinaryIO, Protocol
 from urllib.parse import quote, unquote
 
 __all__ = [
@@ -23,8 +23,10 @@ __all__ = [
     "FileRefused",
     "FileStorage",
     "execution_prefix",
+    "file_inputs",
     "input_uri",
     "is_within",
+    "readable",
     "safe_name",
     "segments",
     "task_uri",
@@ -91,6 +93,24 @@ def is_within(uri: str, prefix: tuple[str, ...]) -> bool:
     """Whether `uri` (well formed: raises FileRefused otherwise) lies under `prefix`."""
     found = segments(uri)
     return len(found) > len(prefix) and found[: len(prefix)] == prefix
+
+
+def file_inputs(values: Mapping[str, Any] | None) -> frozenset[str]:
+    """The internal-storage URIs among an execution's input values: its FILE inputs, which it
+    may read even when they are another execution's files (a Subflow's parent passed them on,
+    and they were checked against the namespace when the execution was created)."""
+    found = (value for value in (values or {}).values() if isinstance(value, str))
+    return frozenset(value for value in found if value.startswith(_ROOT))
+
+
+def readable(uri: str, prefix: tuple[str, ...], granted: frozenset[str]) -> tuple[str, ...]:
+    """The scope to open `uri` with: its execution's `prefix`, or the URI itself when it is
+    one of the execution's FILE inputs (`granted`). Raises FileRefused otherwise."""
+    if uri in granted:
+        return segments(uri)[:-1]
+    if not is_within(uri, prefix):
+        raise FileRefused(f"`{_shown(uri)}` is not a file of this execution")
+    return prefix
 
 
 def safe_name(name: str) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from tests.unit.engine.filecontext import FilesOfAContext
 
 from tercel.clock import FakeClock
 from tercel.engine import expressions, model
@@ -18,7 +19,7 @@ L = model.LogLevel
 
 
 @dataclass
-class FakeContext:
+class FakeContext(FilesOfAContext):
     """A RunContext that records what the task does; `{{ name }}` is replaced from `variables`."""
 
     task: model.TaskDef
@@ -37,7 +38,7 @@ class FakeContext:
     def idempotency_key(self) -> str:
         return f"{self.execution_id}/{self.task_run_id}/{self.attempt_number}"
 
-    def render(self, value: Any) -> Any:
+    def render(self, value: Any, variables: Mapping[str, Any] | None = None) -> Any:
         if isinstance(value, str):
             if "{{ boom }}" in value:
                 raise expressions.ExpressionError("Unable to render `{{ boom }}`")

@@ -3,7 +3,7 @@ template uses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tercel.engine import expressions, model
@@ -35,13 +35,20 @@ def names_in(value: Any) -> frozenset[str]:
 
 
 def render(
-    es: ExecutionState, run: model.TaskRun | None, value: Any, attempts_before: int | None = None
+    es: ExecutionState,
+    run: model.TaskRun | None,
+    value: Any,
+    attempts_before: int | None = None,
+    variables: Mapping[str, Any] | None = None,
 ) -> Any:
-    """Render `value` in the context of `run` (or of the execution when `run` is None)."""
+    """Render `value` in the context of `run` (or of the execution when `run` is None), with
+    a task's own `variables` on top (`workingDir`, `outputDir` of a shell attempt)."""
     names = names_in(value)
     if not names and not any(expressions.is_template(t) for t in _strings(value)):
         return value
     ctx = task_run_context(es, run, names, attempts_before) if run else execution_context(es, names)
+    if variables:
+        ctx.update(variables)
     return expressions.render_value(value, ctx)
 
 

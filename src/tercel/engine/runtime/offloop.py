@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, BinaryIO
 
 from tercel.engine import model, states
 from tercel.engine.actions import deferred
@@ -78,6 +78,12 @@ class HeldContext:
     @property
     def files(self) -> FileStorage:
         return self.target.files
+
+    def open_file(self, uri: str) -> BinaryIO:
+        return self.target.open_file(uri)
+
+    def store_file(self, name: str, source: BinaryIO) -> str:
+        raise RuntimeError("an inline task cannot store a file")
 
     @property
     def namespace(self) -> str:

@@ -10,10 +10,10 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
 from tercel import clock as clocks
-from tercel.engine import durations, expressions, model, states
+from tercel.engine import durations, expressions, files, model, states
 from tercel.engine.files import FileStorage
 from tercel.engine.outcomes import AttemptResult
 from tercel.engine.run import context
@@ -76,6 +76,17 @@ class AttemptContext:
     def files(self) -> FileStorage:
         return self._files
 
+    def open_file(self, uri: str) -> BinaryIO:
+        ex = self._es.ex
+        prefix = files.execution_prefix(ex.namespace, ex.flow_id, ex.id)
+        return self._files.open(uri, files.readable(uri, prefix, files.file_inputs(ex.inputs)))
+
+    def store_file(self, name: str, source: BinaryIO) -> str:
+        ex = self._es.ex
+        uri = files.task_uri(ex.namespace, ex.flow_id, ex.id, self._task.id, self._run.id, name)
+        self._files.put(uri, source)
+        return uri
+
     @property
     def namespace(self) -> str:
         return self._es.ex.namespace
@@ -84,8 +95,8 @@ class AttemptContext:
     def flow_id(self) -> str:
         return self._es.ex.flow_id
 
-    def render(self, value: Any) -> Any:
-        return context.render(self._es, self._run, value, self._before)
+    def render(self, value: Any, variables: Mapping[str, Any] | None = None) -> Any:
+        return context.render(self._es, self._run, value, self._before, variables)
 
     def log(self, level: model.LogLevel, message: str) -> None:
         if level < self._task.log_level:

@@ -1,0 +1,174 @@
+"""Internal storage through `tercel run` and real shell subprocesses: Commands `inputFiles` and
+`outputFiles`, `{{ workingDir }}` / `{{ outputDir }}`, where the files live, what a task may
+not read (docs/semantics.md#files)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+TERCEL = [sys.executable, "-m", "tercel"]
+COMMANDS = "io.kestra.plugin.scripts.shell.Commands"
+
+PRODUCE_CONSUME = f"""id: files
+namespace: company.team
+tasks:
+  - id: produce
+    type: {COMMANDS}
+    inputFiles:
+      in.txt: "hello {{{{ execution.id }}}}"
+      sub/data.json: "{{{{ flow.id }}}}"
+    outputFiles: ["*.txt", "sub/*.json"]
+    commands:
+      - tr a-z A-Z < in.txt > out.txt
+      - echo extra > {{{{ outputDir }}}}/extra.log
+      - echo "dir={{{{ workingDir }}}}"
+      - pwd
+  - id: consume
+    type: {COMMANDS}
+    inputFiles:
+      copy.txt: "{{{{ outputs.produce.outputFiles['out.txt'] }}}}"
+    commands:
+      - cat copy.txt
+"""
+
+
+def _run(flow: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    done = subprocess.run(
+        [*TERCEL, "run", str(flow), "--json", *extra],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return done, json.loads(done.stdout) if done.stdout else {}
+
+
+def _logs(stderr: str, task_id: str) -> list[str]:
+    pattern = re.compile(r"^\S+ (?:INFO|ERROR|WARN)\s+" + re.escape(task_id) + " (.*)$")
+    return [match.group(1) for line in stderr.splitlines() if (match := pattern.match(line))]
+
+
+def _flow(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "flow.yaml"
+    path.write_text(text)
+    return path
+
+
+def _outputs(execution: dict[str, Any], task_id: str) -> dict[str, Any]:
+    (run,) = [run for run in execution["taskRunList"] if run["taskId"] == task_id]
+    outputs: dict[str, Any] = run["outputs"]
+    return outputs
+
+
+def test_output_files_are_stored_beside_the_database_and_read_by_the_next_task(
+    tmp_path: Path,
+) -> None:
+    done, execution = _run(_flow(tmp_path, PRODUCE_CONSUME), "--db", str(tmp_path / "t.db"))
+    assert done.returncode == 0, done.stderr
+    ex_id = execution["id"]
+    assert _logs(done.stderr, "consume") == [f"HELLO {ex_id.upper()}"]
+    produced = _outputs(execution, "produce")["outputFiles"]
+    assert sorted(produced) == ["extra.log", "in.txt", "out.txt", "sub/data.json"]
+    (run_id,) = [r["id"] for r in execution["taskRunList"] if r["taskId"] == "produce"]
+    prefix = f"kestra:///company/team/files/executions/{ex_id}/tasks/produce/{run_id}/"
+    assert produced["out.txt"] == prefix + "out.txt"
+    assert produced["sub/data.json"] == prefix + "sub/data.json"
+    stored = tmp_path / "t.db.files" / produced["out.txt"].removeprefix("kestra:///")
+    assert stored.read_text() == f"HELLO {ex_id.upper()}"
+    stored_json = tmp_path / "t.db.files" / produced["sub/data.json"].removeprefix("kestra:///")
+    assert stored_json.read_text() == "files"
+    assert "outputFiles" not in _outputs(execution, "consume")
+    directory_line, pwd = _logs(done.stderr, "produce")
+    assert directory_line == f"dir={pwd}"
+    assert Path(pwd).name == "work" and not Path(pwd).parent.exists()
+    assert "throw-away" not in done.stderr
+
+
+def test_storage_option_moves_the_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "elsewhere"
+    done, execution = _run(
+        _flow(tmp_path, PRODUCE_CONSUME), "--db", str(tmp_path / "t.db"), "--storage", str(folder)
+    )
+    assert done.returncode == 0, done.stderr
+    uri = _outputs(execution, "produce")["outputFiles"]["out.txt"]
+    assert (folder / uri.removeprefix("kestra:///")).is_file()
+    assert not (tmp_path / "t.db.files").exists()
+
+
+def test_without_db_the_files_go_with_the_throw_away_database_and_it_says_so(
+    tmp_path: Path,
+) -> None:
+    done, _ = _run(_flow(tmp_path, PRODUCE_CONSUME))
+    assert done.returncode == 0, done.stderr
+    assert "the execution's 4 file(s) go with the throw-away database" in done.stderr
+
+
+def test_an_input_file_name_that_leaves_the_working_directory_fails_the_attempt(
+    tmp_path: Path,
+) -> None:
+    for name in ("../escape.txt", "/tmp/abs.txt", "a/../../b.txt"):
+        flow = f"""id: escape
+namespace: company.team
+tasks:
+  - id: sh
+    type: {COMMANDS}
+    inputFiles:
+      "{name}": boom
+    commands: ["true"]
+"""
+        done, execution = _run(_flow(tmp_path, flow))
+        assert done.returncode == 1
+        assert execution["state"]["current"] == "FAILED"
+        assert _logs(done.stderr, "sh") == [
+            f"inputFiles `{name}`: a file name must be a relative path inside the working "
+            "directory (no `..`, no leading `/`)"
+        ]
+    assert not (tmp_path.parent / "escape.txt").exists()
+
+
+def test_an_output_glob_that_leaves_the_working_directory_fails_the_attempt(
+    tmp_path: Path,
+) -> None:
+    flow = f"""id: escape
+namespace: company.team
+tasks:
+  - id: sh
+    type: {COMMANDS}
+    outputFiles: ["../*"]
+    commands: ["true"]
+"""
+    done, execution = _run(_flow(tmp_path, flow))
+    assert execution["state"]["current"] == "FAILED"
+    assert "outputFiles `../*`: a file name must be a relative path" in done.stderr
+
+
+def test_a_file_of_another_execution_is_refused(tmp_path: Path) -> None:
+    db = str(tmp_path / "t.db")
+    _, first = _run(_flow(tmp_path, PRODUCE_CONSUME), "--db", db)
+    other = _outputs(first, "produce")["outputFiles"]["out.txt"]
+    tricks = [
+        other,
+        other.replace("/executions/", "/executions/x/../"),
+        other.replace("/tasks/", "/tasks%2F..%2F"),
+        "kestra:///company/team/files/executions/../../../../etc/passwd",
+    ]
+    for uri in tricks:
+        flow = f"""id: files
+namespace: company.team
+tasks:
+  - id: sh
+    type: {COMMANDS}
+    inputFiles:
+      stolen.txt: "{uri}"
+    commands: ["cat stolen.txt"]
+"""
+        done, execution = _run(_flow(tmp_path, flow), "--db", db)
+        assert execution["state"]["current"] == "FAILED", uri
+        (line,) = _logs(done.stderr, "sh")
+        assert line.startswith("inputFiles `stolen.txt`: `"), line
+        assert "not a file of this execution" in line or "invalid path segment" in line, line
