@@ -64,6 +64,8 @@ class TercelGraphQL(GraphQL[Context, None]):
             subscription_protocols=http.PROTOCOLS,
             max_subscriptions_per_connection=20,
             allowed_origins=settings.allowed_origins,
+            # FILE inputs (docs/semantics.md#files); CSRF: BodyLimit asks for a preflight header
+            multipart_uploads_enabled=True,
         )
         self._runtime, self._settings = runtime, settings
         #: encoded subscription events, shared by the operations of both protocols
@@ -182,7 +184,11 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
         *webui.routes(),
     ]
     layers = [
-        Middleware(middleware.BodyLimit, limit=settings.limits.body_bytes),
+        Middleware(
+            middleware.BodyLimit,
+            limit=settings.limits.body_bytes,
+            upload_limit=settings.limits.upload_bytes,
+        ),
         Middleware(middleware.BearerAuth, token=settings.token),
         Middleware(middleware.WebSocketOrigin, allowed=settings.allowed_origins),
     ]
@@ -191,7 +197,12 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
             CORSMiddleware,
             allow_origins=list(settings.allowed_origins),
             allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "Authorization"],
+            allow_headers=[
+                "Content-Type",
+                "Authorization",
+                "Apollo-Require-Preflight",
+                "X-Apollo-Operation-Name",
+            ],
         )
         layers.insert(0, cors)
     app = Starlette(routes=routes, middleware=layers, lifespan=lifespan)

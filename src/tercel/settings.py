@@ -33,6 +33,8 @@ class Limits:
     page_max: int = 100
     #: largest HTTP request body, in bytes (413 above)
     body_bytes: int = 1024 * 1024
+    #: largest multipart request (files of FILE inputs), in bytes (413 above)
+    upload_bytes: int = 64 * 1024 * 1024
     #: time allowed for one operation, in seconds (`TIMEOUT` error after)
     operation_seconds: float = 30.0
     #: active subscriptions in the whole process (docs/semantics.md#subscriptions)
@@ -95,6 +97,7 @@ def _limits(environ: Mapping[str, str]) -> Limits:
         fields=int(environ.get("TERCEL_MAX_FIELDS", base.fields)),
         page_max=int(environ.get("TERCEL_MAX_PAGE", base.page_max)),
         body_bytes=int(environ.get("TERCEL_MAX_BODY_BYTES", base.body_bytes)),
+        upload_bytes=int(environ.get("TERCEL_MAX_UPLOAD_BYTES", base.upload_bytes)),
         operation_seconds=float(environ.get("TERCEL_OPERATION_TIMEOUT", base.operation_seconds)),
         subscriptions=int(environ.get("TERCEL_MAX_SUBSCRIPTIONS", base.subscriptions)),
         subscription_queue=int(environ.get("TERCEL_SUBSCRIPTION_QUEUE", base.subscription_queue)),

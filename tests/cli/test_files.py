@@ -172,3 +172,48 @@ tasks:
         (line,) = _logs(done.stderr, "sh")
         assert line.startswith("inputFiles `stolen.txt`: `"), line
         assert "not a file of this execution" in line or "invalid path segment" in line, line
+
+
+FILE_INPUT = f"""id: fileinput
+namespace: company.team
+inputs:
+  - id: data
+    type: FILE
+tasks:
+  - id: show
+    type: {COMMANDS}
+    inputFiles:
+      data.csv: "{{{{ inputs.data }}}}"
+    commands:
+      - cat data.csv
+"""
+
+
+def test_a_file_input_is_given_by_its_path(tmp_path: Path) -> None:
+    local = tmp_path / "my rows.csv"
+    local.write_bytes(b"a,b\n1,2\n")
+    db = str(tmp_path / "t.db")
+    done, execution = _run(_flow(tmp_path, FILE_INPUT), "--db", db, "--input", f"data={local}")
+    assert done.returncode == 0, done.stderr
+    uri = execution["inputs"]["data"]
+    assert uri == (
+        f"kestra:///company/team/fileinput/executions/{execution['id']}/inputs/data/my%20rows.csv"
+    )
+    assert _logs(done.stderr, "show") == ["a,b", "1,2"]
+    stored = tmp_path / "t.db.files/company/team/fileinput/executions" / execution["id"]
+    assert (stored / "inputs/data/my rows.csv").read_bytes() == b"a,b\n1,2\n"
+
+
+def test_a_file_input_that_cannot_be_read_is_a_usage_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.csv"
+    done = subprocess.run(
+        [*TERCEL, "run", str(_flow(tmp_path, FILE_INPUT)), "--input", f"data={missing}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"tercel run: --input data: cannot read `{missing}`: No such file or directory"
+    )

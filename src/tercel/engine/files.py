@@ -13,7 +13,8 @@ outside the folder it spells (`%2F` does not become a separator). Where the byte
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator, Mapping
+import sys
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import quote, unquote
 
@@ -22,6 +23,7 @@ __all__ = [
     "FileMissing",
     "FileRefused",
     "FileStorage",
+    "delete_all",
     "execution_prefix",
     "file_inputs",
     "input_uri",
@@ -122,6 +124,20 @@ def safe_name(name: str) -> str:
 def _shown(value: object) -> str:
     text = str(value).replace("\0", "\\0")
     return text if len(text) <= 200 else text[:200] + "..."
+
+
+def delete_all(storage: FileStorage, executions: Iterable[tuple[str, str, str]]) -> int:
+    """Remove the files of deleted executions ((namespace, flow id, id) each) once their
+    deletion is committed; a folder that cannot be removed is reported on stderr and left
+    (the deletion stands). Returns how many files went. Blocking: run it on a thread."""
+    count = 0
+    for namespace, flow_id, execution_id in executions:
+        try:
+            count += storage.delete_execution(namespace, flow_id, execution_id)
+        except (OSError, FileRefused) as error:
+            print(f"tercel: files of execution {execution_id} not removed: {error}",
+                  file=sys.stderr)  # fmt: skip
+    return count
 
 
 class FileStorage(Protocol):

@@ -21,9 +21,10 @@ from tercel.engine.flows import yamlsource as ys
 
 __all__ = ["INPUT_TYPES", "UNSUPPORTED_TYPES", "parse_input_defs", "parse_output_defs"]
 
-INPUT_TYPES = ("STRING", "INT", "FLOAT", "BOOLEAN", "DATETIME", "DURATION", "JSON", "ARRAY")
+INPUT_TYPES: tuple[str, ...] = ("STRING", "INT", "FLOAT", "BOOLEAN", "DATETIME", "DURATION")
+INPUT_TYPES += ("JSON", "ARRAY", "FILE")  # FILE: docs/semantics.md#files
 UNSUPPORTED_TYPES = frozenset(
-    {"FILE", "SELECT", "ENUM", "DATE", "TIME", "URI", "SECRET", "YAML", "EMAIL", "MULTISELECT"}
+    {"SELECT", "ENUM", "DATE", "TIME", "URI", "SECRET", "YAML", "EMAIL", "MULTISELECT"}
 )
 _ID_RE = re.compile(r"[a-zA-Z0-9][.a-zA-Z0-9_-]*")
 _INPUT_KEYS = frozenset(

@@ -1,0 +1,191 @@
+"""FILE inputs over GraphQL (the multipart request specification) and execution files removed
+with their execution, over a real server (docs/semantics.md#files)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from tests.api.conftest import Server
+
+FILE_FLOW = """\
+id: upload
+namespace: {namespace}
+inputs:
+  - id: data
+    type: FILE
+  - id: note
+    type: STRING
+    required: false
+tasks:
+  - id: show
+    type: io.kestra.plugin.scripts.shell.Commands
+    inputFiles:
+      data.csv: "{{{{ inputs.data }}}}"
+    outputFiles: ["copy.csv"]
+    commands:
+      - cat data.csv
+      - cp data.csv copy.csv
+"""
+
+CREATE = """mutation($ns: String!, $i: JSON, $files: [FileInput!]) {
+  createExecution(namespace: $ns, flowId: "upload", inputs: $i, files: $files) {
+    __typename ... on Execution { id inputs } ... on Error { message }
+    ... on InvalidInputsError { issues { input message } } } }"""
+
+PREFLIGHT = {"Apollo-Require-Preflight": "true"}
+
+
+def _upload(
+    server: Server,
+    namespace: str,
+    content: bytes,
+    *,
+    name: str = "data",
+    filename: str = "rows.csv",
+    headers: dict[str, str] | None = None,
+    inputs: dict[str, Any] | None = None,
+) -> httpx.Response:
+    operations = {
+        "query": CREATE,
+        "variables": {"ns": namespace, "i": inputs, "files": [{"name": name, "file": None}]},
+    }
+    parts = {
+        "operations": json.dumps(operations),
+        "map": json.dumps({"0": ["variables.files.0.file"]}),
+    }
+    return server.client.post(
+        server.url + "/graphql",
+        data=parts,
+        files={"0": (filename, content, "text/csv")},
+        headers=PREFLIGHT if headers is None else headers,
+    )
+
+
+def _root(server: Server) -> Path:
+    return Path(server.app.state.services.engine.files.root)
+
+
+def _files_of(server: Server, execution_id: str) -> list[Path]:
+    return sorted(p for p in _root(server).rglob("*") if p.is_file() and execution_id in p.parts)
+
+
+def _logs(server: Server, execution_id: str, task_id: str) -> list[str]:
+    found = server.data(
+        """query($id: ID!) { logs(executionId: $id, first: 50) {
+             edges { node { taskId message } } } }""",
+        {"id": execution_id},
+    )["logs"]["edges"]
+    return [edge["node"]["message"] for edge in found if edge["node"]["taskId"] == task_id]
+
+
+def test_an_uploaded_file_is_the_input_and_is_read_by_the_task(api: Server) -> None:
+    api.deploy("files.up", "upload", FILE_FLOW.format(namespace="files.up"))
+    response = _upload(api, "files.up", b"a,b\n1,2\n", filename="../../my rows.csv")
+    assert response.status_code == 200, response.text
+    created = response.json()["data"]["createExecution"]
+    assert created["__typename"] == "Execution", created
+    execution_id = created["id"]
+    uri = f"kestra:///files/up/upload/executions/{execution_id}/inputs/data/my%20rows.csv"
+    assert created["inputs"] == {"data": uri, "note": None}
+    assert api.wait_terminal(execution_id) == "SUCCESS"
+    assert _logs(api, execution_id, "show") == ["a,b", "1,2"]
+    stored = _root(api) / f"files/up/upload/executions/{execution_id}/inputs/data/my rows.csv"
+    assert stored.read_bytes() == b"a,b\n1,2\n"
+
+
+def test_a_multipart_request_without_a_preflight_header_is_refused(api: Server) -> None:
+    api.deploy("files.csrf", "upload", FILE_FLOW.format(namespace="files.csrf"))
+    before = set(_root(api).rglob("*")) if _root(api).exists() else set()
+    response = _upload(api, "files.csrf", b"x", headers={})
+    assert response.status_code == 400
+    assert "Apollo-Require-Preflight" in response.json()["errors"][0]["message"]
+    after = set(_root(api).rglob("*")) if _root(api).exists() else set()
+    assert after == before
+    found = api.data(
+        "query($f: ExecutionFilter) { executions(filter: $f) { totalCount } }",
+        {"f": {"namespace": "files.csrf"}},
+    )
+    assert found["executions"]["totalCount"] == 0
+
+
+def test_a_file_for_an_input_that_is_not_a_file_input_is_refused(api: Server) -> None:
+    api.deploy("files.wrong", "upload", FILE_FLOW.format(namespace="files.wrong"))
+    response = _upload(api, "files.wrong", b"x", name="note")
+    found = response.json()["data"]["createExecution"]
+    assert found["__typename"] == "InvalidInputsError"
+    messages = [issue["message"] for issue in found["issues"]]
+    assert messages == [
+        "Invalid file for `note`: the flow has a STRING input `note`, not a FILE input"
+    ]
+    assert not (_root(api) / "files/wrong").exists()
+
+
+def test_a_file_uri_of_another_namespace_is_refused(api: Server) -> None:
+    api.deploy("files.ns", "upload", FILE_FLOW.format(namespace="files.ns"))
+    stolen = "kestra:///other/team/flow/executions/E1/inputs/data/secret.csv"
+    found = api.data(CREATE, {"ns": "files.ns", "i": {"data": stolen}})["createExecution"]
+    assert found["__typename"] == "InvalidInputsError"
+    assert [issue["message"] for issue in found["issues"]] == [
+        "Invalid input for `data`, the file must belong to namespace `files.ns` or a parent "
+        f"namespace, but received `{stolen}`"
+    ]
+    tricks = ["kestra:///files/ns/upload/executions/../../../other/x", "/etc/passwd"]
+    for trick in tricks:
+        found = api.data(CREATE, {"ns": "files.ns", "i": {"data": trick}})["createExecution"]
+        assert found["__typename"] == "InvalidInputsError", trick
+        assert "expected FILE (a kestra:/// URI)" in found["issues"][0]["message"]
+
+
+def test_a_file_variable_that_is_not_a_file_part_is_refused(api: Server) -> None:
+    api.deploy("files.json", "upload", FILE_FLOW.format(namespace="files.json"))
+    body = api.gql(CREATE, {"ns": "files.json", "files": [{"name": "data", "file": "a,b"}]})
+    found = body["data"]["createExecution"]
+    assert found["__typename"] == "InvalidInputsError", body
+    assert "`file` must be a file part of a multipart request" in found["issues"][0]["message"]
+
+
+def test_an_upload_over_the_limit_is_refused(server_factory: Callable[..., Server]) -> None:
+    from tercel.settings import Limits
+
+    small = server_factory(limits=Limits(upload_bytes=10_000))
+    small.deploy("files.big", "upload", FILE_FLOW.format(namespace="files.big"))
+    response = _upload(small, "files.big", b"x" * 20_000)
+    assert response.status_code == 413
+    assert "request body over 10000 bytes" in response.json()["errors"][0]["message"]
+    assert _upload(small, "files.big", b"x" * 5_000).status_code == 200
+
+
+DELETE = """mutation($id: ID!, $storage: Boolean!) {
+  deleteExecution(id: $id, deleteStorage: $storage) { __typename } }"""
+
+
+def _run_with_file(server: Server, namespace: str) -> str:
+    response = _upload(server, namespace, b"1\n")
+    execution_id: str = response.json()["data"]["createExecution"]["id"]
+    assert server.wait_terminal(execution_id) == "SUCCESS"
+    assert len(_files_of(server, execution_id)) == 2  # the input and the output file
+    return execution_id
+
+
+def test_delete_execution_removes_its_files_unless_asked_to_keep_them(api: Server) -> None:
+    api.deploy("files.del", "upload", FILE_FLOW.format(namespace="files.del"))
+    removed, kept = _run_with_file(api, "files.del"), _run_with_file(api, "files.del")
+    assert api.data(DELETE, {"id": removed, "storage": True})["deleteExecution"]
+    assert _files_of(api, removed) == []
+    assert api.data(DELETE, {"id": kept, "storage": False})["deleteExecution"]
+    assert len(_files_of(api, kept)) == 2
+
+
+def test_bulk_delete_removes_the_files(api: Server) -> None:
+    api.deploy("files.bulk", "upload", FILE_FLOW.format(namespace="files.bulk"))
+    ids = [_run_with_file(api, "files.bulk") for _ in range(2)]
+    found = api.data(
+        "mutation($ids: [ID!]) { bulkExecutions(action: DELETE, ids: $ids) { items { outcome } } }",
+        {"ids": ids},
+    )["bulkExecutions"]
+    assert [item["outcome"] for item in found["items"]] == ["OK", "OK"]
+    assert [_files_of(api, execution_id) for execution_id in ids] == [[], []]
