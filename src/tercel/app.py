@@ -29,7 +29,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from tercel import flowdir, middleware, supervision, webhooks, webui
+from tercel import filehttp, flowdir, middleware, supervision, webhooks, webui
 from tercel.engine.runtime import pubsub
 from tercel.engine.triggers import hub as triggerhub
 from tercel.resolvers.build import build_schema
@@ -181,6 +181,7 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
         WebSocketRoute("/graphql", graphql),
         Route("/health", health, methods=["GET"]),
         *webhooks.routes(lambda: None if runtime.services is None else runtime.services.engine),
+        *filehttp.routes(lambda: None if runtime.services is None else runtime.services.engine),
         *webui.routes(),
     ]
     layers = [

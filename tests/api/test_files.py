@@ -189,3 +189,59 @@ def test_bulk_delete_removes_the_files(api: Server) -> None:
     )["bulkExecutions"]
     assert [item["outcome"] for item in found["items"]] == ["OK", "OK"]
     assert [_files_of(api, execution_id) for execution_id in ids] == [[], []]
+
+
+def _output_uri(server: Server, execution_id: str) -> str:
+    found = server.data(
+        "query($id: ID!) { execution(id: $id) { taskRunList { taskId outputs } } }",
+        {"id": execution_id},
+    )["execution"]["taskRunList"]
+    uri: str = found[0]["outputs"]["outputFiles"]["copy.csv"]
+    return uri
+
+
+def _download(server: Server, execution_id: str, path: str, **headers: str) -> httpx.Response:
+    return server.client.get(
+        f"{server.url}/api/v1/executions/{execution_id}/file",
+        params={"path": path},
+        headers=headers,
+    )
+
+
+def test_files_are_downloaded_at_kestras_path_only_from_their_execution(api: Server) -> None:
+    api.deploy("files.http", "upload", FILE_FLOW.format(namespace="files.http"))
+    first, second = _run_with_file(api, "files.http"), _run_with_file(api, "files.http")
+    uri = _output_uri(api, first)
+    response = _download(api, first, uri)
+    assert response.status_code == 200 and response.content == b"1\n"
+    assert response.headers["content-disposition"] == "attachment; filename*=UTF-8''copy.csv"
+    refused = [
+        (second, uri),  # a file of another execution
+        (first, uri.replace(f"/executions/{first}/", f"/executions/{first}/../{second}/")),
+        (first, uri.replace(f"/executions/{first}/", f"/executions/{first}%2F..%2F{second}/")),
+        (first, uri.replace("copy.csv", "missing.csv")),
+        (first, "/etc/passwd"),
+        (first, "kestra:////etc/passwd"),
+        (first, uri + "%00.png"),
+        ("nosuchexecution", uri),
+    ]
+    for execution_id, path in refused:
+        response = _download(api, execution_id, path)
+        assert response.status_code == 404, (path, response.text)
+        assert response.json()["code"] == "NOT_FOUND"
+    response = api.client.get(f"{api.url}/api/v1/executions/{first}/file")
+    assert response.status_code == 400
+
+
+def test_file_downloads_need_the_token(server_factory: Callable[..., Server]) -> None:
+    secured = server_factory(token="files-token")
+    secured.deploy("files.tok", "upload", FILE_FLOW.format(namespace="files.tok"))
+    response = _upload(
+        secured, "files.tok", b"1\n", headers={**PREFLIGHT, "Authorization": "Bearer files-token"}
+    )
+    execution_id = response.json()["data"]["createExecution"]["id"]
+    assert secured.wait_terminal(execution_id) == "SUCCESS"
+    uri = _output_uri(secured, execution_id)
+    assert _download(secured, execution_id, uri).status_code == 401
+    with_token = _download(secured, execution_id, uri, Authorization="Bearer files-token")
+    assert with_token.status_code == 200 and with_token.content == b"1\n"

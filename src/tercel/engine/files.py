@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import quote, unquote
 
+from tercel.engine import model
+
 __all__ = [
     "SCHEME",
     "FileMissing",
@@ -28,6 +30,7 @@ __all__ = [
     "file_inputs",
     "input_uri",
     "is_within",
+    "open_of_execution",
     "readable",
     "safe_name",
     "segments",
@@ -113,6 +116,12 @@ def readable(uri: str, prefix: tuple[str, ...], granted: frozenset[str]) -> tupl
     if not is_within(uri, prefix):
         raise FileRefused(f"`{_shown(uri)}` is not a file of this execution")
     return prefix
+
+
+def open_of_execution(storage: FileStorage, ex: model.Execution, uri: str) -> BinaryIO:
+    """Open a file `ex` may read: one of its own, or one of its FILE inputs."""
+    prefix = execution_prefix(ex.namespace, ex.flow_id, ex.id)
+    return storage.open(uri, readable(uri, prefix, file_inputs(ex.inputs)))
 
 
 def safe_name(name: str) -> str:

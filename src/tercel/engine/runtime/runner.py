@@ -77,9 +77,7 @@ class AttemptContext:
         return self._files
 
     def open_file(self, uri: str) -> BinaryIO:
-        ex = self._es.ex
-        prefix = files.execution_prefix(ex.namespace, ex.flow_id, ex.id)
-        return self._files.open(uri, files.readable(uri, prefix, files.file_inputs(ex.inputs)))
+        return files.open_of_execution(self._files, self._es.ex, uri)
 
     def store_file(self, name: str, source: BinaryIO) -> str:
         ex = self._es.ex

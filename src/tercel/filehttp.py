@@ -1,0 +1,69 @@
+"""An execution's files over HTTP, at Kestra's path (docs/semantics.md#files).
+
+`GET /api/v1/executions/{id}/file?path=kestra:///...` answers the file's bytes as an
+attachment, under the API token like the rest of the API (`middleware.BearerAuth`). Only what
+the execution itself may read is served (its own files and its FILE inputs); an unknown
+execution, a missing file, a path of another execution or a malformed path all answer 404 with
+the reason, and never open anything outside the internal storage (`storage/files.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any, BinaryIO
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from tercel.engine import faults, files, service
+
+__all__ = ["routes"]
+
+_CHUNK = 256 * 1024
+
+
+def routes(engine_of: Callable[[], Any]) -> list[Route]:
+    """The download route; `engine_of()` gives the running engine (None before the lifespan)."""
+
+    async def download(request: Request) -> Response:
+        engine = engine_of()
+        if engine is None:
+            return _error(503, "the server is starting", "UNAVAILABLE")
+        execution_id = request.path_params["id"]
+        uri = request.query_params.get("path")
+        if not uri:
+            return _error(400, "the query parameter `path` (a kestra:/// URI) is required")
+        try:
+            ex = await service.get_execution(engine, execution_id)
+        except faults.EngineUnavailable as error:
+            return _error(503, str(error), "UNAVAILABLE")
+        if ex is None:
+            return _error(404, f"execution `{execution_id}` not found", "NOT_FOUND")
+        try:
+            handle = await asyncio.to_thread(files.open_of_execution, engine.files, ex, uri)
+        except (files.FileRefused, files.FileMissing) as error:
+            return _error(404, str(error), "NOT_FOUND")
+        name = files.segments(uri)[-1]
+        disposition = f"attachment; filename*=UTF-8''{quote(name, safe='')}"
+        return StreamingResponse(
+            _chunks(handle),
+            media_type="application/octet-stream",
+            headers={"Content-Disposition": disposition},
+        )
+
+    return [Route("/api/v1/executions/{id}/file", download, methods=["GET"])]
+
+
+async def _chunks(handle: BinaryIO) -> AsyncIterator[bytes]:
+    try:
+        while chunk := await asyncio.to_thread(handle.read, _CHUNK):
+            yield chunk
+    finally:
+        handle.close()
+
+
+def _error(status: int, message: str, code: str = "BAD_USER_INPUT") -> JSONResponse:
+    return JSONResponse({"message": message, "code": code}, status_code=status)
