@@ -42,8 +42,10 @@ def routes(engine_of: Callable[[], Any]) -> list[Route]:
             return _error(503, str(error), "UNAVAILABLE")
         if ex is None:
             return _error(404, f"execution `{execution_id}` not found", "NOT_FOUND")
+        flow = await engine.flow(ex.namespace, ex.flow_id, ex.flow_revision)
+        defs = flow.inputs if flow is not None else ()
         try:
-            handle = await asyncio.to_thread(files.open_of_execution, engine.files, ex, uri)
+            handle = await asyncio.to_thread(files.open_of_execution, engine.files, ex, defs, uri)
         except (files.FileRefused, files.FileMissing) as error:
             return _error(404, str(error), "NOT_FOUND")
         name = files.segments(uri)[-1]

@@ -206,14 +206,54 @@ def test_a_file_input_is_given_by_its_path(tmp_path: Path) -> None:
 
 def test_a_file_input_that_cannot_be_read_is_a_usage_error(tmp_path: Path) -> None:
     missing = tmp_path / "nope.csv"
-    done = subprocess.run(
-        [*TERCEL, "run", str(_flow(tmp_path, FILE_INPUT)), "--input", f"data={missing}"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 2
+    done, execution = _run(_flow(tmp_path, FILE_INPUT), "--input", f"data={missing}")
+    assert done.returncode == 2 and execution == {}
     assert done.stderr.strip() == (
         f"tercel run: --input data: cannot read `{missing}`: No such file or directory"
     )
+
+
+READ = f"""id: reader
+namespace: company.team
+inputs:
+  - id: data
+    type: FILE
+  - id: other
+    type: STRING
+    required: false
+tasks:
+  - id: produce
+    type: {COMMANDS}
+    outputFiles: ["out.txt"]
+    commands:
+      - printf 'made here' > out.txt
+  - id: both
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{{{ read(inputs.data) }}}} / {{{{ read(outputs.produce.outputFiles['out.txt']) }}}}"
+  - id: stolen
+    type: io.kestra.plugin.core.debug.Return
+    runIf: "{{{{ inputs.other is not null }}}}"
+    format: "{{{{ read(inputs.other) }}}}"
+"""
+
+
+def test_read_returns_the_text_of_the_executions_files(tmp_path: Path) -> None:
+    local = tmp_path / "in.txt"
+    local.write_text("given")
+    db = str(tmp_path / "t.db")
+    done, execution = _run(_flow(tmp_path, READ), "--db", db, "--input", f"data={local}")
+    assert done.returncode == 0, done.stderr
+    assert _outputs(execution, "both") == {"value": "given / made here"}
+    first = _outputs(execution, "produce")["outputFiles"]["out.txt"]
+    for uri in (first, first.replace("/executions/", "/executions/x/../"), "/etc/passwd"):
+        done, execution = _run(
+            _flow(tmp_path, READ), "--db", db, "--input", f"data={local}", "--input", f"other={uri}"
+        )
+        assert execution["state"]["current"] == "FAILED", uri
+        (line,) = _logs(done.stderr, "stolen")
+        assert line.startswith("read(): `"), line
+        assert (
+            "not a file of this execution" in line
+            or "is not an internal-storage URI" in line
+            or "invalid path segment" in line
+        )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import posixpath
 import sys
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import quote, unquote
 
@@ -25,6 +26,7 @@ __all__ = [
     "FileMissing",
     "FileRefused",
     "FileStorage",
+    "Reader",
     "delete_all",
     "execution_prefix",
     "file_inputs",
@@ -100,12 +102,14 @@ def is_within(uri: str, prefix: tuple[str, ...]) -> bool:
     return len(found) > len(prefix) and found[: len(prefix)] == prefix
 
 
-def file_inputs(values: Mapping[str, Any] | None) -> frozenset[str]:
-    """The internal-storage URIs among an execution's input values: its FILE inputs, which it
-    may read even when they are another execution's files (a Subflow's parent passed them on,
-    and they were checked against the namespace when the execution was created)."""
-    found = (value for value in (values or {}).values() if isinstance(value, str))
-    return frozenset(value for value in found if value.startswith(_ROOT))
+def file_inputs(defs: Iterable[model.InputDef], values: Mapping[str, Any] | None) -> frozenset[str]:
+    """The URIs of an execution's FILE inputs, which it may read even when they are another
+    execution's files (a Subflow's parent passed them on; they were checked against the
+    namespace when the execution was created). Only FILE inputs: a STRING input holding a
+    URI grants nothing."""
+    given = values or {}
+    found = (given.get(d.id) for d in defs if d.type.upper() == "FILE")
+    return frozenset(value for value in found if isinstance(value, str))
 
 
 def readable(uri: str, prefix: tuple[str, ...], granted: frozenset[str]) -> tuple[str, ...]:
@@ -118,10 +122,45 @@ def readable(uri: str, prefix: tuple[str, ...], granted: frozenset[str]) -> tupl
     return prefix
 
 
-def open_of_execution(storage: FileStorage, ex: model.Execution, uri: str) -> BinaryIO:
-    """Open a file `ex` may read: one of its own, or one of its FILE inputs."""
+def open_of_execution(
+    storage: FileStorage, ex: model.Execution, defs: Iterable[model.InputDef], uri: str
+) -> BinaryIO:
+    """Open a file `ex` (of a flow with the input definitions `defs`) may read: one of its
+    own, or one of its FILE inputs."""
     prefix = execution_prefix(ex.namespace, ex.flow_id, ex.id)
-    return storage.open(uri, readable(uri, prefix, file_inputs(ex.inputs)))
+    return storage.open(uri, readable(uri, prefix, file_inputs(defs, ex.inputs)))
+
+
+#: largest file `read()` returns (an expression's output is capped at 1 MiB too)
+READ_LIMIT = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """`read(uri)` of expressions for one execution: the text of a file it may read. Plain
+    data (the storage is a folder name), so a render process can receive it."""
+
+    storage: FileStorage
+    prefix: tuple[str, ...]
+    granted: frozenset[str]
+
+    @classmethod
+    def of(
+        cls, storage: FileStorage, ex: model.Execution, defs: Iterable[model.InputDef]
+    ) -> Reader:
+        prefix = execution_prefix(ex.namespace, ex.flow_id, ex.id)
+        return cls(storage, prefix, file_inputs(defs, ex.inputs))
+
+    def __call__(self, uri: str) -> str:
+        """Raises FileRefused, FileMissing, or ValueError (too large, not UTF-8 text)."""
+        with self.storage.open(uri, readable(uri, self.prefix, self.granted)) as handle:
+            data = handle.read(READ_LIMIT + 1)
+        if len(data) > READ_LIMIT:
+            raise ValueError(f"`{_shown(uri)}` is larger than {READ_LIMIT} bytes")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(f"`{_shown(uri)}` is not UTF-8 text (byte {error.start})") from None
 
 
 def safe_name(name: str) -> str:

@@ -33,6 +33,7 @@ class Hooks:
 
     def __init__(self, clock: FakeClock, flow: model.Flow) -> None:
         self.clock, self._flow = clock, flow
+        self.files = NO_FILES
 
     def find_flow(self, namespace: str, flow_id: str, revision: int | None) -> model.Flow | None:
         return self._flow if (namespace, flow_id) == (self._flow.namespace, self._flow.id) else None

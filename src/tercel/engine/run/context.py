@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tercel.engine import expressions, model
+from tercel.engine import expressions, files, model
 from tercel.engine.flows import inputs
 from tercel.engine.run.execution import ExecutionState
 
@@ -72,6 +72,8 @@ def execution_context(es: ExecutionState, names: frozenset[str]) -> dict[str, An
         ctx["trigger"] = ex.trigger["variables"]
     if "tasks" in names or "render" in names:
         ctx["tasks"] = _tasks(es)
+    if "__readFile" in names and es.hooks is not None:
+        ctx["__readFile"] = files.Reader.of(es.hooks.files, ex, flow.inputs)
     return ctx
 
 

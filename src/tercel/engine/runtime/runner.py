@@ -77,7 +77,7 @@ class AttemptContext:
         return self._files
 
     def open_file(self, uri: str) -> BinaryIO:
-        return files.open_of_execution(self._files, self._es.ex, uri)
+        return files.open_of_execution(self._files, self._es.ex, self._es.flow.inputs, uri)
 
     def store_file(self, name: str, source: BinaryIO) -> str:
         ex = self._es.ex
