@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 from tests.api.conftest import Server
+from tests.api.lifecycle_helpers import wait_state
 
 FILE_FLOW = """\
 id: upload
@@ -245,3 +246,67 @@ def test_file_downloads_need_the_token(server_factory: Callable[..., Server]) ->
     assert _download(secured, execution_id, uri).status_code == 401
     with_token = _download(secured, execution_id, uri, Authorization="Bearer files-token")
     assert with_token.status_code == 200 and with_token.content == b"1\n"
+
+
+PAUSED = """\
+id: approve
+namespace: {namespace}
+tasks:
+  - id: gate
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: proof
+        type: FILE
+      - id: note
+        type: STRING
+        required: false
+  - id: show
+    type: io.kestra.plugin.scripts.shell.Commands
+    inputFiles:
+      proof.txt: "{{{{ outputs.gate.onResume.proof }}}}"
+    commands:
+      - cat proof.txt
+"""
+
+RESUME = """mutation($id: ID!, $i: JSON, $files: [FileInput!]) {
+  resumeExecution(id: $id, inputs: $i, files: $files) {
+    __typename ... on Error { message } ... on InvalidInputsError { issues { message } } } }"""
+
+
+def _resume(server: Server, execution_id: str, name: str, content: bytes) -> dict[str, Any]:
+    operations = {
+        "query": RESUME,
+        "variables": {"id": execution_id, "files": [{"name": name, "file": None}]},
+    }
+    response = server.client.post(
+        server.url + "/graphql",
+        data={"operations": json.dumps(operations), "map": '{"0": ["variables.files.0.file"]}'},
+        files={"0": ("proof.txt", content, "text/plain")},
+        headers=PREFLIGHT,
+    )
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = response.json()["data"]["resumeExecution"]
+    return found
+
+
+def _paused(server: Server, namespace: str) -> str:
+    server.deploy(namespace, "approve", PAUSED.format(namespace=namespace))
+    execution_id = server.create(namespace, "approve")
+    wait_state(server, execution_id, "PAUSED")
+    return execution_id
+
+
+def test_resume_takes_the_files_of_on_resume_file_inputs(api: Server) -> None:
+    execution_id = _paused(api, "files.resume")
+    refused = _resume(api, execution_id, "note", b"x")
+    assert refused["__typename"] == "InvalidInputsError"
+    assert refused["issues"][0]["message"] == (
+        "Invalid file for `note`: the paused task's onResume has a STRING input `note`, "
+        "not a FILE input"
+    )
+    assert _resume(api, execution_id, "proof", b"signed")["__typename"] == "Execution"
+    assert api.wait_terminal(execution_id) == "SUCCESS"
+    assert _logs(api, execution_id, "show") == ["signed"]
+    (stored,) = [p for p in _files_of(api, execution_id) if "inputs" in p.parts]
+    assert stored.parts[-3:] == ("inputs", "proof", "proof.txt")
+    assert stored.read_bytes() == b"signed"

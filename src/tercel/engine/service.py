@@ -239,9 +239,24 @@ async def kill_execution(engine: Engine, execution_id: str) -> Outcome:
     return await on_state(engine, execution_id, lambda es: kill_one(engine, es))
 
 
-async def resume_execution(engine: Engine, execution_id: str, given: Any) -> Outcome:
+async def resume_execution(
+    engine: Engine, execution_id: str, given: Any, uploads: Sequence[fileinputs.Upload] = ()
+) -> Outcome:
+    """`uploads`: files of the waiting Pause's `onResume` FILE inputs, stored (synced) under
+    the execution before the resume is submitted."""
     if given is not None and not isinstance(given, dict):
         return InvalidInputs([inputs.InputIssue("inputs", "Invalid inputs: expected an object")])
+    if uploads or given:
+        ex = await get_execution(engine, execution_id)
+        if ex is None:
+            return NotFound("execution", execution_id)
+        flow = await engine.flow(ex.namespace, ex.flow_id, ex.flow_revision)
+        if flow is None:
+            return NotFound("flow", f"{ex.namespace}.{ex.flow_id} revision {ex.flow_revision}")
+        resolved = await fileinputs.for_resume(engine.files, flow, ex, given or {}, uploads)
+        if not isinstance(resolved, dict):
+            return InvalidInputs(resolved)
+        given = resolved
     return await on_state(engine, execution_id, lambda es: resume_one(engine, es, given))
 
 

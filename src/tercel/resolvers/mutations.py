@@ -126,9 +126,20 @@ async def restart_execution(info: strawberry.Info, id: strawberry.ID) -> Executi
 
 
 async def resume_execution(
-    info: strawberry.Info, id: strawberry.ID, inputs: JSON | None = None
+    info: strawberry.Info,
+    id: strawberry.ID,
+    inputs: JSON | None = None,
+    files: list[FileInput] | None = None,
 ) -> ExecutionResult:
-    return await _mapped(info, await service.resume_execution(services(info).engine, id, inputs))
+    uploads, refused = files_of(files)
+    if refused:
+        return errors.InvalidInputsError.from_domain(service.InvalidInputs(refused))
+    try:
+        resumed = await service.resume_execution(services(info).engine, id, inputs, uploads)
+    finally:
+        for upload in uploads:
+            upload.source.close()
+    return await _mapped(info, resumed)
 
 
 async def replay_execution(

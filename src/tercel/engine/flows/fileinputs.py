@@ -18,7 +18,15 @@ from typing import Any, BinaryIO
 from tercel.engine import faults, files, model
 from tercel.engine.outcomes import InputIssue
 
-__all__ = ["Upload", "drop", "namespace_problems", "store", "upload_problems"]
+__all__ = [
+    "Upload",
+    "drop",
+    "for_resume",
+    "namespace_problems",
+    "paused_inputs",
+    "store",
+    "upload_problems",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +38,10 @@ class Upload:
     source: BinaryIO
 
 
-def upload_problems(defs: Sequence[model.InputDef], uploads: Sequence[Upload]) -> list[InputIssue]:
-    """Uploads for names that are not FILE inputs of the flow, or given twice."""
+def upload_problems(
+    defs: Sequence[model.InputDef], uploads: Sequence[Upload], owner: str = "the flow"
+) -> list[InputIssue]:
+    """Uploads for names that are not FILE inputs of `owner`, or given twice."""
     kinds = {definition.id: definition.type.upper() for definition in defs}
     problems: list[InputIssue] = []
     seen: set[str] = set()
@@ -39,7 +49,7 @@ def upload_problems(defs: Sequence[model.InputDef], uploads: Sequence[Upload]) -
         name = upload.input_id
         if kinds.get(name) != "FILE":
             what = "declares no input" if name not in kinds else f"has a {kinds[name]} input"
-            message = f"Invalid file for `{name}`: the flow {what} `{name}`, not a FILE input"
+            message = f"Invalid file for `{name}`: {owner} {what} `{name}`, not a FILE input"
             problems.append(InputIssue(input=name, message=message))
         elif name in seen:
             problems.append(
@@ -50,21 +60,56 @@ def upload_problems(defs: Sequence[model.InputDef], uploads: Sequence[Upload]) -
 
 
 async def store(
-    storage: files.FileStorage, flow: model.Flow, execution_id: str, uploads: Sequence[Upload]
+    storage: files.FileStorage,
+    flow: model.Flow,
+    execution_id: str,
+    uploads: Sequence[Upload],
+    defs: Sequence[model.InputDef] | None = None,
 ) -> dict[str, str] | list[InputIssue]:
-    """Store each upload durably under the execution (on a thread): input id -> URI, or the
-    problems of the uploads (nothing stored). A disk failure removes what was stored and
-    raises `faults.StorageTrouble`."""
+    """Store each upload for the FILE inputs among `defs` (default: the flow's inputs; a
+    Pause's `onResume` ones for a resume) durably under the execution (on a thread): input id
+    -> URI, or the problems of the uploads (nothing stored). A disk failure raises
+    `faults.StorageTrouble`; for a new execution (`defs` None) what was stored goes first."""
     if not uploads:
         return {}
-    problems = upload_problems(flow.inputs, uploads)
+    if defs is None:
+        problems = upload_problems(flow.inputs, uploads)
+    else:
+        problems = upload_problems(defs, uploads, "the paused task's onResume")
     if problems:
         return problems
     try:
         return await asyncio.to_thread(_store_all, storage, flow, execution_id, uploads)
     except OSError as error:
-        await asyncio.to_thread(storage.delete_execution, flow.namespace, flow.id, execution_id)
+        if defs is None:
+            await drop(storage, flow, execution_id, {"": ""})
         raise faults.StorageTrouble(f"cannot store an input file: {error}") from error
+
+
+async def for_resume(
+    storage: files.FileStorage,
+    flow: model.Flow,
+    ex: model.Execution,
+    given: Mapping[str, Any],
+    uploads: Sequence[Upload],
+) -> dict[str, Any] | list[InputIssue]:
+    """A resume's inputs with its uploads stored (their URIs in place), or the problems."""
+    defs = paused_inputs(flow, ex)
+    stored = await store(storage, flow, ex.id, uploads, defs)
+    if not isinstance(stored, dict):
+        return stored
+    values = {**given, **stored}
+    return namespace_problems(defs, values, ex.namespace) or values
+
+
+def paused_inputs(flow: model.Flow, ex: model.Execution) -> tuple[model.InputDef, ...]:
+    """The `onResume` inputs of the Pause the execution waits in (none: no Pause waits)."""
+    tasks = {task.id: task for task in flow.all_tasks()}
+    for run in ex.task_runs:
+        task = tasks.get(run.task_id)
+        if run.state.current.value == "PAUSED" and task is not None:
+            return tuple(task.properties.get("onResume") or ())
+    return ()
 
 
 async def drop(
@@ -97,7 +142,11 @@ def namespace_problems(
         value = values.get(definition.id)
         if definition.type.upper() != "FILE" or not isinstance(value, str):
             continue
-        if not _in_namespace(files.segments(value), namespace.split(".")):
+        try:
+            parts = files.segments(value)
+        except files.FileRefused:
+            continue  # not a URI at all: the type check says so (`expected FILE`)
+        if not _in_namespace(parts, namespace.split(".")):
             message = (
                 f"Invalid input for `{definition.id}`, the file must belong to namespace "
                 f"`{namespace}` or a parent namespace, but received `{value}`"
