@@ -257,3 +257,57 @@ def test_read_returns_the_text_of_the_executions_files(tmp_path: Path) -> None:
             or "is not an internal-storage URI" in line
             or "invalid path segment" in line
         )
+
+
+CHILD = f"""id: child
+namespace: company.team
+inputs:
+  - id: data
+    type: FILE
+tasks:
+  - id: show
+    type: {COMMANDS}
+    inputFiles:
+      data.txt: "{{{{ inputs.data }}}}"
+    commands:
+      - cat data.txt
+"""
+
+PARENT = f"""id: parent
+namespace: company.team
+inputs:
+  - id: other
+    type: STRING
+    required: false
+tasks:
+  - id: produce
+    type: {COMMANDS}
+    outputFiles: ["out.txt"]
+    commands:
+      - printf 'from the parent' > out.txt
+  - id: call
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: company.team
+    flowId: child
+    inputs:
+      data: "{{{{ inputs.other ?? outputs.produce.outputFiles['out.txt'] }}}}"
+"""
+
+
+def test_a_subflow_reads_the_file_its_parent_passes_but_no_other_namespace(
+    tmp_path: Path,
+) -> None:
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "child.yaml").write_text(CHILD)
+    parent = _flow(tmp_path, PARENT)
+    db = str(tmp_path / "t.db")
+    done, execution = _run(parent, "--db", db, "--flows", str(flows))
+    assert done.returncode == 0, done.stderr
+    stolen = "kestra:///other/team/flow/executions/E1/tasks/t/r/secret.txt"
+    done, execution = _run(parent, "--db", db, "--flows", str(flows), "--input", f"other={stolen}")
+    assert execution["state"]["current"] == "FAILED"
+    assert (
+        "Invalid input for `data`, the file must belong to namespace `company.team` or a parent "
+        f"namespace, but received `{stolen}`"
+    ) in done.stderr

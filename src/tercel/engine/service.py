@@ -88,10 +88,11 @@ async def create_execution(
     if not isinstance(stored, dict):
         return InvalidInputs(stored)
     values_given = {**(given or {}), **stored}
-    resolved = inputs.resolve(flow.inputs, values_given, from_text=from_text)
+    resolved = inputs.resolve(
+        flow.inputs, values_given, from_text=from_text, namespace=flow.namespace
+    )
     refused = storable.label_problems(labels)
     issues = [*resolved.issues, *(inputs.InputIssue("labels", line) for line in refused)]
-    issues += fileinputs.namespace_problems(flow.inputs, resolved.values, flow.namespace)
     if issues:
         await fileinputs.drop(engine.files, flow, execution_id, stored)
         return InvalidInputs(issues)
@@ -285,7 +286,7 @@ async def replay_execution(
         if flow is None:
             return NotFound("flow", f"{old.namespace}.{old.flow_id} revision {wanted}")
         if given is not None:
-            resolved = inputs.resolve(flow.inputs, given)
+            resolved = inputs.resolve(flow.inputs, given, namespace=flow.namespace)
             if resolved.issues:
                 return InvalidInputs(resolved.issues)
             values = resolved.values if flow.inputs else None
