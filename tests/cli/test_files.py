@@ -259,19 +259,7 @@ def test_read_returns_the_text_of_the_executions_files(tmp_path: Path) -> None:
         )
 
 
-CHILD = f"""id: child
-namespace: company.team
-inputs:
-  - id: data
-    type: FILE
-tasks:
-  - id: show
-    type: {COMMANDS}
-    inputFiles:
-      data.txt: "{{{{ inputs.data }}}}"
-    commands:
-      - cat data.txt
-"""
+CHILD = FILE_INPUT.replace("id: fileinput", "id: child", 1)
 
 PARENT = f"""id: parent
 namespace: company.team
