@@ -149,3 +149,32 @@ def test_delete_execution_never_follows_a_symlink(tmp_path: Path) -> None:
     (Path(store.root) / "company/team/hello/executions/EX1/escape").symlink_to(outside)
     assert store.delete_execution("company.team", "hello", "EX1") == 1
     assert (outside / "out.txt").read_bytes() == b"outside secret"
+
+
+class _Broken(io.RawIOBase):
+    """A source that fails after its first chunk (a client that drops mid-upload)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        self.calls += 1
+        if self.calls > 1:
+            raise OSError("connection reset")
+        return b"partial"
+
+
+def test_an_interrupted_write_leaves_neither_a_partial_file_nor_its_temporary(
+    tmp_path: Path,
+) -> None:
+    store = _store(tmp_path)
+    store.put(_uri(), io.BytesIO(b"first version"))
+    with pytest.raises(OSError, match="connection reset"):
+        store.put(_uri(), _Broken())  # type: ignore[arg-type]
+    with store.open(_uri(), SCOPE) as handle:
+        assert handle.read() == b"first version"
+    folder = Path(store.root) / "company/team/hello/executions/EX1/tasks/t1/TR1"
+    assert sorted(os.listdir(folder)) == ["out.txt"]
