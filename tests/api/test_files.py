@@ -310,3 +310,22 @@ def test_resume_takes_the_files_of_on_resume_file_inputs(api: Server) -> None:
     (stored,) = [p for p in _files_of(api, execution_id) if "inputs" in p.parts]
     assert stored.parts[-3:] == ("inputs", "proof", "proof.txt")
     assert stored.read_bytes() == b"signed"
+
+
+def test_a_preview_gives_the_first_rows_of_a_file_of_the_execution(api: Server) -> None:
+    api.deploy("files.preview", "upload", FILE_FLOW.format(namespace="files.preview"))
+    response = _upload(api, "files.preview", b"a,b\n1,2\n3,4\n")
+    execution_id = response.json()["data"]["createExecution"]["id"]
+    assert api.wait_terminal(execution_id) == "SUCCESS"
+    uri = _output_uri(api, execution_id)
+    url = f"{api.url}/api/v1/executions/{execution_id}/file/preview"
+    found = api.client.get(url, params={"path": uri, "maxRows": "2"})
+    assert found.status_code == 200
+    assert found.json() == {
+        "extension": "csv", "type": "LIST", "content": [["a", "b"], ["1", "2"]],
+        "truncated": True,
+    }  # fmt: skip
+    other = _run_with_file(api, "files.preview")
+    assert api.client.get(url, params={"path": _output_uri(api, other)}).status_code == 404
+    bad = api.client.get(url, params={"path": uri, "maxRows": "0"})
+    assert bad.status_code == 400 and "maxRows" in bad.json()["message"]
