@@ -279,15 +279,33 @@ tasks:
     flowId: child
     inputs:
       data: "{{{{ inputs.other ?? outputs.produce.outputFiles['out.txt'] }}}}"
+  - id: reads_parent
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: company.team
+    flowId: reader
+    inputs:
+      uri: "{{{{ outputs.produce.outputFiles['out.txt'] }}}}"
+"""
+
+READER = """id: reader
+namespace: company.team
+inputs:
+  - id: uri
+    type: STRING
+tasks:
+  - id: text
+    type: io.kestra.plugin.core.execution.Fail
+    condition: "{{ read(inputs.uri) != 'from the parent' }}"
 """
 
 
-def test_a_subflow_reads_the_file_its_parent_passes_but_no_other_namespace(
+def test_a_subflow_reads_its_parents_files_but_no_other_namespace(
     tmp_path: Path,
 ) -> None:
     flows = tmp_path / "flows"
     flows.mkdir()
     (flows / "child.yaml").write_text(CHILD)
+    (flows / "reader.yaml").write_text(READER)
     parent = _flow(tmp_path, PARENT)
     db = str(tmp_path / "t.db")
     done, execution = _run(parent, "--db", db, "--flows", str(flows))

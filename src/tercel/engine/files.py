@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import posixpath
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import quote, unquote
@@ -35,6 +35,7 @@ __all__ = [
     "open_of_execution",
     "readable",
     "safe_name",
+    "scopes_of",
     "segments",
     "task_uri",
     "uri_of",
@@ -43,6 +44,8 @@ __all__ = [
 SCHEME = "kestra://"
 _ROOT = "kestra:///"
 _BAD_CHARACTERS = ("/", "\\", "\0")
+#: the task types whose child executions may read their parent's files
+_SUBFLOWS = (".flow.Subflow", ".flows.Subflow", ".flows.Flow")
 
 
 class FileRefused(ValueError):
@@ -112,14 +115,32 @@ def file_inputs(defs: Iterable[model.InputDef], values: Mapping[str, Any] | None
     return frozenset(value for value in found if isinstance(value, str))
 
 
-def readable(uri: str, prefix: tuple[str, ...], granted: frozenset[str]) -> tuple[str, ...]:
-    """The scope to open `uri` with: its execution's `prefix`, or the URI itself when it is
-    one of the execution's FILE inputs (`granted`). Raises FileRefused otherwise."""
+def readable(
+    uri: str, scopes: Sequence[tuple[str, ...]], granted: frozenset[str]
+) -> tuple[str, ...]:
+    """The scope to open `uri` with: the first of `scopes` (the execution's prefix, its
+    parent's) it lies under, or the URI itself when it is one of the execution's FILE inputs
+    (`granted`). Raises FileRefused otherwise."""
     if uri in granted:
         return segments(uri)[:-1]
-    if not is_within(uri, prefix):
-        raise FileRefused(f"`{_shown(uri)}` is not a file of this execution")
-    return prefix
+    for scope in scopes:
+        if is_within(uri, scope):
+            return scope
+    raise FileRefused(f"`{_shown(uri)}` is not a file of this execution")
+
+
+def scopes_of(ex: model.Execution) -> tuple[tuple[str, ...], ...]:
+    """Where `ex` may read: its own files, and those of the execution whose Subflow task
+    started it (Kestra lets a subflow read its parent's files)."""
+    own = execution_prefix(ex.namespace, ex.flow_id, ex.id)
+    trigger = ex.trigger or {}
+    found = trigger.get("variables") if str(trigger.get("type", "")).endswith(_SUBFLOWS) else None
+    if not isinstance(found, Mapping):
+        return (own,)
+    parent = [found.get(key) for key in ("namespace", "flowId", "executionId")]
+    if not all(isinstance(part, str) and part for part in parent):
+        return (own,)
+    return own, execution_prefix(*(str(part) for part in parent))
 
 
 def open_of_execution(
@@ -127,8 +148,7 @@ def open_of_execution(
 ) -> BinaryIO:
     """Open a file `ex` (of a flow with the input definitions `defs`) may read: one of its
     own, or one of its FILE inputs."""
-    prefix = execution_prefix(ex.namespace, ex.flow_id, ex.id)
-    return storage.open(uri, readable(uri, prefix, file_inputs(defs, ex.inputs)))
+    return storage.open(uri, readable(uri, scopes_of(ex), file_inputs(defs, ex.inputs)))
 
 
 #: largest file `read()` returns (an expression's output is capped at 1 MiB too)
@@ -141,19 +161,18 @@ class Reader:
     data (the storage is a folder name), so a render process can receive it."""
 
     storage: FileStorage
-    prefix: tuple[str, ...]
+    scopes: tuple[tuple[str, ...], ...]
     granted: frozenset[str]
 
     @classmethod
     def of(
         cls, storage: FileStorage, ex: model.Execution, defs: Iterable[model.InputDef]
     ) -> Reader:
-        prefix = execution_prefix(ex.namespace, ex.flow_id, ex.id)
-        return cls(storage, prefix, file_inputs(defs, ex.inputs))
+        return cls(storage, scopes_of(ex), file_inputs(defs, ex.inputs))
 
     def __call__(self, uri: str) -> str:
         """Raises FileRefused, FileMissing, or ValueError (too large, not UTF-8 text)."""
-        with self.storage.open(uri, readable(uri, self.prefix, self.granted)) as handle:
+        with self.storage.open(uri, readable(uri, self.scopes, self.granted)) as handle:
             data = handle.read(READ_LIMIT + 1)
         if len(data) > READ_LIMIT:
             raise ValueError(f"`{_shown(uri)}` is larger than {READ_LIMIT} bytes")

@@ -21,7 +21,7 @@ class FilesOfAContext:
 
     def open_file(self, uri: str) -> BinaryIO:
         prefix = uris.execution_prefix(self.namespace, self.flow_id, self.execution_id)
-        return self.files.open(uri, uris.readable(uri, prefix, frozenset()))
+        return self.files.open(uri, uris.readable(uri, [prefix], frozenset()))
 
     def store_file(self, name: str, source: BinaryIO) -> str:
         uri = uris.task_uri(
