@@ -18,7 +18,15 @@ from datetime import datetime
 from typing import Any
 
 from tercel.engine import changes, model, states
-from tercel.engine.store import FlowRow, Loaded
+from tercel.engine.store import (
+    ExecutionEnd,
+    FlowHead,
+    FlowRow,
+    Loaded,
+    StoredTrigger,
+    TriggerKey,
+)
+from tercel.storage import memorytriggers
 from tercel.storage.codec import dumps, loads
 from tercel.storage.histories import HistoryKey, history_key
 
@@ -44,6 +52,7 @@ class _Tables:
     timers: dict[str, changes.TimerRow] = field(default_factory=dict)
     #: (task run id, attempt number, process group id): one attempt may record several
     processes: set[tuple[str, int, int]] = field(default_factory=set)
+    triggers: memorytriggers.TriggerTable = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         """A copy that a commit can change and drop (each table copied, rows shared)."""
@@ -56,6 +65,7 @@ class _Tables:
             list(self.logs),
             dict(self.timers),
             set(self.processes),
+            dict(self.triggers),
         )
 
 
@@ -159,9 +169,14 @@ class MemoryStore:
         ]
         return max(live, key=lambda r: r.revision, default=None)
 
-    def latest_flows(self) -> list[FlowRow]:
+    def latest_flows(self, namespace: str | None = None) -> list[FlowRow]:
         keys = sorted({_key(r) for r, _ in self._flows})
+        if namespace:
+            keys = [k for k in keys if k[0] == namespace or k[0].startswith(namespace + ".")]
         return [row for ns, i in keys if (row := self.latest_flow(ns, i)) is not None]
+
+    def latest_flow_heads(self) -> list[FlowHead]:
+        return [FlowHead(r.namespace, r.id, r.revision, r.disabled) for r in self.latest_flows()]
 
     def deploy_flow(
         self, namespace: str, flow_id: str, source: str, disabled: bool, now: datetime
@@ -201,6 +216,25 @@ class MemoryStore:
         ]
         return current.revision
 
+    # ------------------------------------------------------------------ triggers
+
+    def trigger_states(self) -> dict[TriggerKey, StoredTrigger]:
+        return memorytriggers.copied(self._t.triggers)
+
+    def switched_off_triggers(self) -> set[TriggerKey]:
+        return {key for key, found in self._t.triggers.items() if found.disabled}
+
+    def executions_ended_since(self, seq: int) -> list[ExecutionEnd]:
+        return memorytriggers.ended_since(self._t.executions, self._t.states, seq)
+
+    def save_trigger_states(self, rows: Sequence[changes.TriggerStateRow]) -> None:
+        memorytriggers.upsert(self._t.triggers, rows)
+
+    def set_trigger_disabled(
+        self, namespace: str, flow_id: str, trigger_id: str, disabled: bool
+    ) -> None:
+        memorytriggers.set_disabled(self._t.triggers, (namespace, flow_id, trigger_id), disabled)
+
 
 _TERMINAL = frozenset(states.TERMINAL)
 
@@ -238,6 +272,7 @@ def _write(t: _Tables, cs: changes.ChangeSet) -> None:
         t.timers.pop(timer_id, None)
     for timer in cs.timers_added:
         t.timers[timer.id] = dataclasses.replace(timer, payload=_json(timer.payload))
+    memorytriggers.upsert(t.triggers, cs.trigger_states)
     t.processes.update(cs.processes)
     ended = set(cs.processes_ended)  # after the inserts: one commit may record and end one
     t.processes = {p for p in t.processes if (p[0], p[1]) not in ended}

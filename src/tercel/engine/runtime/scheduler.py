@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import gc
-import sqlite3
 import sys
 import traceback
 from collections.abc import Callable, Iterable
@@ -33,8 +32,7 @@ from tercel.engine.runtime import (
     workers,
     writer,
 )
-from tercel.engine.store import StoreReads
-from tercel.storage import sqlite
+from tercel.engine.store import Store, StoreReads
 
 __all__ = ["Batch", "Engine"]
 
@@ -168,15 +166,8 @@ class Engine:
         return self._storage.reader
 
     @property
-    def loop_reader(self) -> sqlite3.Connection:
-        """The loop's read-only connection itself (triggers read raw SQL through it; not yet
-        behind the `Store`)."""
-        return self._storage.reader.conn
-
-    @property
-    def db(self) -> sqlite.Database:
-        """The writer's `Store` (typed as SQLite's for triggers and bulk operations, which
-        still run raw SQL on its connection; everything else sees `engine.store.Store`)."""
+    def db(self) -> Store:
+        """The writer's `Store`: call it on the writer thread only (`call`)."""
         return self._storage.db
 
     # ------------------------------------------------------------------ commands
