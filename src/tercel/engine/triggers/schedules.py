@@ -24,6 +24,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from tercel import clock as clocks
 from tercel import failpoints
 from tercel.engine import changes, faults, model, service
 from tercel.engine.flows import triggerdefs
@@ -157,11 +158,7 @@ class ScheduleRunner:
                 delay = min(delay, (found.next_date - now).total_seconds())
         if delay <= 0:
             return
-        sleeper = asyncio.ensure_future(self.engine.clock.sleep(delay))
-        waker = asyncio.ensure_future(self._wake.wait())
-        await asyncio.wait((sleeper, waker), return_when=asyncio.FIRST_COMPLETED)
-        sleeper.cancel()
-        waker.cancel()
+        await clocks.sleep_or_until(self.engine.clock, delay, self._wake)
 
     async def _schedule(self, flow: model.Flow, trigger: triggerdefs.ScheduleDef) -> None:
         key = (flow.namespace, flow.id, trigger.id)
