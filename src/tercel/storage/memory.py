@@ -5,7 +5,8 @@ go through the same JSON codec, histories are rebuilt from the state-change rows
 order, a task run keeps its first plan, restart's removed task runs lose their attempts and
 metrics, a commit is all or nothing. No thread and no file: a test commits a change set and
 reads it back in the same call. `tests/unit/storage/test_store_contract.py` runs one contract
-against both implementations.
+against both implementations. Flow revisions are kept by `memoryflows.MemoryFlows`, the
+triggers' table by `memorytriggers`.
 """
 
 from __future__ import annotations
@@ -14,14 +15,11 @@ import copy
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from tercel.engine import changes, model, states
 from tercel.engine.store import (
     ExecutionEnd,
-    FlowHead,
-    FlowRow,
     Loaded,
     StoredTrigger,
     TriggerKey,
@@ -29,6 +27,7 @@ from tercel.engine.store import (
 from tercel.storage import memorytriggers
 from tercel.storage.codec import dumps, loads
 from tercel.storage.histories import HistoryKey, history_key
+from tercel.storage.memoryflows import MemoryFlows
 
 __all__ = ["MemoryStore"]
 
@@ -69,13 +68,12 @@ class _Tables:
         )
 
 
-class MemoryStore:
+class MemoryStore(MemoryFlows):
     """`engine.store.Store` in memory."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._t = _Tables()
-        #: every flow revision, with its deleted flag
-        self._flows: list[tuple[FlowRow, bool]] = []
         self._last_state_seq = self._last_log_seq = 0
 
     @property
@@ -155,67 +153,6 @@ class MemoryStore:
         ]
         return sorted(rows, key=lambda t: t.due)
 
-    # ------------------------------------------------------------------ flows
-
-    def flow(self, namespace: str, flow_id: str, revision: int) -> FlowRow | None:
-        for row, _ in self._flows:
-            if (row.namespace, row.id, row.revision) == (namespace, flow_id, revision):
-                return row
-        return None
-
-    def latest_flow(self, namespace: str, flow_id: str) -> FlowRow | None:
-        live = [
-            r for r, gone in self._flows if not gone and (r.namespace, r.id) == (namespace, flow_id)
-        ]
-        return max(live, key=lambda r: r.revision, default=None)
-
-    def latest_flows(self, namespace: str | None = None) -> list[FlowRow]:
-        keys = sorted({_key(r) for r, _ in self._flows})
-        if namespace:
-            keys = [k for k in keys if k[0] == namespace or k[0].startswith(namespace + ".")]
-        return [row for ns, i in keys if (row := self.latest_flow(ns, i)) is not None]
-
-    def latest_flow_heads(self) -> list[FlowHead]:
-        return [FlowHead(r.namespace, r.id, r.revision, r.disabled) for r in self.latest_flows()]
-
-    def deploy_flow(
-        self, namespace: str, flow_id: str, source: str, disabled: bool, now: datetime
-    ) -> FlowRow:
-        current = self.latest_flow(namespace, flow_id)
-        if current is not None and current.source == source:
-            return current
-        top = max(
-            (r.revision for r, _ in self._flows if (r.namespace, r.id) == (namespace, flow_id)),
-            default=0,
-        )
-        row = FlowRow(namespace, flow_id, top + 1, source, disabled, now)
-        self._flows.append((row, False))
-        return row
-
-    def set_flow_disabled(self, namespace: str, flow_id: str, disabled: bool) -> int | None:
-        current = self.latest_flow(namespace, flow_id)
-        if current is None:
-            return None
-        self._flows = [
-            (
-                dataclasses.replace(r, disabled=disabled)
-                if (r.namespace, r.id) == (namespace, flow_id)
-                else r,
-                d,
-            )
-            for r, d in self._flows
-        ]
-        return current.revision
-
-    def delete_flow(self, namespace: str, flow_id: str) -> int | None:
-        current = self.latest_flow(namespace, flow_id)
-        if current is None:
-            return None
-        self._flows = [
-            (r, d or (r.namespace, r.id) == (namespace, flow_id)) for r, d in self._flows
-        ]
-        return current.revision
-
     # ------------------------------------------------------------------ triggers
 
     def trigger_states(self) -> dict[TriggerKey, StoredTrigger]:
@@ -237,10 +174,6 @@ class MemoryStore:
 
 
 _TERMINAL = frozenset(states.TERMINAL)
-
-
-def _key(row: FlowRow) -> tuple[str, str]:
-    return (row.namespace, row.id)
 
 
 def _write(t: _Tables, cs: changes.ChangeSet) -> None:
