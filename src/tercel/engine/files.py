@@ -1,5 +1,5 @@
 """Internal storage as the engine sees it: `kestra://` URIs and the `FileStorage` protocol
-(docs/semantics.md#files; execution-model §25.5).
+(docs/semantics.md#files).
 
 Pure code. A file of an execution is addressed as Kestra addresses it:
 `kestra:///{namespace, dots as slashes}/{flowId}/executions/{executionId}/tasks/{taskId}/

@@ -72,7 +72,7 @@ async def create_execution(
     on_created: Callable[[ExecutionState], None] | None = None,
     uploads: Sequence[fileinputs.Upload] = (),
 ) -> model.Execution | NotFound | InvalidInputs | InvalidState:
-    """`trigger` is what started it (execution-model §25.3); `on_created` adds to the creation's
+    """`trigger` is what started it (semantics.md#triggers); `on_created` adds to the creation's
     commit (a trigger's next date); `uploads` are the files of its FILE inputs, stored (and
     synced) before the execution is committed, removed again if it is not."""
     row = await engine.call(lambda: engine.db.latest_flow(namespace, flow_id))
@@ -168,7 +168,8 @@ def _kill(engine: Engine, es: ExecutionState) -> None:
 
 
 def resume_one(engine: Engine, es: ExecutionState, given: dict[str, Any] | None) -> Outcome:
-    """A Pause's resume (with its onResume inputs), or the end of a manual pause (§25.1)."""
+    """A Pause's resume (with its onResume inputs), or the end of a manual pause
+    (semantics.md#pause-execution)."""
     if es.manual_pause:
         refusal = operate.resume_refusal(es.ex.state.current, True, bool(given))
         if refusal is not None:
