@@ -329,3 +329,60 @@ def test_a_preview_gives_the_first_rows_of_a_file_of_the_execution(api: Server) 
     assert api.client.get(url, params={"path": _output_uri(api, other)}).status_code == 404
     bad = api.client.get(url, params={"path": uri, "maxRows": "0"})
     assert bad.status_code == 400 and "maxRows" in bad.json()["message"]
+
+
+# Kestra's test flow core/src/test/resources/flows/valids/pause_on_resume.yaml, with the
+# assertions of PauseTest.runOnResume and runOnResumeMissingInputs, black-box over the API.
+PAUSE_ON_RESUME = """\
+id: pause_on_resume
+namespace: io.kestra.tests
+tasks:
+  - id: pause
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: asked
+        type: STRING
+      - id: data
+        type: FILE
+        required: false
+  - id: last
+    type: io.kestra.plugin.core.output.OutputValues
+    values:
+      asked: "{{outputs.pause.onResume.asked}}"
+      data: "{{outputs.pause.onResume.data}}"
+"""
+
+
+def test_kestra_pause_on_resume_takes_a_file(api: Server) -> None:
+    api.deploy("io.kestra.tests", "pause_on_resume", PAUSE_ON_RESUME)
+    execution_id = api.create("io.kestra.tests", "pause_on_resume")
+    paused = wait_state(api, execution_id, "PAUSED")
+    assert len(paused["taskRunList"]) == 1
+    missing = api.data(RESUME, {"id": execution_id})["resumeExecution"]
+    assert "Invalid input for `asked`, missing required input, but received `null`" in str(
+        missing["issues"]
+    )
+    operations = {
+        "query": RESUME,
+        "variables": {
+            "id": execution_id,
+            "i": {"asked": "restarted"},
+            "files": [{"name": "data", "file": None}],
+        },
+    }
+    response = api.client.post(
+        api.url + "/graphql",
+        data={"operations": json.dumps(operations), "map": '{"0": ["variables.files.0.file"]}'},
+        files={"0": ("data", execution_id.encode(), "text/plain")},
+        headers=PREFLIGHT,
+    )
+    assert response.json()["data"]["resumeExecution"]["__typename"] == "Execution"
+    assert api.wait_terminal(execution_id) == "SUCCESS"
+    runs = api.data(
+        "query($id: ID!) { execution(id: $id) { taskRunList { taskId outputs } } }",
+        {"id": execution_id},
+    )["execution"]["taskRunList"]
+    values = next(run for run in runs if run["taskId"] == "last")["outputs"]["values"]
+    assert values["asked"] == "restarted"
+    assert values["data"].startswith("kestra://")
+    assert _download(api, execution_id, values["data"]).text == execution_id

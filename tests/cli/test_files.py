@@ -317,3 +317,65 @@ def test_a_subflow_reads_its_parents_files_but_no_other_namespace(
         "Invalid input for `data`, the file must belong to namespace `company.team` or a parent "
         f"namespace, but received `{stolen}`"
     ) in done.stderr
+
+
+# Kestra's test flow core/src/test/resources/flows/valids/restart_with_inputs.yaml (its FILE
+# inputs), run black-box through `tercel run` with the inputs of Kestra's ExecutionControllerTest.
+RESTART_WITH_INPUTS = """id: restart_with_inputs
+namespace: io.kestra.tests
+inputs:
+  - id: string
+    type: STRING
+  - id: optional
+    type: STRING
+    required: false
+  - id: int
+    type: INT
+  - id: float
+    type: FLOAT
+  - id: instant
+    type: DATETIME
+  - id: file
+    type: FILE
+  - id: optionalFile
+    type: FILE
+    required: false
+tasks:
+  - id: string
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{inputs.string}}"
+  - id: int
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{inputs.int}}"
+  - id: float
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{inputs.float}}"
+  - id: instant
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{inputs.instant}}"
+  - id: file
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{inputs.file}}"
+"""
+
+
+def test_kestra_restart_with_inputs_takes_its_file_input(tmp_path: Path) -> None:
+    local = tmp_path / "application.yml"
+    local.write_text("kestra: {}\n")
+    given = ["string=myString", "int=42", "float=42.42", "instant=2019-10-06T18:27:49Z"]
+    arguments = [part for pair in given for part in ("--input", pair)]
+    done, execution = _run(
+        _flow(tmp_path, RESTART_WITH_INPUTS),
+        "--db",
+        str(tmp_path / "t.db"),
+        *arguments,
+        "--input",
+        f"file={local}",
+    )
+    assert done.returncode == 0, done.stderr
+    uri = _outputs(execution, "file")["value"]
+    assert uri == execution["inputs"]["file"] and uri.startswith("kestra:///io/kestra/tests/")
+    assert uri.endswith(f"/executions/{execution['id']}/inputs/file/application.yml")
+    assert execution["inputs"]["optionalFile"] is None
+    stored = tmp_path / "t.db.files" / uri.removeprefix("kestra:///")
+    assert stored.read_text() == "kestra: {}\n"
