@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 import strawberry
+from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -28,6 +29,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from tercel import filehttp, flowdir, middleware, supervision, webhooks, webui
 from tercel.engine.runtime import pubsub
@@ -104,6 +106,25 @@ class TercelGraphQL(GraphQL[Context, None]):
     def parse_json(self, data: str | bytes) -> Any:
         """HTTP bodies only (websocket frames are checked by the protocol handlers)."""
         return http.request_object(super().parse_json(data))
+
+    async def run(
+        self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Any:
+        """Every request's uploaded files are closed once it is answered, used or not (a
+        multipart request refused before any resolver, a file no resolver took)."""
+        try:
+            return await super().run(request, context, root_value)
+        finally:
+            if isinstance(request, Request):
+                await request.close()
+
+    async def parse_multipart(self, request: Any) -> dict[str, str]:
+        """A multipart request (FILE inputs, docs/semantics.md#files) whose `map` is not an
+        object of file keys to lists of variable paths is a 400, not a crash."""
+        try:
+            return await super().parse_multipart(request)
+        except (AttributeError, TypeError, IndexError, ValueError) as error:
+            raise HTTPException(400, http.BAD_FILE_MAP) from error
 
     async def execute_operation(self, **kwargs: Any) -> Any:  # type: ignore[override]
         streams = self._get_stream_transport

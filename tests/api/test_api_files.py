@@ -386,3 +386,24 @@ def test_kestra_pause_on_resume_takes_a_file(api: Server) -> None:
     assert values["asked"] == "restarted"
     assert values["data"].startswith("kestra://")
     assert _download(api, execution_id, values["data"]).text == execution_id
+
+
+def test_malformed_multipart_requests_are_400s(api: Server) -> None:
+    url = api.url + "/graphql"
+    typename = json.dumps({"query": "{ __typename }"})
+    form = "multipart/form-data"
+    cases: list[dict[str, Any]] = [
+        {"content": b"--x\r\nnot a part", "headers": {"content-type": f"{form}; boundary=x"}},
+        {"content": b"abc", "headers": {"content-type": form}},
+        {"data": {"operations": "{nope", "map": "{}"}},
+        {"data": {"operations": typename, "map": "[1]"}},
+        {"data": {"operations": typename, "map": '{"0": [1]}'}},
+        {"data": {"operations": typename, "map": '{"9": ["variables.x"]}'}},
+    ]  # fmt: skip
+    for case in cases:
+        headers = {**PREFLIGHT, **case.pop("headers", {})}
+        if "data" in case:
+            case["files"] = {"0": ("a", b"x")}
+        response = api.client.post(url, headers=headers, **case)
+        assert response.status_code == 400, (case, response.text)
+    assert api.client.get(api.url + "/health").json()["status"] == "ok"
