@@ -407,3 +407,40 @@ def test_malformed_multipart_requests_are_400s(api: Server) -> None:
         response = api.client.post(url, headers=headers, **case)
         assert response.status_code == 400, (case, response.text)
     assert api.client.get(api.url + "/health").json()["status"] == "ok"
+
+
+def test_a_storage_folder_that_cannot_be_written_is_a_clear_error(
+    server_factory: Callable[..., Server], tmp_path: Path
+) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the storage folder should be")
+    broken = server_factory(files_dir=str(blocked))
+    broken.deploy("files.broken", "upload", FILE_FLOW.format(namespace="files.broken"))
+    body = _upload(broken, "files.broken", b"1\n").json()
+    (error,) = body["errors"]
+    assert "errorId" not in error["extensions"]  # not masked: the message says what failed
+    assert error["message"].startswith(
+        "the internal storage cannot be written now (cannot store an input file: "
+    )
+    found = broken.data(
+        "query($f: ExecutionFilter) { executions(filter: $f) { totalCount } }",
+        {"f": {"namespace": "files.broken"}},
+    )
+    assert found["executions"]["totalCount"] == 0
+    assert broken.client.get(broken.url + "/health").json()["status"] == "ok"
+    broken.deploy("files.broken", "produce", PRODUCE)
+    execution_id = broken.run("files.broken", "produce")
+    assert broken.wait_terminal(execution_id) == "FAILED"
+    (message,) = _logs(broken, execution_id, "sh")
+    assert message.startswith("outputFiles `out.txt`: cannot store it: ")
+
+
+PRODUCE = """\
+id: produce
+namespace: files.broken
+tasks:
+  - id: sh
+    type: io.kestra.plugin.scripts.shell.Commands
+    outputFiles: ["out.txt"]
+    commands: ["echo x > out.txt"]
+"""

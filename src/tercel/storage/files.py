@@ -131,8 +131,8 @@ class LocalFiles:
             os.makedirs(self.root, exist_ok=True)
         try:
             current = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            raise FileMissing(f"`{uri or '/'.join(parts)}` does not exist") from None
+        except OSError as error:  # missing, or not a folder: nothing of it can be opened
+            raise _refusal(error, uri or self.root) from None
         try:
             for part in parts:
                 child = self._step(current, part, create, uri or "/".join(parts))

@@ -69,7 +69,7 @@ async def store(
     """Store each upload for the FILE inputs among `defs` (default: the flow's inputs; a
     Pause's `onResume` ones for a resume) durably under the execution (on a thread): input id
     -> URI, or the problems of the uploads (nothing stored). A disk failure raises
-    `faults.StorageTrouble`; for a new execution (`defs` None) what was stored goes first."""
+    `faults.FilesTrouble`; for a new execution (`defs` None) what was stored goes first."""
     if not uploads:
         return {}
     if defs is None:
@@ -83,7 +83,7 @@ async def store(
     except OSError as error:
         if defs is None:
             await drop(storage, flow, execution_id, {"": ""})
-        raise faults.StorageTrouble(f"cannot store an input file: {error}") from error
+        raise faults.FilesTrouble(f"cannot store an input file: {error}") from error
 
 
 async def for_resume(

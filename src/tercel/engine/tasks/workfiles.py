@@ -129,8 +129,11 @@ async def collect_outputs(
 
 
 def _store(ctx: base.RunContext, name: str, path: str) -> str:
-    with open(path, "rb") as source:
-        return ctx.store_file(name, source)
+    try:
+        with open(path, "rb") as source:
+            return ctx.store_file(name, source)
+    except (OSError, files.FileRefused) as error:
+        raise base.TaskFailure(f"outputFiles `{name}`: cannot store it: {error}") from None
 
 
 def _regular_inside(path: str, folder: str) -> bool:
