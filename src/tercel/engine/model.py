@@ -74,7 +74,7 @@ class InputDef:
     """One declared input (flow `inputs`, Pause `onResume`)."""
 
     id: str
-    type: str  #: STRING, INT, FLOAT, BOOLEAN, DATETIME, DURATION, JSON, ARRAY
+    type: str  #: one of engine.flows.inputdefs.INPUT_TYPES
     required: bool = True
     defaults: Any = None
     description: str | None = None
@@ -85,6 +85,8 @@ class InputDef:
     max: Any = None
     after: datetime | None = None
     before: datetime | None = None
+    values: tuple[str, ...] | None = None  #: SELECT, MULTISELECT, ENUM: the allowed values
+    allow_custom_value: bool = False  #: SELECT, MULTISELECT: a value outside `values` is accepted
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from tercel.engine import durations
+from tercel.engine import durations, secretinputs
+from tercel.engine.flows import _more_input_types as more
 
 __all__ = ["CoercionError", "from_stored", "parse", "show", "to_stored"]
 
@@ -176,10 +177,23 @@ def parse(type_name: str, value: Any, *, item_type: str | None = None, as_text: 
         return _json(value, as_text=as_text)
     if kind == "ARRAY":
         return _array(value, item_type.upper() if item_type else None)
+    if kind in more.TYPES:
+        return _more(kind, value, item_type)
     parser = _SCALARS.get(kind)
     if parser is None:
         raise CoercionError(f"input type `{type_name}` is not supported", value)
     return parser(value)
+
+
+def _more(kind: str, value: Any, item_type: str | None) -> Any:
+    try:
+        native = more.parse_more(kind, value)
+    except ValueError as error:
+        raise CoercionError(getattr(error, "reason", f"expected {kind}"), value) from None
+    if kind != "MULTISELECT":
+        return native
+    element = (item_type or "STRING").upper()
+    return [to_stored(parse(element, item, as_text=False)) for item in native]
 
 
 def to_stored(native: Any) -> Any:
@@ -199,6 +213,8 @@ def from_stored(type_name: str, stored: Any, *, item_type: str | None = None) ->
             return _datetime(stored)
         except CoercionError:  # not written by `to_stored`: leave it as it is
             return stored
-    if kind == "ARRAY" and item_type and isinstance(stored, list):
+    if kind == "SECRET":
+        return secretinputs.reveal(stored)
+    if kind in ("ARRAY", "MULTISELECT") and item_type and isinstance(stored, list):
         return [from_stored(item_type, item) for item in stored]
     return stored

@@ -15,16 +15,24 @@ from typing import Any
 import regex
 
 from tercel.engine import model
-from tercel.engine.flows import validation
+from tercel.engine.flows import _more_input_types, inputchoices, validation
 from tercel.engine.flows import values as fv
 from tercel.engine.flows import yamlsource as ys
 
 __all__ = ["INPUT_TYPES", "UNSUPPORTED_TYPES", "parse_input_defs", "parse_output_defs"]
 
-INPUT_TYPES = ("STRING", "INT", "FLOAT", "BOOLEAN", "DATETIME", "DURATION", "JSON", "ARRAY")
-UNSUPPORTED_TYPES = frozenset(
-    {"FILE", "SELECT", "ENUM", "DATE", "TIME", "URI", "SECRET", "YAML", "EMAIL", "MULTISELECT"}
+INPUT_TYPES = (
+    "STRING",
+    "INT",
+    "FLOAT",
+    "BOOLEAN",
+    "DATETIME",
+    "DURATION",
+    "JSON",
+    "ARRAY",
+    *_more_input_types.TYPES,
 )
+UNSUPPORTED_TYPES = frozenset({"FILE", "DATE", "TIME"})
 _ID_RE = re.compile(r"[a-zA-Z0-9][.a-zA-Z0-9_-]*")
 _INPUT_KEYS = frozenset(
     {
@@ -42,13 +50,16 @@ _INPUT_KEYS = frozenset(
         "after",
         "before",
         "dependsOn",
+        *inputchoices.CHOICE_KEYS,
     }
 )
+#: input types a flow output cannot have (a SECRET output would be shown unmasked)
+_NOT_OUTPUT_TYPES = frozenset({"SECRET"})
 _OUTPUT_KEYS = frozenset({"id", "type", "value", "description", "displayName"})
 #: constraint -> the types it applies to
 _CONSTRAINTS: dict[str, tuple[str, ...]] = {
-    "itemType": ("ARRAY",),
-    "validator": ("STRING",),
+    "itemType": ("ARRAY", "MULTISELECT"),
+    "validator": ("STRING", "SECRET"),
     "min": ("INT", "FLOAT", "DURATION"),
     "max": ("INT", "FLOAT", "DURATION"),
     "after": ("DATETIME",),
@@ -91,6 +102,8 @@ def parse_output_defs(issues: Issues, node: ys.Node) -> tuple[model.OutputDef, .
         before = len(issues)
         ident = _ident(issues, entry, given, seen, ("id",))
         kind = _type(issues, entry, given, "type")
+        if kind in _NOT_OUTPUT_TYPES:
+            issues.add(given["type"][1], f"output type `{kind}` is not supported")
         value = _value(issues, entry, given, kind)
         description, display = _texts(issues, given)
         if ident is not None and kind is not None and len(issues) == before:
@@ -107,6 +120,7 @@ def _input(issues: Issues, entry: ys.MapNode, seen: dict[str, ys.Node]) -> model
     ident = _ident(issues, entry, given, seen, ("id", "name"))
     kind = _type(issues, entry, given, "type")
     constraints = _constraints(issues, entry, given, kind)
+    constraints.update(inputchoices.parse_choices(issues, entry, given, kind))
     required = fv.boolean(issues, given["required"][1]) if "required" in given else True
     defaults = _defaults(issues, given, kind)
     description, display = _texts(issues, given)
@@ -199,8 +213,8 @@ def _either(types: tuple[str, ...]) -> str:
 def _constraint(issues: Issues, name: str, node: ys.Node, kind: str) -> Any:
     if name == "itemType":
         item = _type_of(issues, node)
-        if item == "ARRAY":
-            issues.add(node, "`itemType` cannot be ARRAY")
+        if item in ("ARRAY", "MULTISELECT", "SECRET"):
+            issues.add(node, f"`itemType` cannot be {item}")
         return item
     if name == "validator":
         return _regex(issues, node)
@@ -244,9 +258,13 @@ def _defaults(issues: Issues, given: Fields, kind: str | None) -> Any:
     if "defaults" not in given:
         return None
     node = given["defaults"][1]
-    if kind == "STRING" and isinstance(node, ys.ScalarNode):
+    if kind in _TEXT_TYPES and isinstance(node, ys.ScalarNode):
         return node.text
     return fv.data(issues, node, dynamic=False)
+
+
+#: types whose scalar `defaults` keep their source text (`1.10` stays `1.10`)
+_TEXT_TYPES = frozenset({"STRING", "SELECT", "ENUM", "URI", "EMAIL", "SECRET"})
 
 
 def _value(issues: Issues, entry: ys.MapNode, given: Fields, kind: str | None) -> Any:
