@@ -70,8 +70,11 @@ Issues = validation.Issues
 Fields = dict[str, tuple[ys.ScalarNode, ys.Node]]
 
 
-def parse_input_defs(issues: Issues, node: ys.Node) -> tuple[model.InputDef, ...]:
-    """A list of input definitions; invalid entries are left out (with issues)."""
+def parse_input_defs(
+    issues: Issues, node: ys.Node, *, on_resume: bool = False
+) -> tuple[model.InputDef, ...]:
+    """A list of input definitions; invalid entries are left out (with issues). `on_resume`:
+    a Pause's `onResume`, whose values become the Pause's outputs, so no SECRET there."""
     seq = fv.sequence(issues, node, "a list of inputs")
     if seq is None:
         return ()
@@ -81,6 +84,10 @@ def parse_input_defs(issues: Issues, node: ys.Node) -> tuple[model.InputDef, ...
         entry = fv.mapping(issues, item)
         if entry is not None:
             found = _input(issues, entry, seen)
+            if on_resume and found is not None and found.type == "SECRET":
+                message = "a SECRET input cannot be an `onResume` input (its value is an output)"
+                issues.add(entry, message)
+                found = None
             if found is not None:
                 defs.append(found)
     return tuple(defs)

@@ -203,7 +203,7 @@ class _Task:
         elif kind is K.LIST_OR_STRING_VALUES:
             value = _list_or_string(issues, node)
         elif kind is K.INPUTS:
-            return inputdefs.parse_input_defs(issues, node)
+            return inputdefs.parse_input_defs(issues, node, on_resume=True)
         else:  # ANY
             return fv.data(issues, node)
         return _INVALID if value is None else value
