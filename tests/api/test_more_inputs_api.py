@@ -66,3 +66,15 @@ def test_invalid_inputs_error_names_each_bad_input(api: Server) -> None:
         },
         {"input": "site", "message": "Invalid input for `site`, expected URI, but received `nope`"},
     ]
+
+
+def test_flow_inputs_list_the_values_to_choose_from(api: Server) -> None:
+    _deploy(api, "api.choices")
+    found = api.data('{ flow(namespace: "api.choices", id: "more") { inputs } }')["flow"]
+    assert found["inputs"][1] == {
+        "id": "sizes",
+        "type": "MULTISELECT",
+        "required": True,
+        "defaults": None,
+        "values": ["S", "M", "L"],
+    }
