@@ -3,6 +3,7 @@ Kestra: FlowInputOutput.parseType and the io.kestra.core.models.flows.input clas
 
 from __future__ import annotations
 
+from datetime import date, time
 from typing import Any
 
 import pytest
@@ -103,3 +104,19 @@ def test_masked_text_replaces_the_longest_secret_first() -> None:
     texts = secretinputs.secret_texts({"a": secretinputs.wrap("ab"), "b": secretinputs.wrap("abc")})
     assert texts == ("abc", "ab")
     assert secretinputs.masked_text("x abc ab y", texts) == "x ****** ****** y"
+
+
+def test_date_and_time_follow_javas_local_formats_and_their_bounds() -> None:
+    assert _ok("DATE", "2024-02-29") == "2024-02-29"
+    assert _ok("TIME", "10:15") == "10:15:00"
+    assert _ok("TIME", "10:15:30.123456789") == "10:15:30.123456"
+    assert _message("DATE", "2023-02-29").endswith("expected DATE, but received `2023-02-29`")
+    assert _message("TIME", "25:00").endswith("expected TIME, but received `25:00`")
+    after = date(2024, 1, 1)
+    assert _message("DATE", "2023-12-31", after=after) == (
+        "Invalid input for `x`, it must be after `2024-01-01`, but received `2023-12-31`"
+    )
+    assert _ok("DATE", "2024-01-01", after=after) == "2024-01-01"  # inclusive, as Kestra
+    assert _message("TIME", "18:00", before=time(17, 0)).startswith(
+        "Invalid input for `x`, it must be before `17:00:00`"
+    )

@@ -96,6 +96,8 @@ export function fieldHint(field: InputField): string {
   if (field.type === "DATETIME") parts.push("e.g. 2026-01-31T12:00:00Z");
   if (field.type === "DURATION") parts.push("e.g. PT5M");
   if (field.type === "URI") parts.push("e.g. https://example.com/path");
+  if (field.type === "DATE") parts.push("e.g. 2026-01-31");
+  if (field.type === "TIME") parts.push("e.g. 12:00:00");
   if (field.type === "MULTISELECT" && controlOf(field) === "textarea") parts.push('a JSON list, e.g. ["a","b"]');
   if (field.values && controlOf(field) === "text") parts.push(`one of ${field.values.join(", ")} or your own`);
   return parts.join(" · ");

@@ -11,7 +11,7 @@ import json
 import math
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 from tercel.engine import durations, secretinputs
@@ -37,6 +37,8 @@ def show(value: Any) -> str:
         return durations.format_instant(value) if value.tzinfo else value.isoformat()
     if isinstance(value, timedelta):
         return durations.format_duration(value)
+    if isinstance(value, date | time):
+        return value.isoformat()
     try:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
     except (ValueError, RecursionError):
@@ -202,6 +204,8 @@ def to_stored(native: Any) -> Any:
         return durations.format_instant(native)
     if isinstance(native, timedelta):
         return durations.format_duration(native)
+    if isinstance(native, date | time):  # DATE, TIME: Java's LocalDate/LocalTime text
+        return native.isoformat()
     return native
 
 

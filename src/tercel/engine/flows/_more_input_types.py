@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import date, datetime, time
 from typing import Any
 
 from tercel.engine import secretinputs
@@ -24,7 +25,10 @@ URI_RE = re.compile(
 #: Kestra's EmailInput pattern (the empty string passes, as in Kestra)
 EMAIL_RE = re.compile(r"|[a-zA-Z0-9_!#$%&’*+/=?`{|}~^.-]+@[a-zA-Z0-9.-]+")
 
-TYPES = ("SELECT", "MULTISELECT", "ENUM", "URI", "EMAIL", "YAML", "SECRET")
+TYPES = ("SELECT", "MULTISELECT", "ENUM", "URI", "EMAIL", "YAML", "SECRET", "DATE", "TIME")
+#: Java's LocalDate.parse and LocalTime.parse (ISO_LOCAL_DATE, ISO_LOCAL_TIME) formats
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TIME_RE = re.compile(r"[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?")
 
 
 class _Refused(ValueError):
@@ -53,6 +57,31 @@ def _email(value: Any) -> str:
     if not EMAIL_RE.fullmatch(text):
         raise _Refused("it must be a valid email")
     return text
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _DATE_RE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _Refused("expected DATE")
+
+
+def _time(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, str) and _TIME_RE.fullmatch(value):
+        whole, _, fraction = value.partition(".")
+        try:  # Python keeps microseconds: nanoseconds beyond them are cut
+            return time.fromisoformat(
+                whole + (f".{fraction[:6].ljust(6, '0')}" if fraction else "")
+            )
+        except ValueError:
+            pass
+    raise _Refused("expected TIME")
 
 
 def _secret(value: Any) -> dict[str, str]:
@@ -100,6 +129,8 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "SECRET": _secret,
     "YAML": _yaml,
     "MULTISELECT": _multiselect,
+    "DATE": _date,
+    "TIME": _time,
 }
 
 

@@ -32,7 +32,7 @@ INPUT_TYPES = (
     "ARRAY",
     *_more_input_types.TYPES,
 )
-UNSUPPORTED_TYPES = frozenset({"FILE", "DATE", "TIME"})
+UNSUPPORTED_TYPES = frozenset({"FILE"})
 _ID_RE = re.compile(r"[a-zA-Z0-9][.a-zA-Z0-9_-]*")
 _INPUT_KEYS = frozenset(
     {
@@ -62,8 +62,8 @@ _CONSTRAINTS: dict[str, tuple[str, ...]] = {
     "validator": ("STRING", "SECRET"),
     "min": ("INT", "FLOAT", "DURATION"),
     "max": ("INT", "FLOAT", "DURATION"),
-    "after": ("DATETIME",),
-    "before": ("DATETIME",),
+    "after": ("DATETIME", "DATE", "TIME"),
+    "before": ("DATETIME", "DATE", "TIME"),
 }
 
 Issues = validation.Issues
@@ -226,7 +226,7 @@ def _constraint(issues: Issues, name: str, node: ys.Node, kind: str) -> Any:
     if name == "validator":
         return _regex(issues, node)
     if name in ("after", "before"):
-        return _instant(issues, node)
+        return _instant(issues, node) if kind == "DATETIME" else _local(issues, node, kind)
     if kind == "INT":
         return fv.integer(issues, node)
     if kind == "FLOAT":
@@ -245,6 +245,19 @@ def _regex(issues: Issues, node: ys.Node) -> str | None:
         issues.add(node, f"invalid regular expression: {exc}")
         return None
     return text
+
+
+def _local(issues: Issues, node: ys.Node, kind: str) -> Any:
+    """A DATE or TIME bound (`2024-01-31`, `10:15:30`)."""
+    text = fv.string(issues, node)
+    if text is None:
+        return None
+    try:
+        return _more_input_types.parse_more(kind, text)
+    except ValueError:
+        example = "2024-01-31" if kind == "DATE" else "10:15:30"
+        issues.add(node, f"expected an ISO-8601 {kind.lower()} like {example}, got `{text}`")
+        return None
 
 
 def _instant(issues: Issues, node: ys.Node) -> datetime | None:

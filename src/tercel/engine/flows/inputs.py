@@ -144,7 +144,7 @@ def _constraint_failure(definition: model.InputDef, native: Any) -> str | None:
             return f"it must be more than `{types.show(low)}`"
         if high is not None and native > _bound(definition, "max", high):
             return f"it must be less than `{types.show(high)}`"
-    elif kind == "DATETIME":
+    elif kind in ("DATETIME", "DATE", "TIME"):
         after, before = definition.after, definition.before
         if after is not None and native < _bound(definition, "after", after):
             return f"it must be after `{types.show(_bound(definition, 'after', after))}`"
