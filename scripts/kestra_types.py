@@ -23,6 +23,8 @@ _EXTENDS = re.compile(r"class \w+(?:<[^{]*?>)?\s+extends\s+(\w+)")
 _ALIASES = re.compile(r"aliases\s*=\s*(\{[^}]*\}|\"[^\"]*\")")
 #: the types whose properties are listed (those Tercel runs are among them; keeps the file small)
 _WITH_PROPERTIES = ("io.kestra.plugin.core.", "io.kestra.plugin.scripts.shell.")
+#: the name flow-level properties are listed under
+FLOW = "io.kestra.core.models.flows.Flow"
 _PREFIXES = ("io/kestra/plugin/core/", "io/kestra/plugin/scripts/")
 
 
@@ -95,6 +97,10 @@ def main(repos: list[str]) -> None:
         if kind == "task" and name.startswith(_WITH_PROPERTIES):
             for prop in sorted(set(fields(path))):
                 lines.add(f"property {name} {prop}")
+    flow = next((p for p in files if p.endswith("/io/kestra/core/models/flows/Flow.java")), None)
+    if flow is not None:  # the flow's own properties (`sla`, `listeners`, ...)
+        for prop in sorted(set(fields(flow))):
+            lines.add(f"property {FLOW} {prop}")
     for line in sorted(lines):
         print(line)
 

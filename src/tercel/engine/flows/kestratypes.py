@@ -14,7 +14,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from importlib import resources
 
-__all__ = ["kestra_kind", "unknown_property_message", "unknown_type_message"]
+__all__ = [
+    "FLOW",
+    "kestra_kind",
+    "unknown_flow_property_message",
+    "unknown_property_message",
+    "unknown_type_message",
+]
+
+#: the name the flow's own properties are listed under
+FLOW = "io.kestra.core.models.flows.Flow"
 
 
 @functools.cache
@@ -53,6 +62,14 @@ def unknown_property_message(type_names: Iterable[str], written: str, known: Ite
     for type_name in type_names:
         if written in properties.get(type_name, ()):
             return f"`{written}` is a property of Kestra's `{type_name}` that Tercel does not run"
+    close = difflib.get_close_matches(written, sorted(known), n=1, cutoff=0.7)
+    return f"unknown property `{written}`" + (f"; did you mean `{close[0]}`?" if close else "")
+
+
+def unknown_flow_property_message(written: str, known: Iterable[str]) -> str:
+    """Why a top-level key of a flow is refused."""
+    if written in _catalog()[1].get(FLOW, ()):
+        return f"`{written}` is a Kestra flow property that Tercel does not run"
     close = difflib.get_close_matches(written, sorted(known), n=1, cutoff=0.7)
     return f"unknown property `{written}`" + (f"; did you mean `{close[0]}`?" if close else "")
 
