@@ -165,7 +165,7 @@ class Exchange:
         size = 0
         while True:
             self._set_timeout(connection, deadline)
-            chunk = response.read1(_CHUNK) if size <= cap else b""
+            chunk = response.read1(_CHUNK)
             if not chunk:
                 break
             size += len(chunk)
