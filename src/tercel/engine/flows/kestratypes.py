@@ -1,5 +1,6 @@
-"""Honest refusals (contract §2): a Kestra core or scripts type or property that Tercel does not
-run is named as such; any other unknown name gets the closest known one suggested.
+"""Honest refusals (docs/semantics.md#honest-refusals): a Kestra core or scripts type or
+property that Tercel does not run is named as such; any other unknown name gets the closest
+known one suggested.
 
 The names are data, `kestra_types.txt`, generated from Kestra's sources by
 scripts/kestra_types.py: `task|trigger|condition NAME` lines (legacy aliases included) and
