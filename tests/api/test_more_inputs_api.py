@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.api.conftest import Server
+from tests.api.test_subscriptions import stream
 
 FLOW = """id: {flow_id}
 namespace: {namespace}
@@ -78,3 +81,31 @@ def test_flow_inputs_list_the_values_to_choose_from(api: Server) -> None:
         "defaults": None,
         "values": ["S", "M", "L"],
     }
+
+
+def test_live_snapshots_and_live_logs_mask_the_secret(api: Server) -> None:
+    _deploy(api, "api.livesecrets")
+    updates = """subscription($id: ID!) { executionUpdated(id: $id) { execution { inputs } } }"""
+    logs = """subscription($id: ID!) { logs(executionId: $id) { message } }"""
+
+    async def body() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+        given = {"token": "live-s3cr3t", "sizes": ["M"]}
+        execution_id = await asyncio.to_thread(api.create, "api.livesecrets", "more", inputs=given)
+        snapshots = await stream(api, "graphql-transport-ws", updates, id=execution_id)
+        await asyncio.to_thread(api.wait_terminal, execution_id)
+        lines = await _first_logs(api, logs, execution_id)
+        return snapshots.data("executionUpdated"), lines
+
+    snapshots, lines = asyncio.run(body())
+    assert snapshots, "no snapshot"
+    for snapshot in snapshots:
+        assert snapshot["execution"]["inputs"] == {"token": "******", "sizes": ["M"], "site": None}
+    assert {"message": "token ****** sizes M"} in lines
+
+
+async def _first_logs(api: Server, query: str, execution_id: str) -> list[dict[str, object]]:
+    """The ended execution's log lines from the logs subscription (which then completes)."""
+    outcome = await asyncio.wait_for(
+        stream(api, "graphql-transport-ws", query, id=execution_id), timeout=10
+    )
+    return list(outcome.data("logs"))
