@@ -1,4 +1,4 @@
-"""The type rules of SELECT, MULTISELECT, ENUM, URI, EMAIL, YAML and SECRET inputs
+"""The type rules of SELECT, MULTISELECT, ENUM, URI, EMAIL, YAML, SECRET, DATE and TIME inputs
 (docs/semantics.md#more-input-types; Kestra: FlowInputOutput.parseType and the
 `io.kestra.core.models.flows.input` classes). Private: `_input_types.parse` dispatches here.
 """
