@@ -52,6 +52,7 @@ __all__ = [
     "force_run_step",
     "kill_step",
     "kill_target",
+    "may_delete",
     "next_state_after_failed_attempt",
     "queued_may_start",
     "recovered_attempt_path",
@@ -373,6 +374,11 @@ def kill_target(current: S) -> S:
     """A kill's first state: KILLED at once for a QUEUED execution (nothing runs, §16), else
     KILLING until its task runs stop."""
     return S.KILLED if current is S.QUEUED else S.KILLING
+
+
+def may_delete(current: S) -> bool:
+    """`deleteExecution` takes a terminated execution, or a QUEUED one (nothing of it runs)."""
+    return current.is_terminated or current is S.QUEUED
 
 
 def unqueue_refusal(current: S, target: S) -> str | None:

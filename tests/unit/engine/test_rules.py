@@ -374,6 +374,11 @@ def test_kill_target(current: S) -> None:
         walk(E.EXECUTION, current, (got,))
 
 
+@pytest.mark.parametrize("current", list(S))
+def test_may_delete(current: S) -> None:
+    assert rules.may_delete(current) is (current in states.TERMINAL or current is S.QUEUED)
+
+
 @pytest.mark.parametrize(("current", "target"), list(product(S, S)))
 def test_unqueue_refusal(current: S, target: S) -> None:
     got = rules.unqueue_refusal(current, target)

@@ -24,6 +24,7 @@ from tercel.engine.outcomes import AttemptResult
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.runtime import (
     commits,
+    concurrency,
     flowcache,
     offloop,
     quarantine,
@@ -67,6 +68,8 @@ class Engine:
         self._held: set[str] = set()
         self._commands: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._timers = wakeups.TimerQueue()
+        #: flow concurrency limits (§25.2): decided here, before the passes
+        self.gate = concurrency.Gate()
         self.flows = flowcache.FlowCache()
         self._subflows = wakeups.SubflowLinks()
         self._wake = asyncio.Event()
@@ -345,12 +348,14 @@ class Engine:
         touched, self._touched = self._touched, set()
         if self._held:
             touched -= self._held
+        touched |= self.gate.admit(self, touched) - self._held
         now = self.clock.now
         for execution_id in touched:
             es = self.active.get(execution_id)
             if es is None:
                 continue
             self._guarded(es, self._pass, es, now)
+        self.gate.after_passes(self, touched)
         for execution_id in touched:
             found = self.active.get(execution_id)
             if found is not None:

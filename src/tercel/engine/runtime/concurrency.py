@@ -1,0 +1,142 @@
+"""The flow concurrency gate of the engine loop (execution-model §25.2).
+
+A flow with `concurrency: {limit: n}` never has more than `n` executions that are neither
+terminal nor QUEUED, counted over every revision of the flow. The count is made inside the
+loop, the one writer, from the executions it holds in memory (`engine.active` holds every
+non-terminal execution: recovery loads them all from SQLite), so it holds across crashes: what
+is committed is what the next engine counts.
+
+Once per loop iteration, before the passes, `Gate.admit` looks at the flows of the touched
+executions that wait for it (new ones, QUEUED ones): first the QUEUED executions of the flow
+start while a slot is free, oldest first (creation date, then id: the order recovery loads
+them in), then each new execution starts, or takes its flow's behavior (QUEUED, CANCELLED,
+FAILED). After the passes, `Gate.after_passes` notes the flows where an execution ended and
+wakes the loop: their queued executions are looked at in the *next* iteration, so the commit
+of an end always precedes the commit of the start it makes room for, and the state-change log
+never shows more than `n` at any point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tercel.engine import rules, states
+from tercel.engine.actions import queueing
+from tercel.engine.run.execution import ExecutionState
+from tercel.engine.runtime.protocols import EngineLoop
+from tercel.engine.types import Now
+
+__all__ = ["FlowKey", "Gate"]
+
+S = states.StateType
+FlowKey = tuple[str, str]
+FREED = " (a slot of the flow's concurrency limit freed)"
+
+
+def _key(es: ExecutionState) -> FlowKey:
+    return (es.ex.namespace, es.ex.flow_id)
+
+
+def _created(es: ExecutionState) -> tuple[object, str]:
+    return (es.ex.state.start_date, es.ex.id)
+
+
+def _waits(es: ExecutionState) -> bool:
+    """Waits for the gate: its revision is limited and it is new or QUEUED."""
+    if es.flow.concurrency is None:
+        return False
+    return es.ex.state.current is S.QUEUED or queueing.is_new(es)
+
+
+class _Flow:
+    """One limited flow as the gate finds it in memory."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.queued: list[ExecutionState] = []
+        self.new: list[ExecutionState] = []
+
+
+class Gate:
+    def __init__(self) -> None:
+        #: flows that may have QUEUED executions (never misses one; a stale key costs a look)
+        self.queued_flows: set[FlowKey] = set()
+        #: flows where an execution ended: their queue is looked at in the next iteration
+        self._recheck: set[FlowKey] = set()
+
+    def admit(self, engine: EngineLoop, touched: set[str]) -> set[str]:
+        """Decide the new executions and start the queued ones of the flows concerned; answers
+        the queued executions it started (their passes run in this iteration too)."""
+        keys, self._recheck = self._recheck, set()
+        for execution_id in touched:
+            es = engine.active.get(execution_id)
+            if es is not None and _waits(es):
+                keys.add(_key(es))
+        if not keys:
+            return set()
+        flows = _census(engine.active.values(), keys, touched)
+        started: set[str] = set()
+        now = engine.clock.now
+        for key, flow in flows.items():
+            started.update(self._settle(flow, now))
+            if flow.queued or any(es.ex.state.current is S.QUEUED for es in flow.new):
+                self.queued_flows.add(key)
+            else:
+                self.queued_flows.discard(key)
+        return started
+
+    def _settle(self, flow: _Flow, now: Now) -> list[str]:
+        started: list[str] = []
+        for es in sorted(flow.queued, key=_created):
+            limit = es.flow.concurrency
+            if limit is not None and not rules.queued_may_start(flow.running, limit.limit):
+                break
+            queueing.start(es, FREED, now)
+            flow.running += 1
+            started.append(es.ex.id)
+        flow.queued = [es for es in flow.queued if es.ex.state.current is S.QUEUED]
+        for es in sorted(flow.new, key=_created):
+            limit = es.flow.concurrency
+            assert limit is not None, "only limited revisions wait for the gate"
+            target = rules.execution_over_limit(limit.behavior, flow.running, limit.limit)
+            if target is None:
+                queueing.start(es, "", now)
+                flow.running += 1
+            else:
+                queueing.over_limit(es, target, limit.limit, now)
+        return started
+
+    def after_passes(self, engine: EngineLoop, touched: Iterable[str]) -> None:
+        """Flows with queued executions where one ended: looked at in the next iteration."""
+        if not self.queued_flows:
+            return
+        for execution_id in touched:
+            es = engine.active.get(execution_id)
+            if es is None or not es.ex.state.current.is_terminated:
+                continue
+            if _key(es) in self.queued_flows:
+                self._recheck.add(_key(es))
+        if self._recheck:
+            engine.wake()
+
+
+def _census(
+    active: Iterable[ExecutionState], keys: set[FlowKey], touched: set[str]
+) -> dict[FlowKey, _Flow]:
+    """One walk over the executions in memory: per flow, how many count as running (neither
+    terminal nor QUEUED, nor new and about to be decided), the QUEUED ones and the new ones."""
+    flows = {key: _Flow() for key in keys}
+    for es in active:
+        key = _key(es)
+        if key not in keys:
+            continue
+        current = es.ex.state.current
+        if current.is_terminated:
+            continue
+        if current is S.QUEUED:
+            flows[key].queued.append(es)
+        elif es.ex.id in touched and es.flow.concurrency is not None and queueing.is_new(es):
+            flows[key].new.append(es)
+        else:
+            flows[key].running += 1
+    return flows
