@@ -8,6 +8,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests.engine.conftest import Doc, Harness, states_of, with_engine
 
 from tercel.engine import model, operations, service, states
@@ -102,5 +103,35 @@ def test_a_replay_from_the_start_is_a_new_execution_and_waits_its_turn(run_engin
         assert isinstance(replayed, model.Execution), replayed
         doc = await h.wait(replayed.id)
         assert states_of(doc["state"])[:3] == ["CREATED", "QUEUED", "RUNNING"]
+
+    run_engine(body)
+
+
+def test_a_bug_in_the_gate_fails_that_execution_not_the_loop(
+    run_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gate step that raises quarantines its execution (FAILED, the reason in its logs);
+    the loop goes on and the next execution of the flow runs."""
+    from tercel.engine.actions import queueing
+
+    real_start = queueing.start
+    broken: list[str] = []
+
+    def start_once_broken(es: Any, why: str, now: Any) -> None:
+        if not broken:
+            broken.append(es.ex.id)
+            raise RuntimeError("gate bug")
+        real_start(es, why, now)
+
+    monkeypatch.setattr(queueing, "start", start_once_broken)
+
+    async def body(h: Harness) -> None:
+        flow = await h.deploy(LIMITED.format(duration="PT0.1S"))
+        first = await h.create(flow)
+        doc = await h.wait_for(first.id, state_is("FAILED"))
+        assert broken == [first.id]
+        second = await h.create(flow)
+        doc = await h.wait(second.id)
+        assert states_of(doc["state"]) == ["CREATED", "RUNNING", "SUCCESS"]
 
     run_engine(body)

@@ -18,13 +18,16 @@ never shows more than `n` at any point.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sys
+import traceback
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from tercel.engine import rules, states
+from tercel.engine import faults, rules, states
 from tercel.engine.actions import queueing
 from tercel.engine.run.execution import ExecutionState
+from tercel.engine.runtime import quarantine
 from tercel.engine.runtime.protocols import EngineLoop
-from tercel.engine.types import Now
 
 __all__ = ["FlowKey", "Gate"]
 
@@ -76,34 +79,12 @@ class Gate:
             return set()
         flows = _census(engine.active.values(), keys, touched)
         started: set[str] = set()
-        now = engine.clock.now
         for key, flow in flows.items():
-            started.update(self._settle(flow, now))
+            started.update(_settle(engine, flow))
             if flow.queued or any(es.ex.state.current is S.QUEUED for es in flow.new):
                 self.queued_flows.add(key)
             else:
                 self.queued_flows.discard(key)
-        return started
-
-    def _settle(self, flow: _Flow, now: Now) -> list[str]:
-        started: list[str] = []
-        for es in sorted(flow.queued, key=_created):
-            limit = es.flow.concurrency
-            if limit is not None and not rules.queued_may_start(flow.running, limit.limit):
-                break
-            queueing.start(es, FREED, now)
-            flow.running += 1
-            started.append(es.ex.id)
-        flow.queued = [es for es in flow.queued if es.ex.state.current is S.QUEUED]
-        for es in sorted(flow.new, key=_created):
-            limit = es.flow.concurrency
-            assert limit is not None, "only limited revisions wait for the gate"
-            target = rules.execution_over_limit(limit.behavior, flow.running, limit.limit)
-            if target is None:
-                queueing.start(es, "", now)
-                flow.running += 1
-            else:
-                queueing.over_limit(es, target, limit.limit, now)
         return started
 
     def after_passes(self, engine: EngineLoop, touched: Iterable[str]) -> None:
@@ -118,6 +99,42 @@ class Gate:
                 self._recheck.add(_key(es))
         if self._recheck:
             engine.wake()
+
+
+def _settle(engine: EngineLoop, flow: _Flow) -> list[str]:
+    """Start the flow's queued executions while a slot is free, oldest first, then decide its
+    new ones in creation order; answers the queued ones it started."""
+    now = engine.clock.now
+    started: list[str] = []
+    for es in sorted(flow.queued, key=_created):
+        limit = es.flow.concurrency
+        if limit is not None and not rules.queued_may_start(flow.running, limit.limit):
+            break
+        if _safely(engine, es, queueing.start, es, FREED, now):
+            flow.running += 1
+            started.append(es.ex.id)
+    flow.queued = [es for es in flow.queued if es.ex.state.current is S.QUEUED]
+    for es in sorted(flow.new, key=_created):
+        limit = es.flow.concurrency
+        assert limit is not None, "only limited revisions wait for the gate"
+        target = rules.execution_over_limit(limit.behavior, flow.running, limit.limit)
+        if target is None:
+            flow.running += _safely(engine, es, queueing.start, es, "", now)
+        else:
+            _safely(engine, es, queueing.over_limit, es, target, limit.limit, now)
+    return started
+
+
+def _safely(engine: EngineLoop, es: ExecutionState, step: Callable[..., Any], *args: Any) -> bool:
+    """Apply one step to one execution: a bug in it fails that execution only (as the loop's
+    own steps do), never the loop. Answers whether it was applied."""
+    try:
+        step(*args)
+    except Exception as error:
+        traceback.print_exc(file=sys.stderr)
+        quarantine.quarantine(engine, es.ex.id, faults.describe(error))
+        return False
+    return True
 
 
 def _census(
