@@ -131,3 +131,31 @@ def test_any_end_frees_the_slot(api: Server) -> None:
     act(api, "killExecution", third)
     wait_state(api, third, "KILLED")
     assert most_at_once(execution_log(api, namespace)) == 1
+
+
+def test_a_bad_concurrency_is_refused_with_line_and_column(api: Server) -> None:
+    """deployFlow answers every problem of `concurrency` at its line and column, and stores
+    nothing."""
+    source = (
+        "id: bad\nnamespace: conc.bad\nconcurrency:\n  limit: 0\n  behavior: LATER\n"
+        "tasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: a\n"
+    )
+    found = api.data(
+        """mutation($s: String!) { deployFlow(source: $s) { __typename
+          ... on FlowValidationError { issues { path line column message } } } }""",
+        {"s": source},
+    )["deployFlow"]
+    assert found == {
+        "__typename": "FlowValidationError",
+        "issues": [
+            {"path": "concurrency.limit", "line": 4, "column": 10, "message": "must be >= 1"},
+            {
+                "path": "concurrency.behavior",
+                "line": 5,
+                "column": 13,
+                "message": "unknown behavior `LATER`, expected QUEUE, CANCEL, FAIL",
+            },
+        ],
+    }
+    flows = api.data('{ flows(namespace: "conc.bad") { id } }')["flows"]
+    assert flows == []
