@@ -73,7 +73,8 @@ class RetryPolicy:
 
 @dataclass(frozen=True, slots=True)
 class Concurrency:
-    """A flow's `concurrency`: at most `limit` of its executions run at once (§25.2)."""
+    """A flow's `concurrency`: at most `limit` of its executions run at once
+    (docs/semantics.md#concurrency)."""
 
     limit: int
     behavior: ConcurrencyBehavior = ConcurrencyBehavior.QUEUE

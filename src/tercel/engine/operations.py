@@ -1,5 +1,6 @@
-"""The commands of §25.1 and the bulk actions: pause, `setTaskRunState`, `setExecutionState`,
-`setExecutionLabels`, `unqueueExecution`, `forceRunExecution`, `bulkExecutions`.
+"""The commands of docs/semantics.md#operating and the bulk actions: pause, `setTaskRunState`,
+`setExecutionState`, `setExecutionLabels`, `unqueueExecution`, `forceRunExecution` (flow
+concurrency, docs/semantics.md#concurrency), `bulkExecutions`.
 
 Like the lifecycle commands of `service`, each runs inside the engine loop on the loop's own state
 of the execution (so concurrent commands see each other), decides with the pure rules of
@@ -61,7 +62,7 @@ async def pause_execution(engine: Engine, execution_id: str) -> Outcome:
 async def set_task_run_state(
     engine: Engine, execution_id: str, task_run_id: str, target: S
 ) -> Outcome:
-    """Kestra's markAs (§25.1)."""
+    """Kestra's markAs (semantics.md#mark-task-run)."""
 
     def command(es: ExecutionState) -> Outcome:
         run = es.by_id.get(task_run_id)
@@ -121,7 +122,8 @@ PAST_LIMIT = " (forced past the flow's concurrency limit)"
 
 
 def unqueue_one(engine: Engine, es: ExecutionState, target: S = S.RUNNING) -> Outcome:
-    """QUEUED -> RUNNING past the flow's limit, or CANCELLED, or FAILED (§25.1)."""
+    """QUEUED -> RUNNING past the flow's limit, or CANCELLED, or FAILED
+    (semantics.md#concurrency)."""
     current = es.ex.state.current
     refusal = rules.unqueue_refusal(current, target)
     if refusal is not None:

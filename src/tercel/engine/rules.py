@@ -19,8 +19,8 @@ Where to look:
 - runIf: `state_after_run_if`;
 - recovery and quarantine: `recovered_attempt_path`, `attempt_path_on_quarantine`,
   `task_run_on_quarantine`, `execution_path_on_quarantine`;
-- flow concurrency (§25.2): `execution_over_limit`, `queued_may_start`, `kill_target`,
-  `unqueue_refusal`, `force_run_step`.
+- flow concurrency (semantics.md#concurrency): `execution_over_limit`, `queued_may_start`,
+  `kill_target`, `may_delete`, `unqueue_refusal`, `force_run_step`.
 """
 
 from __future__ import annotations
@@ -215,7 +215,8 @@ def derived_execution_state(
 ) -> S | None:
     """The execution follows its task runs: PAUSED over RETRYING over RUNNING; leaving PAUSED
     goes through RESTARTED. None when it stays (created, killing, ended, already there, or
-    paused by `pauseExecution`: until resumed, §25.1; QUEUED: until a slot frees, §25.2)."""
+    paused by `pauseExecution`: until resumed, semantics.md#pause-execution; QUEUED: until a
+    slot of its flow's limit frees, semantics.md#concurrency)."""
     waiting = (S.KILLING, S.CREATED, S.RESTARTED, S.QUEUED)
     if current in waiting or current.is_terminated or manual_pause:
         return None
@@ -345,7 +346,7 @@ def execution_path_on_quarantine(current: S) -> Path:
     return (S.FAILED,) if current.is_active else ()
 
 
-# ------------------------------------------------------------------ flow concurrency (§25.2)
+# ------------------------------------------------------------------ flow concurrency
 
 #: the states `unqueueExecution` gives a QUEUED execution (RUNNING: started past the limit)
 UNQUEUE_TARGETS = (S.RUNNING, S.CANCELLED, S.FAILED)
@@ -371,8 +372,8 @@ def queued_may_start(running: int, limit: int) -> bool:
 
 
 def kill_target(current: S) -> S:
-    """A kill's first state: KILLED at once for a QUEUED execution (nothing runs, §16), else
-    KILLING until its task runs stop."""
+    """A kill's first state: KILLED at once for a QUEUED execution (nothing runs,
+    semantics.md#kill), else KILLING until its task runs stop."""
     return S.KILLED if current is S.QUEUED else S.KILLING
 
 

@@ -27,7 +27,7 @@ class Mode(enum.Enum):
 
 class ConcurrencyBehavior(enum.Enum):
     """What a flow's `concurrency.behavior` does with a new execution over the limit
-    (execution-model §25.2; Kestra's `Concurrency.Behavior`)."""
+    (semantics.md#concurrency; Kestra's `Concurrency.Behavior`)."""
 
     QUEUE = "QUEUE"  #: it waits QUEUED for a slot, oldest first
     CANCEL = "CANCEL"  #: it ends CANCELLED at once

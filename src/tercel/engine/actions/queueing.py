@@ -1,4 +1,4 @@
-"""Flow concurrency on one execution (execution-model §25.2): the appliers of what
+"""Flow concurrency on one execution (docs/semantics.md#concurrency): the appliers of what
 `rules.execution_over_limit`, `rules.queued_may_start`, `rules.unqueue_refusal` and
 `rules.force_run_step` decided. Which executions of a flow count is the loop's business
 (`runtime/concurrency.py`); here one `ExecutionState` changes, each history entry recorded by

@@ -1,6 +1,6 @@
-"""A flow's `concurrency` (execution-model §25.2; Kestra's `Concurrency`): `limit` (an integer
-of at least 1, required) and `behavior` (QUEUE, the default, CANCEL or FAIL), every problem with
-its line and column."""
+"""A flow's `concurrency` (docs/semantics.md#concurrency; Kestra's `Concurrency`): `limit`
+(an integer of at least 1, required) and `behavior` (QUEUE, the default, CANCEL or FAIL), every
+problem with its line and column."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The flow concurrency gate of the engine loop (execution-model §25.2).
+"""The flow concurrency gate of the engine loop (docs/semantics.md#concurrency).
 
 A flow with `concurrency: {limit: n}` never has more than `n` executions that are neither
 terminal nor QUEUED, counted over every revision of the flow. The count is made inside the
@@ -18,16 +18,13 @@ never shows more than `n` at any point.
 
 from __future__ import annotations
 
-import sys
-import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from tercel.engine import faults, rules, states
+from tercel.engine import rules, states
 from tercel.engine.actions import queueing
 from tercel.engine.run.execution import ExecutionState
-from tercel.engine.runtime import quarantine
-from tercel.engine.runtime.protocols import EngineLoop
+from tercel.engine.runtime.protocols import RunningLoop
 
 __all__ = ["FlowKey", "Gate"]
 
@@ -67,7 +64,7 @@ class Gate:
         #: flows where an execution ended: their queue is looked at in the next iteration
         self._recheck: set[FlowKey] = set()
 
-    def admit(self, engine: EngineLoop, touched: set[str]) -> set[str]:
+    def admit(self, engine: RunningLoop, touched: set[str]) -> set[str]:
         """Decide the new executions and start the queued ones of the flows concerned; answers
         the queued executions it started (their passes run in this iteration too)."""
         keys, self._recheck = self._recheck, set()
@@ -87,7 +84,7 @@ class Gate:
                 self.queued_flows.discard(key)
         return started
 
-    def after_passes(self, engine: EngineLoop, touched: Iterable[str]) -> None:
+    def after_passes(self, engine: RunningLoop, touched: Iterable[str]) -> None:
         """Flows with queued executions where one ended: looked at in the next iteration."""
         if not self.queued_flows:
             return
@@ -101,7 +98,7 @@ class Gate:
             engine.wake()
 
 
-def _settle(engine: EngineLoop, flow: _Flow) -> list[str]:
+def _settle(engine: RunningLoop, flow: _Flow) -> list[str]:
     """Start the flow's queued executions while a slot is free, oldest first, then decide its
     new ones in creation order; answers the queued ones it started."""
     now = engine.clock.now
@@ -125,16 +122,11 @@ def _settle(engine: EngineLoop, flow: _Flow) -> list[str]:
     return started
 
 
-def _safely(engine: EngineLoop, es: ExecutionState, step: Callable[..., Any], *args: Any) -> bool:
-    """Apply one step to one execution: a bug in it fails that execution only (as the loop's
-    own steps do), never the loop. Answers whether it was applied."""
-    try:
-        step(*args)
-    except Exception as error:
-        traceback.print_exc(file=sys.stderr)
-        quarantine.quarantine(engine, es.ex.id, faults.describe(error))
-        return False
-    return True
+def _safely(engine: RunningLoop, es: ExecutionState, step: Any, *args: Any) -> bool:
+    """Apply one step to one execution through `engine.guarded` (a bug in it fails that
+    execution only, never the loop); answers whether it was applied."""
+    engine.guarded(es, step, *args)
+    return engine.active.get(es.ex.id) is es
 
 
 def _census(
