@@ -103,7 +103,7 @@ def _settle(engine: RunningLoop, flow: _Flow) -> list[str]:
     new ones in creation order; answers the queued ones it started."""
     now = engine.clock.now
     started: list[str] = []
-    for es in sorted(flow.queued, key=_created):
+    for es in sorted(flow.queued, key=_created) if _room(flow) else ():
         limit = es.flow.concurrency
         if limit is not None and not rules.queued_may_start(flow.running, limit.limit):
             break
@@ -120,6 +120,15 @@ def _settle(engine: RunningLoop, flow: _Flow) -> list[str]:
         else:
             _safely(engine, es, queueing.over_limit, es, target, limit.limit, now)
     return started
+
+
+def _room(flow: _Flow) -> bool:
+    """Whether a queued execution of the flow may start (no need to order them otherwise)."""
+    return any(
+        es.flow.concurrency is None
+        or rules.queued_may_start(flow.running, es.flow.concurrency.limit)
+        for es in flow.queued
+    )
 
 
 def _safely(engine: RunningLoop, es: ExecutionState, step: Any, *args: Any) -> bool:
