@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextvars
+import copy
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -85,11 +86,14 @@ class Event:
     touched: frozenset[str]
     #: executions whose labels this commit replaced (no state entry: a new snapshot)
     relabelled: frozenset[str] = frozenset()
+    #: executions this commit created, as it wrote them (copies: the engine goes on changing
+    #: its own); only while a global stream listens (the list shows new rows from them)
+    created: Mapping[str, model.Execution] = field(default_factory=dict)
     #: values derived from the event once and shared by its subscribers (payload objects)
     memo: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def of(cls, batch: Batch) -> Event | None:
+    def of(cls, batch: Batch, keep_created: bool = False) -> Event | None:
         found = batch.changes
         if not (found.states or found.logs or found.deleted_executions or batch.states):
             return None
@@ -106,9 +110,28 @@ class Event:
             | deleted
         )
         relabelled = frozenset(found.relabelled)
-        return cls(
-            rows, logs, dict(batch.states), deleted, attributes, frozenset(touched), relabelled
+        created = (
+            {ex_id: _as_committed(ex) for ex_id, ex in found.new_executions.items()}
+            if keep_created
+            else {}
         )
+        return cls(
+            rows,
+            logs,
+            dict(batch.states),
+            deleted,
+            attributes,
+            frozenset(touched),
+            relabelled,
+            created,
+        )
+
+
+def _as_committed(ex: model.Execution) -> model.Execution:
+    """A copy of `ex` as committed; its inputs, trigger and variables, which never change after
+    the creation, are shared rather than copied."""
+    fixed = (ex.inputs, ex.trigger, ex.variables)
+    return copy.deepcopy(ex, {id(value): value for value in fixed if value is not None})
 
 
 class Subscriber:
@@ -223,7 +246,7 @@ class Broker:
         self.publish(batch)
 
     def publish(self, batch: Batch) -> None:
-        event = Event.of(batch)
+        event = Event.of(batch, keep_created=bool(self._global))
         if event is None:
             return
         dropped = 0
