@@ -18,6 +18,7 @@ import asyncio
 import collections
 import contextvars
 import copy
+import dataclasses
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -128,10 +129,15 @@ class Event:
 
 
 def _as_committed(ex: model.Execution) -> model.Execution:
-    """A copy of `ex` as committed; its inputs, trigger and variables, which never change after
-    the creation, are shared rather than copied."""
-    fixed = (ex.inputs, ex.trigger, ex.variables)
-    return copy.deepcopy(ex, {id(value): value for value in fixed if value is not None})
+    """A copy of `ex` as committed. Its state and labels are immutable values the engine
+    replaces (the list is copied), its task runs change in place (copied whole, usually none at
+    creation); inputs, trigger and variables never change after the creation (shared)."""
+    return dataclasses.replace(
+        ex,
+        labels=list(ex.labels),
+        outputs=copy.deepcopy(ex.outputs),
+        task_runs=copy.deepcopy(ex.task_runs),
+    )
 
 
 class Subscriber:
