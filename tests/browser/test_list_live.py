@@ -124,6 +124,12 @@ def test_a_dropped_list_stream_misses_and_repeats_nothing(page: Page, tercel: Te
         created = future.result()
     expect(page.locator('[data-live="connected"]')).to_be_visible(timeout=10_000)
     assert len(sockets) >= 2, "the list did not reconnect"
+    unfinished = """query { executions(filter: {namespaceEquals: "uilive.drop",
+                     stateNotIn: [SUCCESS]}, first: 1) { totalCount } }"""
+    for _ in range(600):  # every execution ended (a loaded machine runs 300 slowly)
+        if not tercel.data(unfinished)["executions"]["totalCount"]:
+            break
+        page.wait_for_timeout(100)
     rows = page.locator('tr[data-execution-id][data-state="SUCCESS"]')
     expect(rows).to_have_count(len(created), timeout=20_000)
     page.wait_for_timeout(500)
