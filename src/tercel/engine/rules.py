@@ -31,43 +31,6 @@ from collections.abc import Mapping
 from tercel.engine import states
 from tercel.engine.types import ConcurrencyBehavior, TimerKind
 
-__all__ = [
-    "DERIVATION_ORDER",
-    "UNQUEUE_TARGETS",
-    "FlowableStep",
-    "ForceRun",
-    "KillStep",
-    "Retry",
-    "TimerStep",
-    "attempt_path_on_quarantine",
-    "derived_branch_state",
-    "derived_execution_state",
-    "execution_end_state",
-    "execution_on_start",
-    "execution_over_limit",
-    "execution_path_on_quarantine",
-    "execution_path_on_retry",
-    "execution_path_to_retried",
-    "flowable_end_state",
-    "force_run_step",
-    "kill_step",
-    "kill_target",
-    "may_delete",
-    "next_state_after_failed_attempt",
-    "queued_may_start",
-    "recovered_attempt_path",
-    "resolve_flowable",
-    "state_after_attempt",
-    "state_after_run_if",
-    "state_on_restart",
-    "state_on_resume",
-    "subflow_state_on_child_end",
-    "task_run_on_quarantine",
-    "timer_step",
-    "unqueue_refusal",
-    "with_flags",
-]
-
 S = states.StateType
 Path = tuple[S, ...]
 
