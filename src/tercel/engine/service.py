@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tercel import ids
-from tercel.engine import files, model, states, storable
+from tercel.engine import files, model, rules, states, storable
 from tercel.engine.actions import lifecycle, operate, replay
 from tercel.engine.flows import fileinputs, inputs, loader
 from tercel.engine.outcomes import InvalidInputs, InvalidState, NotFound, Outcome
@@ -222,12 +222,13 @@ def replay_one(
 
 
 def delete_one(engine: Engine, es: ExecutionState, keep: frozenset[str] = frozenset()) -> Outcome:
-    """Delete a terminated execution (but the rows of the tables in `keep`: logs, metrics)."""
+    """Delete a terminated or QUEUED execution (but the rows of the tables in `keep`: logs,
+    metrics)."""
     current = es.ex.state.current
-    if not current.is_terminated:
+    if not rules.may_delete(current):
         return InvalidState(
-            f"execution `{es.ex.id}` is {current.value}: only ended executions can be "
-            "deleted (kill it first)",
+            f"execution `{es.ex.id}` is {current.value}: only ended or queued executions can "
+            "be deleted (kill it first)",
             current,
         )
     engine.delete(es, keep)
