@@ -59,7 +59,9 @@ def test_restart_three_failed_executions(page: Page, tercel: TercelServer) -> No
     page.evaluate(RECORD_STATES, failed)
     page.locator('[data-bulk-action="restart"]').click()
     dialog = page.get_by_role("dialog")
-    expect(dialog.locator("[data-bulk-dry-run]")).to_contain_text("3 would be restarted of 3")
+    expect(dialog.locator("[data-bulk-dry-run]")).to_contain_text(
+        "over 3 executions: 3 would be restarted"
+    )
     for execution_id in failed:  # the dry run changed nothing
         assert tercel.wait_state(execution_id, {"FAILED"}, timeout=1) == "FAILED"
     page.locator("[data-confirm]").click()
@@ -70,6 +72,7 @@ def test_restart_three_failed_executions(page: Page, tercel: TercelServer) -> No
         expect(row.locator("[data-bulk-outcome]")).to_have_attribute("data-bulk-outcome", "OK")
         # the fails flow fails again: the row went back through RESTARTED/RUNNING, live
         expect(row).to_have_attribute("data-state", "FAILED", timeout=20_000)
+        expect(row.locator("td.num")).to_have_text("2")  # the attempts column, read again
     seen = page.evaluate("() => window.seenStates")
     for execution_id in failed:
         assert {"RESTARTED", "RUNNING"} & set(seen[execution_id]), seen
@@ -94,7 +97,7 @@ def test_a_dry_run_delete_skips_a_running_execution_with_the_reason(
         page.locator('[data-bulk-action="delete"]').click()
         dialog = page.get_by_role("dialog")
         expect(dialog.locator("[data-bulk-dry-run]")).to_contain_text(
-            "1 would be deleted, 1 skipped of 2"
+            "over 2 executions: 1 would be deleted, 1 skipped"
         )
         reason = dialog.locator('[data-bulk-reason="SKIPPED"]')
         expect(reason).to_contain_text(re.compile(r"terminated.*RUNNING", re.IGNORECASE))
@@ -129,10 +132,16 @@ def test_an_action_on_every_execution_matching_the_filter(page: Page, tercel: Te
     expect(dialog.locator("[data-bulk-error]")).to_contain_text('"batch": write key:value')
     dialog.locator("[data-bulk-labels]").fill(f"batch:{batch}, reviewed:yes")
     page.locator("[data-confirm]").click()  # the dry run
-    expect(dialog.locator("[data-bulk-dry-run]")).to_contain_text("4 would be relabelled of 4")
+    expect(dialog.locator("[data-bulk-dry-run]")).to_contain_text(
+        "over 4 executions: 4 would be relabelled"
+    )
     page.locator("[data-confirm]").click()
     expect(page.locator("[data-bulk-result]")).to_contain_text("Set labels: 4 relabelled")
     expect(page.locator('[data-bulk-outcome="OK"]')).to_have_count(4)
+    for execution_id in ids:  # the rows show the new labels
+        expect(page.locator(f'[data-execution-id="{execution_id}"]')).to_contain_text(
+            "reviewed:yes"
+        )
     for execution_id in ids:
         labels = tercel.data(
             "query($id: ID!) { execution(id: $id) { labels { key value } } }",
