@@ -10,15 +10,17 @@ export interface ActionDef {
   /** what the confirmation says would happen to an OK item */
   verb: string;
   danger: boolean;
+  /** what the confirmation adds (the single-execution dialogs say the same) */
+  note?: string;
 }
 
 export const ACTIONS: ActionDef[] = [
-  { action: "RESTART", label: "Restart", verb: "restarted", danger: false },
-  { action: "REPLAY", label: "Replay", verb: "replayed", danger: false },
+  { action: "RESTART", label: "Restart", verb: "restarted", danger: false, note: "Their failed task runs run again (same ids, a new attempt)." },
+  { action: "REPLAY", label: "Replay", verb: "replayed", danger: false, note: "Each is copied into a new execution that runs from the start." },
   { action: "RESUME", label: "Resume", verb: "resumed", danger: false },
   { action: "PAUSE", label: "Pause", verb: "paused", danger: false },
-  { action: "KILL", label: "Kill", verb: "killed", danger: true },
-  { action: "DELETE", label: "Delete", verb: "deleted", danger: true },
+  { action: "KILL", label: "Kill", verb: "killed", danger: true, note: "Running task runs are killed (shell processes get SIGTERM, then SIGKILL)." },
+  { action: "DELETE", label: "Delete", verb: "deleted", danger: true, note: "Executions, their task runs, logs and state history are deleted. This cannot be undone." },
   { action: "SET_LABELS", label: "Set labels", verb: "relabelled", danger: false },
   { action: "UNQUEUE", label: "Unqueue", verb: "unqueued", danger: false },
   { action: "FORCE_RUN", label: "Force run", verb: "force-run", danger: false },
