@@ -119,7 +119,12 @@ def test_an_action_on_every_execution_matching_the_filter(page: Page, tercel: Te
     batch, ids = ended_batch(tercel, "steps", 4, "SUCCESS")
     open_list(page, tercel, f"/ui/executions?labels=batch:{batch}")
     expect(page.locator("[data-execution-id]")).to_have_count(4)
-    page.locator("[data-select-execution]").first.click()
+    boxes = page.locator("[data-select-execution]")
+    boxes.nth(0).focus()  # from the keyboard: Space, then Shift+Space picks the range
+    page.keyboard.press("Space")
+    boxes.nth(2).focus()
+    page.keyboard.press("Shift+Space")
+    expect(page.locator("[data-selected-count]")).to_have_attribute("data-selected-count", "3")
     matching = page.locator("[data-select-matching]")
     expect(matching).to_have_text("Select all 4 matching the filter")  # the server's count
     matching.click()
@@ -166,3 +171,4 @@ def test_a_refusal_of_the_server_shows_in_the_dialog(page: Page, tercel: TercelS
     expect(dialog.locator("[data-bulk-dry-run]")).to_have_count(0)
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
+    expect(page.locator('[data-bulk-action="set_labels"]')).to_be_focused()  # focus came back
