@@ -174,3 +174,22 @@ def test_a_refusal_of_the_server_shows_in_the_dialog(page: Page, tercel: TercelS
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
     expect(page.locator('[data-bulk-action="set_labels"]')).to_be_focused()  # focus came back
+
+
+def test_a_bulk_replay_links_each_row_to_its_new_execution(
+    page: Page, tercel: TercelServer
+) -> None:
+    batch, (done,) = ended_batch(tercel, "steps", 1, "SUCCESS")
+    open_list(page, tercel, f"/ui/executions?labels=batch:{batch}")
+    page.locator("[data-select-execution]").first.click()
+    page.locator('[data-bulk-action="replay"]').click()
+    expect(page.get_by_role("dialog").locator("[data-bulk-dry-run]")).to_contain_text(
+        "1 would be replayed"
+    )
+    page.locator("[data-confirm]").click()
+    link = page.locator(f'[data-execution-id="{done}"] [data-replayed-as]')
+    replay = link.get_attribute("data-replayed-as")
+    assert replay and replay != done
+    assert tercel.wait_state(replay, {"SUCCESS"}) == "SUCCESS"
+    link.click()
+    expect(page).to_have_url(f"{tercel.url}/ui/executions/{replay}")

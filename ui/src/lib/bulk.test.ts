@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseLabelInput, resultsById, sentence, summarize } from "./bulk";
+import { parseLabelInput, replayedAs, resultsById, sentence, summarize } from "./bulk";
 
 const items = [
   { executionId: "a", outcome: "OK" as const, message: null, state: "RESTARTED" as const },
@@ -35,6 +35,14 @@ describe("bulk results", () => {
     const s = summarize(items);
     expect(sentence(s, "deleted", true)).toBe("1 would be deleted, 3 skipped, 1 not found");
     expect(sentence(summarize(items.slice(0, 1)), "restarted", false)).toBe("1 restarted");
+  });
+});
+
+describe("a replay's item", () => {
+  it("names the new execution", () => {
+    expect(replayedAs("replayed as 035A9KUwQ3bF2hXkR8mZt1")).toBe("035A9KUwQ3bF2hXkR8mZt1");
+    expect(replayedAs("RUNNING: only a terminated execution can be replayed")).toBeNull();
+    expect(replayedAs("")).toBeNull();
   });
 });
 

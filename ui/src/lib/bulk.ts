@@ -82,6 +82,12 @@ export function summarize(items: readonly BulkItemLike[]): Summary {
   };
 }
 
+/** The new execution a REPLAY item names ("replayed as <id>"), or null. */
+export function replayedAs(message: string): string | null {
+  const found = /^replayed as (\S+)$/.exec(message);
+  return found ? found[1] : null;
+}
+
 /** `OK 3 · skipped 1 · errors 0` as a sentence: "3 restarted, 1 skipped". */
 export function sentence(summary: Summary, verb: string, dry: boolean): string {
   const parts = [`${summary.ok} ${dry ? `would be ${verb}` : verb}`];
