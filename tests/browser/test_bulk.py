@@ -174,6 +174,9 @@ def test_a_refusal_of_the_server_shows_in_the_dialog(page: Page, tercel: TercelS
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
     expect(page.locator('[data-bulk-action="set_labels"]')).to_be_focused()  # focus came back
+    page.get_by_role("button", name="SUCCESS", exact=True).click()  # another filter
+    expect(page.locator("[data-bulk-bar]")).to_have_count(0)  # another selection: none yet
+    expect(page.locator("[data-select-execution]:checked")).to_have_count(0)
 
 
 def test_a_bulk_replay_links_each_row_to_its_new_execution(
