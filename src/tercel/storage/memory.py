@@ -18,7 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from tercel.engine import changes, model, states
-from tercel.engine.store import FlowRow, Loaded
+from tercel.engine.store import ExecutionPurge, FlowRow, Loaded, LogPurge, PurgeCandidate
+from tercel.storage import retention
 from tercel.storage.codec import dumps, loads
 from tercel.storage.histories import HistoryKey, history_key
 
@@ -144,6 +145,41 @@ class MemoryStore:
             if execution_id is None or t.execution_id == execution_id
         ]
         return sorted(rows, key=lambda t: t.due)
+
+    # ------------------------------------------------------------------ retention
+
+    def purge_candidates(
+        self, which: ExecutionPurge, after: str, limit: int
+    ) -> list[PurgeCandidate]:
+        t = self._t
+        ids = sorted(i for i, ex in t.executions.items() if i > after)
+        histories = _histories(t.states, set(ids))
+        found: list[PurgeCandidate] = []
+        for i in ids:
+            ex = dataclasses.replace(t.executions[i], state=histories[("E", i, None)])
+            if len(found) < limit and retention.execution_matches(which, ex):
+                logs = sum(log.execution_id == i for log in t.logs)
+                metrics = sum(len(m) for e, m in t.attempts.values() if e == i)
+                found.append(PurgeCandidate(i, logs, metrics))
+        return found
+
+    def purge_logs(self, which: LogPurge, limit: int) -> int:
+        t = self._t
+        gone = [
+            log
+            for log in t.logs
+            if retention.log_matches(which, log, t.executions.get(log.execution_id))
+        ][:limit]
+        seqs = {log.seq for log in gone}
+        t.logs = [log for log in t.logs if log.seq not in seqs]
+        return len(gone)
+
+    def purge_rows(self, ids: Sequence[str], tables: frozenset[str]) -> None:
+        t, wanted = self._t, set(ids)
+        if "logs" in tables:
+            t.logs = [log for log in t.logs if log.execution_id not in wanted]
+        if "metrics" in tables:
+            t.attempts = {k: (e, [] if e in wanted else m) for k, (e, m) in t.attempts.items()}
 
     # ------------------------------------------------------------------ flows
 

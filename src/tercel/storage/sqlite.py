@@ -18,8 +18,8 @@ from pathlib import Path
 
 from tercel import failpoints
 from tercel.engine import changes
-from tercel.engine.store import FlowRow, Loaded
-from tercel.storage import flowadmin, flowstore, reader
+from tercel.engine.store import ExecutionPurge, FlowRow, Loaded, LogPurge, PurgeCandidate
+from tercel.storage import flowadmin, flowstore, reader, retention
 
 __all__ = ["Database", "Reads", "connect", "disk_full_error", "is_disk_full"]
 
@@ -93,6 +93,11 @@ class Reads:
     def latest_flows(self) -> list[FlowRow]:
         return flowstore.list_latest(self.conn)
 
+    def purge_candidates(
+        self, which: ExecutionPurge, after: str, limit: int
+    ) -> list[PurgeCandidate]:
+        return retention.purge_candidates(self.conn, which, after, limit)
+
     def close(self) -> None:
         self.conn.close()
 
@@ -135,6 +140,12 @@ class Database(Reads):
 
     def delete_flow(self, namespace: str, flow_id: str) -> int | None:
         return flowadmin.delete_flow(self.conn, namespace, flow_id)
+
+    def purge_logs(self, which: LogPurge, limit: int) -> int:
+        return retention.purge_logs(self.conn, which, limit)
+
+    def purge_rows(self, ids: Sequence[str], tables: frozenset[str]) -> None:
+        retention.purge_rows(self.conn, ids, tables)
 
     def leftover_processes(self) -> list[tuple[str, int, int]]:
         """(task run id, attempt number, process group id) of the shell processes recorded by

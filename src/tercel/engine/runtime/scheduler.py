@@ -28,6 +28,7 @@ from tercel.engine.runtime import (
     offloop,
     quarantine,
     recovery,
+    retention,
     runner,
     wakeups,
     workers,
@@ -59,6 +60,7 @@ class Engine:
         self.db_path, self.clock = db_path, clock or clocks.SystemClock()
         self._storage = writer.Storage(db_path, synchronous)
         self.workers = workers.Workers(self.clock, worker_slots, self.wake)
+        self.workers.services = retention.Retention(self)
         self.slots = self.workers.slots
         self.active: dict[str, ExecutionState] = {}
         self._touched: set[str] = set()
@@ -206,9 +208,14 @@ class Engine:
         (open streams complete)."""
         if self.active.pop(es.ex.id, None) is not None:
             quarantine.stop_attempts(self, es)
-        self._deleted.append(es.ex.id)
+        self.forget(es.ex.id, keep)
+
+    def forget(self, execution_id: str, keep: frozenset[str] = frozenset()) -> None:
+        """Inside a command: delete an ended execution the loop does not hold (retention reads
+        only ids, not whole executions); as `delete`."""
+        self._deleted.append(execution_id)
         if keep:
-            self._kept[es.ex.id] = keep
+            self._kept[execution_id] = keep
 
     def deleting(self, execution_id: str) -> bool:
         """Deleted by a command whose commit is yet to be made."""
