@@ -88,7 +88,9 @@ class Engine:
         #: cannot be, quarantine gives up on them rather than loop)
         self.quarantined: set[str] = set()
         self._answering: Answered = []
-        self._deleted: list[str] = []
+        #: executions deleted by commands since the last commit (an ordered set: retention
+        #: asks `deleting` of each id of a batch)
+        self._deleted: dict[str, None] = {}
         #: deleted execution id -> the tables whose rows its deletion keeps
         self._kept: dict[str, frozenset[str]] = {}
 
@@ -213,7 +215,7 @@ class Engine:
     def forget(self, execution_id: str, keep: frozenset[str] = frozenset()) -> None:
         """Inside a command: delete an ended execution the loop does not hold (retention reads
         only ids, not whole executions); as `delete`."""
-        self._deleted.append(execution_id)
+        self._deleted[execution_id] = None
         if keep:
             self._kept[execution_id] = keep
 
@@ -369,22 +371,29 @@ class Engine:
         self._replace(es)
 
     def _collect(self, batch: Batch) -> Batch:
-        deleted, self._deleted = self._deleted, []
+        deleted, self._deleted = list(self._deleted), {}
         kept, self._kept = self._kept, {}
         return commits.collect(batch, deleted, self.active.values(), kept)
 
     def _after_commit(self, batch: Batch, answered: Answered) -> None:
         for execution_id, _ in batch.parts:  # stored again: a later failure is a new one
             self.quarantined.discard(execution_id)
-        for es in list(self.active.values()):
+        timed = {timer.execution_id for timer in batch.changes.timers_added}
+        held = self._held
+        for es in [  # one held by a bulk action waits for its release, unless it has to deliver
+            es
+            for key, es in self.active.items()
+            if key not in held or es.to_start or es.to_cancel or key in timed
+        ]:
             if es is not self.active.get(es.ex.id):
                 continue  # quarantined meanwhile
             self._guarded(es, self.workers.start, es)
             if es is not self.active.get(es.ex.id):
                 continue
-            for timer in batch.changes.timers_added:
-                if timer.execution_id == es.ex.id:
-                    self._timers.push(timer)
+            if es.ex.id in timed:
+                for timer in batch.changes.timers_added:
+                    if timer.execution_id == es.ex.id:
+                        self._timers.push(timer)
             if (es.pending or es.waiting) and self.slots.free > 0 and es.ex.id not in self._held:
                 self._touched.add(es.ex.id)
             if es.ex.state.current.is_terminated and self._subflows.waited_for(es.ex.id):
