@@ -1,4 +1,4 @@
-"""PurgeExecutions and PurgeLogs on a real engine and SQLite file (execution-model §25.4),
+"""PurgeExecutions and PurgeLogs on a real engine and SQLite file (docs/semantics.md#retention),
 mirroring Kestra's PurgeExecutionsTest.run and PurgeLogsTest.run, then what Tercel adds: only
 ended executions go, never the purging one, in batches between which other executions go on."""
 

@@ -5,7 +5,8 @@ go through the same JSON codec, histories are rebuilt from the state-change rows
 order, a task run keeps its first plan, restart's removed task runs lose their attempts and
 metrics, a commit is all or nothing. No thread and no file: a test commits a change set and
 reads it back in the same call. `tests/unit/storage/test_store_contract.py` runs one contract
-against both implementations.
+against both implementations. Flow revisions are kept by `memoryflows.MemoryFlows`, the
+triggers' table by `memorytriggers`.
 """
 
 from __future__ import annotations
@@ -14,14 +15,22 @@ import copy
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from tercel.engine import changes, model, states
-from tercel.engine.store import ExecutionPurge, FlowRow, Loaded, LogPurge, PurgeCandidate
-from tercel.storage import retention
+from tercel.engine.store import (
+    ExecutionEnd,
+    ExecutionPurge,
+    Loaded,
+    LogPurge,
+    PurgeCandidate,
+    StoredTrigger,
+    TriggerKey,
+)
+from tercel.storage import memoryretention, memorytriggers
 from tercel.storage.codec import dumps, loads
 from tercel.storage.histories import HistoryKey, history_key
+from tercel.storage.memoryflows import MemoryFlows
 
 __all__ = ["MemoryStore"]
 
@@ -45,6 +54,7 @@ class _Tables:
     timers: dict[str, changes.TimerRow] = field(default_factory=dict)
     #: (task run id, attempt number, process group id): one attempt may record several
     processes: set[tuple[str, int, int]] = field(default_factory=set)
+    triggers: memorytriggers.TriggerTable = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         """A copy that a commit can change and drop (each table copied, rows shared)."""
@@ -57,16 +67,16 @@ class _Tables:
             list(self.logs),
             dict(self.timers),
             set(self.processes),
+            dict(self.triggers),
         )
 
 
-class MemoryStore:
+class MemoryStore(MemoryFlows):
     """`engine.store.Store` in memory."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._t = _Tables()
-        #: every flow revision, with its deleted flag
-        self._flows: list[tuple[FlowRow, bool]] = []
         self._last_state_seq = self._last_log_seq = 0
 
     @property
@@ -148,101 +158,45 @@ class MemoryStore:
 
     # ------------------------------------------------------------------ retention
 
-    def purge_candidates(
-        self, which: ExecutionPurge, after: str, limit: int
-    ) -> list[PurgeCandidate]:
+    def purge_candidates(self, which: ExecutionPurge, after: str, n: int) -> list[PurgeCandidate]:
         t = self._t
-        ids = sorted(i for i, ex in t.executions.items() if i > after)
-        histories = _histories(t.states, set(ids))
-        found: list[PurgeCandidate] = []
-        for i in ids:
-            ex = dataclasses.replace(t.executions[i], state=histories[("E", i, None)])
-            if len(found) < limit and retention.execution_matches(which, ex):
-                logs = sum(log.execution_id == i for log in t.logs)
-                metrics = sum(len(m) for e, m in t.attempts.values() if e == i)
-                found.append(PurgeCandidate(i, logs, metrics))
-        return found
+        return memoryretention.candidates(
+            t.executions, t.states, t.logs, t.attempts, (which, after, n)
+        )
 
     def purge_logs(self, which: LogPurge, limit: int) -> int:
-        t = self._t
-        gone = [
-            log
-            for log in t.logs
-            if retention.log_matches(which, log, t.executions.get(log.execution_id))
-        ][:limit]
-        seqs = {log.seq for log in gone}
-        t.logs = [log for log in t.logs if log.seq not in seqs]
-        return len(gone)
+        self._t.logs, gone = memoryretention.purged_logs(
+            self._t.logs, self._t.executions, which, limit
+        )
+        return gone
 
     def purge_rows(self, ids: Sequence[str], tables: frozenset[str]) -> None:
-        t, wanted = self._t, set(ids)
-        if "logs" in tables:
-            t.logs = [log for log in t.logs if log.execution_id not in wanted]
-        if "metrics" in tables:
-            t.attempts = {k: (e, [] if e in wanted else m) for k, (e, m) in t.attempts.items()}
+        t = self._t
+        t.logs, t.attempts = memoryretention.without_rows(t.logs, t.attempts, set(ids), tables)
 
     # ------------------------------------------------------------------ flows
 
-    def flow(self, namespace: str, flow_id: str, revision: int) -> FlowRow | None:
-        for row, _ in self._flows:
-            if (row.namespace, row.id, row.revision) == (namespace, flow_id, revision):
-                return row
-        return None
+    # ------------------------------------------------------------------ triggers
 
-    def latest_flow(self, namespace: str, flow_id: str) -> FlowRow | None:
-        live = [
-            r for r, gone in self._flows if not gone and (r.namespace, r.id) == (namespace, flow_id)
-        ]
-        return max(live, key=lambda r: r.revision, default=None)
+    def trigger_states(self) -> dict[TriggerKey, StoredTrigger]:
+        return memorytriggers.copied(self._t.triggers)
 
-    def latest_flows(self) -> list[FlowRow]:
-        keys = sorted({_key(r) for r, _ in self._flows})
-        return [row for ns, i in keys if (row := self.latest_flow(ns, i)) is not None]
+    def switched_off_triggers(self) -> set[TriggerKey]:
+        return {key for key, found in self._t.triggers.items() if found.disabled}
 
-    def deploy_flow(
-        self, namespace: str, flow_id: str, source: str, disabled: bool, now: datetime
-    ) -> FlowRow:
-        current = self.latest_flow(namespace, flow_id)
-        if current is not None and current.source == source:
-            return current
-        top = max(
-            (r.revision for r, _ in self._flows if (r.namespace, r.id) == (namespace, flow_id)),
-            default=0,
-        )
-        row = FlowRow(namespace, flow_id, top + 1, source, disabled, now)
-        self._flows.append((row, False))
-        return row
+    def executions_ended_since(self, seq: int) -> list[ExecutionEnd]:
+        return memorytriggers.ended_since(self._t.executions, self._t.states, seq)
 
-    def set_flow_disabled(self, namespace: str, flow_id: str, disabled: bool) -> int | None:
-        current = self.latest_flow(namespace, flow_id)
-        if current is None:
-            return None
-        self._flows = [
-            (
-                dataclasses.replace(r, disabled=disabled)
-                if (r.namespace, r.id) == (namespace, flow_id)
-                else r,
-                d,
-            )
-            for r, d in self._flows
-        ]
-        return current.revision
+    def save_trigger_states(self, rows: Sequence[changes.TriggerStateRow]) -> None:
+        memorytriggers.upsert(self._t.triggers, rows)
 
-    def delete_flow(self, namespace: str, flow_id: str) -> int | None:
-        current = self.latest_flow(namespace, flow_id)
-        if current is None:
-            return None
-        self._flows = [
-            (r, d or (r.namespace, r.id) == (namespace, flow_id)) for r, d in self._flows
-        ]
-        return current.revision
+    def set_trigger_disabled(
+        self, namespace: str, flow_id: str, trigger_id: str, disabled: bool
+    ) -> None:
+        memorytriggers.set_disabled(self._t.triggers, (namespace, flow_id, trigger_id), disabled)
 
 
 _TERMINAL = frozenset(states.TERMINAL)
-
-
-def _key(row: FlowRow) -> tuple[str, str]:
-    return (row.namespace, row.id)
 
 
 def _write(t: _Tables, cs: changes.ChangeSet) -> None:
@@ -274,6 +228,7 @@ def _write(t: _Tables, cs: changes.ChangeSet) -> None:
         t.timers.pop(timer_id, None)
     for timer in cs.timers_added:
         t.timers[timer.id] = dataclasses.replace(timer, payload=_json(timer.payload))
+    memorytriggers.upsert(t.triggers, cs.trigger_states)
     t.processes.update(cs.processes)
     ended = set(cs.processes_ended)  # after the inserts: one commit may record and end one
     t.processes = {p for p in t.processes if (p[0], p[1]) not in ended}

@@ -1,4 +1,4 @@
-"""Retention's SQL (execution-model §25.4): which executions a purge matches, and log purges.
+"""Retention's SQL (docs/semantics.md#retention): which executions a purge matches, and log purges.
 
 The executions themselves are deleted by the engine's commit like any deletion
 (`writes.delete_executions`), so open streams see them go; here are the reads that pick them, a
@@ -11,11 +11,11 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from tercel.engine import changes, model, states
+from tercel.engine import states
 from tercel.engine.store import ExecutionPurge, LogPurge, PurgeCandidate
 from tercel.storage.codec import micros
 
-__all__ = ["execution_matches", "log_matches", "purge_candidates", "purge_logs", "purge_rows"]
+__all__ = ["ROW_TABLES", "purge_candidates", "purge_logs", "purge_rows"]
 
 #: the tables `purge_rows` may empty for an execution it keeps
 ROW_TABLES = frozenset({"logs", "metrics"})
@@ -101,38 +101,3 @@ def purge_rows(conn: sqlite3.Connection, ids: Sequence[str], tables: frozenset[s
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
-
-
-# ---------------------------------------------------------------------------- in memory
-# The same rules over objects, for `memory.MemoryStore` (the contract test holds both to them).
-
-
-def _in_namespace(namespace: str | None, wanted: str | None) -> bool:
-    if wanted is None:
-        return True
-    return namespace is not None and (namespace == wanted or namespace.startswith(wanted + "."))
-
-
-def execution_matches(which: ExecutionPurge, ex: model.Execution) -> bool:
-    state, end = ex.state.current, ex.state.end_date
-    return (
-        state.is_terminated
-        and (which.states is None or state in which.states)
-        and end is not None
-        and end <= which.end
-        and (which.start is None or ex.state.start_date >= which.start)
-        and _in_namespace(ex.namespace, which.namespace)
-        and (which.flow_id is None or ex.flow_id == which.flow_id)
-        and ex.id != which.spare
-    )
-
-
-def log_matches(which: LogPurge, log: changes.LogRow, ex: model.Execution | None) -> bool:
-    return (
-        log.timestamp <= which.end
-        and (which.start is None or log.timestamp >= which.start)
-        and (which.execution_id is None or log.execution_id == which.execution_id)
-        and (which.levels is None or log.level in which.levels)
-        and _in_namespace(None if ex is None else ex.namespace, which.namespace)
-        and (which.flow_id is None or (ex is not None and ex.flow_id == which.flow_id))
-    )

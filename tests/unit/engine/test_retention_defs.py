@@ -1,5 +1,5 @@
-"""PurgeExecutions and PurgeLogs properties checked when the flow loads (execution-model
-§25.4): every bad property is an issue with its line and column."""
+"""PurgeExecutions and PurgeLogs properties checked when the flow loads
+(docs/semantics.md#retention): every bad property is an issue with its line and column."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Retention reads and deletes (execution-model §25.4) held to one contract on SQLite and in
+"""Retention reads and deletes (docs/semantics.md#retention) held to one contract on SQLite and in
 memory: which executions a purge matches, log purges by filter, rows purged in place."""
 
 from __future__ import annotations

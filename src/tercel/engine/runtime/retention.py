@@ -1,4 +1,4 @@
-"""Retention in batches (execution-model §25.4): what `PurgeExecutions` and `PurgeLogs` ask of
+"""Retention in batches (docs/semantics.md#retention): what `PurgeExecutions` and `PurgeLogs` ask of
 the engine.
 
 Executions go the way `deleteExecution` and the bulk DELETE make them go: an engine command

@@ -208,7 +208,7 @@ def _builtins() -> list[TaskType]:
 
 
 def _retention() -> list[TaskType]:
-    """PurgeExecutions and PurgeLogs (execution-model §25.4)."""
+    """PurgeExecutions and PurgeLogs (docs/semantics.md#retention)."""
     end = Prop(K.DATE, required=True)
     return [
         TaskType(

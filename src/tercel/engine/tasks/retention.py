@@ -1,4 +1,4 @@
-"""`PurgeExecutions` and `PurgeLogs` (execution-model §25.4; Kestra's tasks of those names).
+"""`PurgeExecutions` and `PurgeLogs` (docs/semantics.md#retention; Kestra's tasks of those names).
 
 Both render their filters (`namespace`, `flowId`, `executionId`, `startDate`, `endDate` may be
 expressions such as `{{ now() | dateAdd(-1, 'MONTHS') }}`) and hand them to the engine's
