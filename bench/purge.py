@@ -200,8 +200,9 @@ def report_lines(scenarios: dict[str, Any]) -> list[str]:
     return [
         "",
         f"Purge (bench/purge.py, `python -m bench --only purge`): a `PurgeExecutions` task over "
-        f"{run['executions']:,} ended executions (one Log task each: 7 state changes, 3 logs, a "
-        f"label) deleted {run['executions_count']:,} of them with their "
+        f"{run['executions_count']:,} ended executions (one run by the engine and "
+        f"{run['executions']:,} copies of its rows; one Log task each: 7 state changes, 3 logs, a "
+        f"label) deleted them all with their "
         f"{run['logs_count']:,} logs in {run['s']:.1f} s from its creation to SUCCESS (median "
         f"run; {run['executions_count'] / run['s']:,.0f} executions/s), the server using "
         f"{run['server_cpu_s']:.1f} s of CPU; batches of 500, one engine command (one read, one "
