@@ -14,6 +14,7 @@ from typing import Any
 from tercel.engine import model
 from tercel.engine.flows import (
     inputdefs,
+    kestratypes,
     plugindefaults,
     retrypolicies,
     taskdefs,
@@ -75,7 +76,9 @@ def _build(
     issues: validation.Issues, root: ys.Node, source: str, revision: int | None
 ) -> model.Flow | None:
     assert isinstance(root, ys.MapNode)  # yamlsource refuses any other root
-    fv.unknown_keys(issues, root, _KEYS)
+    for key, _ in root.entries:
+        if key.text not in _KEYS:
+            issues.add(key, kestratypes.unknown_flow_property_message(key.text, _KEYS))
     given = fv.fields(root)
 
     def node(name: str) -> ys.Node | None:
