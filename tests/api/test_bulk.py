@@ -124,7 +124,9 @@ def test_by_filter_kill_pause_resume_labels_delete(api: Server) -> None:
     ended = ran(api, namespace, False)
     unqueue = call(api, "UNQUEUE", ids=[ended])
     assert unqueue["items"][0]["outcome"] == "SKIPPED"
-    assert unqueue["items"][0]["message"] == bulk.NO_CONCURRENCY
+    assert unqueue["items"][0]["message"] == (
+        "Only a QUEUED execution can be unqueued, current state is 'SUCCESS'"
+    )
     deleted = call(api, "DELETE", f={"namespace": namespace})
     assert deleted["matched"] == 4 and {i["outcome"] for i in deleted["items"]} == {"OK"}
     left = api.data(

@@ -13,9 +13,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from tercel.engine import states
+from tercel.engine.types import ConcurrencyBehavior
 
 __all__ = [
     "Attempt",
+    "Concurrency",
     "Execution",
     "Flow",
     "InputDef",
@@ -67,6 +69,15 @@ class RetryPolicy:
     #: a success after a retry makes the task run WARNING
     warning_on_retry: bool = False
     behavior: Literal["RETRY_FAILED_TASK", "CREATE_NEW_EXECUTION"] = "RETRY_FAILED_TASK"
+
+
+@dataclass(frozen=True, slots=True)
+class Concurrency:
+    """A flow's `concurrency`: at most `limit` of its executions run at once
+    (docs/semantics.md#concurrency)."""
+
+    limit: int
+    behavior: ConcurrencyBehavior = ConcurrencyBehavior.QUEUE
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +163,7 @@ class Flow:
     retry: RetryPolicy | None = None
     disabled: bool = False
     triggers: tuple[Any, ...] = ()
+    concurrency: Concurrency | None = None
     source: str = ""
 
     def all_tasks(self) -> list[TaskDef]:

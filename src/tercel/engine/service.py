@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from tercel.engine import model, states, storable
+from tercel.engine import model, rules, states, storable
 from tercel.engine.actions import lifecycle, operate, replay
 from tercel.engine.flows import inputs, loader
 from tercel.engine.outcomes import InvalidInputs, InvalidState, NotFound, Outcome
@@ -203,12 +203,13 @@ def replay_one(
 
 
 def delete_one(engine: Engine, es: ExecutionState, keep: frozenset[str] = frozenset()) -> Outcome:
-    """Delete a terminated execution (but the rows of the tables in `keep`: logs, metrics)."""
+    """Delete a terminated or QUEUED execution (but the rows of the tables in `keep`: logs,
+    metrics)."""
     current = es.ex.state.current
-    if not current.is_terminated:
+    if not rules.may_delete(current):
         return InvalidState(
-            f"execution `{es.ex.id}` is {current.value}: only ended executions can be "
-            "deleted (kill it first)",
+            f"execution `{es.ex.id}` is {current.value}: only ended or queued executions can "
+            "be deleted (kill it first)",
             current,
         )
     engine.delete(es, keep)

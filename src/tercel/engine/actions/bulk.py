@@ -13,15 +13,14 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tercel.engine import model, states
-from tercel.engine.actions import operate
+from tercel.engine import model, rules, states
+from tercel.engine.actions import operate, queueing
 from tercel.engine.outcomes import InvalidInputs, InvalidState, NotFound
 from tercel.engine.run.execution import ExecutionState
 
 __all__ = [
     "BATCH",
     "MAX_EXECUTIONS",
-    "NO_CONCURRENCY",
     "Action",
     "BulkAnswer",
     "BulkItem",
@@ -38,7 +37,6 @@ MAX_EXECUTIONS = 10_000
 #: executions per engine command
 BATCH = 500
 REPLAYED = "replayed as "
-NO_CONCURRENCY = "no QUEUED executions: flow concurrency is not implemented yet"
 
 
 class Action(enum.Enum):
@@ -93,15 +91,21 @@ def too_many(count: int) -> str | None:
 def dry_refusal(action: Action, es: ExecutionState) -> str | None:
     """What the action would answer for this execution, without doing it (None: OK)."""
     current = es.ex.state.current
-    if action in (Action.UNQUEUE, Action.FORCE_RUN):
-        return NO_CONCURRENCY
+    if action is Action.UNQUEUE:
+        return rules.unqueue_refusal(current, S.RUNNING)
+    if action is Action.FORCE_RUN:
+        return queueing.force_run_refusal(current)
     if action is Action.KILL:
         return "Execution is already finished, can't kill it" if current.is_terminated else None
     if action is Action.RESTART:
         return operate.restart_refusal(es)
-    if action in (Action.REPLAY, Action.DELETE) and not current.is_terminated:
-        verb = "replayed" if action is Action.REPLAY else "deleted"
-        return f"Execution must be terminated to be {verb}, current state is '{current.value}'"
+    if action is Action.REPLAY and not current.is_terminated:
+        return f"Execution must be terminated to be replayed, current state is '{current.value}'"
+    if action is Action.DELETE and not rules.may_delete(current):
+        return (
+            f"Execution must be terminated or queued to be deleted, current state is "
+            f"'{current.value}'"
+        )
     if action is Action.RESUME:
         return operate.resume_refusal(current, es.manual_pause, False)
     if action is Action.PAUSE:

@@ -3,7 +3,7 @@
 One validator for `tercel validate`, `tercel run`, `deployFlow` and `--flows`
 (docs/semantics.md#validation). Reading the YAML safely is `yamlsource`'s job; tasks are
 `taskdefs`', plugin defaults `plugindefaults`', inputs and outputs `inputdefs`', retry policies
-`retrypolicies`'.
+`retrypolicies`', the concurrency limit `concurrencydefs`'.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from tercel.engine import model
 from tercel.engine.flows import (
+    concurrencydefs,
     inputdefs,
     kestratypes,
     plugindefaults,
@@ -56,6 +57,7 @@ _KEYS = frozenset(
         "pluginDefaults",
         "taskDefaults",
         "triggers",
+        "concurrency",
         "revision",
     }
 )
@@ -107,6 +109,9 @@ def _build(
         "outputs": _optional(node("outputs"), lambda n: inputdefs.parse_output_defs(issues, n), ()),
         "retry": _optional(node("retry"), lambda n: retrypolicies.parse_retry(issues, n), None),
         "disabled": bool(_optional(node("disabled"), lambda n: fv.boolean(issues, n), False)),
+        "concurrency": _optional(
+            node("concurrency"), lambda n: concurrencydefs.parse_concurrency(issues, n), None
+        ),
         # a stored revision from before triggers were checked keeps loading, without them
         "triggers": _optional(
             node("triggers"),
