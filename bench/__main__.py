@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import api, bulk, engine, hostile, output, report, sustained, ui
+from bench import api, bulk, engine, hostile, output, purge, report, sustained, ui
 
 HERE = Path(__file__).parent
 
@@ -65,6 +65,7 @@ MODULES: dict[str, Callable[[int], dict[str, Any]]] = {
     "hostile": hostile.scenarios,
     "ui": ui.scenarios,
     "bulk": bulk.scenarios,
+    "purge": purge.scenarios,
 }
 
 

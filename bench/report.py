@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench import bulk, hostile
+from bench import bulk, hostile, purge
 
 #: scenario -> (label, first tier, second tier, goal) in the scenario's unit; lower is better
 #: unless the scenario is in HIGHER_IS_BETTER
@@ -60,6 +60,10 @@ TARGETS: dict[str, tuple[str, float]] = {
     "bulk_restart_10000": (
         "bulkExecutions RESTART of 10,000 FAILED executions, until every item is committed",
         5,
+    ),
+    "purge_100000": (
+        "PurgeExecutions of 100,000 ended executions, creation to SUCCESS (no target)",
+        0,
     ),
 }
 
@@ -194,6 +198,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines += _api_lines(results["scenarios"]) + _sustained_lines(results["scenarios"])
     lines += _output_lines(results["scenarios"]) + hostile.report_lines(results["scenarios"])
     lines += _ui_lines(results["scenarios"]) + bulk.report_lines(results["scenarios"])
+    lines += purge.report_lines(results["scenarios"])
     lines += [
         "",
         "Return, Log, Echo, Fail and OutputValues are pure in-process tasks: they run inside "

@@ -9,6 +9,7 @@ import TaskRuns from "./screens/TaskRuns.svelte";
 import FlowsList from "./screens/FlowsList.svelte";
 import FlowPage from "./screens/FlowPage.svelte";
 import Dashboard from "./screens/Dashboard.svelte";
+import Triggers from "./screens/Triggers.svelte";
 
 export interface RouteDef {
   pattern: string;
@@ -23,5 +24,6 @@ export const ROUTES: RouteDef[] = [
   { pattern: "/taskruns", component: TaskRuns, nav: "Task runs" },
   { pattern: "/flows", component: FlowsList, nav: "Flows" },
   { pattern: "/flows/:namespace/:flowId", component: FlowPage },
+  { pattern: "/triggers", component: Triggers, nav: "Triggers" },
   { pattern: "/dashboard", component: Dashboard, nav: "Dashboard" },
 ];

@@ -20,9 +20,12 @@ from tercel.engine import changes, model, states
 
 __all__ = [
     "ExecutionEnd",
+    "ExecutionPurge",
     "FlowHead",
     "FlowRow",
     "Loaded",
+    "LogPurge",
+    "PurgeCandidate",
     "Store",
     "StoreReads",
     "StoredTrigger",
@@ -86,6 +89,44 @@ class Loaded:
     plans: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class ExecutionPurge:
+    """Which executions `PurgeExecutions` deletes (Kestra's `ExecutionRepository.find`): ended
+    ones only, ended at or before `end`, started at or after `start`, in `namespace` or one of
+    its children, of `flow_id`, in one of `states`; never `spare` (the purging execution)."""
+
+    end: datetime
+    start: datetime | None = None
+    namespace: str | None = None
+    flow_id: str | None = None
+    #: None: every terminal state
+    states: frozenset[states.StateType] | None = None
+    spare: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeCandidate:
+    """One execution a purge matched, with how many log and metric rows it has."""
+
+    id: str
+    logs: int
+    metrics: int
+
+
+@dataclass(frozen=True, slots=True)
+class LogPurge:
+    """Which log rows `PurgeLogs` deletes (Kestra's `LogRepository.deleteByQuery`): written at or
+    before `end` and at or after `start`, of executions in `namespace` (or a child of it), of
+    `flow_id`, of `execution_id`, at one of `levels` (None: any)."""
+
+    end: datetime
+    start: datetime | None = None
+    namespace: str | None = None
+    flow_id: str | None = None
+    execution_id: str | None = None
+    levels: frozenset[model.LogLevel] | None = None
+
+
 class StoreReads(Protocol):
     """What the engine reads back: at start (recovery), and to fail one execution."""
 
@@ -121,6 +162,11 @@ class StoreReads(Protocol):
         """Every execution end of the state-change log after `seq`, in `seq` order (executions
         deleted since are left out)."""
 
+    def purge_candidates(
+        self, which: ExecutionPurge, after: str, limit: int
+    ) -> list[PurgeCandidate]:
+        """At most `limit` executions `which` matches with an id above `after`, by id."""
+
 
 class Store(StoreReads, Protocol):
     """The engine's writer side: one instance, used from one thread."""
@@ -154,6 +200,13 @@ class Store(StoreReads, Protocol):
 
     def delete_flow(self, namespace: str, flow_id: str) -> int | None:
         """Mark every revision deleted; the latest revision, or None when there is none."""
+
+    def purge_logs(self, which: LogPurge, limit: int) -> int:
+        """Delete at most `limit` log rows `which` matches, in one transaction; how many went."""
+
+    def purge_rows(self, ids: Sequence[str], tables: frozenset[str]) -> None:
+        """Delete the rows of these executions in `tables` (`logs`, `metrics`), keeping the
+        executions (PurgeExecutions with `purgeExecution: false`)."""
 
     def save_trigger_states(self, rows: Sequence[changes.TriggerStateRow]) -> None:
         """Write trigger states in a transaction of their own (a first date, a skipped date, a

@@ -20,11 +20,14 @@ from typing import Any
 from tercel.engine import changes, model, states
 from tercel.engine.store import (
     ExecutionEnd,
+    ExecutionPurge,
     Loaded,
+    LogPurge,
+    PurgeCandidate,
     StoredTrigger,
     TriggerKey,
 )
-from tercel.storage import memorytriggers
+from tercel.storage import memoryretention, memorytriggers
 from tercel.storage.codec import dumps, loads
 from tercel.storage.histories import HistoryKey, history_key
 from tercel.storage.memoryflows import MemoryFlows
@@ -152,6 +155,26 @@ class MemoryStore(MemoryFlows):
             if execution_id is None or t.execution_id == execution_id
         ]
         return sorted(rows, key=lambda t: t.due)
+
+    # ------------------------------------------------------------------ retention
+
+    def purge_candidates(self, which: ExecutionPurge, after: str, n: int) -> list[PurgeCandidate]:
+        t = self._t
+        return memoryretention.candidates(
+            t.executions, t.states, t.logs, t.attempts, (which, after, n)
+        )
+
+    def purge_logs(self, which: LogPurge, limit: int) -> int:
+        self._t.logs, gone = memoryretention.purged_logs(
+            self._t.logs, self._t.executions, which, limit
+        )
+        return gone
+
+    def purge_rows(self, ids: Sequence[str], tables: frozenset[str]) -> None:
+        t = self._t
+        t.logs, t.attempts = memoryretention.without_rows(t.logs, t.attempts, set(ids), tables)
+
+    # ------------------------------------------------------------------ flows
 
     # ------------------------------------------------------------------ triggers
 

@@ -20,6 +20,8 @@ from tercel.storage.histories import HistoryKey, history_key
 __all__ = ["Loaded", "active_execution_ids", "load_executions", "load_timers", "marks"]
 
 S = states.StateType
+#: state name -> StateType (a dict lookup: `S(name)` costs an enum call per row)
+_BY_VALUE = {state.value: state for state in S}
 
 
 def marks(n: int) -> str:
@@ -105,13 +107,14 @@ def _histories(
     conn: sqlite3.Connection, ids: Sequence[str], q: str
 ) -> dict[HistoryKey, states.State]:
     entries: dict[HistoryKey, list[states.HistoryEntry]] = defaultdict(list)
+    entry, by_value, instant = states.HistoryEntry, _BY_VALUE, clock.from_micros  # hot loop
     for ex_id, entity, tr_id, number, state, date in conn.execute(
         "SELECT execution_id, entity, task_run_id, attempt_number, state, date FROM state_changes"
         f" WHERE execution_id IN ({q}) ORDER BY seq",
         ids,
     ):
         entries[history_key(entity, ex_id, tr_id, number)].append(
-            states.HistoryEntry(S(state), clock.from_micros(date))
+            entry(by_value[state], instant(date))
         )
     return {key: states.State(tuple(value)) for key, value in entries.items()}
 

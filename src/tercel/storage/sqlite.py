@@ -21,13 +21,16 @@ from tercel import failpoints
 from tercel.engine import changes
 from tercel.engine.store import (
     ExecutionEnd,
+    ExecutionPurge,
     FlowHead,
     FlowRow,
     Loaded,
+    LogPurge,
+    PurgeCandidate,
     StoredTrigger,
     TriggerKey,
 )
-from tercel.storage import flowadmin, flowstore, reader, triggerstate
+from tercel.storage import flowadmin, flowstore, reader, retention, triggerstate
 
 __all__ = ["Database", "Reads", "connect", "disk_full_error", "is_disk_full"]
 
@@ -113,6 +116,11 @@ class Reads:
     def executions_ended_since(self, seq: int) -> list[ExecutionEnd]:
         return triggerstate.ended_since(self.conn, seq)
 
+    def purge_candidates(
+        self, which: ExecutionPurge, after: str, limit: int
+    ) -> list[PurgeCandidate]:
+        return retention.purge_candidates(self.conn, which, after, limit)
+
     def close(self) -> None:
         self.conn.close()
 
@@ -155,6 +163,12 @@ class Database(Reads):
 
     def delete_flow(self, namespace: str, flow_id: str) -> int | None:
         return flowadmin.delete_flow(self.conn, namespace, flow_id)
+
+    def purge_logs(self, which: LogPurge, limit: int) -> int:
+        return retention.purge_logs(self.conn, which, limit)
+
+    def purge_rows(self, ids: Sequence[str], tables: frozenset[str]) -> None:
+        retention.purge_rows(self.conn, ids, tables)
 
     def save_trigger_states(self, rows: Sequence[changes.TriggerStateRow]) -> None:
         triggerstate.save(self.conn, rows)

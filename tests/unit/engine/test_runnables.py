@@ -69,6 +69,10 @@ class FakeContext(FilesOfAContext):
     def process_started(self, pid: int) -> None:
         raise AssertionError("no process expected")
 
+    @property
+    def services(self) -> base.EngineServices | None:
+        return None
+
 
 def make_ctx(type_name: str, variables: dict[str, str] | None = None, **props: Any) -> FakeContext:
     """A context for a task of `type_name`, with the registry's defaults applied."""

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { elapsed, formatDate, formatDuration } from "./format";
+import { shortId, elapsed, formatDate, formatDuration } from "./format";
 
 describe("formatDuration", () => {
   it("reads at every scale", () => {
@@ -22,5 +22,14 @@ describe("dates", () => {
     const start = "2026-01-01T00:00:00.000000Z";
     expect(elapsed(start, null, Date.parse(start) + 1500)).toBe(1500);
     expect(elapsed(start, "2026-01-01T00:00:02.000000Z", 0)).toBe(2000);
+  });
+});
+
+describe("shortId", () => {
+  it("keeps the random tail, which differs between ids of the same millisecond", () => {
+    const a = "035A9KUwQ3bF2hXkR8mZt1", b = "035A9KUwQ7pLw0cYv4nDs9";
+    expect(shortId(a)).toBe("XkR8mZt1");
+    expect(shortId(a)).not.toBe(shortId(b));
+    expect(a.slice(0, 8)).toBe(b.slice(0, 8));
   });
 });

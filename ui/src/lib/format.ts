@@ -55,3 +55,10 @@ export function formatDuration(ms: number): string {
 export function elapsed(start: string, end: string | null | undefined, now: number): number {
   return (end ? toMillis(end) : now) - toMillis(start);
 }
+
+/** An id as lists show it: its last 8 characters. Ids are time-ordered (ids.py: 48 bits of
+ * milliseconds first), so executions created together share their first 8 characters and only
+ * the random tail tells them apart; the `q` filter finds an id by any part of it. */
+export function shortId(id: string): string {
+  return id.slice(-8);
+}

@@ -11,11 +11,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from tercel.engine import model
+from tercel.engine import expressions, model
 from tercel.engine.flows import inputdefs, kestratypes, plugindefaults, retrypolicies, validation
 from tercel.engine.flows import values as fv
 from tercel.engine.flows import yamlsource as ys
-from tercel.engine.tasks import base, registry
+from tercel.engine.tasks import base, registry, retention
 
 __all__ = ["TaskLoader"]
 
@@ -198,6 +198,12 @@ class _Task:
             value = fv.duration_text(issues, node)
         elif kind is K.LEVEL:
             value = fv.level(issues, node)
+        elif kind is K.LEVELS:
+            value = fv.levels(issues, node)
+        elif kind is K.ENDED_STATES:
+            value = fv.ended_states(issues, node)
+        elif kind is K.DATE:
+            value = _date_text(issues, node)
         elif kind is K.MAP:
             value = None if fv.mapping(issues, node) is None else fv.data(issues, node)
         elif kind is K.LIST_OR_STRING_VALUES:
@@ -215,6 +221,19 @@ _FIELDS = {
     "runIf": "run_if",
     "logLevel": "log_level",
 }
+
+
+def _date_text(issues: validation.Issues, node: ys.Node) -> str | None:
+    """A template (checked, rendered at run time) or an ISO date that parses."""
+    text = fv.string(issues, node, dynamic=True)
+    if text is None or expressions.is_template(text):
+        return text
+    try:
+        retention.parse_date(text)
+    except ValueError as error:
+        issues.add(node, str(error))
+        return None
+    return text
 
 
 def _string_or_list(issues: validation.Issues, node: ys.Node) -> str | list[str] | None:

@@ -10,7 +10,7 @@ from collections.abc import Collection
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from tercel.engine import durations, expressions, storable
+from tercel.engine import durations, expressions, states, storable
 from tercel.engine.flows import validation
 from tercel.engine.flows import yamlsource as ys
 
@@ -23,9 +23,11 @@ __all__ = [
     "data_map",
     "duration",
     "duration_text",
+    "ended_states",
     "fields",
     "integer",
     "level",
+    "levels",
     "mapping",
     "number",
     "sequence",
@@ -165,6 +167,33 @@ def level(issues: Issues, node: ys.Node) -> str | None:
         issues.add(node, f"expected one of {', '.join(LEVELS)}, got `{text}`")
         return None
     return text
+
+
+def levels(issues: Issues, node: ys.Node) -> list[str] | None:
+    """A non-empty list of log levels (PurgeLogs `logLevels`)."""
+    return _names(issues, node, LEVELS, "log levels")
+
+
+def ended_states(issues: Issues, node: ys.Node) -> list[str] | None:
+    """A non-empty list of terminal states (PurgeExecutions `states`: only ended executions are
+    purged, so an active state could never match)."""
+    names = tuple(s.value for s in states.StateType if s.is_terminated)
+    return _names(issues, node, names, "ended states (only ended executions are purged)")
+
+
+def _names(issues: Issues, node: ys.Node, allowed: tuple[str, ...], what: str) -> list[str] | None:
+    seq = sequence(issues, node, f"a list of {what}")
+    if seq is None:
+        return None
+    if not seq.items:
+        issues.add(node, "must not be empty (leave it out to match them all)")
+        return None
+    found = [string(issues, item) for item in seq.items]
+    for item, text in zip(seq.items, found, strict=True):
+        if text is not None and text not in allowed:
+            issues.add(item, f"expected one of {', '.join(allowed)}: `{text}` is not one of {what}")
+            return None
+    return [text for text in found if text is not None] if None not in found else None
 
 
 def data(issues: Issues, node: ys.Node, *, dynamic: bool = True) -> Any:

@@ -7,7 +7,7 @@ write in the current `ChangeSet`, and keep the incremental counters right.
 from __future__ import annotations
 
 import collections
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -15,6 +15,7 @@ from tercel import clock as clocks
 from tercel import ids
 from tercel.engine import changes, model, outcomes, rules, secretinputs, states, storable
 from tercel.engine.files import FileStorage
+from tercel.engine.run import flowfacts
 from tercel.engine.run.containers import Branch, Container, Pair
 from tercel.engine.types import Now, Plan, TimerKind
 
@@ -85,7 +86,8 @@ class ExecutionState:
         self.retry_pending: tuple[str, datetime] | None = None
         #: start dates of replacement executions to create (new-execution retries)
         self.replacements: list[datetime] = []
-        self.tasks: dict[str, model.TaskDef] = {t.id: t for t in flow.all_tasks()}
+        #: every task of the flow by id, shared by the flow's executions (read-only)
+        self.tasks: Mapping[str, model.TaskDef] = flowfacts.facts(flow).tasks
         self.on_log: Callable[[changes.LogRow], None] | None = None
         #: the engine that tracks this execution (subflows, inline tasks, its clock)
         self.hooks: EngineHooks | None = None

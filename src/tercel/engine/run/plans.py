@@ -10,6 +10,7 @@ rendering anything again.
 from __future__ import annotations
 
 from tercel.engine import model
+from tercel.engine.run import flowfacts
 from tercel.engine.run.containers import Container, Mode, Pair
 from tercel.engine.tasks import base, flowables, registry
 from tercel.engine.types import Plan
@@ -24,9 +25,10 @@ def _sequential(tasks: tuple[model.TaskDef, ...]) -> list[Pair]:
 
 
 def apply_top_level(container: Container, flow: model.Flow) -> None:
-    container.main.set_plan(_sequential(flow.tasks), Mode.SEQUENTIAL, 0)
-    container.errors.set_plan(_sequential(flow.errors), Mode.SEQUENTIAL, 0)
-    container.finally_.set_plan(_sequential(flow.finally_), Mode.SEQUENTIAL, 0)
+    found = flowfacts.facts(flow)  # the pair lists are shared, read-only
+    container.main.set_plan(found.main, Mode.SEQUENTIAL, 0)
+    container.errors.set_plan(found.errors, Mode.SEQUENTIAL, 0)
+    container.finally_.set_plan(found.finally_, Mode.SEQUENTIAL, 0)
 
 
 def hooks_of(task: model.TaskDef) -> base.Flowable:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from tercel.engine import changes, model, states
-from tercel.engine.run import plans
+from tercel.engine.run import flowfacts, plans
 from tercel.engine.run.containers import Branch, Container
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.types import Plan, TimerKind
@@ -17,23 +17,9 @@ __all__ = ["branch_of", "rebuild"]
 S = states.StateType
 
 
-def branch_of(flow: model.Flow) -> dict[str, Branch]:
+def branch_of(flow: model.Flow) -> Mapping[str, Branch]:
     """Which branch of its container each task belongs to."""
-    found: dict[str, Branch] = {}
-
-    def mark(tasks: tuple[model.TaskDef, ...], branch: Branch) -> None:
-        for task in tasks:
-            found[task.id] = branch
-            for name, children in task.branches.items():
-                which = {"errors": Branch.ERRORS, "finally": Branch.FINALLY}.get(name, Branch.MAIN)
-                mark(children, which)
-            for case in task.cases.values():
-                mark(case, Branch.MAIN)
-
-    mark(flow.tasks, Branch.MAIN)
-    mark(flow.errors, Branch.ERRORS)
-    mark(flow.finally_, Branch.FINALLY)
-    return found
+    return flowfacts.facts(flow).branches
 
 
 def rebuild(

@@ -22,9 +22,15 @@ __all__ = ["after_commit"]
 def after_commit(engine: RunningLoop, batch: Batch, answered: commits.Answered) -> None:
     for execution_id, _ in batch.parts:  # stored again: a later failure is a new one
         engine.quarantined.discard(execution_id)
-    for es in list(engine.active.values()):
+    timed = {timer.execution_id for timer in batch.changes.timers_added}
+    held = engine.held
+    for es in [  # one held by a bulk action waits for its release, unless it has to deliver
+        es
+        for key, es in engine.active.items()
+        if key not in held or es.to_start or es.to_cancel or key in timed
+    ]:
         if es is engine.active.get(es.ex.id):  # else quarantined meanwhile
-            _follow_up(engine, es, batch)
+            _follow_up(engine, es, batch, es.ex.id in timed)
     commits.answer(answered)
     engine.last_batches.append(batch)
     found = batch.changes
@@ -35,13 +41,14 @@ def after_commit(engine: RunningLoop, batch: Batch, answered: commits.Answered) 
     commits.notify(engine.listeners, batch)
 
 
-def _follow_up(engine: RunningLoop, es: ExecutionState, batch: Batch) -> None:
-    """One execution after the commit (its attempts may fail it: then it is left alone)."""
+def _follow_up(engine: RunningLoop, es: ExecutionState, batch: Batch, timed: bool) -> None:
+    """One execution after the commit (its attempts may fail it: then it is left alone);
+    `timed`: the batch added timers of it."""
     engine.guarded(es, engine.workers.start, es)
     execution_id = es.ex.id
     if es is not engine.active.get(execution_id):
         return
-    for timer in batch.changes.timers_added:
+    for timer in batch.changes.timers_added if timed else ():
         if timer.execution_id == execution_id:
             engine.timer_queue.push(timer)
     if (es.pending or es.waiting) and engine.slots.free > 0 and execution_id not in engine.held:

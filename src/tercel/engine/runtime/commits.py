@@ -161,12 +161,14 @@ def collect(
     """Merge the deletions and every execution's pending changes into `batch`, keeping each
     execution's part apart (what the commit is split into when it fails). `kept`: per deleted
     execution, the tables whose rows stay (deleteExecution's purge options)."""
-    for execution_id in deleted:
+    for execution_id in deleted:  # merged at once below: a purge deletes hundreds
         part = ChangeSet(deleted_executions=[execution_id])
         if kept and execution_id in kept:
             part.kept_on_delete[execution_id] = kept[execution_id]
         batch.parts.append((execution_id, part))
-        batch.changes.merge(part)
+    batch.changes.deleted_executions.extend(deleted)
+    if kept:
+        batch.changes.kept_on_delete.update(kept)
     for es in active:
         if not es.changes.is_empty():
             part = es.take_changes()

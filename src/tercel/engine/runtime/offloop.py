@@ -111,6 +111,10 @@ class HeldContext:
     def process_started(self, pid: int) -> None:
         raise RuntimeError("an inline task cannot start a process")
 
+    @property
+    def services(self) -> None:
+        """Inline tasks act on their own execution only."""
+
     def release(self) -> None:
         """Hand what was held to the real attempt (on the engine loop)."""
         for level, message in self.held_logs:

@@ -19,7 +19,7 @@ from tercel.engine.outcomes import AttemptResult
 from tercel.engine.run import context
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.tasks import registry
-from tercel.engine.tasks.base import RunContext, TaskFailure
+from tercel.engine.tasks.base import EngineServices, RunContext, TaskFailure
 
 __all__ = ["AttemptContext", "AttemptResult", "run_attempt"]
 
@@ -42,8 +42,10 @@ class AttemptContext:
         clock: clocks.Clock,
         wake: Callable[[], None],
         files: FileStorage,
+        services: EngineServices | None = None,
     ) -> None:
         self._es, self._run, self._attempt = es, run, attempt
+        self._services = services
         self._before, self._clock, self._wake = attempts_before, clock, wake
         self._files = files
         self._task = es.tasks[run.task_id]
@@ -133,6 +135,10 @@ class AttemptContext:
 
     async def sleep(self, seconds: float) -> None:
         await self._clock.sleep(seconds)
+
+    @property
+    def services(self) -> EngineServices | None:
+        return self._services
 
     def process_started(self, pid: int) -> None:
         self._es.changes.processes.append((self._run.id, self._attempt.number, pid))

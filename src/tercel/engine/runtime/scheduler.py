@@ -32,6 +32,7 @@ from tercel.engine.runtime import (
     offloop,
     quarantine,
     recovery,
+    retention,
     runner,
     wakeups,
     workers,
@@ -64,6 +65,7 @@ class Engine:
         #: the internal storage (docs/semantics.md#files)
         self.files: FileStorage = self._storage.files
         self.workers = workers.Workers(self.clock, worker_slots, self.wake, self.files)
+        self.workers.services = retention.Retention(self)
         self.slots = self.workers.slots
         self.active: dict[str, ExecutionState] = {}
         self._touched: set[str] = set()
@@ -92,7 +94,9 @@ class Engine:
         #: cannot be, quarantine gives up on them rather than loop)
         self.quarantined: set[str] = set()
         self._answering: Answered = []
-        self._deleted: list[str] = []
+        #: executions deleted by commands since the last commit (an ordered set: retention
+        #: asks `deleting` of each id of a batch)
+        self._deleted: dict[str, None] = {}
         #: deleted execution id -> the tables whose rows its deletion keeps
         self._kept: dict[str, frozenset[str]] = {}
 
@@ -205,9 +209,14 @@ class Engine:
         (open streams complete)."""
         if self.active.pop(es.ex.id, None) is not None:
             quarantine.stop_attempts(self, es)
-        self._deleted.append(es.ex.id)
+        self.forget(es.ex.id, keep)
+
+    def forget(self, execution_id: str, keep: frozenset[str] = frozenset()) -> None:
+        """Inside a command: delete an ended execution the loop does not hold (retention reads
+        only ids, not whole executions); as `delete`."""
+        self._deleted[execution_id] = None
         if keep:
-            self._kept[es.ex.id] = keep
+            self._kept[execution_id] = keep
 
     def deleting(self, execution_id: str) -> bool:
         """Deleted by a command whose commit is yet to be made."""
@@ -348,7 +357,7 @@ class Engine:
         self._replace(es)
 
     def _collect(self, batch: Batch) -> Batch:
-        deleted, self._deleted = self._deleted, []
+        deleted, self._deleted = list(self._deleted), {}
         kept, self._kept = self._kept, {}
         return commits.collect(batch, deleted, self.active.values(), kept)
 

@@ -17,6 +17,7 @@ from tercel.engine.actions import dispatch
 from tercel.engine.files import FileStorage
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.runtime import offloop, runner
+from tercel.engine.tasks.base import EngineServices
 
 __all__ = ["LOG_FLUSH_SECONDS", "Workers"]
 
@@ -39,6 +40,8 @@ class Workers:
         self._flush: asyncio.TimerHandle | None = None
         #: where renders that outgrew the loop's slice run (see offloop, deferred)
         self._render_pool = offloop.render_pool()
+        #: what the engine does for a task on other executions (set by the engine)
+        self.services: EngineServices | None = None
 
     @property
     def render_pool(self) -> offloop.RenderPool:
@@ -51,7 +54,7 @@ class Workers:
         for run, attempt, before in starting:
             failpoints.hit("after_attempt_commit")
             ctx = runner.AttemptContext(
-                es, run, attempt, before, self.clock, self._wake_soon, self.files
+                es, run, attempt, before, self.clock, self._wake_soon, self.files, self.services
             )
             if dispatch.is_inline(ctx.task):
                 body = offloop.run_off_loop(ctx, es, run, before, self._render_pool)

@@ -14,14 +14,18 @@ from typing import Any, BinaryIO, Protocol
 
 from tercel.engine import model
 from tercel.engine.files import FileStorage
+from tercel.engine.store import ExecutionPurge, LogPurge
 from tercel.engine.types import Mode, Plan
 
 __all__ = [
+    "EngineServices",
     "Flowable",
     "MainBranch",
     "PlanError",
     "Prop",
     "PropKind",
+    "PurgeCounts",
+    "PurgeParts",
     "RunContext",
     "RunFunction",
     "TaskFailure",
@@ -41,6 +45,9 @@ class PropKind(enum.Enum):
     BOOL = "bool"
     DURATION = "duration"  #: a string: ISO-8601 duration, or a template rendered at run time
     LEVEL = "level"  #: TRACE, DEBUG, INFO, WARN or ERROR (kept as the upper-case name)
+    LEVELS = "levels"  #: a non-empty list of LEVEL names
+    ENDED_STATES = "ended_states"  #: a non-empty list of terminal state names (retention)
+    DATE = "date"  #: a string: an ISO date, or a template rendered at run time
     MAP = "map"  #: a mapping of any values (string leaves may be templates)
     ANY = "any"  #: any YAML value (string leaves may be templates)
     LIST_OR_STRING_VALUES = "values"  #: ForEach `values`: a list, or a string (template/JSON)
@@ -77,6 +84,37 @@ class TaskOutcome:
 
 class TaskFailure(Exception):
     """Raised by a runnable to fail its attempt; the message is logged at ERROR as it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeParts:
+    """What `PurgeExecutions` deletes of each execution it matches."""
+
+    executions: bool = True
+    logs: bool = True
+    metrics: bool = True
+    storage: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeCounts:
+    """What a purge deleted (`PurgeExecutions`' outputs)."""
+
+    executions: int = 0
+    logs: int = 0
+    metrics: int = 0
+    storages: int = 0
+
+
+class EngineServices(Protocol):
+    """What the engine running a task does for it on other executions (Kestra's tasks reach
+    its services through the application context): retention, in batches through the engine's
+    one writer, so other executions go on meanwhile."""
+
+    async def purge_executions(self, which: ExecutionPurge, parts: PurgeParts) -> PurgeCounts: ...
+
+    async def purge_logs(self, which: LogPurge) -> int:
+        """How many log rows went."""
 
 
 class RunContext(Protocol):
@@ -136,6 +174,10 @@ class RunContext(Protocol):
 
     def process_started(self, pid: int) -> None:
         """Record a subprocess (its own process group) so a restarted engine can end it."""
+
+    @property
+    def services(self) -> EngineServices | None:
+        """The engine's services (None where no engine runs the task: a unit test's context)."""
 
 
 RunFunction = Callable[[RunContext], Coroutine[Any, Any, TaskOutcome]]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tercel.engine import model
-from tercel.engine.tasks import flowables, httprequest, runnables
+from tercel.engine.tasks import flowables, httprequest, retention, runnables
 from tercel.engine.tasks.base import Flowable, Prop, PropKind, TaskType
 
 __all__ = ["COMMON_PROPERTIES", "get", "names", "register"]
@@ -125,6 +125,7 @@ def _builtins() -> list[TaskType]:
             (),
             runnables.run_commands,
         ),
+        *_retention(),
         TaskType(
             f"{CORE}.http.Request",
             RUNNABLE,
@@ -221,6 +222,44 @@ def _builtins() -> list[TaskType]:
                 "inheritLabels": Prop(K.BOOL, default=False),
             },
             (f"{LEGACY_FLOWS}.Subflow", f"{LEGACY_FLOWS}.Flow"),
+        ),
+    ]
+
+
+def _retention() -> list[TaskType]:
+    """PurgeExecutions and PurgeLogs (docs/semantics.md#retention)."""
+    end = Prop(K.DATE, required=True)
+    return [
+        TaskType(
+            f"{CORE}.execution.PurgeExecutions",
+            RUNNABLE,
+            {
+                "namespace": Prop(K.STRING),
+                "flowId": Prop(K.STRING),
+                "startDate": Prop(K.DATE),
+                "endDate": end,
+                "states": Prop(K.ENDED_STATES),
+                "purgeExecution": Prop(K.BOOL, default=True),
+                "purgeLog": Prop(K.BOOL, default=True),
+                "purgeMetric": Prop(K.BOOL, default=True),
+                "purgeStorage": Prop(K.BOOL, default=True),
+            },
+            ("io.kestra.core.tasks.storages.Purge", f"{CORE}.storage.Purge"),
+            retention.run_purge_executions,
+        ),
+        TaskType(
+            f"{CORE}.log.PurgeLogs",
+            RUNNABLE,
+            {
+                "namespace": Prop(K.STRING),
+                "flowId": Prop(K.STRING),
+                "executionId": Prop(K.STRING),
+                "logLevels": Prop(K.LEVELS),
+                "startDate": Prop(K.DATE),
+                "endDate": end,
+            },
+            (),
+            retention.run_purge_logs,
         ),
     ]
 
