@@ -228,12 +228,14 @@ tasks:
     commands:
       - printf 'made here' > out.txt
   - id: both
-    type: io.kestra.plugin.core.debug.Return
-    format: "{{{{ read(inputs.data) }}}} / {{{{ read(outputs.produce.outputFiles['out.txt']) }}}}"
+    type: {COMMANDS}
+    commands:
+      - echo "{{{{ read(inputs.data) }}}} / {{{{ read(outputs.produce.outputFiles['out.txt']) }}}}"
   - id: stolen
-    type: io.kestra.plugin.core.debug.Return
+    type: {COMMANDS}
     runIf: "{{{{ inputs.other is not null }}}}"
-    format: "{{{{ read(inputs.other) }}}}"
+    commands:
+      - echo "{{{{ read(inputs.other) }}}}"
 """
 
 
@@ -243,7 +245,7 @@ def test_read_returns_the_text_of_the_executions_files(tmp_path: Path) -> None:
     db = str(tmp_path / "t.db")
     done, execution = _run(_flow(tmp_path, READ), "--db", db, "--input", f"data={local}")
     assert done.returncode == 0, done.stderr
-    assert _outputs(execution, "both") == {"value": "given / made here"}
+    assert _logs(done.stderr, "both") == ["given / made here"]
     first = _outputs(execution, "produce")["outputFiles"]["out.txt"]
     for uri in (first, first.replace("/executions/", "/executions/x/../"), "/etc/passwd"):
         done, execution = _run(
@@ -294,8 +296,9 @@ inputs:
     type: STRING
 tasks:
   - id: text
-    type: io.kestra.plugin.core.execution.Fail
-    condition: "{{ read(inputs.uri) != 'from the parent' }}"
+    type: io.kestra.plugin.scripts.shell.Commands
+    commands:
+      - test "{{ read(inputs.uri) }}" = "from the parent"
 """
 
 
