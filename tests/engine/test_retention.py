@@ -246,3 +246,50 @@ def test_purge_runs_in_batches_while_other_executions_go_on(
         assert other_end < last_batch, (other_end, last_batch)
 
     run_engine(body)
+
+
+PRODUCER = """
+id: producer
+namespace: run.files
+tasks:
+  - id: produce
+    type: io.kestra.plugin.scripts.shell.Commands
+    outputFiles: ["*.txt"]
+    commands:
+      - echo one > a.txt
+      - echo two > b.txt
+"""
+
+
+def files_of(db_path: Path, execution_id: str) -> list[Path]:
+    root = Path(f"{db_path}.files")
+    return [p for p in root.rglob("*") if p.is_file() and execution_id in p.parts]
+
+
+@pytest.mark.parametrize("storage", [True, False])
+def test_purge_storage_removes_the_purged_executions_files(
+    run_engine: Any, db_path: Path, storage: bool
+) -> None:
+    """`purgeStorage` (default true) removes the files of every purged execution once the batch
+    is committed and counts them in `storagesCount`; false leaves them."""
+
+    async def body(h: Harness) -> None:
+        producer = await h.deploy(PRODUCER)
+        done = (await h.create(producer)).id
+        assert (await h.wait(done))["state"]["current"] == "SUCCESS"
+        assert len(files_of(db_path, done)) == 2
+        doc = await h.run(
+            PURGE.format(
+                props=props(
+                    namespace="run.files",
+                    endDate="\"{{ now() | dateAdd(1, 'MINUTES') }}\"",
+                    purgeStorage=str(storage).lower(),
+                )
+            )
+        )
+        outputs = run_of(doc, "purge")["outputs"]
+        assert outputs["executionsCount"] == 1, outputs
+        assert outputs["storagesCount"] == (2 if storage else 0), outputs
+        assert len(files_of(db_path, done)) == (0 if storage else 2)
+
+    run_engine(body)

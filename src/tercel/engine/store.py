@@ -106,11 +106,14 @@ class ExecutionPurge:
 
 @dataclass(frozen=True, slots=True)
 class PurgeCandidate:
-    """One execution a purge matched, with how many log and metric rows it has."""
+    """One execution a purge matched, with how many log and metric rows it has, and where its
+    files are (`purgeStorage`)."""
 
     id: str
     logs: int
     metrics: int
+    namespace: str = ""
+    flow_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

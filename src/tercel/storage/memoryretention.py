@@ -59,7 +59,8 @@ def candidates(
         if len(found) < limit and _matches(which, executions[i], by_id[i]):
             count = sum(log.execution_id == i for log in logs)
             metrics = sum(len(m) for e, m in attempts.values() if e == i)
-            found.append(PurgeCandidate(i, count, metrics))
+            ex = executions[i]
+            found.append(PurgeCandidate(i, count, metrics, ex.namespace, ex.flow_id))
     return found
 
 

@@ -54,11 +54,11 @@ def purge_candidates(
         params.append(which.spare)
     sql = (
         "SELECT e.id, (SELECT count(*) FROM logs l WHERE l.execution_id = e.id),"
-        " (SELECT count(*) FROM metrics m WHERE m.execution_id = e.id)"
+        " (SELECT count(*) FROM metrics m WHERE m.execution_id = e.id), e.namespace, e.flow_id"
         f" FROM executions e WHERE {' AND '.join(where)} ORDER BY e.id LIMIT ?"
     )
     rows = conn.execute(sql, (*params, limit)).fetchall()
-    return [PurgeCandidate(str(r[0]), int(r[1]), int(r[2])) for r in rows]
+    return [PurgeCandidate(str(r[0]), int(r[1]), int(r[2]), str(r[3]), str(r[4])) for r in rows]
 
 
 def purge_logs(conn: sqlite3.Connection, which: LogPurge, limit: int) -> int:

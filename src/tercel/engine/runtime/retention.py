@@ -15,11 +15,13 @@ say, since the read) is left alone, and so is the purging execution.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from tercel.engine import files
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.store import ExecutionPurge, LogPurge, PurgeCandidate, Store, StoreReads
 from tercel.engine.tasks.base import PurgeCounts, PurgeParts
@@ -45,6 +47,9 @@ class Purging(Protocol):
     @property
     def active(self) -> dict[str, ExecutionState]: ...
 
+    @property
+    def files(self) -> files.FileStorage: ...
+
     async def submit(self, command: Callable[[], T]) -> T: ...
 
     async def call(self, fn: Callable[[], T]) -> T: ...
@@ -61,6 +66,8 @@ class _Batch:
     counts: PurgeCounts
     #: the matched executions whose rows go while they stay (`purgeExecution: false`)
     kept: list[str]
+    #: (namespace, flow id, id) of every execution taken, whose files `purgeStorage` removes
+    taken: list[tuple[str, str, str]]
     last: str
     more: bool
 
@@ -79,6 +86,11 @@ class Retention:
             if batch.kept and rows:
                 await engine.call(functools.partial(engine.db.purge_rows, batch.kept, rows))
             total = _add(total, batch.counts)
+            if parts.storage and batch.taken:
+                # after the batch's commit, as deleteExecution does: a crash in between leaves
+                # files without rows, never rows without their files
+                gone = await asyncio.to_thread(files.delete_all, engine.files, batch.taken)
+                total = _add(total, PurgeCounts(storages=gone))
             if not batch.more:
                 return total
             after = batch.last
@@ -112,7 +124,8 @@ class Retention:
         )
         kept = [] if parts.executions else [c.id for c in taken]
         last = found[-1].id if found else after
-        return _Batch(counts, kept, last, len(found) == BATCH)
+        where = [(c.namespace, c.flow_id, c.id) for c in taken]
+        return _Batch(counts, kept, where, last, len(found) == BATCH)
 
     async def purge_logs(self, which: LogPurge) -> int:
         db, total = self._engine.db, 0
