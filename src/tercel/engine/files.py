@@ -45,7 +45,7 @@ SCHEME = "kestra://"
 _ROOT = "kestra:///"
 _BAD_CHARACTERS = ("/", "\\", "\0")
 #: the task types whose child executions may read their parent's files
-_SUBFLOWS = (".flow.Subflow", ".flows.Subflow", ".flows.Flow")
+_SUBFLOWS = (".flow.Subflow", ".flows.Subflow", ".flows.Flow", ".flow.ForEachItem")
 
 
 class FileRefused(ValueError):

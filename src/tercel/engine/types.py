@@ -67,3 +67,5 @@ class Plan(TypedDict, total=False):
     warn: bool
     #: Subflow: the child execution's id
     child: str
+    #: ForEachItem: the child execution of each batch, in batch order
+    children: list[str]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from tercel.engine import expressions, model, rules, states, storable
-from tercel.engine.actions import deferred
+from tercel.engine import expressions, model, rules, states
+from tercel.engine.actions import children, deferred, foreachitem
 from tercel.engine.expressions import farm
 from tercel.engine.flows import inputs
 from tercel.engine.run import creation
@@ -22,6 +20,8 @@ def start(
     es: ExecutionState, run: model.TaskRun, task: model.TaskDef, now: Now, hooks: EngineHooks
 ) -> None:
     """Create the child execution; the subflow task run goes RUNNING (or FAILED)."""
+    if task.type == foreachitem.TYPE:
+        return foreachitem.start(es, run, task, now, hooks)
     reads = {k: v for k, v in task.properties.items() if k != "wait"}
     try:
         props = deferred.call(es, run, "subflow", farm.render_one, (reads,), reads)
@@ -38,23 +38,10 @@ def start(
     resolved = inputs.resolve(flow.inputs, props.get("inputs") or {}, namespace=flow.namespace)
     if resolved.issues:
         return _fail(es, run, "; ".join(i.message for i in resolved.issues), now)
-    labels = [
-        lb for lb in es.ex.labels if props.get("inheritLabels") or lb.key.startswith("system.")
-    ]
-    labels += _labels(props.get("labels"))
-    refused = storable.label_problems(labels)
+    labels, refused = children.labels_of(es, bool(props.get("inheritLabels")), props.get("labels"))
     if refused:
         return _fail(es, run, "; ".join(refused), now)
-    trigger = {
-        "id": task.id,
-        "type": task.type,
-        "variables": {
-            "executionId": es.ex.id,
-            "namespace": es.ex.namespace,
-            "flowId": es.ex.flow_id,
-            "flowRevision": es.ex.flow_revision,
-        },
-    }
+    trigger = children.trigger_of(es, task)
     child = creation.new_execution(
         flow,
         resolved.values if flow.inputs else None,
@@ -74,16 +61,6 @@ def start(
     return None
 
 
-def _labels(raw: Any) -> list[model.Label]:
-    if isinstance(raw, dict):
-        return [model.Label(str(k), str(v)) for k, v in raw.items()]
-    if isinstance(raw, list):
-        return [
-            model.Label(str(i.get("key")), str(i.get("value"))) for i in raw if isinstance(i, dict)
-        ]
-    return []
-
-
 def _fail(es: ExecutionState, run: model.TaskRun, message: str, now: Now) -> None:
     es.log(L.ERROR, message, now(), run)
     es.set_run_state(run, S.FAILED, now())
@@ -95,6 +72,8 @@ def child_ended(es: ExecutionState, run_id: str, child: model.Execution, now: No
     if run is None:
         return
     task = es.tasks[run.task_id]
+    if task.type == foreachitem.TYPE:
+        return foreachitem.child_ended(es, run, child, now)
     state = rules.subflow_state_on_child_end(
         run.state.current,
         child.state.current,

@@ -206,6 +206,8 @@ class _Task:
             value = _date_text(issues, node)
         elif kind is K.MAP:
             value = None if fv.mapping(issues, node) is None else fv.data(issues, node)
+        elif kind is K.BATCH:
+            value = _batch(issues, node)
         elif kind is K.LIST_OR_STRING_VALUES:
             value = _list_or_string(issues, node)
         elif kind is K.INPUTS:
@@ -221,6 +223,36 @@ _FIELDS = {
     "runIf": "run_if",
     "logLevel": "log_level",
 }
+
+
+def _batch(issues: validation.Issues, node: ys.Node) -> dict[str, Any] | None:
+    """ForEachItem `batch`: `rows` (a whole number from 1, or a template rendered per run);
+    `bytes` and `partitions` are Kestra's but not Tercel's yet, so they are refused here."""
+    before = len(issues)
+    entries = fv.mapping(issues, node)
+    if entries is None:
+        return None
+    fv.unknown_keys(issues, entries, ("rows", "bytes", "partitions"))
+    batch: dict[str, Any] = {}
+    for key, value in entries.entries:
+        if key.text in ("bytes", "partitions"):
+            issues.add(key, f"batch.{key.text} is not supported by Tercel yet; use batch.rows")
+        elif key.text == "rows":
+            batch["rows"] = _rows(issues, value)
+    return None if len(issues) > before else batch
+
+
+def _rows(issues: validation.Issues, node: ys.Node) -> int | str | None:
+    """A whole number from 1 (`4` or `"4"`), or a template rendered when the task starts."""
+    text = node.value if isinstance(node, ys.ScalarNode) else None
+    if isinstance(text, str) and expressions.is_template(text):
+        return fv.string(issues, node, dynamic=True)
+    if isinstance(text, str) and text.strip().isdigit() and int(text) < 1:
+        issues.add(node, "must be >= 1")
+        return None
+    if isinstance(text, str) and text.strip().isdigit():
+        return int(text)
+    return fv.integer(issues, node, 1)
 
 
 def _date_text(issues: validation.Issues, node: ys.Node) -> str | None:

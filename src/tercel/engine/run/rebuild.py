@@ -41,7 +41,10 @@ def rebuild(
             es.containers[run.id] = c
             es.plans[run.id] = plan
         elif task is not None and task.kind is model.TaskKind.SUBFLOW and plan is not None:
-            es.subflow_children[run.id] = str(plan["child"])
+            if "child" in plan:
+                es.subflow_children[run.id] = str(plan["child"])
+            for i, child_id in enumerate(plan.get("children", ())):  # ForEachItem
+                es.subflow_children[f"{run.id}#{i}"] = str(child_id)
             es.plans[run.id] = plan
         es.merge_outputs(run)
         if run.state.current.is_created:

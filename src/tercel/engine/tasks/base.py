@@ -54,6 +54,7 @@ class PropKind(enum.Enum):
     INPUTS = "inputs"  #: a list of input definitions -> tuple[model.InputDef, ...]
     TASKS = "tasks"  #: a task list -> TaskDef.branches[name]
     CASES = "cases"  #: a map of key -> task list -> TaskDef.cases
+    BATCH = "batch"  #: ForEachItem `batch`: {rows: int >= 1 or a template}
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,17 @@ def _flowable(name: str, properties: Mapping[str, Prop], hooks: Flowable) -> Tas
 
 def _builtins() -> list[TaskType]:
     tasks = Prop(K.TASKS, required=True)
+    #: Subflow's properties; ForEachItem's too, with `items` and `batch`
+    child_execution = {
+        "namespace": Prop(K.STRING, required=True),
+        "flowId": Prop(K.STRING, required=True),
+        "revision": Prop(K.INT, minimum=1),
+        "inputs": Prop(K.MAP, default={}),
+        "labels": Prop(K.ANY),
+        "wait": Prop(K.BOOL, default=True),
+        "transmitFailed": Prop(K.BOOL, default=True),
+        "inheritLabels": Prop(K.BOOL, default=False),
+    }
     return [
         TaskType(
             f"{CORE}.debug.Return",
@@ -211,17 +222,17 @@ def _builtins() -> list[TaskType]:
         TaskType(
             f"{CORE}.flow.Subflow",
             model.TaskKind.SUBFLOW,
-            {
-                "namespace": Prop(K.STRING, required=True),
-                "flowId": Prop(K.STRING, required=True),
-                "revision": Prop(K.INT, minimum=1),
-                "inputs": Prop(K.MAP, default={}),
-                "labels": Prop(K.ANY),
-                "wait": Prop(K.BOOL, default=True),
-                "transmitFailed": Prop(K.BOOL, default=True),
-                "inheritLabels": Prop(K.BOOL, default=False),
-            },
+            child_execution,
             (f"{LEGACY_FLOWS}.Subflow", f"{LEGACY_FLOWS}.Flow"),
+        ),
+        TaskType(
+            f"{CORE}.flow.ForEachItem",
+            model.TaskKind.SUBFLOW,
+            {
+                "items": Prop(K.STRING, required=True),
+                "batch": Prop(K.BATCH, default={}),
+                **child_execution,
+            },
         ),
     ]
 

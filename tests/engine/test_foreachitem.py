@@ -1,0 +1,224 @@
+"""ForEachItem (semantics.md#foreachitem), after Kestra's ForEachItemCaseTest: the items file
+is a real file in internal storage (written by a shell task's outputFiles), each batch a real
+file, each child a real execution of the subflow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tests.engine.conftest import Harness, flow_yaml, log_messages, run_of, states_of
+
+from tercel.engine import files
+from tercel.engine.flows import loader
+from tercel.engine.flows.validation import FlowValidationError
+
+C, R, S, F = "CREATED", "RUNNING", "SUCCESS", "FAILED"
+SUBFLOW = """
+id: for-each-item-subflow
+namespace: t.engine.items
+inputs:
+  - id: items
+    type: FILE
+  - id: fail
+    type: BOOLEAN
+    defaults: false
+tasks:
+  - id: per-item
+    type: io.kestra.plugin.scripts.shell.Commands
+    commands:
+      - 'printf "%s" "{{ read(inputs.items) }}" | wc -l'
+  - id: maybe
+    type: io.kestra.plugin.core.execution.Fail
+    condition: "{{ inputs.fail }}"
+"""
+
+
+def parent(lines: int, extra: str = "", rows: str = "4", fail: str = "false") -> str:
+    return f"""
+    id: for-each-item
+    namespace: t.engine.items
+    tasks:
+      - id: make
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands:
+          - 'seq 1 {lines} > items.txt'
+        outputFiles:
+          - items.txt
+      - id: each
+        type: io.kestra.plugin.core.flow.ForEachItem
+        items: "{{{{ outputs.make.outputFiles['items.txt'] }}}}"
+        batch:
+          rows: "{rows}"
+        namespace: t.engine.items
+        flowId: for-each-item-subflow
+        inputs:
+          items: "{{{{ taskrun.items }}}}"
+          fail: {fail}
+    {extra}
+    """
+
+
+async def children_of(h: Harness, doc: dict[str, Any]) -> list[dict[str, Any]]:
+    plan_children = [row[0] for row in _child_ids(h, doc["id"])]
+    return [await h.wait(child_id) for child_id in plan_children]
+
+
+def _child_ids(h: Harness, parent_id: str) -> list[tuple[str]]:
+    from tests.engine.conftest import db_rows
+
+    return db_rows(
+        h.db_path,
+        "SELECT id FROM executions WHERE id != ? AND flow_id = 'for-each-item-subflow'"
+        " ORDER BY json_extract(inputs, '$.items')",
+        parent_id,
+    )
+
+
+def read_text(h: Harness, uri: str) -> str:
+    with h.engine.files.open(uri, files.segments(uri)[:-1]) as handle:
+        return handle.read().decode()
+
+
+def test_for_each_item_one_child_per_batch(run_engine: Any) -> None:
+    async def body(h: Harness) -> None:
+        await h.deploy(SUBFLOW)
+        doc = await h.run(parent(10), timeout=30)
+        assert doc["state"]["current"] == S
+        each = run_of(doc, "each")
+        assert states_of(each["state"]) == [C, R, S]
+        assert each["outputs"]["numberOfBatches"] == 3
+        iterations = each["outputs"]["iterations"]
+        assert (iterations["CREATED"], iterations["RUNNING"], iterations["SUCCESS"]) == (0, 0, 3)
+        children = await children_of(h, doc)
+        assert len(children) == 3
+        batches = [read_text(h, child["inputs"]["items"]) for child in children]
+        assert batches == ["1\n2\n3\n4\n", "5\n6\n7\n8\n", "9\n10\n"]
+        for child in children:
+            assert child["state"]["current"] == S
+            assert child["inputs"]["items"].startswith(
+                f"kestra:///t/engine/items/for-each-item/executions/{doc['id']}/tasks/each/"
+            )
+            labels = {lb["key"]: lb["value"] for lb in child["labels"]}
+            assert labels["system.correlationId"] == doc["id"]
+            assert child["trigger"]["variables"]["executionId"] == doc["id"]
+
+    run_engine(body)
+
+
+def test_for_each_item_empty_items(run_engine: Any) -> None:
+    async def body(h: Harness) -> None:
+        await h.deploy(SUBFLOW)
+        doc = await h.run(parent(0), timeout=30)
+        assert doc["state"]["current"] == S
+        each = run_of(doc, "each")
+        assert states_of(each["state"]) == [C, R, S]
+        assert each.get("outputs") is None
+        assert _child_ids(h, doc["id"]) == []
+
+    run_engine(body)
+
+
+def test_for_each_item_no_wait_ends_once_children_are_created(run_engine: Any) -> None:
+    async def body(h: Harness) -> None:
+        await h.deploy(SUBFLOW)
+        doc = await h.run(
+            parent(5, rows="2").replace("fail: false", "fail: false\n        wait: false"),
+            timeout=30,
+        )
+        assert doc["state"]["current"] == S
+        each = run_of(doc, "each")
+        assert each["outputs"]["numberOfBatches"] == 3
+        assert each["outputs"]["iterations"]["CREATED"] == 3
+        children = await children_of(h, doc)
+        assert [child["state"]["current"] for child in children] == [S, S, S]
+        # the parent did not wait: it ended before the last child ended
+        assert doc["state"]["endDate"] < max(c["state"]["endDate"] for c in children)
+
+    run_engine(body)
+
+
+def test_for_each_item_failed_child_fails_the_task_run(run_engine: Any) -> None:
+    async def body(h: Harness) -> None:
+        await h.deploy(SUBFLOW)
+        doc = await h.run(parent(10, fail="true"), timeout=30)
+        assert doc["state"]["current"] == F
+        each = run_of(doc, "each")
+        assert states_of(each["state"]) == [C, R, F]
+        assert each["outputs"]["iterations"]["FAILED"] == 3
+        assert each["outputs"]["iterations"]["SUCCESS"] == 0
+
+    run_engine(body)
+
+
+def test_for_each_item_transmit_failed_false_succeeds(run_engine: Any) -> None:
+    async def body(h: Harness) -> None:
+        await h.deploy(SUBFLOW)
+        source = parent(3, fail="true").replace(
+            "fail: true", "fail: true\n        transmitFailed: false"
+        )
+        doc = await h.run(source, timeout=30)
+        assert doc["state"]["current"] == S
+        assert run_of(doc, "each")["outputs"]["iterations"]["FAILED"] == 1
+
+    run_engine(body)
+
+
+def test_for_each_item_bad_rows_or_items_fail_the_task_run_with_no_child(run_engine: Any) -> None:
+    async def body(h: Harness) -> None:
+        await h.deploy(SUBFLOW)
+        zero = parent(3, rows="{{ 1 - 1 }}")
+        doc = await h.run(zero, timeout=30)
+        assert doc["state"]["current"] == F
+        assert "batch.rows must be a whole number of at least 1, got `0`" in " ".join(
+            log_messages(h.db_path, doc["id"])
+        )
+        missing = parent(3).replace(
+            "outputs.make.outputFiles['items.txt']",
+            "'kestra:///t/engine/items/for-each-item/executions/nope/x.txt'",
+        )
+        doc = await h.run(
+            missing.replace("id: for-each-item\n", "id: for-each-item\n", 1), timeout=30
+        )
+        assert doc["state"]["current"] == F
+        assert (
+            "items: `kestra:///t/engine/items/for-each-item/executions/nope/x.txt`"
+            " is not a file of this execution" in " ".join(log_messages(h.db_path, doc["id"]))
+        )
+        assert _child_ids(h, "") == []
+
+    run_engine(body)
+
+
+@pytest.mark.parametrize(
+    ("batch", "message"),
+    [
+        (
+            "bytes: 10MB",
+            "tasks[1].batch.bytes: batch.bytes is not supported by Tercel yet;"
+            " use batch.rows (line 14, column 7)",
+        ),
+        (
+            "partitions: 2",
+            "tasks[1].batch.partitions: batch.partitions is not supported by Tercel yet;"
+            " use batch.rows (line 14, column 7)",
+        ),
+        ("rows: 0", "tasks[1].batch.rows: must be >= 1 (line 14, column 13)"),
+        ("rows: four", "tasks[1].batch.rows: expected an integer (line 14, column 13)"),
+        ("rowz: 2", "tasks[1].batch.rowz: unknown property `rowz` (line 14, column 7)"),
+    ],
+)
+def test_for_each_item_bad_batch_is_refused_with_its_place(batch: str, message: str) -> None:
+    source = flow_yaml(parent(3).replace('rows: "4"', batch))
+    with pytest.raises(FlowValidationError) as refused:
+        loader.load_flow(source)
+    assert message in str(refused.value)
+
+
+def test_for_each_item_needs_items_namespace_and_flow_id() -> None:
+    source = flow_yaml(
+        parent(3).replace("        namespace: t.engine.items\n        flowId", "        flowId")
+    )
+    with pytest.raises(FlowValidationError) as refused:
+        loader.load_flow(source)
+    assert "tasks[1].namespace: is required" in str(refused.value)
