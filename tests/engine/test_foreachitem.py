@@ -4,12 +4,23 @@ file, each child a real execution of the subflow."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.engine.conftest import Harness, flow_yaml, log_messages, run_of, states_of
+from tests.engine.conftest import (
+    Doc,
+    Harness,
+    flow_yaml,
+    log_messages,
+    micros,
+    run_of,
+    states_of,
+    with_engine,
+)
 
-from tercel.engine import files
+from tercel.engine import files, service
 from tercel.engine.flows import loader
 from tercel.engine.flows.validation import FlowValidationError
 
@@ -222,3 +233,74 @@ def test_for_each_item_needs_items_namespace_and_flow_id() -> None:
     with pytest.raises(FlowValidationError) as refused:
         loader.load_flow(source)
     assert "tasks[1].namespace: is required" in str(refused.value)
+
+
+SLOW_AFTER_FIRST = """
+id: for-each-item-subflow
+namespace: t.engine.items
+inputs:
+  - id: items
+    type: FILE
+  - id: nap
+    type: STRING
+tasks:
+  - id: nap
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: "{{ inputs.nap }}"
+"""
+
+
+def test_a_waiting_for_each_item_survives_an_engine_restart(db_path: Path) -> None:
+    source = parent(3, rows="1").replace("fail: false", "nap: PT{{ taskrun.iteration - 1 }}S")
+
+    async def first(h: Harness) -> str:
+        await h.deploy(SLOW_AFTER_FIRST)
+        created = await h.create(await h.deploy(source))
+
+        def one_child_ended(doc: Doc) -> bool:
+            each = [run for run in doc["taskRunList"] if run["taskId"] == "each"]
+            return bool(each) and (each[0].get("outputs") or {}).get("iterations", {}).get(S) == 1
+
+        await h.wait_for(created.id, one_child_ended, what="one child SUCCESS")
+        return created.id
+
+    parent_id = asyncio.run(asyncio.wait_for(with_engine(db_path, first), 60))
+
+    async def second(h: Harness) -> None:
+        done = await h.wait(parent_id, timeout=30)
+        assert done["state"]["current"] == S
+        each = run_of(done, "each")
+        assert states_of(each["state"]) == [C, R, S]
+        iterations = each["outputs"]["iterations"]
+        assert (iterations["CREATED"], iterations[S]) == (0, 3)
+        # each child counted once: the task run ended only after the last child ended
+        kids = [await h.wait(row[0]) for row in _child_ids(h, parent_id)]
+        assert [kid["state"]["current"] for kid in kids] == [S, S, S]
+        last = max(micros(kid["state"]["endDate"]) for kid in kids)
+        assert micros(each["state"]["endDate"]) >= last
+
+    asyncio.run(asyncio.wait_for(with_engine(db_path, second), 60))
+
+
+def test_a_kill_of_the_parent_kills_every_child(run_engine: Any) -> None:
+    source = parent(2, rows="1").replace("fail: false", "nap: PT30S")
+
+    async def body(h: Harness) -> None:
+        await h.deploy(SLOW_AFTER_FIRST)
+        created = await h.create(await h.deploy(source))
+
+        def each_running(doc: Doc) -> bool:
+            return any(
+                run["taskId"] == "each" and run["state"]["current"] == R
+                for run in doc["taskRunList"]
+            )
+
+        await h.wait_for(created.id, each_running, what="each RUNNING")
+        await service.kill_execution(h.engine, created.id)
+        killed = await h.wait(created.id, timeout=5)
+        assert killed["state"]["current"] == "KILLED"
+        assert run_of(killed, "each")["state"]["current"] == "KILLED"
+        kids = [await h.wait(row[0], timeout=5) for row in _child_ids(h, created.id)]
+        assert [kid["state"]["current"] for kid in kids] == ["KILLED", "KILLED"]
+
+    run_engine(body)

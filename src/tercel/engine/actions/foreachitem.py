@@ -21,7 +21,7 @@ from tercel.engine.run import context, creation
 from tercel.engine.run.execution import EngineHooks, ExecutionState
 from tercel.engine.types import Now, Plan
 
-__all__ = ["TYPE", "child_ended", "start"]
+__all__ = ["TYPE", "child_ended", "recount", "start"]
 
 S = states.StateType
 L = model.LogLevel
@@ -138,6 +138,14 @@ def _outputs(batches: int, counts: dict[str, int]) -> dict[str, Any]:
         "numberOfBatches": batches,
         "iterations": {state: counts.get(state, 0) for state in _COUNTED},
     }
+
+
+def recount(es: ExecutionState, run: model.TaskRun) -> None:
+    """After a restart every child counts as not ended again: recovery re-links the running
+    ones and applies the end of every ended one, so each is counted once."""
+    batches = int((run.outputs or {}).get("numberOfBatches", 0))
+    if batches:
+        es.record_outputs(run, _outputs(batches, {"CREATED": batches}))
 
 
 def child_ended(es: ExecutionState, run: model.TaskRun, child: model.Execution, now: Now) -> None:

@@ -10,6 +10,7 @@ import signal
 from dataclasses import dataclass, field
 
 from tercel.engine import model, rules, states
+from tercel.engine.actions import foreachitem
 from tercel.engine.run import rebuild
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.runtime.protocols import EngineLoop
@@ -75,10 +76,13 @@ async def _find_subflows(engine: EngineLoop, found: Recovered) -> None:
     recovered = {es.ex.id for es in found.executions}
     missing: list[str] = []
     for es in found.executions:
-        for run_id, child_id in es.subflow_children.items():
+        for key, child_id in es.subflow_children.items():
+            run_id = key.partition("#")[0]  # ForEachItem keys its children `{run id}#{n}`
             run = es.by_id.get(run_id)
             if run is None or run.state.current not in (S.RUNNING, S.KILLING):
                 continue
+            if key != run_id:
+                foreachitem.recount(es, run)  # every child's end is applied again below
             found.subflow_links[child_id] = (es.ex.id, run_id)
             if child_id not in recovered:
                 missing.append(child_id)
