@@ -96,12 +96,13 @@ def dry_refusal(action: Action, es: ExecutionState) -> str | None:
     if action in (Action.UNQUEUE, Action.FORCE_RUN):
         return NO_CONCURRENCY
     if action is Action.KILL:
-        return "Execution is already finished, can't kill it" if current.is_terminated else None
+        return operate.kill_refusal(current)
     if action is Action.RESTART:
         return operate.restart_refusal(es)
-    if action in (Action.REPLAY, Action.DELETE) and not current.is_terminated:
-        verb = "replayed" if action is Action.REPLAY else "deleted"
-        return f"Execution must be terminated to be {verb}, current state is '{current.value}'"
+    if action is Action.REPLAY:
+        return operate.replay_refusal(current)
+    if action is Action.DELETE:
+        return operate.delete_refusal(es.ex.id, current)
     if action is Action.RESUME:
         return operate.resume_refusal(current, es.manual_pause, False)
     if action is Action.PAUSE:
