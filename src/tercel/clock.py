@@ -60,6 +60,11 @@ class FakeClock:
         self._sleepers.append((self._mono + seconds, future))
         await future
 
+    def waiting(self) -> list[float]:
+        """The monotonic dates the sleepers wait for, earliest first (a test waits for a sleep
+        to begin before it moves the clock)."""
+        return sorted(due for due, future in self._sleepers if not future.done())
+
     def advance(self, seconds: float) -> None:
         self._now += timedelta(seconds=seconds)
         self._mono += seconds
@@ -68,6 +73,15 @@ class FakeClock:
         for _, future in due:
             if not future.done():
                 future.set_result(None)
+
+
+async def sleep_or_until(clock: Clock, seconds: float, event: asyncio.Event) -> None:
+    """Sleep `seconds` on `clock`, cut short when `event` is set (a stop, a wake-up)."""
+    sleeper = asyncio.ensure_future(clock.sleep(seconds))
+    setter = asyncio.ensure_future(event.wait())
+    await asyncio.wait((sleeper, setter), return_when=asyncio.FIRST_COMPLETED)
+    sleeper.cancel()
+    setter.cancel()
 
 
 def check_aware(value: datetime) -> datetime:

@@ -1,4 +1,4 @@
-"""Webhook triggers over HTTP, at Kestra's path (execution-model §25.3).
+"""Webhook triggers over HTTP, at Kestra's path (docs/semantics.md#webhook).
 
 `POST|GET|PUT /api/v1/executions/webhook/{namespace}/{flowId}/{key}` starts the flow whose
 Webhook trigger has that key and answers 200 with `{id, namespace, flowId, state}`. The route is

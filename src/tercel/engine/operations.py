@@ -1,5 +1,5 @@
-"""The commands of §25.1 and the bulk actions: pause, `setTaskRunState`, `setExecutionState`,
-`setExecutionLabels`, `bulkExecutions`.
+"""The commands of docs/semantics.md#operating and the bulk actions: pause, `setTaskRunState`,
+`setExecutionState`, `setExecutionLabels`, `bulkExecutions`.
 
 Like the lifecycle commands of `service`, each runs inside the engine loop on the loop's own state
 of the execution (so concurrent commands see each other), decides with the pure rules of
@@ -57,7 +57,7 @@ async def pause_execution(engine: Engine, execution_id: str) -> Outcome:
 async def set_task_run_state(
     engine: Engine, execution_id: str, task_run_id: str, target: S
 ) -> Outcome:
-    """Kestra's markAs (§25.1)."""
+    """Kestra's markAs (semantics.md#mark-task-run)."""
 
     def command(es: ExecutionState) -> Outcome:
         run = es.by_id.get(task_run_id)

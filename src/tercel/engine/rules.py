@@ -205,7 +205,7 @@ def derived_execution_state(
 ) -> S | None:
     """The execution follows its task runs: PAUSED over RETRYING over RUNNING; leaving PAUSED
     goes through RESTARTED. None when it stays (created, killing, ended, already there, or
-    paused by `pauseExecution`: until resumed, §25.1)."""
+    paused by `pauseExecution`: until resumed, semantics.md#pause-execution)."""
     if current in (S.KILLING, S.CREATED, S.RESTARTED) or current.is_terminated or manual_pause:
         return None
     target = S.PAUSED if paused else S.RETRYING if retrying else S.RUNNING

@@ -68,7 +68,7 @@ async def create_execution(
     trigger: dict[str, Any] | None = None,
     on_created: Callable[[ExecutionState], None] | None = None,
 ) -> model.Execution | NotFound | InvalidInputs | InvalidState:
-    """`trigger` is what started it (execution-model §25.3); `on_created` adds to the creation's
+    """`trigger` is what started it (semantics.md#triggers); `on_created` adds to the creation's
     commit (a trigger's next date)."""
     row = await engine.call(lambda: engine.db.latest_flow(namespace, flow_id))
     if row is None:
@@ -150,7 +150,8 @@ def _kill(engine: Engine, es: ExecutionState) -> None:
 
 
 def resume_one(engine: Engine, es: ExecutionState, given: dict[str, Any] | None) -> Outcome:
-    """A Pause's resume (with its onResume inputs), or the end of a manual pause (§25.1)."""
+    """A Pause's resume (with its onResume inputs), or the end of a manual pause
+    (semantics.md#pause-execution)."""
     if es.manual_pause:
         refusal = operate.resume_refusal(es.ex.state.current, True, bool(given))
         if refusal is not None:

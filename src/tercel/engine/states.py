@@ -106,14 +106,15 @@ _EXECUTION: dict[StateType, frozenset[StateType]] = {
         {S.PAUSED, S.RETRYING, S.KILLING, S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.RETRIED}
     ),
     S.RETRYING: frozenset({S.PAUSED, S.RUNNING, S.RETRIED, S.KILLING, S.FAILED}),
-    # RUNNING: `resumeExecution` of a manual pause (§25.1)
+    # RUNNING: `resumeExecution` of a manual pause (semantics.md#pause-execution)
     S.PAUSED: frozenset({S.RESTARTED, S.RUNNING, S.RETRIED, S.KILLING, S.FAILED}),
     S.RESTARTED: frozenset({S.RUNNING, S.KILLING}),
     S.KILLING: frozenset({S.KILLED}),
 }
 # The top-level retry quirk: FAILED, then RETRYING or RETRIED.
 _EXECUTION[S.FAILED] = frozenset({S.RESTARTED, S.RETRYING, S.RETRIED})
-# `setExecutionState` (§25.1): a terminated execution takes another terminal state.
+# `setExecutionState` (semantics.md#set-execution-state): a terminated execution takes another
+# terminal state.
 _SET_BY_HAND = frozenset({S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.CANCELLED})
 for _ended in _ENDED:
     _EXECUTION[_ended] = _EXECUTION[_ended] | (_SET_BY_HAND - {_ended})
@@ -131,7 +132,8 @@ _TASK_RUN: dict[StateType, frozenset[StateType]] = {
     S.KILLING: frozenset({S.KILLED}),
 }
 _TASK_RUN[S.FAILED] = frozenset({S.RESTARTED, S.RUNNING, S.RETRYING, S.RETRIED})
-# `setTaskRunState` (§25.1): a terminated or PAUSED task run is marked SUCCESS, WARNING or FAILED.
+# `setTaskRunState` (semantics.md#mark-task-run): a terminated or PAUSED task run is marked
+# SUCCESS, WARNING or FAILED.
 _MARKS = frozenset({S.SUCCESS, S.WARNING, S.FAILED})
 for _ended in (*_ENDED, S.PAUSED):
     _TASK_RUN[_ended] = _TASK_RUN[_ended] | (_MARKS - {_ended})

@@ -1,11 +1,12 @@
 """The engine's store: everything the engine writes and reads back, as a protocol.
 
 The engine commits one `ChangeSet` per transaction, reads its active executions, timers and
-leftover processes back at start, and deploys and looks up flows. It sees storage only through
-`Store` (and `StoreReads` for the loop's own read-only connection), so the actions and passes
-can be run against `tercel.storage.memory.MemoryStore` in a unit test, with no thread and no
-file, while the engine runs on `tercel.storage.sqlite.Database`. `tests/unit/storage/` runs
-one contract against both so they cannot drift.
+leftover processes back at start, deploys and looks up flows, and keeps the triggers' state.
+It sees storage only through `Store` (and `StoreReads` for the loop's own read-only
+connection), so the actions and passes can be run against
+`tercel.storage.memory.MemoryStore` in a unit test, with no thread and no file, while the
+engine runs on `tercel.storage.sqlite.Database`. `tests/unit/storage/` runs one contract
+against both so they cannot drift.
 """
 
 from __future__ import annotations
@@ -15,9 +16,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from tercel.engine import changes, model
+from tercel.engine import changes, model, states
 
-__all__ = ["FlowRow", "Loaded", "Store", "StoreReads"]
+__all__ = [
+    "ExecutionEnd",
+    "FlowHead",
+    "FlowRow",
+    "Loaded",
+    "Store",
+    "StoreReads",
+    "StoredTrigger",
+    "TriggerKey",
+]
+
+#: (namespace, flow id, trigger id)
+TriggerKey = tuple[str, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +43,38 @@ class FlowRow:
     source: str
     disabled: bool
     updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FlowHead:
+    """The latest revision of a flow, without its source (what the trigger runners look at
+    every second; the parsed flow comes from the engine's cache)."""
+
+    namespace: str
+    id: str
+    revision: int
+    disabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTrigger:
+    """A trigger's stored state, with the switch of `setTriggerDisabled`."""
+
+    row: changes.TriggerStateRow
+    disabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionEnd:
+    """An execution end of the state-change log, with what a Flow trigger passes on."""
+
+    seq: int
+    id: str
+    namespace: str
+    flow_id: str
+    flow_revision: int
+    state: states.StateType
+    outputs: dict[str, Any] | None
 
 
 @dataclass(slots=True)
@@ -59,8 +104,22 @@ class StoreReads(Protocol):
     def latest_flow(self, namespace: str, flow_id: str) -> FlowRow | None:
         """The latest revision of a flow that is not deleted."""
 
-    def latest_flows(self) -> list[FlowRow]:
-        """The latest revision of every flow that is not deleted, by namespace and id."""
+    def latest_flows(self, namespace: str | None = None) -> list[FlowRow]:
+        """The latest revision of every flow that is not deleted, by namespace and id (of
+        `namespace` and its sub-namespaces when given)."""
+
+    def latest_flow_heads(self) -> list[FlowHead]:
+        """`latest_flows` without the sources."""
+
+    def trigger_states(self) -> dict[TriggerKey, StoredTrigger]:
+        """Every trigger's stored state."""
+
+    def switched_off_triggers(self) -> set[TriggerKey]:
+        """The triggers turned off by `setTriggerDisabled`."""
+
+    def executions_ended_since(self, seq: int) -> list[ExecutionEnd]:
+        """Every execution end of the state-change log after `seq`, in `seq` order (executions
+        deleted since are left out)."""
 
 
 class Store(StoreReads, Protocol):
@@ -95,5 +154,14 @@ class Store(StoreReads, Protocol):
 
     def delete_flow(self, namespace: str, flow_id: str) -> int | None:
         """Mark every revision deleted; the latest revision, or None when there is none."""
+
+    def save_trigger_states(self, rows: Sequence[changes.TriggerStateRow]) -> None:
+        """Write trigger states in a transaction of their own (a first date, a skipped date, a
+        watermark): as `commit` writes a change set's `trigger_states`."""
+
+    def set_trigger_disabled(
+        self, namespace: str, flow_id: str, trigger_id: str, disabled: bool
+    ) -> None:
+        """The switch of `setTriggerDisabled`; turning off forgets a Schedule's next date."""
 
     def close(self) -> None: ...

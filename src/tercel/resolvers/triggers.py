@@ -1,6 +1,6 @@
-"""Triggers over GraphQL (contract §7): `triggers(namespace)`, `setTriggerDisabled` and
-`backfillTrigger`. Kept apart from the roots: `queries.Query` and `mutations.Mutation` only name
-these resolvers."""
+"""Triggers over GraphQL (docs/semantics.md#triggers): `triggers(namespace)`,
+`setTriggerDisabled` and `backfillTrigger`. Kept apart from the roots: `queries.Query` and
+`mutations.Mutation` only name these resolvers."""
 
 from __future__ import annotations
 

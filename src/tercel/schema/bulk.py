@@ -1,5 +1,5 @@
-"""GraphQL types of `bulkExecutions` (contract §7): the action and outcome enums are the
-engine's own (same member names), the result and its items plain types."""
+"""GraphQL types of `bulkExecutions` (docs/semantics.md#bulk): the action and outcome enums are
+the engine's own (same member names), the result and its items plain types."""
 
 from __future__ import annotations
 

@@ -6,9 +6,9 @@ import sqlite3
 from datetime import datetime
 
 from tercel import clock
-from tercel.engine.store import FlowRow
+from tercel.engine.store import FlowHead, FlowRow
 
-__all__ = ["FlowRow", "deploy", "get", "latest", "list_latest"]
+__all__ = ["FlowRow", "deploy", "get", "latest", "latest_heads", "list_latest"]
 
 _COLUMNS = "namespace, id, revision, source, disabled, updated"
 
@@ -75,3 +75,13 @@ def list_latest(conn: sqlite3.Connection, namespace: str | None = None) -> list[
         escaped = namespace.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params = (namespace, escaped + ".%")
     return [_row(r) for r in conn.execute(sql + " ORDER BY namespace, id", params)]
+
+
+def latest_heads(conn: sqlite3.Connection) -> list[FlowHead]:
+    """`list_latest` without the sources (the trigger runners look every second)."""
+    rows = conn.execute(
+        "SELECT f.namespace, f.id, f.revision, f.disabled FROM flows f"
+        " WHERE f.deleted = 0 AND f.revision = (SELECT max(g.revision) FROM flows g"
+        " WHERE g.namespace = f.namespace AND g.id = f.id) ORDER BY f.namespace, f.id"
+    )
+    return [FlowHead(ns, flow_id, revision, bool(off)) for ns, flow_id, revision, off in rows]

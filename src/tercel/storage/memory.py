@@ -5,7 +5,8 @@ go through the same JSON codec, histories are rebuilt from the state-change rows
 order, a task run keeps its first plan, restart's removed task runs lose their attempts and
 metrics, a commit is all or nothing. No thread and no file: a test commits a change set and
 reads it back in the same call. `tests/unit/storage/test_store_contract.py` runs one contract
-against both implementations.
+against both implementations. Flow revisions are kept by `memoryflows.MemoryFlows`, the
+triggers' table by `memorytriggers`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,19 @@ import copy
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from tercel.engine import changes, model, states
-from tercel.engine.store import FlowRow, Loaded
+from tercel.engine.store import (
+    ExecutionEnd,
+    Loaded,
+    StoredTrigger,
+    TriggerKey,
+)
+from tercel.storage import memorytriggers
 from tercel.storage.codec import dumps, loads
 from tercel.storage.histories import HistoryKey, history_key
+from tercel.storage.memoryflows import MemoryFlows
 
 __all__ = ["MemoryStore"]
 
@@ -44,6 +51,7 @@ class _Tables:
     timers: dict[str, changes.TimerRow] = field(default_factory=dict)
     #: (task run id, attempt number, process group id): one attempt may record several
     processes: set[tuple[str, int, int]] = field(default_factory=set)
+    triggers: memorytriggers.TriggerTable = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         """A copy that a commit can change and drop (each table copied, rows shared)."""
@@ -56,16 +64,16 @@ class _Tables:
             list(self.logs),
             dict(self.timers),
             set(self.processes),
+            dict(self.triggers),
         )
 
 
-class MemoryStore:
+class MemoryStore(MemoryFlows):
     """`engine.store.Store` in memory."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._t = _Tables()
-        #: every flow revision, with its deleted flag
-        self._flows: list[tuple[FlowRow, bool]] = []
         self._last_state_seq = self._last_log_seq = 0
 
     @property
@@ -145,68 +153,27 @@ class MemoryStore:
         ]
         return sorted(rows, key=lambda t: t.due)
 
-    # ------------------------------------------------------------------ flows
+    # ------------------------------------------------------------------ triggers
 
-    def flow(self, namespace: str, flow_id: str, revision: int) -> FlowRow | None:
-        for row, _ in self._flows:
-            if (row.namespace, row.id, row.revision) == (namespace, flow_id, revision):
-                return row
-        return None
+    def trigger_states(self) -> dict[TriggerKey, StoredTrigger]:
+        return memorytriggers.copied(self._t.triggers)
 
-    def latest_flow(self, namespace: str, flow_id: str) -> FlowRow | None:
-        live = [
-            r for r, gone in self._flows if not gone and (r.namespace, r.id) == (namespace, flow_id)
-        ]
-        return max(live, key=lambda r: r.revision, default=None)
+    def switched_off_triggers(self) -> set[TriggerKey]:
+        return {key for key, found in self._t.triggers.items() if found.disabled}
 
-    def latest_flows(self) -> list[FlowRow]:
-        keys = sorted({_key(r) for r, _ in self._flows})
-        return [row for ns, i in keys if (row := self.latest_flow(ns, i)) is not None]
+    def executions_ended_since(self, seq: int) -> list[ExecutionEnd]:
+        return memorytriggers.ended_since(self._t.executions, self._t.states, seq)
 
-    def deploy_flow(
-        self, namespace: str, flow_id: str, source: str, disabled: bool, now: datetime
-    ) -> FlowRow:
-        current = self.latest_flow(namespace, flow_id)
-        if current is not None and current.source == source:
-            return current
-        top = max(
-            (r.revision for r, _ in self._flows if (r.namespace, r.id) == (namespace, flow_id)),
-            default=0,
-        )
-        row = FlowRow(namespace, flow_id, top + 1, source, disabled, now)
-        self._flows.append((row, False))
-        return row
+    def save_trigger_states(self, rows: Sequence[changes.TriggerStateRow]) -> None:
+        memorytriggers.upsert(self._t.triggers, rows)
 
-    def set_flow_disabled(self, namespace: str, flow_id: str, disabled: bool) -> int | None:
-        current = self.latest_flow(namespace, flow_id)
-        if current is None:
-            return None
-        self._flows = [
-            (
-                dataclasses.replace(r, disabled=disabled)
-                if (r.namespace, r.id) == (namespace, flow_id)
-                else r,
-                d,
-            )
-            for r, d in self._flows
-        ]
-        return current.revision
-
-    def delete_flow(self, namespace: str, flow_id: str) -> int | None:
-        current = self.latest_flow(namespace, flow_id)
-        if current is None:
-            return None
-        self._flows = [
-            (r, d or (r.namespace, r.id) == (namespace, flow_id)) for r, d in self._flows
-        ]
-        return current.revision
+    def set_trigger_disabled(
+        self, namespace: str, flow_id: str, trigger_id: str, disabled: bool
+    ) -> None:
+        memorytriggers.set_disabled(self._t.triggers, (namespace, flow_id, trigger_id), disabled)
 
 
 _TERMINAL = frozenset(states.TERMINAL)
-
-
-def _key(row: FlowRow) -> tuple[str, str]:
-    return (row.namespace, row.id)
 
 
 def _write(t: _Tables, cs: changes.ChangeSet) -> None:
@@ -238,6 +205,7 @@ def _write(t: _Tables, cs: changes.ChangeSet) -> None:
         t.timers.pop(timer_id, None)
     for timer in cs.timers_added:
         t.timers[timer.id] = dataclasses.replace(timer, payload=_json(timer.payload))
+    memorytriggers.upsert(t.triggers, cs.trigger_states)
     t.processes.update(cs.processes)
     ended = set(cs.processes_ended)  # after the inserts: one commit may record and end one
     t.processes = {p for p in t.processes if (p[0], p[1]) not in ended}

@@ -4,8 +4,9 @@
 through it. All execution writes go through `Database.commit(changes)`: one `BEGIN IMMEDIATE`
 transaction, a few `executemany` statements, raw SQL (no ORM in the per-transition path; the
 statements are in `writes.py`, the loader's in `reader.py`, the flows' in `flowstore.py` and
-`flowadmin.py`). The engine calls it from one dedicated thread, so there is exactly one writer
-per database file. `Reads` is the read half over any connection (the loop's read-only one).
+`flowadmin.py`, the triggers' in `triggerstate.py`). The engine calls it from one dedicated
+thread, so there is exactly one writer per database file. `Reads` is the read half over any
+connection (the loop's read-only one).
 """
 
 from __future__ import annotations
@@ -18,8 +19,15 @@ from pathlib import Path
 
 from tercel import failpoints
 from tercel.engine import changes
-from tercel.engine.store import FlowRow, Loaded
-from tercel.storage import flowadmin, flowstore, reader
+from tercel.engine.store import (
+    ExecutionEnd,
+    FlowHead,
+    FlowRow,
+    Loaded,
+    StoredTrigger,
+    TriggerKey,
+)
+from tercel.storage import flowadmin, flowstore, reader, triggerstate
 
 __all__ = ["Database", "Reads", "connect", "disk_full_error", "is_disk_full"]
 
@@ -90,8 +98,20 @@ class Reads:
     def latest_flow(self, namespace: str, flow_id: str) -> FlowRow | None:
         return flowstore.latest(self.conn, namespace, flow_id)
 
-    def latest_flows(self) -> list[FlowRow]:
-        return flowstore.list_latest(self.conn)
+    def latest_flows(self, namespace: str | None = None) -> list[FlowRow]:
+        return flowstore.list_latest(self.conn, namespace)
+
+    def latest_flow_heads(self) -> list[FlowHead]:
+        return flowstore.latest_heads(self.conn)
+
+    def trigger_states(self) -> dict[TriggerKey, StoredTrigger]:
+        return triggerstate.load_all(self.conn)
+
+    def switched_off_triggers(self) -> set[TriggerKey]:
+        return triggerstate.switched_off(self.conn)
+
+    def executions_ended_since(self, seq: int) -> list[ExecutionEnd]:
+        return triggerstate.ended_since(self.conn, seq)
 
     def close(self) -> None:
         self.conn.close()
@@ -136,6 +156,14 @@ class Database(Reads):
     def delete_flow(self, namespace: str, flow_id: str) -> int | None:
         return flowadmin.delete_flow(self.conn, namespace, flow_id)
 
+    def save_trigger_states(self, rows: Sequence[changes.TriggerStateRow]) -> None:
+        triggerstate.save(self.conn, rows)
+
+    def set_trigger_disabled(
+        self, namespace: str, flow_id: str, trigger_id: str, disabled: bool
+    ) -> None:
+        triggerstate.set_disabled(self.conn, namespace, flow_id, trigger_id, disabled)
+
     def leftover_processes(self) -> list[tuple[str, int, int]]:
         """(task run id, attempt number, process group id) of the shell processes recorded by
         attempts of an engine that is gone (read at start, before any attempt runs)."""
@@ -174,7 +202,7 @@ class Database(Reads):
 
 
 def _write(conn: sqlite3.Connection, cs: changes.ChangeSet) -> None:
-    from tercel.storage import triggerstate, writes
+    from tercel.storage import writes
 
     if cs.deleted_executions:
         writes.delete_executions(conn, cs.deleted_executions, cs.kept_on_delete)

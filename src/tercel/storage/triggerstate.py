@@ -1,39 +1,22 @@
-"""The `trigger_states` table: one row per trigger (migration 0002).
+"""The `trigger_states` table (one row per trigger, migration 0002) and the reads of the
+trigger runners: the `Store`'s trigger methods on SQLite.
 
 `upsert` runs inside the writer's commit (`sqlite._write`) when a triggered execution carries its
 trigger's new state, so the execution and the next date are one transaction; `save` is the same
-write on its own (a first date, a skipped late date) for the writer thread.
+write on its own (a first date, a skipped late date, a watermark) for the writer thread.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from tercel import clock
 from tercel.engine import changes, states
+from tercel.engine.store import ExecutionEnd, StoredTrigger, TriggerKey
 from tercel.storage.codec import loads, micros_or_none
 
-__all__ = [
-    "EndRow",
-    "StoredTrigger",
-    "ended_since",
-    "load_all",
-    "save",
-    "set_disabled",
-    "switched_off",
-    "upsert",
-]
-
-Key = tuple[str, str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class StoredTrigger:
-    row: changes.TriggerStateRow
-    disabled: bool
+__all__ = ["ended_since", "load_all", "save", "set_disabled", "switched_off", "upsert"]
 
 
 def upsert(conn: sqlite3.Connection, rows: Sequence[changes.TriggerStateRow]) -> None:
@@ -82,20 +65,7 @@ def set_disabled(
     _in_transaction(conn, write)
 
 
-@dataclass(frozen=True, slots=True)
-class EndRow:
-    """An execution end of the state-change log, with what a Flow trigger passes on."""
-
-    seq: int
-    id: str
-    namespace: str
-    flow_id: str
-    revision: int
-    state: states.StateType
-    outputs: dict[str, Any] | None
-
-
-def ended_since(conn: sqlite3.Connection, seq: int) -> list[EndRow]:
+def ended_since(conn: sqlite3.Connection, seq: int) -> list[ExecutionEnd]:
     """Every execution end after `seq`, in log order (executions deleted since are left out)."""
     terminal = [s.value for s in states.StateType if s.is_terminated]
     marks = ",".join("?" * len(terminal))
@@ -106,12 +76,12 @@ def ended_since(conn: sqlite3.Connection, seq: int) -> list[EndRow]:
         (seq, *terminal),
     )
     return [
-        EndRow(s, i, ns, f, rev, states.StateType(st), loads(out))
+        ExecutionEnd(s, i, ns, f, rev, states.StateType(st), loads(out))
         for s, i, ns, f, rev, st, out in rows
     ]
 
 
-def switched_off(conn: sqlite3.Connection) -> set[Key]:
+def switched_off(conn: sqlite3.Connection) -> set[TriggerKey]:
     """The triggers turned off by `setTriggerDisabled`."""
     return {
         (ns, flow_id, trigger_id)
@@ -121,8 +91,8 @@ def switched_off(conn: sqlite3.Connection) -> set[Key]:
     }
 
 
-def load_all(conn: sqlite3.Connection) -> dict[Key, StoredTrigger]:
-    found: dict[Key, StoredTrigger] = {}
+def load_all(conn: sqlite3.Connection) -> dict[TriggerKey, StoredTrigger]:
+    found: dict[TriggerKey, StoredTrigger] = {}
     for ns, flow_id, trigger_id, next_date, definition, disabled, last, mark in conn.execute(
         "SELECT namespace, flow_id, trigger_id, next_date, definition, disabled,"
         " last_execution_id, watermark FROM trigger_states"

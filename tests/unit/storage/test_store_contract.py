@@ -120,6 +120,90 @@ def test_flow_revisions_deploy_disable_delete(store: Store) -> None:
     assert [r.id for r in store.latest_flows()] == ["z", "f"]
 
 
+def test_flow_heads_and_latest_flows_of_a_namespace(store: Store) -> None:
+    store.deploy_flow("team", "a", "v1", False, NOW)
+    store.deploy_flow("team", "a", "v2", False, NOW)
+    store.deploy_flow("team.sub", "b", "x", True, NOW)
+    store.deploy_flow("teams", "c", "x", False, NOW)  # not under `team`
+    store.deploy_flow("other", "d", "x", False, NOW)
+    store.delete_flow("other", "d")
+    assert [(r.namespace, r.id) for r in store.latest_flows("team")] == [
+        ("team", "a"),
+        ("team.sub", "b"),
+    ]
+    assert [(h.namespace, h.id, h.revision, h.disabled) for h in store.latest_flow_heads()] == [
+        ("team", "a", 2, False),
+        ("team.sub", "b", 1, True),
+        ("teams", "c", 1, False),
+    ]
+
+
+def _trigger(next_date: datetime | None, **given: object) -> changes.TriggerStateRow:
+    return changes.TriggerStateRow("ns", "f", "t", next_date, **given)  # type: ignore[arg-type]
+
+
+def test_trigger_states_keep_what_a_save_leaves_out(store: Store) -> None:
+    store.save_trigger_states([_trigger(NOW, definition="d1", last_execution_id="e1")])
+    store.save_trigger_states([_trigger(NOW + timedelta(hours=1), definition="d2", watermark=7)])
+    (found,) = store.trigger_states().values()
+    assert found.row == _trigger(
+        NOW + timedelta(hours=1), definition="d2", last_execution_id="e1", watermark=7
+    )
+    assert not found.disabled and store.switched_off_triggers() == set()
+    found.row.last_execution_id = "changed by the caller"  # a copy: the store keeps its own
+    assert store.trigger_states()[("ns", "f", "t")].row.last_execution_id == "e1"
+
+
+def test_switching_a_trigger_off_forgets_its_next_date(store: Store) -> None:
+    store.save_trigger_states([_trigger(NOW, definition="d")])
+    store.set_trigger_disabled("ns", "f", "t", True)
+    store.set_trigger_disabled("ns", "g", "unseen", True)
+    assert store.switched_off_triggers() == {("ns", "f", "t"), ("ns", "g", "unseen")}
+    stored = store.trigger_states()
+    assert stored[("ns", "f", "t")].row == _trigger(None, definition="d")
+    assert stored[("ns", "g", "unseen")].row == changes.TriggerStateRow("ns", "g", "unseen", None)
+    store.save_trigger_states([_trigger(NOW)])  # the runner's writes keep the switch
+    store.set_trigger_disabled("ns", "g", "unseen", False)
+    assert store.switched_off_triggers() == {("ns", "f", "t")}
+    assert store.trigger_states()[("ns", "f", "t")].row.next_date == NOW
+
+
+def test_a_trigger_state_commits_with_its_execution_or_not_at_all(store: Store) -> None:
+    run = MemoryRun(RETRIED, store=store)
+    refused = changes.ChangeSet(
+        new_executions={run.es.ex.id: run.es.ex},  # stored already: the commit fails
+        trigger_states=[_trigger(NOW, last_execution_id=run.es.ex.id)],
+    )
+    with pytest.raises(Exception):  # noqa: B017 (sqlite3.IntegrityError / ValueError)
+        store.commit(refused)
+    assert store.trigger_states() == {}
+    store.commit(changes.ChangeSet(trigger_states=[_trigger(NOW, last_execution_id="e9")]))
+    assert store.trigger_states()[("ns", "f", "t")].row.last_execution_id == "e9"
+
+
+def test_execution_ends_since_a_seq(store: Store) -> None:
+    first = MemoryRun(RETRIED, store=store)
+    for _ in range(2):
+        first.finish("flaky", S.FAILED)
+        first.advance(30)
+    first.finish("flaky", S.FAILED)
+    middle = store.last_state_seq
+    second = MemoryRun(TWO_BRANCHES, store=store)
+    second.kill()
+    second.finish("left", S.KILLED)
+    second.finish("right", S.KILLED)
+    ends = store.executions_ended_since(0)
+    # the execution went FAILED -> RETRYING twice (its task retried) before its last FAILED
+    assert [(e.id, e.state, e.flow_id, e.flow_revision) for e in ends] == [
+        *[(first.es.ex.id, S.FAILED, "retried", 1)] * 3,
+        (second.es.ex.id, S.KILLED, "parallel", 1),
+    ]
+    assert ends[0].seq < ends[1].seq < ends[2].seq <= middle < ends[3].seq
+    assert [e.id for e in store.executions_ended_since(middle)] == [second.es.ex.id]
+    store.commit(changes.ChangeSet(deleted_executions=[first.es.ex.id]))
+    assert [e.id for e in store.executions_ended_since(0)] == [second.es.ex.id]
+
+
 class Tee:
     """Commits every change set to both stores (the memory one gets a deep copy)."""
 
@@ -138,6 +222,7 @@ def test_both_stores_give_back_the_same_executions(tmp_path: Path) -> None:
     sqlite, memory = Database(str(tmp_path / "t.db")), MemoryStore()
     tee = Tee(sqlite, memory)
     retried = MemoryRun(RETRIED, store=tee)  # type: ignore[arg-type]
+    tee.commit(changes.ChangeSet(trigger_states=[_trigger(NOW, watermark=3)]))
     retried.finish("flaky", S.FAILED)
     killed = MemoryRun(TWO_BRANCHES, store=tee)  # type: ignore[arg-type]
     killed.kill()
@@ -161,6 +246,8 @@ def _same(sqlite: Database, memory: MemoryStore, ids: list[str]) -> None:
     assert memory.load_executions(ids) == sqlite.load_executions(ids)
     assert memory.load_timers() == sqlite.load_timers()
     assert memory.active_execution_ids() == sqlite.active_execution_ids()
+    assert memory.executions_ended_since(0) == sqlite.executions_ended_since(0)
+    assert memory.trigger_states() == sqlite.trigger_states()
     assert (memory.last_state_seq, memory.last_log_seq) == (
         sqlite.last_state_seq,
         sqlite.last_log_seq,

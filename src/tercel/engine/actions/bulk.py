@@ -1,4 +1,4 @@
-"""Bulk actions on executions (execution-model §25.1 "Bulk"): the pure part.
+"""Bulk actions on executions (docs/semantics.md#bulk): the pure part.
 
 One action over up to 10,000 executions given by id or by a filter, with a dry run. Every
 execution gets the same rules as its single mutation; a refusal is an item SKIPPED with the

@@ -38,7 +38,7 @@ def dispatch(es: ExecutionState, now: Now, slots: Slots) -> bool:
     current = es.ex.state.current
     if current is S.KILLING or current.is_terminated or not (es.pending or es.waiting):
         return False
-    if es.manual_pause:  # §25.1: held until resumeExecution, which lists them again
+    if es.manual_pause:  # held until resumeExecution lists them (semantics.md#pause-execution)
         es.pending, es.waiting = [], []
         return False
     fresh, es.pending = sorted(es.pending, key=lambda run: run.position), []

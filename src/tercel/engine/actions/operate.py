@@ -1,4 +1,4 @@
-"""Operating executions by hand (execution-model §25.1): pause, Kestra's `markAs`
+"""Operating executions by hand (docs/semantics.md#operating): pause, Kestra's `markAs`
 (`setTaskRunState`), `setExecutionState` and `setExecutionLabels`.
 
 Two parts. The rules are pure functions of states and values: what is refused and why, and which

@@ -178,7 +178,7 @@ def _final(es: ExecutionState, state: S, now: Now) -> None:
 
 def _next(es: ExecutionState, keys: set[str | None], now: Now) -> bool:
     if es.manual_pause:
-        return False  # §25.1: nothing new starts while paused by pauseExecution
+        return False  # paused by pauseExecution: nothing new starts (semantics.md#pause-execution)
     changed = False
     current = es.ex.state.current
     if None in keys and current in (S.RUNNING, S.RETRYING, S.PAUSED):

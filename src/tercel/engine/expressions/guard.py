@@ -239,7 +239,8 @@ def check_text_size(size: int) -> None:
 
 
 def count_iteration() -> None:
-    """One more `{% for %}` iteration: all loops of a render share the range cap (§19.7),
+    """One more `{% for %}` iteration: all loops of a render share the range cap
+    (semantics.md#expression-limits),
     and every iteration checks the deadline, so nested loops can neither hang nor grow."""
     state = _STATE
     state.iterations += 1

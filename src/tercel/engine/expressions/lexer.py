@@ -37,7 +37,8 @@ _WORD_OPERATORS = frozenset({"and", "or", "not", "is", "contains", "equals"})
 _CLOSING = {")": "(", "]": "[", "}": "{"}
 _STATEMENT = re.compile(r"\s*(\w*)")
 _RAW_OPEN_END = re.compile(r"\s*(-?)%\}")
-#: the Pebble statements Tercel translates (§19.7); `raw`/`verbatim` are handled here
+#: the Pebble statements Tercel translates (semantics.md#expression-statements); `raw` and
+#: `verbatim` are handled here
 STATEMENTS = frozenset({"for", "endfor", "if", "elseif", "else", "endif", "set"})
 
 

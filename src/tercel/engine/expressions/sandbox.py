@@ -93,7 +93,8 @@ def lookup(obj: Any, key: Any) -> Any:
     return Missing(name=str(key))
 
 
-#: Pebble's `loop` variables (§19.7) on Jinja2's loop context: `index` and `revindex` from 0
+#: Pebble's `loop` variables (semantics.md#expression-statements) on Jinja2's loop context:
+#: `index` and `revindex` from 0
 _PEBBLE_LOOP = {
     "index": "index0",
     "revindex": "revindex0",

@@ -1,5 +1,5 @@
-"""The conditions of a Flow trigger (execution-model §25.3), and the small field readers the
-trigger definitions share.
+"""The conditions of a Flow trigger (docs/semantics.md#flow-trigger), and the small field readers
+the trigger definitions share.
 
 Kestra's ExecutionStatus (`in`, `notIn`), ExecutionFlow (`namespace`, `flowId`) and
 ExecutionNamespace (`namespace`, `comparison` EQUALS | PREFIX, or the older `prefix: true`), by

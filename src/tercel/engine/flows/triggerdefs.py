@@ -1,4 +1,4 @@
-"""A flow's `triggers:` list → checked trigger definitions (execution-model §25.3).
+"""A flow's `triggers:` list → checked trigger definitions (docs/semantics.md#triggers).
 
 Tercel runs three Kestra trigger types: Schedule, Flow (with the ExecutionStatus, ExecutionFlow
 and ExecutionNamespace conditions) and Webhook. Any other type is a validation error at its line

@@ -59,7 +59,8 @@ class ExecutionState:
         self.dirty: set[str | None] = {None}
         self.paused = 0
         self.retrying = 0
-        #: paused by `pauseExecution` (§25.1): PAUSED with no task run PAUSED; nothing starts
+        #: paused by `pauseExecution` (semantics.md#pause-execution): PAUSED with no task run
+        #: PAUSED; nothing starts
         #: until `resumeExecution`. Cleared whenever the execution leaves PAUSED.
         self.manual_pause = False
         #: the `outputs` variable of expressions (semantics.md#expression-variables), kept up

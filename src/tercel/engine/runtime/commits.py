@@ -1,6 +1,7 @@
 """The engine loop's commits, and what it does when one fails.
 
-- A full disk (SQLITE_FULL): the batch is kept and retried with backoff (50 ms doubling to 2 s)
+- A full disk (SQLITE_FULL): the batch is kept and retried with backoff (50 ms doubling to 2 s,
+  on the engine's clock)
   until space returns; meanwhile every waiting and new command is answered `StorageFull` at once
   and `storage_error` says why (the server's `/health` reports it). Nothing acknowledged is lost:
   an answer only ever follows its commit.
@@ -21,6 +22,7 @@ import sys
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any
 
+from tercel import clock as clocks
 from tercel.engine import faults, model
 from tercel.engine.changes import Batch, ChangeSet
 from tercel.engine.run.execution import ExecutionState
@@ -97,11 +99,9 @@ class Committer:
             return
 
     async def _pause(self, seconds: float) -> None:
-        """Sleep, cut short by `stop`."""
+        """Sleep on the engine's clock (a test moves a `FakeClock`), cut short by `stop`."""
         if not self.stopping.is_set():
-            stop = asyncio.ensure_future(self.stopping.wait())
-            await asyncio.wait((stop,), timeout=seconds)
-            stop.cancel()
+            await clocks.sleep_or_until(self._engine.clock, seconds, self.stopping)
         if self.stopping.is_set():
             raise Stopping
 

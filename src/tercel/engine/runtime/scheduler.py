@@ -1,8 +1,9 @@
 """The engine loop: one asyncio task that owns every write (procrastinate's `_run_loop` shape).
 
-Each iteration waits for a wake-up (attempt finished, timer due, command, log), applies what
-arrived, runs passes over the touched executions, commits ALL their changes in one transaction
-on the writer thread, and only then starts attempts, answers commands and notifies listeners.
+Each iteration waits for a wake-up (attempt finished, timer due, command), applies what arrived
+(`arrivals`) and the commands, runs passes over the touched executions, commits ALL their
+changes in one transaction on the writer thread (`commits`), and only then starts attempts,
+answers commands and notifies listeners (`aftercommit`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import gc
-import sqlite3
 import sys
 import traceback
 from collections.abc import Callable, Iterable
@@ -18,11 +18,13 @@ from typing import Any, TypeVar
 
 from tercel import clock as clocks
 from tercel import failpoints
-from tercel.engine import changes, faults, model, states
-from tercel.engine.actions import newexecution, passes, results, subflows, timers
+from tercel.engine import changes, faults, model
+from tercel.engine.actions import newexecution, passes
 from tercel.engine.outcomes import AttemptResult
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.runtime import (
+    aftercommit,
+    arrivals,
     commits,
     flowcache,
     offloop,
@@ -33,15 +35,13 @@ from tercel.engine.runtime import (
     workers,
     writer,
 )
-from tercel.engine.store import StoreReads
-from tercel.storage import sqlite
+from tercel.engine.store import Store, StoreReads
 
 __all__ = ["Batch", "Engine"]
 
 T = TypeVar("T")
 #: garbage-collector thresholds for the engine process (see Engine.start)
 GC_THRESHOLD = (50_000, 50, 100)
-S = states.StateType
 #: the listeners' unit (re-exported: listeners are typed with `scheduler.Batch`)
 Batch = changes.Batch
 Answered = commits.Answered
@@ -62,13 +62,12 @@ class Engine:
         self.slots = self.workers.slots
         self.active: dict[str, ExecutionState] = {}
         self._touched: set[str] = set()
-        #: executions whose passes wait for `release` (a bulk action's batches), and which of
-        #: them were touched meanwhile
-        self._held: set[str] = set()
+        #: executions whose passes wait for `release` (a bulk action's batches)
+        self.held: set[str] = set()
         self._commands: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
-        self._timers = wakeups.TimerQueue()
+        self.timer_queue = wakeups.TimerQueue()
         self.flows = flowcache.FlowCache()
-        self._subflows = wakeups.SubflowLinks()
+        self.subflow_links = wakeups.SubflowLinks()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -168,15 +167,8 @@ class Engine:
         return self._storage.reader
 
     @property
-    def loop_reader(self) -> sqlite3.Connection:
-        """The loop's read-only connection itself (triggers read raw SQL through it; not yet
-        behind the `Store`)."""
-        return self._storage.reader.conn
-
-    @property
-    def db(self) -> sqlite.Database:
-        """The writer's `Store` (typed as SQLite's for triggers and bulk operations, which
-        still run raw SQL on its connection; everything else sees `engine.store.Store`)."""
+    def db(self) -> Store:
+        """The writer's `Store`: call it on the writer thread only (`call`)."""
         return self._storage.db
 
     # ------------------------------------------------------------------ commands
@@ -198,7 +190,7 @@ class Engine:
         self.active[es.ex.id] = es
         self._touched.add(es.ex.id)
         for timer in es.timers.values():
-            self._timers.push(timer)
+            self.timer_queue.push(timer)
 
     def delete(self, es: ExecutionState, keep: frozenset[str] = frozenset()) -> None:
         """Inside a command: drop the execution from memory; the command's commit deletes its
@@ -218,12 +210,12 @@ class Engine:
         """Inside a command: no pass runs over these executions until `release`. A bulk action
         commits batch after batch without waiting for the executions to run, then releases
         them batch by batch, so neither its answer nor the loop waits for all their passes."""
-        self._held.update(execution_ids)
+        self.held.update(execution_ids)
 
     def release(self, execution_ids: Iterable[str]) -> None:
         """Passes run again over these executions (from the next loop iteration)."""
         for execution_id in execution_ids:
-            self._held.discard(execution_id)
+            self.held.discard(execution_id)
             if execution_id in self.active:
                 self._touched.add(execution_id)
         self._wake.set()
@@ -248,7 +240,7 @@ class Engine:
 
     def spawn(self, es: ExecutionState, parent: tuple[str, str] | None) -> None:
         if parent is not None:
-            self._subflows.link(es.ex.id, *parent)
+            self.subflow_links.link(es.ex.id, *parent)
         self.track(es)
 
     def run_inline(
@@ -303,26 +295,11 @@ class Engine:
 
     async def _wait(self) -> None:
         if not self._wake.is_set():
-            await wakeups.wait(self._wake, self._timers, self.clock)
+            await wakeups.wait(self._wake, self.timer_queue, self.clock)
 
     def _apply_inputs(self) -> Answered:
-        now = self.clock.now
-        for timer_id, execution_id in self._timers.pop_due(now()):
-            es = self.active.get(execution_id)
-            if es is not None and timer_id in es.timers:
-                self._guarded(es, timers.fire_timer, es, timer_id, now)
-                self._touched.add(execution_id)
-        for child, parent_id, run_id in self._subflows.take_ended():
-            parent = self.active.get(parent_id)
-            if parent is not None:
-                self._guarded(parent, subflows.child_ended, parent, run_id, child, now)
-                self._touched.add(parent_id)
-        taken, self.workers.results = self.workers.results, []
-        for result in taken:
-            es = self.active.get(result.execution_id)
-            if es is not None:
-                self._guarded(es, results.apply_result, es, result, now)
-                self._touched.add(result.execution_id)
+        """What arrived (timers, child ends, attempt results), then the queued commands."""
+        self._touched |= arrivals.apply_arrivals(self)
         answered: Answered = []
         commands, self._commands = self._commands, []
         for command, future in commands:
@@ -332,7 +309,7 @@ class Engine:
                 answered.append((future, None, error))
         return answered
 
-    def _guarded(self, es: ExecutionState, step: Callable[..., Any], *args: Any) -> None:
+    def guarded(self, es: ExecutionState, step: Callable[..., Any], *args: Any) -> None:
         """Run one engine step on one execution: a bug in it fails that execution only."""
         try:
             step(*args)
@@ -343,14 +320,14 @@ class Engine:
     def _run_passes(self) -> Batch:
         batch = Batch(changes.ChangeSet())
         touched, self._touched = self._touched, set()
-        if self._held:
-            touched -= self._held
+        if self.held:
+            touched -= self.held
         now = self.clock.now
         for execution_id in touched:
             es = self.active.get(execution_id)
             if es is None:
                 continue
-            self._guarded(es, self._pass, es, now)
+            self.guarded(es, self._pass, es, now)
         for execution_id in touched:
             found = self.active.get(execution_id)
             if found is not None:
@@ -367,37 +344,7 @@ class Engine:
         return commits.collect(batch, deleted, self.active.values(), kept)
 
     def _after_commit(self, batch: Batch, answered: Answered) -> None:
-        for execution_id, _ in batch.parts:  # stored again: a later failure is a new one
-            self.quarantined.discard(execution_id)
-        for es in list(self.active.values()):
-            if es is not self.active.get(es.ex.id):
-                continue  # quarantined meanwhile
-            self._guarded(es, self.workers.start, es)
-            if es is not self.active.get(es.ex.id):
-                continue
-            for timer in batch.changes.timers_added:
-                if timer.execution_id == es.ex.id:
-                    self._timers.push(timer)
-            if (es.pending or es.waiting) and self.slots.free > 0 and es.ex.id not in self._held:
-                self._touched.add(es.ex.id)
-            if es.ex.state.current.is_terminated and self._subflows.waited_for(es.ex.id):
-                self._subflows.ended(es.ex)
-                self._touched.add(es.ex.id)
-            if (
-                es.ex.state.current.is_terminated
-                and not es.timers
-                and es.changes.is_empty()  # a quarantined one: its failure is yet to commit
-                and not self.workers.running_for(es)
-            ):
-                del self.active[es.ex.id]
-        commits.answer(answered)
-        self.last_batches.append(batch)
-        found = batch.changes
-        if found.states:  # the writer assigned increasing seqs in list order
-            self.published_state_seq = found.states[-1].seq
-        if found.logs:
-            self.published_log_seq = found.logs[-1].seq
-        commits.notify(self.listeners, batch)
+        aftercommit.after_commit(self, batch, answered)
         if self._touched:
             self._wake.set()
 
@@ -408,14 +355,14 @@ class Engine:
 
     def unlink_subflow(self, child_id: str) -> str | None:
         """The parent execution waiting for this child, which is forgotten."""
-        return self._subflows.unlink(child_id)
+        return self.subflow_links.unlink(child_id)
 
     def link_subflow(self, child_id: str, parent_id: str, run_id: str) -> None:
         """A waiting subflow task run: its child's end comes back to it."""
-        self._subflows.link(child_id, parent_id, run_id)
+        self.subflow_links.link(child_id, parent_id, run_id)
 
     def child_ended(self, child: model.Execution) -> None:
-        self._subflows.ended(child)
+        self.subflow_links.ended(child)
         self._wake.set()
 
 

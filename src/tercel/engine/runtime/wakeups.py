@@ -22,11 +22,7 @@ async def wait(wake: asyncio.Event, timers: TimerQueue, clock: clocks.Clock) -> 
         return
     if delay <= 0:
         return
-    sleeper = asyncio.ensure_future(clock.sleep(delay))
-    waker = asyncio.ensure_future(wake.wait())
-    await asyncio.wait((sleeper, waker), return_when=asyncio.FIRST_COMPLETED)
-    sleeper.cancel()
-    waker.cancel()
+    await clocks.sleep_or_until(clock, delay, wake)
 
 
 class TimerQueue:

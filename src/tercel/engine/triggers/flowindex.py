@@ -1,8 +1,8 @@
 """The latest revision of every flow that has triggers, for the trigger runners.
 
-Refreshed from the `flows` table (one small query on the loop's read-only connection; parsed
-revisions come from the engine's flow cache), so a deploy, a disable or a delete made by any
-path is seen at the next refresh.
+Refreshed from the latest revisions without their sources (`StoreReads.latest_flow_heads` on
+the loop's read-only connection; parsed revisions come from the engine's flow cache), so a
+deploy, a disable or a delete made by any path is seen at the next refresh.
 """
 
 from __future__ import annotations
@@ -12,12 +12,6 @@ from tercel.engine.runtime.scheduler import Engine
 
 __all__ = ["FlowIndex"]
 
-_LATEST = (
-    "SELECT f.namespace, f.id, f.revision, f.disabled FROM flows f"
-    " WHERE f.deleted = 0 AND f.revision = (SELECT max(g.revision) FROM flows g"
-    " WHERE g.namespace = f.namespace AND g.id = f.id) ORDER BY f.namespace, f.id"
-)
-
 
 class FlowIndex:
     def __init__(self, engine: Engine) -> None:
@@ -26,16 +20,16 @@ class FlowIndex:
         self._switched_off: set[tuple[str, str]] = set()
 
     async def refresh(self) -> None:
-        rows = self.engine.loop_reader.execute(_LATEST).fetchall()
+        heads = self.engine.loop_reads.latest_flow_heads()
         flows: dict[tuple[str, str], model.Flow] = {}
         switched_off: set[tuple[str, str]] = set()
-        for namespace, flow_id, revision, disabled in rows:
-            flow = await self.engine.flow(namespace, flow_id, revision)
+        for head in heads:
+            flow = await self.engine.flow(head.namespace, head.id, head.revision)
             if flow is None or not flow.triggers:
                 continue
-            flows[(namespace, flow_id)] = flow
-            if disabled:
-                switched_off.add((namespace, flow_id))
+            flows[(head.namespace, head.id)] = flow
+            if head.disabled:
+                switched_off.add((head.namespace, head.id))
         self._flows, self._switched_off = flows, switched_off
 
     def flows(self) -> list[model.Flow]:

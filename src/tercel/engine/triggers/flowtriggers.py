@@ -1,4 +1,5 @@
-"""Flow triggers: an execution of another flow ends → start this flow (execution-model §25.3).
+"""Flow triggers: an execution of another flow ends → start this flow
+(docs/semantics.md#flow-trigger).
 
 Each execution end is a row of the state-change log with its `seq`. One worker takes the ends in
 `seq` order (from a commit listener while the server runs, from the log itself at start) and, for
@@ -16,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 from tercel import failpoints
@@ -25,11 +25,11 @@ from tercel.engine.changes import Batch
 from tercel.engine.flows import conditiondefs, triggerdefs
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.runtime.scheduler import Engine
+from tercel.engine.store import ExecutionEnd
 from tercel.engine.triggers.flowindex import FlowIndex
 from tercel.engine.triggers.schedules import start_triggered
-from tercel.storage import triggerstate
 
-__all__ = ["Ended", "FlowTriggerListener", "condition_holds"]
+__all__ = ["FlowTriggerListener", "condition_holds", "trigger_variables"]
 
 Key = tuple[str, str, str]
 #: the longest wait before new Flow triggers get their first watermark
@@ -38,30 +38,19 @@ LOOK_SECONDS = 1.0
 STALE_ENDS = 10_000
 
 
-@dataclass(frozen=True, slots=True)
-class Ended:
-    """One execution end, as the state-change log has it."""
-
-    seq: int
-    id: str
-    namespace: str
-    flow_id: str
-    flow_revision: int
-    state: states.StateType
-    outputs: dict[str, Any] | None
-
-    def variables(self) -> dict[str, Any]:
-        return {
-            "executionId": self.id,
-            "namespace": self.namespace,
-            "flowId": self.flow_id,
-            "flowRevision": self.flow_revision,
-            "state": self.state.value,
-            "outputs": self.outputs or {},
-        }
+def trigger_variables(ended: ExecutionEnd) -> dict[str, Any]:
+    """`trigger.*` of the execution a Flow trigger starts for `ended`."""
+    return {
+        "executionId": ended.id,
+        "namespace": ended.namespace,
+        "flowId": ended.flow_id,
+        "flowRevision": ended.flow_revision,
+        "state": ended.state.value,
+        "outputs": ended.outputs or {},
+    }
 
 
-def condition_holds(condition: conditiondefs.Condition, ended: Ended) -> bool:
+def condition_holds(condition: conditiondefs.Condition, ended: ExecutionEnd) -> bool:
     """Kestra's ExecutionStatus, ExecutionFlow and ExecutionNamespace conditions."""
     if condition.kind == "STATUS":
         if condition.states_in and ended.state not in condition.states_in:
@@ -78,15 +67,14 @@ class FlowTriggerListener:
     def __init__(self, engine: Engine, index: FlowIndex) -> None:
         self.engine, self.index = engine, index
         self.watermarks: dict[Key, int] = {}
-        self._pending: list[Ended] = []
+        self._pending: list[ExecutionEnd] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Register, then read the ends the log has past the lowest watermark (no await in
         between: every later end comes through the listener, none twice)."""
-        conn = self.engine.db.conn
-        stored = await self.engine.call(lambda: triggerstate.load_all(conn))
+        stored = await self.engine.call(self.engine.db.trigger_states)
         self.watermarks = {
             key: found.row.watermark
             for key, found in stored.items()
@@ -95,7 +83,7 @@ class FlowTriggerListener:
         self.engine.listeners.append(self)
         if self.watermarks:
             since = min(self.watermarks.values())
-            self._pending.extend(_ends(triggerstate.ended_since(self.engine.loop_reader, since)))
+            self._pending.extend(self.engine.loop_reads.executions_ended_since(since))
         self._task = asyncio.create_task(self._run(), name="tercel-flow-triggers")
 
     async def stop(self) -> None:
@@ -140,8 +128,7 @@ class FlowTriggerListener:
             if key not in self.watermarks
         ]
         if new:
-            conn = self.engine.db.conn
-            await self.engine.call(lambda: triggerstate.save(conn, new))
+            await self._save(new)
             for row in new:
                 self.watermarks[(row.namespace, row.flow_id, row.trigger_id)] = head
 
@@ -170,14 +157,16 @@ class FlowTriggerListener:
         stale = [key for key, mark in self.watermarks.items() if mark < done - STALE_ENDS]
         if not stale:
             return
-        rows = [changes.TriggerStateRow(*key, None, "", None, done) for key in stale]
-        conn = self.engine.db.conn
-        await self.engine.call(lambda: triggerstate.save(conn, rows))
+        await self._save([changes.TriggerStateRow(*key, None, "", None, done) for key in stale])
         for key in stale:
             self.watermarks[key] = done
 
-    async def _starts_for(self, ended: Ended) -> None:
-        switched_off = triggerstate.switched_off(self.engine.loop_reader)
+    async def _save(self, rows: list[changes.TriggerStateRow]) -> None:
+        db = self.engine.db
+        await self.engine.call(lambda: db.save_trigger_states(rows))
+
+    async def _starts_for(self, ended: ExecutionEnd) -> None:
+        switched_off = self.engine.loop_reads.switched_off_triggers()
         for flow, trigger in self._matching(ended):
             key = (flow.namespace, flow.id, trigger.id)
             mark = self.watermarks.get(key)
@@ -187,7 +176,7 @@ class FlowTriggerListener:
                 await self._skip(key, ended.seq)  # an end while it is off never starts it
                 continue
             outcome = await start_triggered(
-                self.engine, flow, trigger, trigger.inputs, ended.variables(),
+                self.engine, flow, trigger, trigger.inputs, trigger_variables(ended),
                 _recorder(key, ended.seq),
             )  # fmt: skip
             self.watermarks[key] = ended.seq
@@ -201,12 +190,10 @@ class FlowTriggerListener:
                 )
 
     async def _skip(self, key: Key, seq: int) -> None:
-        row = changes.TriggerStateRow(*key, None, "", None, seq)
-        conn = self.engine.db.conn
-        await self.engine.call(lambda: triggerstate.save(conn, [row]))
+        await self._save([changes.TriggerStateRow(*key, None, "", None, seq)])
         self.watermarks[key] = seq
 
-    def _matching(self, ended: Ended) -> list[tuple[model.Flow, triggerdefs.FlowTriggerDef]]:
+    def _matching(self, ended: ExecutionEnd) -> list[tuple[model.Flow, triggerdefs.FlowTriggerDef]]:
         """The Flow triggers of other flows whose conditions all hold, on or off."""
         found = []
         for flow in self.index.flows():
@@ -230,13 +217,6 @@ def _recorder(key: Key, seq: int) -> Any:
     return record
 
 
-def _ended(seq: int, ex: model.Execution, state: states.StateType) -> Ended:
+def _ended(seq: int, ex: model.Execution, state: states.StateType) -> ExecutionEnd:
     outputs = None if ex.outputs is None else dict(ex.outputs)
-    return Ended(seq, ex.id, ex.namespace, ex.flow_id, ex.flow_revision, state, outputs)
-
-
-def _ends(rows: list[triggerstate.EndRow]) -> list[Ended]:
-    return [
-        Ended(row.seq, row.id, row.namespace, row.flow_id, row.revision, row.state, row.outputs)
-        for row in rows
-    ]
+    return ExecutionEnd(seq, ex.id, ex.namespace, ex.flow_id, ex.flow_revision, state, outputs)

@@ -18,8 +18,8 @@ from tercel.engine import model, service
 from tercel.engine.flows import inputs, triggerdefs
 from tercel.engine.run import creation
 from tercel.engine.runtime.scheduler import Engine
+from tercel.engine.store import StoredTrigger
 from tercel.engine.triggers import schedules
-from tercel.storage import flowstore, triggerstate
 
 __all__ = [
     "MAX_BACKFILL",
@@ -47,8 +47,8 @@ class TriggerInfo:
 
 
 async def _latest(engine: Engine, namespace: str, flow_id: str) -> model.Flow | None:
-    conn = engine.db.conn
-    row = await engine.call(lambda: flowstore.latest(conn, namespace, flow_id))
+    db = engine.db
+    row = await engine.call(lambda: db.latest_flow(namespace, flow_id))
     if row is None:
         return None
     flow = await engine.flow(namespace, flow_id, row.revision)
@@ -62,9 +62,9 @@ def _with_switch(flow: model.Flow, switched_off: bool) -> model.Flow:
 
 async def list_triggers(engine: Engine, namespace: str | None) -> list[TriggerInfo]:
     """Every trigger of the latest revisions (of `namespace` and its sub-namespaces)."""
-    conn = engine.db.conn
-    rows = await engine.call(lambda: flowstore.list_latest(conn, namespace))
-    stored = await engine.call(lambda: triggerstate.load_all(conn))
+    db = engine.db
+    rows = await engine.call(lambda: db.latest_flows(namespace))
+    stored = await engine.call(db.trigger_states)
     found: list[TriggerInfo] = []
     for row in rows:
         flow = engine.flows.get(row.namespace, row.id, row.revision) or engine.flows.from_row(row)
@@ -78,7 +78,7 @@ def _info(
     namespace: str,
     flow_id: str,
     trigger: triggerdefs.TriggerDef,
-    stored: triggerstate.StoredTrigger | None,
+    stored: StoredTrigger | None,
 ) -> TriggerInfo:
     next_date = None
     if isinstance(trigger, triggerdefs.ScheduleDef) and stored is not None:
@@ -112,11 +112,9 @@ async def set_trigger_disabled(
     found = await _find(engine, namespace, flow_id, trigger_id)
     if isinstance(found, service.NotFound):
         return found
-    conn = engine.db.conn
-    await engine.call(
-        lambda: triggerstate.set_disabled(conn, namespace, flow_id, trigger_id, disabled)
-    )
-    stored = await engine.call(lambda: triggerstate.load_all(conn))
+    db = engine.db
+    await engine.call(lambda: db.set_trigger_disabled(namespace, flow_id, trigger_id, disabled))
+    stored = await engine.call(db.trigger_states)
     return _info(namespace, flow_id, found[1], stored.get((namespace, flow_id, trigger_id)))
 
 
@@ -196,7 +194,7 @@ async def webhook(
             matched = trigger if same and matched is None else matched
     if matched is None or matched.disabled:
         return unknown
-    switched_off = triggerstate.switched_off(engine.loop_reader)
+    switched_off = engine.loop_reads.switched_off_triggers()
     if (namespace, flow_id, matched.id) in switched_off:
         return unknown
     variables = {"body": call.body, "headers": call.headers, "parameters": call.parameters}

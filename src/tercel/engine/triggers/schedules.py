@@ -1,4 +1,4 @@
-"""Schedule triggers, run by `tercel server` (execution-model §25.3).
+"""Schedule triggers, run by `tercel server` (docs/semantics.md#schedule).
 
 One asyncio task beside the engine loop. Each tick it reads the latest revision of every flow,
 and for each enabled Schedule trigger whose stored next date has come, creates the execution
@@ -24,13 +24,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from tercel import clock as clocks
 from tercel import failpoints
 from tercel.engine import changes, faults, model, service
 from tercel.engine.flows import triggerdefs
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.runtime.scheduler import Engine
 from tercel.engine.triggers import flowindex
-from tercel.storage import triggerstate
 
 __all__ = [
     "ScheduleRunner",
@@ -115,8 +115,8 @@ class ScheduleRunner:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        conn = self.engine.db.conn
-        loaded = await self.engine.call(lambda: triggerstate.load_all(conn))
+        db = self.engine.db
+        loaded = await self.engine.call(db.trigger_states)
         self.stored = {key: found.row for key, found in loaded.items()}
         self._task = asyncio.create_task(self._run(), name="tercel-schedules")
 
@@ -143,7 +143,7 @@ class ScheduleRunner:
 
     async def tick(self) -> None:
         await self.index.refresh()
-        self._off = triggerstate.switched_off(self.engine.loop_reader)
+        self._off = self.engine.loop_reads.switched_off_triggers()
         for flow in self.index.flows():
             for trigger in flow.triggers:
                 if isinstance(trigger, triggerdefs.ScheduleDef):
@@ -158,11 +158,7 @@ class ScheduleRunner:
                 delay = min(delay, (found.next_date - now).total_seconds())
         if delay <= 0:
             return
-        sleeper = asyncio.ensure_future(self.engine.clock.sleep(delay))
-        waker = asyncio.ensure_future(self._wake.wait())
-        await asyncio.wait((sleeper, waker), return_when=asyncio.FIRST_COMPLETED)
-        sleeper.cancel()
-        waker.cancel()
+        await clocks.sleep_or_until(self.engine.clock, delay, self._wake)
 
     async def _schedule(self, flow: model.Flow, trigger: triggerdefs.ScheduleDef) -> None:
         key = (flow.namespace, flow.id, trigger.id)
@@ -241,8 +237,8 @@ class ScheduleRunner:
         await self._save(key, state)
 
     async def _save(self, key: Key, row: changes.TriggerStateRow) -> None:
-        conn = self.engine.db.conn
-        await self.engine.call(lambda: triggerstate.save(conn, [row]))
+        db = self.engine.db
+        await self.engine.call(lambda: db.save_trigger_states([row]))
         found = self.stored.get(key)
         if found is not None and row.last_execution_id is None:
             row.last_execution_id = found.last_execution_id

@@ -1,4 +1,4 @@
--- One row per trigger of a flow (execution-model §25.3). A Schedule's `next_date` is written in
+-- One row per trigger of a flow (docs/semantics.md#schedule, #flow-trigger). A Schedule's `next_date` is written in
 -- the same transaction as the execution it creates for the previous date, so a date fires at
 -- most once and none is skipped across a crash. `definition` is the cron and zone the date was
 -- computed from (a changed cron starts again from now). `disabled` is `setTriggerDisabled`'s
