@@ -124,7 +124,9 @@ def test_by_filter_kill_pause_resume_labels_delete(api: Server) -> None:
     ended = ran(api, namespace, False)
     unqueue = call(api, "UNQUEUE", ids=[ended])
     assert unqueue["items"][0]["outcome"] == "SKIPPED"
-    assert unqueue["items"][0]["message"] == bulk.NO_CONCURRENCY
+    assert unqueue["items"][0]["message"] == (
+        "Only a QUEUED execution can be unqueued, current state is 'SUCCESS'"
+    )
     deleted = call(api, "DELETE", f={"namespace": namespace})
     assert deleted["matched"] == 4 and {i["outcome"] for i in deleted["items"]} == {"OK"}
     left = api.data(
@@ -245,10 +247,14 @@ def test_a_dry_run_answers_what_each_action_would_and_changes_nothing(api: Serve
     replay = "Execution must be terminated to be replayed, current state is 'RUNNING' !"
     assert dry["REPLAY"] == [("SKIPPED", replay), WOULD]
     delete = (
-        f"execution `{running}` is RUNNING: only ended executions can be deleted (kill it first)"
+        f"execution `{running}` is RUNNING: only ended or queued executions can be deleted "
+        "(kill it first)"
     )
     assert dry["DELETE"] == [("SKIPPED", delete), WOULD]
-    assert dry["UNQUEUE"] == [("SKIPPED", bulk.NO_CONCURRENCY)] * 2
+    assert dry["UNQUEUE"] == [
+        ("SKIPPED", f"Only a QUEUED execution can be unqueued, current state is '{state}'")
+        for state in ("RUNNING", "SUCCESS")
+    ]
     assert dry["SET_LABELS"] == [WOULD] * 2
     assert dry["RESUME"][0][0] == "SKIPPED" and dry["PAUSE"] == [
         WOULD,
@@ -261,6 +267,7 @@ def test_a_dry_run_answers_what_each_action_would_and_changes_nothing(api: Serve
         ("DELETE", running, 0),
         ("RESUME", running, 0),
         ("PAUSE", ended, 1),
+        ("UNQUEUE", ended, 1),
     ):
         item = call(api, action, ids=[refused_id])["items"][0]
         assert (item["outcome"], item["message"]) == dry[action][index], action

@@ -90,3 +90,29 @@ def test_an_absolute_window_and_neighbour_links(page: Page, tercel: TercelServer
     expect(page).to_have_url(f"{tercel.url}/ui/executions/{first}")
     page.locator("[data-next-execution]").click()
     expect(page).to_have_url(f"{tercel.url}/ui/executions/{second}")
+
+
+def test_no_separator_after_the_flow_link_without_neighbours(
+    page: Page, tercel: TercelServer
+) -> None:
+    """The header's "·" separates the flow link from the previous/next links: with neither
+    (the flow's only execution), nothing follows the flow link."""
+    source = (
+        "id: lonely\nnamespace: uitest\ntasks:\n  - id: done\n"
+        "    type: io.kestra.plugin.core.debug.Return\n    format: ok\n"
+    )
+    deployed = tercel.data(
+        "mutation($s: String!) { deployFlow(source: $s) { __typename } }", {"s": source}
+    )
+    assert deployed["deployFlow"]["__typename"] == "Flow", deployed
+    only = tercel.create("lonely")
+    tercel.wait_state(only, {"SUCCESS"})
+    page.goto(f"/ui/executions/{only}")
+    crumbs = page.locator(".crumbs")
+    expect(crumbs.get_by_role("link", name="uitest.lonely")).to_be_visible()
+    page.wait_for_load_state("networkidle")  # the neighbours' query answered
+    expect(crumbs).to_have_text("Executions / uitest.lonely")
+    second = tercel.create("lonely")
+    tercel.wait_state(second, {"SUCCESS"})
+    page.goto(f"/ui/executions/{second}")
+    expect(crumbs).to_have_text("Executions / uitest.lonely · ← Previous")

@@ -9,13 +9,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from tercel.engine import states
+from tercel.engine.types import ConcurrencyBehavior
 
 __all__ = [
     "Attempt",
+    "Concurrency",
     "Execution",
     "Flow",
     "InputDef",
@@ -70,11 +72,20 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class Concurrency:
+    """A flow's `concurrency`: at most `limit` of its executions run at once
+    (docs/semantics.md#concurrency)."""
+
+    limit: int
+    behavior: ConcurrencyBehavior = ConcurrencyBehavior.QUEUE
+
+
+@dataclass(frozen=True, slots=True)
 class InputDef:
     """One declared input (flow `inputs`, Pause `onResume`)."""
 
     id: str
-    type: str  #: STRING, INT, FLOAT, BOOLEAN, DATETIME, DURATION, JSON, ARRAY
+    type: str  #: one of engine.flows.inputdefs.INPUT_TYPES
     required: bool = True
     defaults: Any = None
     description: str | None = None
@@ -83,8 +94,10 @@ class InputDef:
     validator: str | None = None  #: STRING only: a regex that must match in full
     min: Any = None
     max: Any = None
-    after: datetime | None = None
-    before: datetime | None = None
+    after: datetime | date | time | None = None  #: DATETIME: aware UTC; DATE, TIME: local
+    before: datetime | date | time | None = None
+    values: tuple[str, ...] | None = None  #: SELECT, MULTISELECT, ENUM: the allowed values
+    allow_custom_value: bool = False  #: SELECT, MULTISELECT: a value outside `values` is accepted
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +163,7 @@ class Flow:
     retry: RetryPolicy | None = None
     disabled: bool = False
     triggers: tuple[Any, ...] = ()
+    concurrency: Concurrency | None = None
     source: str = ""
 
     def all_tasks(self) -> list[TaskDef]:

@@ -1,5 +1,6 @@
 """The commands of docs/semantics.md#operating and the bulk actions: pause, `setTaskRunState`,
-`setExecutionState`, `setExecutionLabels`, `bulkExecutions`.
+`setExecutionState`, `setExecutionLabels`, `unqueueExecution`, `forceRunExecution` (flow
+concurrency, docs/semantics.md#concurrency), `bulkExecutions`.
 
 Like the lifecycle commands of `service`, each runs inside the engine loop on the loop's own state
 of the execution (so concurrent commands see each other), decides with the pure rules of
@@ -17,8 +18,8 @@ import asyncio
 import sys
 from collections.abc import Callable, Sequence
 
-from tercel.engine import model, service, states, storable
-from tercel.engine.actions import bulk, operate
+from tercel.engine import model, rules, service, states, storable
+from tercel.engine.actions import bulk, operate, queueing
 from tercel.engine.flows import inputs
 from tercel.engine.outcomes import InvalidInputs, InvalidState, NotFound, Outcome
 from tercel.engine.run import rebuild
@@ -27,6 +28,8 @@ from tercel.engine.runtime import quarantine
 from tercel.engine.runtime.scheduler import Engine
 
 __all__ = [
+    "force_run_execution",
+    "force_run_one",
     "pause_execution",
     "pause_one",
     "relabel_one",
@@ -34,6 +37,8 @@ __all__ = [
     "set_execution_labels",
     "set_execution_state",
     "set_task_run_state",
+    "unqueue_execution",
+    "unqueue_one",
 ]
 
 S = states.StateType
@@ -111,6 +116,48 @@ async def set_execution_labels(
     return await service.on_state(engine, execution_id, lambda es: relabel_one(engine, es, labels))
 
 
+# ---------------------------------------------------------------------------- concurrency
+
+PAST_LIMIT = " (forced past the flow's concurrency limit)"
+
+
+def unqueue_one(engine: Engine, es: ExecutionState, target: S = S.RUNNING) -> Outcome:
+    """QUEUED -> RUNNING past the flow's limit, or CANCELLED, or FAILED
+    (semantics.md#concurrency)."""
+    current = es.ex.state.current
+    refusal = rules.unqueue_refusal(current, target)
+    if refusal is not None:
+        return InvalidState(refusal, current)
+    queueing.unqueue_to(es, target, engine.clock.now)
+    engine.track(es)
+    return es.ex
+
+
+def force_run_one(engine: Engine, es: ExecutionState) -> Outcome:
+    """Kestra's forceRun: CREATED and QUEUED start now, PAUSED resumes, what runs is answered
+    as it is, a terminated execution is refused."""
+    current = es.ex.state.current
+    refusal = queueing.force_run_refusal(current)
+    if refusal is not None:
+        return InvalidState(refusal, current)
+    step = rules.force_run_step(current)
+    if step is rules.ForceRun.RESUME:
+        return service.resume_one(engine, es, None)
+    if step is not rules.ForceRun.AS_IS:
+        why = PAST_LIMIT if step is rules.ForceRun.UNQUEUE else " (forced)"
+        queueing.start(es, why, engine.clock.now)
+        engine.track(es)
+    return es.ex
+
+
+async def unqueue_execution(engine: Engine, execution_id: str, target: S = S.RUNNING) -> Outcome:
+    return await service.on_state(engine, execution_id, lambda es: unqueue_one(engine, es, target))
+
+
+async def force_run_execution(engine: Engine, execution_id: str) -> Outcome:
+    return await service.on_state(engine, execution_id, lambda es: force_run_one(engine, es))
+
+
 # ---------------------------------------------------------------------------- bulk
 
 Apply = Callable[[Engine, ExecutionState], Outcome]
@@ -126,10 +173,10 @@ def _applier(action: bulk.Action, labels: Sequence[model.Label]) -> Apply:
         bulk.Action.PAUSE: pause_one,
         bulk.Action.DELETE: lambda engine, es: service.delete_one(engine, es),
         bulk.Action.SET_LABELS: lambda engine, es: relabel_one(engine, es, labels),
+        bulk.Action.UNQUEUE: unqueue_one,
+        bulk.Action.FORCE_RUN: force_run_one,
     }
-    return found.get(
-        action, lambda engine, es: InvalidState(bulk.NO_CONCURRENCY, es.ex.state.current)
-    )
+    return found[action]
 
 
 def load_states(engine: Engine, ids: Sequence[str]) -> dict[str, ExecutionState | NotFound]:

@@ -18,7 +18,9 @@ Where to look:
 - a subflow's child ended: `subflow_state_on_child_end`;
 - runIf: `state_after_run_if`;
 - recovery and quarantine: `recovered_attempt_path`, `attempt_path_on_quarantine`,
-  `task_run_on_quarantine`, `execution_path_on_quarantine`.
+  `task_run_on_quarantine`, `execution_path_on_quarantine`;
+- flow concurrency (semantics.md#concurrency): `execution_over_limit`, `queued_may_start`,
+  `kill_target`, `may_delete`, `unqueue_refusal`, `force_run_step`.
 """
 
 from __future__ import annotations
@@ -27,36 +29,7 @@ import enum
 from collections.abc import Mapping
 
 from tercel.engine import states
-from tercel.engine.types import TimerKind
-
-__all__ = [
-    "DERIVATION_ORDER",
-    "FlowableStep",
-    "KillStep",
-    "Retry",
-    "TimerStep",
-    "attempt_path_on_quarantine",
-    "derived_branch_state",
-    "derived_execution_state",
-    "execution_end_state",
-    "execution_on_start",
-    "execution_path_on_quarantine",
-    "execution_path_on_retry",
-    "execution_path_to_retried",
-    "flowable_end_state",
-    "kill_step",
-    "next_state_after_failed_attempt",
-    "recovered_attempt_path",
-    "resolve_flowable",
-    "state_after_attempt",
-    "state_after_run_if",
-    "state_on_restart",
-    "state_on_resume",
-    "subflow_state_on_child_end",
-    "task_run_on_quarantine",
-    "timer_step",
-    "with_flags",
-]
+from tercel.engine.types import ConcurrencyBehavior, TimerKind
 
 S = states.StateType
 Path = tuple[S, ...]
@@ -205,8 +178,10 @@ def derived_execution_state(
 ) -> S | None:
     """The execution follows its task runs: PAUSED over RETRYING over RUNNING; leaving PAUSED
     goes through RESTARTED. None when it stays (created, killing, ended, already there, or
-    paused by `pauseExecution`: until resumed, semantics.md#pause-execution)."""
-    if current in (S.KILLING, S.CREATED, S.RESTARTED) or current.is_terminated or manual_pause:
+    paused by `pauseExecution`: until resumed, semantics.md#pause-execution; QUEUED: until a
+    slot of its flow's limit frees, semantics.md#concurrency)."""
+    waiting = (S.KILLING, S.CREATED, S.RESTARTED, S.QUEUED)
+    if current in waiting or current.is_terminated or manual_pause:
         return None
     target = S.PAUSED if paused else S.RETRYING if retrying else S.RUNNING
     if current is target:
@@ -332,3 +307,74 @@ def execution_path_on_quarantine(current: S) -> Path:
     if current in (S.CREATED, S.RESTARTED):
         return (S.RUNNING, S.FAILED)
     return (S.FAILED,) if current.is_active else ()
+
+
+# ------------------------------------------------------------------ flow concurrency
+
+#: the states `unqueueExecution` gives a QUEUED execution (RUNNING: started past the limit)
+UNQUEUE_TARGETS = (S.RUNNING, S.CANCELLED, S.FAILED)
+_OVER_LIMIT = {
+    ConcurrencyBehavior.QUEUE: S.QUEUED,
+    ConcurrencyBehavior.CANCEL: S.CANCELLED,
+    ConcurrencyBehavior.FAIL: S.FAILED,
+}
+
+
+def execution_over_limit(behavior: ConcurrencyBehavior, running: int, limit: int) -> S | None:
+    """A CREATED execution of a flow with `limit`, `running` of its executions being
+    non-terminal and not QUEUED: None when it may start (one more makes at most `limit`), else
+    the state its flow's behavior gives (QUEUED, CANCELLED or FAILED)."""
+    if running < limit:
+        return None
+    return _OVER_LIMIT[behavior]
+
+
+def queued_may_start(running: int, limit: int) -> bool:
+    """The oldest QUEUED execution of the flow goes RUNNING while a slot is free."""
+    return running < limit
+
+
+def kill_target(current: S) -> S:
+    """A kill's first state: KILLED at once for a QUEUED execution (nothing runs,
+    semantics.md#kill), else KILLING until its task runs stop."""
+    return S.KILLED if current is S.QUEUED else S.KILLING
+
+
+def may_delete(current: S) -> bool:
+    """`deleteExecution` takes a terminated execution, or a QUEUED one (nothing of it runs)."""
+    return current.is_terminated or current is S.QUEUED
+
+
+def unqueue_refusal(current: S, target: S) -> str | None:
+    """Why `unqueueExecution(id, target)` is refused (None: it moves)."""
+    if target not in UNQUEUE_TARGETS:
+        return (
+            "A queued execution can only be unqueued to RUNNING, CANCELLED or FAILED, "
+            f"not '{target.value}'"
+        )
+    if current is not S.QUEUED:
+        return f"Only a QUEUED execution can be unqueued, current state is '{current.value}'"
+    return None
+
+
+class ForceRun(enum.Enum):
+    """What `forceRunExecution` does (Kestra's ExecutionService.forceRun)."""
+
+    START = "start"  #: CREATED: RUNNING now, whatever the limit or the start date
+    UNQUEUE = "unqueue"  #: QUEUED: RUNNING past the limit
+    RESUME = "resume"  #: PAUSED: resumed
+    AS_IS = "as is"  #: running in some way already: answered as it is
+    REFUSE = "refuse"  #: terminated: refused
+
+
+def force_run_step(current: S) -> ForceRun:
+    """`forceRunExecution`'s decision for an execution in `current`."""
+    if current.is_terminated:
+        return ForceRun.REFUSE
+    if current is S.CREATED:
+        return ForceRun.START
+    if current is S.QUEUED:
+        return ForceRun.UNQUEUE
+    if current is S.PAUSED:
+        return ForceRun.RESUME
+    return ForceRun.AS_IS

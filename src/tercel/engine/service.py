@@ -202,7 +202,8 @@ def replay_one(
 
 
 def delete_one(engine: Engine, es: ExecutionState, keep: frozenset[str] = frozenset()) -> Outcome:
-    """Delete a terminated execution (but the rows of the tables in `keep`: logs, metrics)."""
+    """Delete a terminated or QUEUED execution (but the rows of the tables in `keep`: logs,
+    metrics)."""
     current = es.ex.state.current
     refusal = operate.delete_refusal(es.ex.id, current)
     if refusal is not None:

@@ -35,8 +35,8 @@ class StateType(enum.Enum):
     WARNING = "WARNING"  #: done, with a non-fatal problem
     FAILED = "FAILED"  #: done, failed
     KILLED = "KILLED"  #: stopped by a kill
-    CANCELLED = "CANCELLED"  #: declared only
-    QUEUED = "QUEUED"  #: declared only
+    CANCELLED = "CANCELLED"  #: over a flow's concurrency limit (CANCEL), or unqueued so
+    QUEUED = "QUEUED"  #: waiting for a slot of its flow's concurrency limit
     RETRYING = "RETRYING"  #: a failed task run waits for its next attempt
     RETRIED = "RETRIED"  #: superseded by a new execution
     SKIPPED = "SKIPPED"  #: runIf rendered falsy
@@ -101,7 +101,10 @@ def _restartable(extra: frozenset[StateType]) -> dict[StateType, frozenset[State
 
 _EXECUTION: dict[StateType, frozenset[StateType]] = {
     **_restartable(frozenset({S.RESTARTED})),
-    S.CREATED: frozenset({S.RUNNING, S.KILLING}),
+    # QUEUED, CANCELLED, FAILED: a flow's concurrency limit reached (semantics.md#concurrency)
+    S.CREATED: frozenset({S.RUNNING, S.KILLING, S.QUEUED, S.CANCELLED, S.FAILED}),
+    # a slot freed, unqueueExecution, forceRunExecution; a kill ends it at once (nothing runs)
+    S.QUEUED: frozenset({S.RUNNING, S.CANCELLED, S.FAILED, S.KILLED}),
     S.RUNNING: frozenset(
         {S.PAUSED, S.RETRYING, S.KILLING, S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.RETRIED}
     ),

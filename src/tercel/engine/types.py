@@ -1,4 +1,5 @@
-"""Names shared across the engine's rooms: the clock alias, the timer kinds.
+"""Names shared across the engine's rooms: the clock alias, the timer kinds, the flow
+concurrency behaviors.
 
 Pure: no I/O, no engine state. Lower than every room, so any of them may import it.
 """
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypedDict
 
-__all__ = ["Mode", "Now", "Plan", "TimerKind"]
+__all__ = ["ConcurrencyBehavior", "Mode", "Now", "Plan", "TimerKind"]
 
 #: the engine's clock as the actions see it: called for each instant they record
 Now = Callable[[], datetime]
@@ -22,6 +23,15 @@ class Mode(enum.Enum):
     SEQUENTIAL = "sequential"  #: one after the other
     PARALLEL = "parallel"  #: at most `limit` active (0: no limit)
     GROUPED = "grouped"  #: groups by value, sequential inside, at most `limit` groups open
+
+
+class ConcurrencyBehavior(enum.Enum):
+    """What a flow's `concurrency.behavior` does with a new execution over the limit
+    (semantics.md#concurrency; Kestra's `Concurrency.Behavior`)."""
+
+    QUEUE = "QUEUE"  #: it waits QUEUED for a slot, oldest first
+    CANCEL = "CANCEL"  #: it ends CANCELLED at once
+    FAIL = "FAIL"  #: it ends FAILED at once, with a log line saying why
 
 
 class TimerKind(enum.StrEnum):

@@ -182,6 +182,18 @@ async def set_execution_labels(
     return await _mapped(info, await operations.set_execution_labels(engine, id, given))
 
 
+async def unqueue_execution(
+    info: strawberry.Info, id: strawberry.ID, state: StateType | None = None
+) -> ExecutionResult:
+    target = StateType.RUNNING if state is None else state
+    engine = services(info).engine
+    return await _mapped(info, await operations.unqueue_execution(engine, id, target))
+
+
+async def force_run_execution(info: strawberry.Info, id: strawberry.ID) -> ExecutionResult:
+    return await _mapped(info, await operations.force_run_execution(services(info).engine, id))
+
+
 async def delete_flow(info: strawberry.Info, namespace: str, id: str) -> DeleteFlowResult:
     svc = services(info)
     return await _flow_answer(
@@ -249,6 +261,16 @@ class Mutation:
     set_execution_labels: ExecutionResult = strawberry.field(
         resolver=set_execution_labels,
         description="any state: replaces the labels whose key does not start with `system.`",
+    )
+    unqueue_execution: ExecutionResult = strawberry.field(
+        resolver=unqueue_execution,
+        description="a QUEUED execution: RUNNING (the default, started past the flow's "
+        "concurrency limit), CANCELLED or FAILED",
+    )
+    force_run_execution: ExecutionResult = strawberry.field(
+        resolver=force_run_execution,
+        description="CREATED or QUEUED: RUNNING now, past the flow's concurrency limit; PAUSED:"
+        " resumed; running: answered as it is; terminated: refused",
     )
     bulk_executions: BulkResult = strawberry.field(
         resolver=bulk_executions,

@@ -79,6 +79,8 @@ def _input(definition: model.InputDef) -> dict[str, Any]:
         "max": definition.max,
         "after": definition.after,
         "before": definition.before,
+        "values": list(definition.values) if definition.values is not None else None,
+        "allowCustomValue": definition.allow_custom_value or None,
     }
     found.update({k: v for k, v in optional.items() if v is not None})
     return {key: json_ready(value) for key, value in found.items()}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import strawberry
 
 from tercel.engine import changes, model, states
+from tercel.engine.runtime import pubsub
 from tercel.schema import enums, types
 from tercel.schema.scalars import DateTime
 from tercel.storage.read import pagination, snapshots
@@ -41,6 +42,15 @@ class StateChange:
     date: DateTime
     task_id: str | None
     value: str | None
+    execution: types.Execution | None = strawberry.field(
+        default=None,
+        description=(
+            "on an execution's first entry (CREATED), streamed live: the execution as the "
+            "commit that created it wrote it, so a list can show the new row without a query; "
+            "null on every other entry, on replayed ones and in `Query.stateChanges` (read "
+            "`execution(id)`)"
+        ),
+    )
 
     @classmethod
     def from_row(cls, row: rows.StateChangeRow) -> StateChange:
@@ -60,9 +70,17 @@ class StateChange:
         )
 
     @classmethod
-    def from_committed(cls, row: changes.StateRow) -> StateChange:
-        """A committed history entry (from the broker), exactly as `Query.stateChanges` maps
-        it."""
+    def from_committed(cls, row: changes.StateRow, event: pubsub.Event) -> StateChange:
+        """A committed history entry (from the broker), as `Query.stateChanges` maps it, with
+        the created execution on its first entry when the event carries it."""
+        change = cls._of_committed(row)
+        created = event.created.get(row.execution_id)
+        if created is not None and row.entity is states.Entity.EXECUTION and row.previous is None:
+            change.execution = types.Execution.from_domain(created)
+        return change
+
+    @classmethod
+    def _of_committed(cls, row: changes.StateRow) -> StateChange:
         return cls.from_row(
             rows.StateChangeRow(
                 seq=row.seq,
@@ -106,8 +124,9 @@ class LogEntry:
         )
 
     @classmethod
-    def from_committed(cls, row: changes.LogRow) -> LogEntry:
-        """A committed log line (from the broker), exactly as `Query.logs` maps it."""
+    def from_committed(cls, row: changes.LogRow, event: pubsub.Event) -> LogEntry:
+        """A committed log line (from the broker), exactly as `Query.logs` maps it (its event
+        adds nothing)."""
         return cls.from_row(
             rows.LogRow(
                 seq=row.seq,

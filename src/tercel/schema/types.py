@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import strawberry
 
-from tercel.engine import model, states
+from tercel.engine import model, secretinputs, states
 from tercel.schema import context, enums, timelines
 from tercel.schema.scalars import JSON, DateTime, Duration
 from tercel.storage.read import rows
@@ -207,7 +207,7 @@ class Execution:
             namespace=source.namespace,
             flow_id=source.flow_id,
             flow_revision=source.flow_revision,
-            inputs=_json(source.inputs),
+            inputs=_json(secretinputs.masked(source.inputs)),
             outputs=_json(source.outputs),
             labels=[Label(key=lb.key, value=lb.value) for lb in source.labels],
             parent_id=_id(source.parent_id),

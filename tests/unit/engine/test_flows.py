@@ -403,6 +403,22 @@ def test_defaults_for_exact_type_refuse_unknown_keys_and_prefix_ones_do_not() ->
     ]
 
 
+def test_defaults_name_a_kestra_property_tercel_does_not_run_and_suggest_for_a_typo() -> None:
+    lines = refuse(
+        flow_with(
+            f"- {{id: a, type: {LOG}, message: m}}\n",
+            "pluginDefaults:\n"
+            f"  - {{type: {LOG}, values: {{workerGroup: {{key: x}}, levle: WARN}}}}\n",
+        )
+    )
+    assert lines == [
+        f"4:52: pluginDefaults[0].values.workerGroup: `workerGroup` is a property of Kestra's"
+        f" `{LOG}` that Tercel does not run",
+        f"4:75: pluginDefaults[0].values.levle: unknown property `levle` for type `{LOG}`;"
+        " did you mean `level`?",
+    ]
+
+
 def test_default_values_are_checked_where_they_are_written() -> None:
     lines = refuse(
         flow_with(

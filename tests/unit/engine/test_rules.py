@@ -11,7 +11,7 @@ from itertools import product
 import pytest
 
 from tercel.engine import rules, states
-from tercel.engine.types import TimerKind
+from tercel.engine.types import ConcurrencyBehavior, TimerKind
 
 S = states.StateType
 E = states.Entity
@@ -182,7 +182,8 @@ def test_execution_end_state(current: S, active: bool, complete: bool, derived: 
 def test_derived_execution_state(current: S, paused: bool, retrying: bool) -> None:
     got = rules.derived_execution_state(current, paused=paused, retrying=retrying)
     target = S.PAUSED if paused else S.RETRYING if retrying else S.RUNNING
-    if current in (S.KILLING, S.CREATED, S.RESTARTED) or current.is_terminated:
+    # QUEUED waits for a slot of its flow's concurrency limit (§25.2), not for its task runs
+    if current in (S.KILLING, S.CREATED, S.RESTARTED, S.QUEUED) or current.is_terminated:
         assert got is None
     elif current is target:
         assert got is None
@@ -332,3 +333,79 @@ def test_execution_path_on_quarantine(current: S) -> None:
         assert path == ()
     if current in (S.CREATED, S.RESTARTED, S.RUNNING, S.PAUSED, S.RETRYING, S.KILLING):
         walk(E.EXECUTION, current, path)
+
+
+# ------------------------------------------------------------------ flow concurrency (§25.2)
+
+LIMITS = (1, 2, 5)
+
+
+@pytest.mark.parametrize(
+    ("behavior", "running", "limit"), list(product(ConcurrencyBehavior, range(7), LIMITS))
+)
+def test_execution_over_limit(behavior: ConcurrencyBehavior, running: int, limit: int) -> None:
+    got = rules.execution_over_limit(behavior, running, limit)
+    if running + 1 <= limit:  # starting it makes at most `limit` running
+        assert got is None
+        walk(E.EXECUTION, S.CREATED, (S.RUNNING,))
+        return
+    expected = {
+        ConcurrencyBehavior.QUEUE: S.QUEUED,
+        ConcurrencyBehavior.CANCEL: S.CANCELLED,
+        ConcurrencyBehavior.FAIL: S.FAILED,
+    }[behavior]
+    assert got is expected
+    walk(E.EXECUTION, S.CREATED, (got,))
+    if got is S.QUEUED:  # what a queued execution can become
+        for later in (S.RUNNING, S.CANCELLED, S.FAILED, S.KILLED):
+            walk(E.EXECUTION, S.QUEUED, (later,))
+
+
+@pytest.mark.parametrize(("running", "limit"), list(product(range(7), LIMITS)))
+def test_queued_may_start(running: int, limit: int) -> None:
+    assert rules.queued_may_start(running, limit) is (running < limit)
+
+
+@pytest.mark.parametrize("current", [s for s in S if s.is_active])
+def test_kill_target(current: S) -> None:
+    got = rules.kill_target(current)
+    assert got is (S.KILLED if current is S.QUEUED else S.KILLING)
+    if current in (S.CREATED, S.RUNNING, S.PAUSED, S.RETRYING, S.RESTARTED, S.QUEUED):
+        walk(E.EXECUTION, current, (got,))
+
+
+@pytest.mark.parametrize("current", list(S))
+def test_may_delete(current: S) -> None:
+    assert rules.may_delete(current) is (current in states.TERMINAL or current is S.QUEUED)
+
+
+@pytest.mark.parametrize(("current", "target"), list(product(S, S)))
+def test_unqueue_refusal(current: S, target: S) -> None:
+    got = rules.unqueue_refusal(current, target)
+    if target not in (S.RUNNING, S.CANCELLED, S.FAILED):
+        assert got is not None and f"not '{target.value}'" in got
+    elif current is not S.QUEUED:
+        assert got == (
+            f"Only a QUEUED execution can be unqueued, current state is '{current.value}'"
+        )
+    else:
+        assert got is None
+        walk(E.EXECUTION, current, (target,))
+
+
+@pytest.mark.parametrize("current", list(S))
+def test_force_run_step(current: S) -> None:
+    got = rules.force_run_step(current)
+    F = rules.ForceRun
+    if current.is_terminated:
+        assert got is F.REFUSE
+    elif current is S.CREATED:
+        assert got is F.START
+        walk(E.EXECUTION, current, (S.RUNNING,))
+    elif current is S.QUEUED:
+        assert got is F.UNQUEUE
+        walk(E.EXECUTION, current, (S.RUNNING,))
+    elif current is S.PAUSED:
+        assert got is F.RESUME
+    else:
+        assert got is F.AS_IS

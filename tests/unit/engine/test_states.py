@@ -20,6 +20,9 @@ EXPECTED: dict[E, set[tuple[S, S]]] = {
     E.EXECUTION: {
         (S.CREATED, S.RUNNING),
         (S.CREATED, S.KILLING),
+        # flow concurrency (§25.2): over the limit at creation; a slot, unqueue, force run, kill
+        *((S.CREATED, t) for t in (S.QUEUED, S.CANCELLED, S.FAILED)),
+        *((S.QUEUED, t) for t in (S.RUNNING, S.CANCELLED, S.FAILED, S.KILLED)),
         *(
             (S.RUNNING, t)
             for t in (

@@ -170,8 +170,9 @@ def test_every_problem_at_once() -> None:
         "15:3: triggers[1].key: is required",
         "15:7: triggers[1].id: duplicate trigger id `s` (first at line 8)",
         "21:12: triggers[2].conditions[0].in[0]: unknown state `DONE`",
-        f"22:13: triggers[2].conditions[1].type: unknown condition type `{C}.Weekend` (Tercel"
-        " runs ExecutionStatusCondition, ExecutionFlowCondition, ExecutionNamespaceCondition)",
+        f"22:13: triggers[2].conditions[1].type: `{C}.Weekend` is a Kestra condition type that"
+        " Tercel does not run (Tercel runs ExecutionStatusCondition, ExecutionFlowCondition,"
+        " ExecutionNamespaceCondition)",
     ]
     assert lines[2].startswith("13:21: triggers[0].lateMaximumDelay: ")
 

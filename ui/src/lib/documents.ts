@@ -42,6 +42,16 @@ export const StateChangesSubscription = graphql(`
   }
 `);
 
+/** The executions list's stream: an execution's first entry, when streamed live, carries its
+ * row, so the list shows a new execution without a query (replayed entries carry none). */
+export const ListChangesSubscription = graphql(`
+  subscription ListChanges($after: String, $filter: StateChangeFilter) {
+    stateChanges(after: $after, filter: $filter) {
+      cursor sequence executionId state date execution { ...ExecutionRow }
+    }
+  }
+`);
+
 export const LogsSubscription = graphql(`
   subscription Logs($executionId: ID!, $after: String) {
     logs(executionId: $executionId, after: $after) {

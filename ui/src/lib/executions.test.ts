@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyEvents, durationMs, executionFilter, fillBuckets, liveFilter, parseLabels, readParams, statsWindow, type LiveRow } from "./executions";
+import { applyEvents, durationMs, executionFilter, fillBuckets, liveFilter, matchesList, parseLabels, readParams, routeEvents, statsWindow, type LiveRow, type MemberRow } from "./executions";
 
 describe("fillBuckets", () => {
   it("gives every slot of the range, keeping the server's counts", () => {
@@ -58,5 +58,71 @@ describe("applyEvents", () => {
     const rows = new Map([["a", row("a")]]);
     applyEvents(rows, [{ executionId: "a", state: "FAILED", date: "t1" }, { executionId: "a", state: "RESTARTED", date: "t2" }]);
     expect(rows.get("a")!.state.endDate).toBeNull();
+  });
+});
+
+describe("matchesList", () => {
+  const now = Date.parse("2026-01-01T12:00:00Z");
+  const row = (state = "RUNNING", start = "2026-01-01T11:30:00Z"): MemberRow => ({
+    id: "7AbCdEf", namespace: "company.team", flowId: "Nightly", state: { current: state, startDate: start },
+  });
+  const params = (query: string) => readParams(new URLSearchParams(query));
+  it("tests states, text (case-insensitive, id, namespace or flow) and the start window", () => {
+    expect(matchesList(row(), params(""), now)).toBe(true);
+    expect(matchesList(row(), params("state=RUNNING,FAILED"), now)).toBe(true);
+    expect(matchesList(row("SUCCESS"), params("state=RUNNING,FAILED"), now)).toBe(false);
+    for (const q of ["abcd", "TEAM", "night"]) expect(matchesList(row(), params(`q=${q}`), now)).toBe(true);
+    expect(matchesList(row(), params("q=other"), now)).toBe(false);
+    expect(matchesList(row(), params("range=PT1H"), now)).toBe(true);
+    expect(matchesList(row("RUNNING", "2026-01-01T10:59:00Z"), params("range=PT1H"), now)).toBe(false);
+    const window = "from=2026-01-01T11:00:00Z&to=2026-01-01T11:30:00Z";
+    expect(matchesList(row("RUNNING", "2026-01-01T11:00:00Z"), params(window), now)).toBe(true);
+    expect(matchesList(row(), params(window), now)).toBe(false); // `to` is exclusive
+  });
+});
+
+describe("routeEvents", () => {
+  type Row = MemberRow & { labels: string[] };
+  const created = (id: string, state = "CREATED"): Row => ({
+    id, namespace: "n", flowId: "f", labels: [], state: { current: state, startDate: "t0", endDate: null },
+  });
+  const event = (id: string, state: string, execution: Row | null = null) => ({ executionId: id, state, date: `d-${id}-${state}`, execution });
+  const all = () => true;
+  it("adds created executions from their snapshot, newest first, with the batch's later states", () => {
+    const rows = new Map<string, Row>([["old", created("old", "RUNNING")]]);
+    const { added, unknown } = routeEvents(rows, [
+      event("a", "CREATED", created("a")),
+      event("old", "SUCCESS"),
+      event("b", "CREATED", created("b")),
+      event("a", "RUNNING"),
+      event("a", "SUCCESS"),
+    ], all, new Map());
+    expect(added.map((r) => r.id)).toEqual(["b", "a"]);
+    expect(added[1].state).toEqual({ current: "SUCCESS", startDate: "t0", endDate: "d-a-SUCCESS" });
+    expect(rows.get("old")!.state.current).toBe("SUCCESS");
+    expect(unknown.size).toBe(0);
+  });
+  it("executions without a snapshot (before the stream, after a reconnect) are for the head look", () => {
+    const { added, unknown } = routeEvents(new Map<string, Row>(), [event("x", "RUNNING"), event("y", "CREATED")], all, new Map());
+    expect(added).toEqual([]);
+    expect([...unknown]).toEqual(["x", "y"]);
+  });
+  it("a created execution that does not match waits outside and joins once a state matches", () => {
+    const outside = new Map<string, Row>();
+    const failed = (r: Row) => r.state.current === "FAILED";
+    const first = routeEvents(new Map<string, Row>(), [event("a", "CREATED", created("a")), event("a", "RUNNING")], failed, outside);
+    expect(first.added).toEqual([]);
+    expect(first.unknown.size).toBe(0);
+    expect(outside.get("a")!.state.current).toBe("RUNNING");
+    const then = routeEvents(new Map<string, Row>(), [event("a", "FAILED")], failed, outside);
+    expect(then.added.map((r) => [r.id, r.state.current, r.state.endDate])).toEqual([["a", "FAILED", "d-a-FAILED"]]);
+    expect(outside.size).toBe(0);
+  });
+  it("keeps at most `outsideLimit` executions outside, the oldest forgotten (then: the head look)", () => {
+    const outside = new Map<string, Row>();
+    const none = () => false;
+    routeEvents(new Map<string, Row>(), ["a", "b", "c"].map((id) => event(id, "CREATED", created(id))), none, outside, 2);
+    expect([...outside.keys()]).toEqual(["b", "c"]);
+    expect([...routeEvents(new Map<string, Row>(), [event("a", "RUNNING")], none, outside, 2).unknown]).toEqual(["a"]);
   });
 });

@@ -141,12 +141,83 @@ export function applyEvents(rows: Map<string, LiveRow>, events: readonly Executi
   const unknown = new Set<string>();
   for (const event of events) {
     const row = rows.get(event.executionId);
-    if (!row) {
-      unknown.add(event.executionId);
-      continue;
-    }
-    row.state.current = event.state;
-    row.state.endDate = isTerminal(event.state) ? event.date : null;
+    if (row) applyEvent(row, event);
+    else unknown.add(event.executionId);
   }
   return unknown;
+}
+
+/** One state event on its row, in place. */
+export function applyEvent(row: LiveRow, event: ExecutionEvent): void {
+  row.state.current = event.state;
+  row.state.endDate = isTerminal(event.state) ? event.date : null;
+}
+
+/** What the list shows of an execution and tests for membership. */
+export interface MemberRow extends LiveRow {
+  namespace: string;
+  flowId: string;
+}
+
+/**
+ * Whether a row belongs to the list's filter, as of now: the parts the live stream does not
+ * narrow on the server (states, text, start window). Namespace, flow and labels are narrowed by
+ * the stream itself (`liveFilter`), exactly as the `executions` query does.
+ */
+export function matchesList(row: MemberRow, p: ListParams, now: number): boolean {
+  if (p.states.length && !(p.states as string[]).includes(row.state.current)) return false;
+  const q = p.q.toLowerCase();
+  if (q && ![row.id, row.namespace, row.flowId].some((text) => text.toLowerCase().includes(q))) return false;
+  const start = Date.parse(row.state.startDate);
+  if (p.from || p.to) {
+    if (p.from && start < Date.parse(p.from)) return false;
+    if (p.to && start >= Date.parse(p.to)) return false;
+  } else if (p.range && start < now - durationMs(p.range)) return false;
+  return true;
+}
+
+/** A stream event of the list: its first entry carries the created execution (when live). */
+export interface ListEvent<R> extends ExecutionEvent {
+  execution?: R | null;
+}
+
+/**
+ * Route the list's stream events, in order: a row on screen changes state in place; a created
+ * execution (the stream's snapshot) that matches becomes a new row, with the later events of the
+ * batch applied; one that does not match is kept among `outside` (bounded) and joins the list
+ * the moment a later state makes it match. `unknown`: executions none of these know (created
+ * before the stream, or seen only after a reconnect, whose replayed entries carry no snapshot):
+ * for the look at the head. `added` is newest first, as the head is.
+ */
+export function routeEvents<R extends MemberRow>(
+  rows: Map<string, R>,
+  events: readonly ListEvent<R>[],
+  member: (row: R) => boolean,
+  outside: Map<string, R>,
+  outsideLimit = 5000,
+): { added: R[]; unknown: Set<string> } {
+  const added = new Map<string, R>();
+  const unknown = new Set<string>();
+  for (const event of events) {
+    const id = event.executionId;
+    const shown = rows.get(id) ?? added.get(id);
+    if (shown) {
+      applyEvent(shown, event);
+      continue;
+    }
+    const candidate = event.execution ?? outside.get(id);
+    if (!candidate) {
+      unknown.add(id);
+      continue;
+    }
+    applyEvent(candidate, event);
+    if (member(candidate)) {
+      outside.delete(id);
+      added.set(id, candidate);
+    } else {
+      outside.set(id, candidate);
+      if (outside.size > outsideLimit) outside.delete(outside.keys().next().value!);
+    }
+  }
+  return { added: [...added.values()].reverse(), unknown };
 }

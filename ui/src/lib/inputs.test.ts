@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { controlOf, executeInputs, fieldHint, initialValues, inputFields, issuesByField, mustGive } from "./inputs";
+import { chosenText, chosenValues, controlOf, executeInputs, fieldHint, initialValues, inputFields, issuesByField, mustGive } from "./inputs";
 
 const flowInputs = [
   { id: "name", type: "STRING", required: true, defaults: null, description: "who", validator: "[a-z]+" },
@@ -51,5 +51,31 @@ describe("issuesByField", () => {
     expect(found.get("count")).toEqual(["too big", "odd"]);
     expect(found.get("")).toEqual(["?"]);
     expect(found.has("name")).toBe(false);
+  });
+});
+
+describe("choice and secret inputs", () => {
+  const fields = inputFields([
+    { id: "color", type: "SELECT", values: ["red", "green"], required: true, defaults: null },
+    { id: "sizes", type: "MULTISELECT", values: ["S", "M", "L"], required: true, defaults: ["M"] },
+    { id: "free", type: "SELECT", values: ["a"], allowCustomValue: true, required: false, defaults: null },
+    { id: "old", type: "ENUM", values: ["x", "y"], required: true, defaults: "x" },
+    { id: "pw", type: "SECRET", required: true, defaults: null },
+    { id: "doc", type: "YAML", required: false, defaults: null },
+  ]);
+  it("get a select, a multi-select, a text field with suggestions and a password field", () => {
+    expect(fields.map(controlOf)).toEqual(["select", "multiselect", "text", "select", "password", "textarea"]);
+    expect(fields[0].values).toEqual(["red", "green"]);
+    expect(fields[2].allowCustomValue).toBe(true);
+    expect(fieldHint(fields[2])).toBe("SELECT · one of a or your own");
+  });
+  it("a multi-select keeps its choice as a JSON list, sent as a list", () => {
+    const options = [{ value: "S", selected: true }, { value: "M", selected: false }, { value: "L", selected: true }];
+    expect(chosenText(options)).toBe('["S","L"]');
+    expect(chosenText([])).toBe("");
+    expect(chosenValues(initialValues(fields).sizes)).toEqual(["M"]);
+    expect(chosenValues("[oops")).toEqual([]);
+    expect(executeInputs(fields, { color: "red", sizes: '["S","L"]', free: "", old: "y", pw: "hunter2", doc: "a: 1" }))
+      .toEqual({ color: "red", sizes: ["S", "L"], old: "y", pw: "hunter2", doc: "a: 1" });
   });
 });

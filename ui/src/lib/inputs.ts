@@ -11,6 +11,9 @@ export interface InputField extends ResumeField {
   validator: string | null;
   min: unknown;
   max: unknown;
+  /** SELECT, MULTISELECT, ENUM: the values to choose from */
+  values: string[] | null;
+  allowCustomValue: boolean;
 }
 
 export type RawValues = Record<string, string | boolean>;
@@ -31,6 +34,8 @@ export function inputFields(inputs: unknown): InputField[] {
       validator: typeof x.validator === "string" ? x.validator : null,
       min: x.min ?? null,
       max: x.max ?? null,
+      values: Array.isArray(x.values) ? x.values.map(String) : null,
+      allowCustomValue: x.allowCustomValue === true,
     }));
 }
 
@@ -39,11 +44,34 @@ export function mustGive(field: InputField): boolean {
   return field.required && field.defaults === null;
 }
 
-/** Which control a field gets. */
-export function controlOf(field: InputField): "checkbox" | "textarea" | "text" {
+export type Control = "checkbox" | "textarea" | "text" | "select" | "multiselect" | "password";
+
+/** Which control a field gets: a select for SELECT and ENUM (a text field with suggestions when
+ * custom values are allowed), a multi-select for MULTISELECT, a password field for SECRET. */
+export function controlOf(field: InputField): Control {
   if (field.type === "BOOLEAN") return "checkbox";
-  if (field.type === "JSON" || field.type === "ARRAY") return "textarea";
+  if (field.type === "SECRET") return "password";
+  if ((field.type === "SELECT" || field.type === "ENUM") && field.values && !field.allowCustomValue) return "select";
+  if (field.type === "MULTISELECT" && field.values && !field.allowCustomValue) return "multiselect";
+  if (field.type === "JSON" || field.type === "ARRAY" || field.type === "YAML" || field.type === "MULTISELECT") return "textarea";
   return "text";
+}
+
+/** The chosen options of a multi-select, as the JSON array text the form keeps. */
+export function chosenText(options: readonly { selected: boolean; value: string }[]): string {
+  const chosen = options.filter((o) => o.selected).map((o) => o.value);
+  return chosen.length ? JSON.stringify(chosen) : "";
+}
+
+/** The values a multi-select shows as chosen, from the form's text. */
+export function chosenValues(text: string | boolean | undefined): string[] {
+  if (typeof text !== "string" || !text) return [];
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) ? parsed.map(String) : [];
+  } catch {
+    return [];
+  }
 }
 
 /** The form's first values: the defaults as text (JSON for structured ones). */
@@ -67,6 +95,11 @@ export function fieldHint(field: InputField): string {
   if (field.validator) parts.push(`matches ${field.validator}`);
   if (field.type === "DATETIME") parts.push("e.g. 2026-01-31T12:00:00Z");
   if (field.type === "DURATION") parts.push("e.g. PT5M");
+  if (field.type === "URI") parts.push("e.g. https://example.com/path");
+  if (field.type === "DATE") parts.push("e.g. 2026-01-31");
+  if (field.type === "TIME") parts.push("e.g. 12:00:00");
+  if (field.type === "MULTISELECT" && controlOf(field) === "textarea") parts.push('a JSON list, e.g. ["a","b"]');
+  if (field.values && controlOf(field) === "text") parts.push(`one of ${field.values.join(", ")} or your own`);
   return parts.join(" · ");
 }
 

@@ -47,7 +47,7 @@ export function resumeInputs(fields: readonly ResumeField[], raw: Record<string,
     } else if (field.type === "INT" || field.type === "INTEGER" || field.type === "FLOAT" || field.type === "NUMBER") {
       const n = Number(value);
       out[field.id] = Number.isFinite(n) ? n : value;
-    } else if (field.type === "JSON" || field.type === "ARRAY") {
+    } else if (field.type === "JSON" || field.type === "ARRAY" || field.type === "MULTISELECT") {
       try {
         out[field.id] = JSON.parse(String(value));
       } catch {

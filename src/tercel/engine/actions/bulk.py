@@ -13,15 +13,14 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tercel.engine import model, states
-from tercel.engine.actions import operate
+from tercel.engine import model, rules, states
+from tercel.engine.actions import operate, queueing
 from tercel.engine.outcomes import InvalidInputs, InvalidState, NotFound
 from tercel.engine.run.execution import ExecutionState
 
 __all__ = [
     "BATCH",
     "MAX_EXECUTIONS",
-    "NO_CONCURRENCY",
     "Action",
     "BulkAnswer",
     "BulkItem",
@@ -38,7 +37,6 @@ MAX_EXECUTIONS = 10_000
 #: executions per engine command
 BATCH = 500
 REPLAYED = "replayed as "
-NO_CONCURRENCY = "no QUEUED executions: flow concurrency is not implemented yet"
 
 
 class Action(enum.Enum):
@@ -93,8 +91,10 @@ def too_many(count: int) -> str | None:
 def dry_refusal(action: Action, es: ExecutionState) -> str | None:
     """What the action would answer for this execution, without doing it (None: OK)."""
     current = es.ex.state.current
-    if action in (Action.UNQUEUE, Action.FORCE_RUN):
-        return NO_CONCURRENCY
+    if action is Action.UNQUEUE:
+        return rules.unqueue_refusal(current, S.RUNNING)
+    if action is Action.FORCE_RUN:
+        return queueing.force_run_refusal(current)
     if action is Action.KILL:
         return operate.kill_refusal(current)
     if action is Action.RESTART:

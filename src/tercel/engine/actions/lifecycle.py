@@ -25,9 +25,11 @@ S = states.StateType
 
 def kill(es: ExecutionState, now: Now) -> None:
     """KILLING, then the kill sweep over its task runs (its subflows' children are the
-    caller's: they are other executions)."""
-    es.set_state(S.KILLING, now())
-    sweeps.stop_task_runs(es, now)
+    caller's: they are other executions); a QUEUED execution has none: KILLED at once."""
+    target = rules.kill_target(es.ex.state.current)
+    es.set_state(target, now())
+    if target is S.KILLING:
+        sweeps.stop_task_runs(es, now)
 
 
 def resume(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from tercel.engine import model, states
+from tercel.engine import model, rules, states
 from tercel.engine.actions import lifecycle
 from tercel.engine.run.containers import Branch
 from tercel.engine.run.execution import ExecutionState
@@ -103,11 +103,11 @@ def replay_refusal(current: S) -> str | None:
 
 def delete_refusal(execution_id: str, current: S) -> str | None:
     """Why `deleteExecution` is refused (None: it deletes); a bulk dry run answers the same."""
-    if current.is_terminated:
+    if rules.may_delete(current):
         return None
     return (
-        f"execution `{execution_id}` is {current.value}: only ended executions can be "
-        "deleted (kill it first)"
+        f"execution `{execution_id}` is {current.value}: only ended or queued executions can "
+        "be deleted (kill it first)"
     )
 
 

@@ -11,10 +11,11 @@ import json
 import math
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
-from tercel.engine import durations
+from tercel.engine import durations, secretinputs
+from tercel.engine.flows import _more_input_types as more
 
 __all__ = ["CoercionError", "from_stored", "parse", "show", "to_stored"]
 
@@ -36,6 +37,8 @@ def show(value: Any) -> str:
         return durations.format_instant(value) if value.tzinfo else value.isoformat()
     if isinstance(value, timedelta):
         return durations.format_duration(value)
+    if isinstance(value, date | time):
+        return value.isoformat()
     try:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
     except (ValueError, RecursionError):
@@ -176,10 +179,23 @@ def parse(type_name: str, value: Any, *, item_type: str | None = None, as_text: 
         return _json(value, as_text=as_text)
     if kind == "ARRAY":
         return _array(value, item_type.upper() if item_type else None)
+    if kind in more.TYPES:
+        return _more(kind, value, item_type)
     parser = _SCALARS.get(kind)
     if parser is None:
         raise CoercionError(f"input type `{type_name}` is not supported", value)
     return parser(value)
+
+
+def _more(kind: str, value: Any, item_type: str | None) -> Any:
+    try:
+        native = more.parse_more(kind, value)
+    except ValueError as error:
+        raise CoercionError(getattr(error, "reason", f"expected {kind}"), value) from None
+    if kind != "MULTISELECT":
+        return native
+    element = (item_type or "STRING").upper()
+    return [to_stored(parse(element, item, as_text=False)) for item in native]
 
 
 def to_stored(native: Any) -> Any:
@@ -188,6 +204,8 @@ def to_stored(native: Any) -> Any:
         return durations.format_instant(native)
     if isinstance(native, timedelta):
         return durations.format_duration(native)
+    if isinstance(native, date | time):  # DATE, TIME: Java's LocalDate/LocalTime text
+        return native.isoformat()
     return native
 
 
@@ -199,6 +217,8 @@ def from_stored(type_name: str, stored: Any, *, item_type: str | None = None) ->
             return _datetime(stored)
         except CoercionError:  # not written by `to_stored`: leave it as it is
             return stored
-    if kind == "ARRAY" and item_type and isinstance(stored, list):
+    if kind == "SECRET":
+        return secretinputs.reveal(stored)
+    if kind in ("ARRAY", "MULTISELECT") and item_type and isinstance(stored, list):
         return [from_stored(item_type, item) for item in stored]
     return stored

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from tercel.engine import states
-from tercel.engine.flows import validation
+from tercel.engine.flows import kestratypes, validation
 from tercel.engine.flows import values as fv
 from tercel.engine.flows import yamlsource as ys
 
@@ -86,7 +86,10 @@ def _condition(issues: validation.Issues, entry: ys.MapNode) -> Condition | None
     kind = _condition_kind(written)
     if kind is None:
         names = ", ".join(f"{name}Condition" for name in _CONDITIONS)
-        issues.add(given["type"][1], f"unknown condition type `{written}` (Tercel runs {names})")
+        refused = f"unknown condition type `{written}`"
+        if kestratypes.kestra_kind(written) == "condition":
+            refused = f"`{written}` is a Kestra condition type that Tercel does not run"
+        issues.add(given["type"][1], f"{refused} (Tercel runs {names})")
         return None
     fields = {"STATUS": ("in", "notIn"), "FLOW": ("namespace", "flowId")}
     known = ("type", *fields.get(kind, ("namespace", "comparison", "prefix")))

@@ -15,16 +15,24 @@ from typing import Any
 import regex
 
 from tercel.engine import model
-from tercel.engine.flows import validation
+from tercel.engine.flows import _more_input_types, inputchoices, validation
 from tercel.engine.flows import values as fv
 from tercel.engine.flows import yamlsource as ys
 
 __all__ = ["INPUT_TYPES", "UNSUPPORTED_TYPES", "parse_input_defs", "parse_output_defs"]
 
-INPUT_TYPES = ("STRING", "INT", "FLOAT", "BOOLEAN", "DATETIME", "DURATION", "JSON", "ARRAY")
-UNSUPPORTED_TYPES = frozenset(
-    {"FILE", "SELECT", "ENUM", "DATE", "TIME", "URI", "SECRET", "YAML", "EMAIL", "MULTISELECT"}
+INPUT_TYPES = (
+    "STRING",
+    "INT",
+    "FLOAT",
+    "BOOLEAN",
+    "DATETIME",
+    "DURATION",
+    "JSON",
+    "ARRAY",
+    *_more_input_types.TYPES,
 )
+UNSUPPORTED_TYPES = frozenset({"FILE"})
 _ID_RE = re.compile(r"[a-zA-Z0-9][.a-zA-Z0-9_-]*")
 _INPUT_KEYS = frozenset(
     {
@@ -42,25 +50,31 @@ _INPUT_KEYS = frozenset(
         "after",
         "before",
         "dependsOn",
+        *inputchoices.CHOICE_KEYS,
     }
 )
+#: input types a flow output cannot have (a SECRET output would be shown unmasked)
+_NOT_OUTPUT_TYPES = frozenset({"SECRET"})
 _OUTPUT_KEYS = frozenset({"id", "type", "value", "description", "displayName"})
 #: constraint -> the types it applies to
 _CONSTRAINTS: dict[str, tuple[str, ...]] = {
-    "itemType": ("ARRAY",),
-    "validator": ("STRING",),
+    "itemType": ("ARRAY", "MULTISELECT"),
+    "validator": ("STRING", "SECRET"),
     "min": ("INT", "FLOAT", "DURATION"),
     "max": ("INT", "FLOAT", "DURATION"),
-    "after": ("DATETIME",),
-    "before": ("DATETIME",),
+    "after": ("DATETIME", "DATE", "TIME"),
+    "before": ("DATETIME", "DATE", "TIME"),
 }
 
 Issues = validation.Issues
 Fields = dict[str, tuple[ys.ScalarNode, ys.Node]]
 
 
-def parse_input_defs(issues: Issues, node: ys.Node) -> tuple[model.InputDef, ...]:
-    """A list of input definitions; invalid entries are left out (with issues)."""
+def parse_input_defs(
+    issues: Issues, node: ys.Node, *, on_resume: bool = False
+) -> tuple[model.InputDef, ...]:
+    """A list of input definitions; invalid entries are left out (with issues). `on_resume`:
+    a Pause's `onResume`, whose values become the Pause's outputs, so no SECRET there."""
     seq = fv.sequence(issues, node, "a list of inputs")
     if seq is None:
         return ()
@@ -70,6 +84,10 @@ def parse_input_defs(issues: Issues, node: ys.Node) -> tuple[model.InputDef, ...
         entry = fv.mapping(issues, item)
         if entry is not None:
             found = _input(issues, entry, seen)
+            if on_resume and found is not None and found.type == "SECRET":
+                message = "a SECRET input cannot be an `onResume` input (its value is an output)"
+                issues.add(entry, message)
+                found = None
             if found is not None:
                 defs.append(found)
     return tuple(defs)
@@ -91,6 +109,8 @@ def parse_output_defs(issues: Issues, node: ys.Node) -> tuple[model.OutputDef, .
         before = len(issues)
         ident = _ident(issues, entry, given, seen, ("id",))
         kind = _type(issues, entry, given, "type")
+        if kind in _NOT_OUTPUT_TYPES:
+            issues.add(given["type"][1], f"output type `{kind}` is not supported")
         value = _value(issues, entry, given, kind)
         description, display = _texts(issues, given)
         if ident is not None and kind is not None and len(issues) == before:
@@ -107,6 +127,7 @@ def _input(issues: Issues, entry: ys.MapNode, seen: dict[str, ys.Node]) -> model
     ident = _ident(issues, entry, given, seen, ("id", "name"))
     kind = _type(issues, entry, given, "type")
     constraints = _constraints(issues, entry, given, kind)
+    constraints.update(inputchoices.parse_choices(issues, entry, given, kind))
     required = fv.boolean(issues, given["required"][1]) if "required" in given else True
     defaults = _defaults(issues, given, kind)
     description, display = _texts(issues, given)
@@ -199,13 +220,13 @@ def _either(types: tuple[str, ...]) -> str:
 def _constraint(issues: Issues, name: str, node: ys.Node, kind: str) -> Any:
     if name == "itemType":
         item = _type_of(issues, node)
-        if item == "ARRAY":
-            issues.add(node, "`itemType` cannot be ARRAY")
+        if item in ("ARRAY", "MULTISELECT", "SECRET"):
+            issues.add(node, f"`itemType` cannot be {item}")
         return item
     if name == "validator":
         return _regex(issues, node)
     if name in ("after", "before"):
-        return _instant(issues, node)
+        return _instant(issues, node) if kind == "DATETIME" else _local(issues, node, kind)
     if kind == "INT":
         return fv.integer(issues, node)
     if kind == "FLOAT":
@@ -226,6 +247,19 @@ def _regex(issues: Issues, node: ys.Node) -> str | None:
     return text
 
 
+def _local(issues: Issues, node: ys.Node, kind: str) -> Any:
+    """A DATE or TIME bound (`2024-01-31`, `10:15:30`)."""
+    text = fv.string(issues, node)
+    if text is None:
+        return None
+    try:
+        return _more_input_types.parse_more(kind, text)
+    except ValueError:
+        example = "2024-01-31" if kind == "DATE" else "10:15:30"
+        issues.add(node, f"expected an ISO-8601 {kind.lower()} like {example}, got `{text}`")
+        return None
+
+
 def _instant(issues: Issues, node: ys.Node) -> datetime | None:
     text = fv.string(issues, node)
     if text is None:
@@ -244,9 +278,13 @@ def _defaults(issues: Issues, given: Fields, kind: str | None) -> Any:
     if "defaults" not in given:
         return None
     node = given["defaults"][1]
-    if kind == "STRING" and isinstance(node, ys.ScalarNode):
+    if kind in _TEXT_TYPES and isinstance(node, ys.ScalarNode):
         return node.text
     return fv.data(issues, node, dynamic=False)
+
+
+#: types whose scalar `defaults` keep their source text (`1.10` stays `1.10`)
+_TEXT_TYPES = frozenset({"STRING", "SELECT", "ENUM", "URI", "EMAIL", "SECRET"})
 
 
 def _value(issues: Issues, entry: ys.MapNode, given: Fields, kind: str | None) -> Any:

@@ -14,7 +14,7 @@ from typing import Any
 
 import regex
 
-from tercel.engine import model, storable
+from tercel.engine import model, secretinputs, storable
 from tercel.engine.flows import _input_types as types
 from tercel.engine.outcomes import InputIssue
 
@@ -72,7 +72,9 @@ def resolve(
         try:
             values[definition.id] = _coerce(definition, raw)
         except types.CoercionError as error:
-            issues.append(_issue(definition.id, error.reason, error.received))
+            secret = definition.type == "SECRET"  # never echo a secret back
+            received = secretinputs.MASK if secret else error.received
+            issues.append(_issue(definition.id, error.reason, received))
             continue
         wide = storable.first_unstorable(values[definition.id], definition.id)
         if wide is not None:  # a JSON text parsed into an integer beyond 64 bits
@@ -132,21 +134,35 @@ def _constraint_failure(definition: model.InputDef, native: Any) -> str | None:
     Bounds are inclusive, as in Kestra: a value equal to `min`, `max`, `after` or `before` fits.
     """
     kind = definition.type.upper()
-    if kind == "STRING" and definition.validator is not None:
-        return _pattern_failure(definition.validator, native)
+    if kind in ("STRING", "SECRET") and definition.validator is not None:
+        return _pattern_failure(definition.validator, secretinputs.reveal(native))
+    elif kind in ("SELECT", "ENUM", "MULTISELECT"):
+        return _choice_failure(definition, native)
     elif kind in ("INT", "FLOAT", "DURATION"):
         low, high = definition.min, definition.max
         if low is not None and native < _bound(definition, "min", low):
             return f"it must be more than `{types.show(low)}`"
         if high is not None and native > _bound(definition, "max", high):
             return f"it must be less than `{types.show(high)}`"
-    elif kind == "DATETIME":
+    elif kind in ("DATETIME", "DATE", "TIME"):
         after, before = definition.after, definition.before
         if after is not None and native < _bound(definition, "after", after):
             return f"it must be after `{types.show(_bound(definition, 'after', after))}`"
         if before is not None and native > _bound(definition, "before", before):
             return f"it must be before `{types.show(_bound(definition, 'before', before))}`"
     return None
+
+
+def _choice_failure(definition: model.InputDef, native: Any) -> str | None:
+    """Why a SELECT, ENUM or MULTISELECT value is outside `values` (Kestra's message, the
+    list as Java prints it), or None. MULTISELECT elements compare by their text."""
+    if definition.allow_custom_value or definition.values is None:
+        return None
+    chosen = native if isinstance(native, list) else [native]
+    allowed = set(definition.values)
+    if all(types.show(item) in allowed for item in chosen):
+        return None
+    return f"it must match the values `[{', '.join(definition.values)}]`"
 
 
 def _pattern_failure(pattern: str, text: str) -> str | None:

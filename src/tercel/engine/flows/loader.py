@@ -3,7 +3,7 @@
 One validator for `tercel validate`, `tercel run`, `deployFlow` and `--flows`
 (docs/semantics.md#validation). Reading the YAML safely is `yamlsource`'s job; tasks are
 `taskdefs`', plugin defaults `plugindefaults`', inputs and outputs `inputdefs`', retry policies
-`retrypolicies`'.
+`retrypolicies`', the concurrency limit `concurrencydefs`'.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from typing import Any
 
 from tercel.engine import model
 from tercel.engine.flows import (
+    concurrencydefs,
     inputdefs,
+    kestratypes,
     plugindefaults,
     retrypolicies,
     taskdefs,
@@ -55,6 +57,7 @@ _KEYS = frozenset(
         "pluginDefaults",
         "taskDefaults",
         "triggers",
+        "concurrency",
         "revision",
     }
 )
@@ -75,7 +78,9 @@ def _build(
     issues: validation.Issues, root: ys.Node, source: str, revision: int | None
 ) -> model.Flow | None:
     assert isinstance(root, ys.MapNode)  # yamlsource refuses any other root
-    fv.unknown_keys(issues, root, _KEYS)
+    for key, _ in root.entries:
+        if key.text not in _KEYS:
+            issues.add(key, kestratypes.unknown_flow_property_message(key.text, _KEYS))
     given = fv.fields(root)
 
     def node(name: str) -> ys.Node | None:
@@ -104,6 +109,9 @@ def _build(
         "outputs": _optional(node("outputs"), lambda n: inputdefs.parse_output_defs(issues, n), ()),
         "retry": _optional(node("retry"), lambda n: retrypolicies.parse_retry(issues, n), None),
         "disabled": bool(_optional(node("disabled"), lambda n: fv.boolean(issues, n), False)),
+        "concurrency": _optional(
+            node("concurrency"), lambda n: concurrencydefs.parse_concurrency(issues, n), None
+        ),
         # a stored revision from before triggers were checked keeps loading, without them
         "triggers": _optional(
             node("triggers"),

@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from tercel.engine.flows import validation
+from tercel.engine.flows import kestratypes, validation
 from tercel.engine.flows import values as fv
 from tercel.engine.flows import yamlsource as ys
 from tercel.engine.tasks import base, registry
@@ -80,8 +80,18 @@ def _parse_one(issues: validation.Issues, entry: ys.MapNode) -> PluginDefault | 
             if key.text in ("id", "type"):
                 issues.add(key, f"`{key.text}` cannot have a default")
             elif key.text not in known:
-                issues.add(key, f"unknown property `{key.text}` for type `{type_name}`")
+                issues.add(key, _unknown(exact, type_name, key.text, known))
     return PluginDefault(type_name, values, bool(forced))
+
+
+def _unknown(task_type: base.TaskType, written: str, name: str, known: Mapping[str, str]) -> str:
+    """A Kestra property Tercel does not run is said to be one
+    (docs/semantics.md#honest-refusals); another name gets the closest known one."""
+    names = (task_type.name, *task_type.aliases)
+    refused = kestratypes.unknown_property_message(names, name, known)
+    if refused.startswith("unknown property"):
+        return refused.replace(f"`{name}`", f"`{name}` for type `{written}`", 1)
+    return refused
 
 
 def apply(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tercel.engine import model
-from tercel.engine.flows import inputdefs, plugindefaults, retrypolicies, validation
+from tercel.engine.flows import inputdefs, kestratypes, plugindefaults, retrypolicies, validation
 from tercel.engine.flows import values as fv
 from tercel.engine.flows import yamlsource as ys
 from tercel.engine.tasks import base, registry
@@ -99,7 +99,7 @@ class TaskLoader:
             return None, None
         task_type = registry.get(written)
         if task_type is None:
-            self.issues.add(node, f"unknown task type `{written}`")
+            self.issues.add(node, kestratypes.unknown_type_message(written, registry.names()))
         return task_type, written
 
 
@@ -120,7 +120,7 @@ class _Task:
             if key.text in ("id", "type"):
                 continue
             if name is None:
-                self._issues.add(key, f"unknown property `{key.text}`")
+                self._issues.add(key, _unknown_property(task_type, key.text, known))
             elif name in seen:
                 self._issues.add(key, f"`{key.text}` repeats `{seen[name].text}`: keep one")
             elif not (isinstance(value, ys.ScalarNode) and value.is_null):
@@ -203,7 +203,7 @@ class _Task:
         elif kind is K.LIST_OR_STRING_VALUES:
             value = _list_or_string(issues, node)
         elif kind is K.INPUTS:
-            return inputdefs.parse_input_defs(issues, node)
+            return inputdefs.parse_input_defs(issues, node, on_resume=True)
         else:  # ANY
             return fv.data(issues, node)
         return _INVALID if value is None else value
@@ -231,3 +231,10 @@ def _list_or_string(issues: validation.Issues, node: ys.Node) -> Any:
         return node.text
     issues.add(node, "expected a list, or a string holding a JSON array or an expression")
     return None
+
+
+def _unknown_property(task_type: base.TaskType, written: str, known: dict[str, str]) -> str:
+    """`written` is not a property of `task_type`: Kestra's property Tercel does not run, or a
+    name with the closest known one suggested."""
+    names = (task_type.name, *task_type.aliases)
+    return kestratypes.unknown_property_message(names, written, [*known, "id", "type"])

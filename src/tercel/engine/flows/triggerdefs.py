@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from tercel.engine import model
-from tercel.engine.flows import conditiondefs, crons, validation
+from tercel.engine.flows import conditiondefs, crons, kestratypes, validation
 from tercel.engine.flows import values as fv
 from tercel.engine.flows import yamlsource as ys
 from tercel.engine.flows.conditiondefs import choice, read, required
@@ -184,7 +184,8 @@ def _type(issues: validation.Issues, entry: ys.MapNode, given: fv.Fields) -> str
 def unknown_type_message(written: str) -> str:
     """Why `written` is refused: a Kestra type Tercel does not run, or an unknown name."""
     runs = "Tercel runs Schedule, Flow and Webhook triggers"
-    if written in _KESTRA_NOT_RUN or _PLUGIN_TRIGGER_RE.fullmatch(written):
+    kestra = kestratypes.kestra_kind(written) == "trigger"
+    if kestra or written in _KESTRA_NOT_RUN or _PLUGIN_TRIGGER_RE.fullmatch(written):
         return f"trigger type `{written}` is a Kestra trigger Tercel does not run ({runs})"
     candidates = [*_TYPES, *(name.rsplit(".", 1)[-1] for name in (SCHEDULE, FLOW, WEBHOOK))]
     close = difflib.get_close_matches(written, candidates, n=1, cutoff=0.6)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tercel.engine import durations, model, states
+from tercel.engine import durations, model, secretinputs, states
 
 __all__ = ["execution_document", "state_document"]
 
@@ -63,7 +63,7 @@ def execution_document(ex: model.Execution) -> dict[str, Any]:
         "flowId": ex.flow_id,
         "flowRevision": ex.flow_revision,
         "state": state_document(ex.state),
-        "inputs": ex.inputs,
+        "inputs": secretinputs.masked(ex.inputs),
         "outputs": ex.outputs,
         "labels": [{"key": label.key, "value": label.value} for label in ex.labels],
         "parentId": ex.parent_id,

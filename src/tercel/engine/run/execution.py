@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from tercel import clock as clocks
 from tercel import ids
-from tercel.engine import changes, model, outcomes, rules, states, storable
+from tercel.engine import changes, model, outcomes, rules, secretinputs, states, storable
 from tercel.engine.run.containers import Branch, Container, Pair
 from tercel.engine.types import Now, Plan, TimerKind
 
@@ -288,6 +288,7 @@ class ExecutionState:
         attempt: int | None = None,
     ) -> None:
         message = storable.scrubbed(message)  # every log line enters here (see storable)
+        message = secretinputs.masked_text(message, secretinputs.secret_texts(self.ex.inputs))
         row = changes.LogRow(
             self.ex.id,
             run.id if run else None,

@@ -58,6 +58,9 @@ class EngineLoop(Protocol):
 
     def track(self, es: ExecutionState) -> None: ...
 
+    def wake(self) -> None:
+        """Make the loop run another iteration."""
+
     def deleting(self, execution_id: str) -> bool: ...
 
     def unlink_subflow(self, child_id: str) -> str | None: ...

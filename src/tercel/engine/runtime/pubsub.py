@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextvars
+import copy
+import dataclasses
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -85,11 +87,14 @@ class Event:
     touched: frozenset[str]
     #: executions whose labels this commit replaced (no state entry: a new snapshot)
     relabelled: frozenset[str] = frozenset()
+    #: executions this commit created, as it wrote them (copies: the engine goes on changing
+    #: its own); only while a global stream listens (the list shows new rows from them)
+    created: Mapping[str, model.Execution] = field(default_factory=dict)
     #: values derived from the event once and shared by its subscribers (payload objects)
     memo: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def of(cls, batch: Batch) -> Event | None:
+    def of(cls, batch: Batch, keep_created: bool = False) -> Event | None:
         found = batch.changes
         if not (found.states or found.logs or found.deleted_executions or batch.states):
             return None
@@ -106,9 +111,33 @@ class Event:
             | deleted
         )
         relabelled = frozenset(found.relabelled)
-        return cls(
-            rows, logs, dict(batch.states), deleted, attributes, frozenset(touched), relabelled
+        created = (
+            {ex_id: _as_committed(ex) for ex_id, ex in found.new_executions.items()}
+            if keep_created
+            else {}
         )
+        return cls(
+            rows,
+            logs,
+            dict(batch.states),
+            deleted,
+            attributes,
+            frozenset(touched),
+            relabelled,
+            created,
+        )
+
+
+def _as_committed(ex: model.Execution) -> model.Execution:
+    """A copy of `ex` as committed. Its state and labels are immutable values the engine
+    replaces (the list is copied), its task runs change in place (copied whole, usually none at
+    creation); inputs, trigger and variables never change after the creation (shared)."""
+    return dataclasses.replace(
+        ex,
+        labels=list(ex.labels),
+        outputs=copy.deepcopy(ex.outputs),
+        task_runs=copy.deepcopy(ex.task_runs),
+    )
 
 
 class Subscriber:
@@ -223,7 +252,7 @@ class Broker:
         self.publish(batch)
 
     def publish(self, batch: Batch) -> None:
-        event = Event.of(batch)
+        event = Event.of(batch, keep_created=bool(self._global))
         if event is None:
             return
         dropped = 0

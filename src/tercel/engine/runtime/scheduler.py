@@ -26,6 +26,7 @@ from tercel.engine.runtime import (
     aftercommit,
     arrivals,
     commits,
+    concurrency,
     flowcache,
     offloop,
     quarantine,
@@ -66,6 +67,8 @@ class Engine:
         self.held: set[str] = set()
         self._commands: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self.timer_queue = wakeups.TimerQueue()
+        #: flow concurrency limits (semantics.md#concurrency): decided before the passes
+        self.gate = concurrency.Gate()
         self.flows = flowcache.FlowCache()
         self.subflow_links = wakeups.SubflowLinks()
         self._wake = asyncio.Event()
@@ -322,12 +325,14 @@ class Engine:
         touched, self._touched = self._touched, set()
         if self.held:
             touched -= self.held
+        touched |= self.gate.admit(self, touched) - self.held
         now = self.clock.now
         for execution_id in touched:
             es = self.active.get(execution_id)
             if es is None:
                 continue
             self.guarded(es, self._pass, es, now)
+        self.gate.after_passes(self, touched)
         for execution_id in touched:
             found = self.active.get(execution_id)
             if found is not None:

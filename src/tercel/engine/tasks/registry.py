@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tercel.engine import model
-from tercel.engine.tasks import flowables, runnables
+from tercel.engine.tasks import flowables, httprequest, runnables
 from tercel.engine.tasks.base import Flowable, Prop, PropKind, TaskType
 
 __all__ = ["COMMON_PROPERTIES", "get", "names", "register"]
@@ -122,6 +122,23 @@ def _builtins() -> list[TaskType]:
             },
             (),
             runnables.run_commands,
+        ),
+        TaskType(
+            f"{CORE}.http.Request",
+            RUNNABLE,
+            {
+                "uri": Prop(K.STRING, required=True),
+                "method": Prop(K.STRING, default="GET"),
+                "headers": Prop(K.MAP),
+                "body": Prop(K.STRING),
+                "formData": Prop(K.MAP),
+                "contentType": Prop(K.STRING),
+                "options": Prop(K.MAP, default={}),
+                "sslOptions": Prop(K.MAP),
+                "allowFailed": Prop(K.BOOL, default=False),
+            },
+            ("io.kestra.plugin.fs.http.Request",),
+            httprequest.run_request,
         ),
         _flowable(
             f"{CORE}.flow.Sequential",

@@ -85,8 +85,9 @@ class RowStream(Generic[Read, Live, Payload]):
     of_event: Callable[[pubsub.Event], Sequence[Live]]
     #: the live rows the stream sends (its execution, its filter)
     keeps: Callable[[Live], bool]
-    #: one payload per committed row, shared by every subscriber (built once per event)
-    from_committed: Callable[[Live], Payload]
+    #: one payload per committed row (and its event), shared by every subscriber (built once
+    #: per event)
+    from_committed: Callable[[Live, pubsub.Event], Payload]
     #: learn what `keeps` needs from an event before it is asked (one read at most)
     learn: Callable[[pubsub.Event], Awaitable[None]] = field(default=_nothing)
 
@@ -205,12 +206,14 @@ def ends(event: pubsub.Event, execution_id: str) -> bool:
     return state is not None and state.is_terminated
 
 
-def _shared(event: pubsub.Event, row: Live, build: Callable[[Live], Payload]) -> Payload:
+def _shared(
+    event: pubsub.Event, row: Live, build: Callable[[Live, pubsub.Event], Payload]
+) -> Payload:
     """One payload object per committed row, shared by every subscriber that receives it (so
     the subscriptions of one group send it as one ready frame, see `fanout`)."""
     key = (build, row.seq)
     found = event.memo.get(key)
     if found is None:
-        found = event.memo[key] = build(row)
+        found = event.memo[key] = build(row, event)
     payload: Payload = found
     return payload
