@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 import strawberry
+from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -28,8 +29,9 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
-from tercel import flowdir, middleware, supervision, webhooks, webui
+from tercel import filehttp, flowdir, middleware, supervision, webhooks, webui
 from tercel.engine.runtime import pubsub
 from tercel.engine.triggers import hub as triggerhub
 from tercel.resolvers.build import build_schema
@@ -64,6 +66,8 @@ class TercelGraphQL(GraphQL[Context, None]):
             subscription_protocols=http.PROTOCOLS,
             max_subscriptions_per_connection=20,
             allowed_origins=settings.allowed_origins,
+            # FILE inputs (docs/semantics.md#files); CSRF: BodyLimit asks for a preflight header
+            multipart_uploads_enabled=True,
         )
         self._runtime, self._settings = runtime, settings
         #: encoded subscription events, shared by the operations of both protocols
@@ -102,6 +106,25 @@ class TercelGraphQL(GraphQL[Context, None]):
     def parse_json(self, data: str | bytes) -> Any:
         """HTTP bodies only (websocket frames are checked by the protocol handlers)."""
         return http.request_object(super().parse_json(data))
+
+    async def run(
+        self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Any:
+        """Every request's uploaded files are closed once it is answered, used or not (a
+        multipart request refused before any resolver, a file no resolver took)."""
+        try:
+            return await super().run(request, context, root_value)
+        finally:
+            if isinstance(request, Request):
+                await request.close()
+
+    async def parse_multipart(self, request: Any) -> dict[str, str]:
+        """A multipart request (FILE inputs, docs/semantics.md#files) whose `map` is not an
+        object of file keys to lists of variable paths is a 400, not a crash."""
+        try:
+            return await super().parse_multipart(request)
+        except (AttributeError, TypeError, IndexError, ValueError) as error:
+            raise HTTPException(400, http.BAD_FILE_MAP) from error
 
     async def execute_operation(self, **kwargs: Any) -> Any:  # type: ignore[override]
         streams = self._get_stream_transport
@@ -143,7 +166,7 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = Engine(settings.db_path)
+        engine = Engine(settings.db_path, files_dir=settings.files_dir)
         limits = settings.limits
         pubsub.attach(engine, limits.subscription_queue, limits.subscriptions)
         await engine.start()
@@ -179,10 +202,15 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
         WebSocketRoute("/graphql", graphql),
         Route("/health", health, methods=["GET"]),
         *webhooks.routes(lambda: None if runtime.services is None else runtime.services.engine),
+        *filehttp.routes(lambda: None if runtime.services is None else runtime.services.engine),
         *webui.routes(),
     ]
     layers = [
-        Middleware(middleware.BodyLimit, limit=settings.limits.body_bytes),
+        Middleware(
+            middleware.BodyLimit,
+            limit=settings.limits.body_bytes,
+            upload_limit=settings.limits.upload_bytes,
+        ),
         Middleware(middleware.BearerAuth, token=settings.token),
         Middleware(middleware.WebSocketOrigin, allowed=settings.allowed_origins),
     ]
@@ -191,7 +219,12 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
             CORSMiddleware,
             allow_origins=list(settings.allowed_origins),
             allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "Authorization"],
+            allow_headers=[
+                "Content-Type",
+                "Authorization",
+                "Apollo-Require-Preflight",
+                "X-Apollo-Operation-Name",
+            ],
         )
         layers.insert(0, cors)
     app = Starlette(routes=routes, middleware=layers, lifespan=lifespan)

@@ -24,6 +24,9 @@ EXIT_CODES = """exit status:
   130  interrupted (Ctrl-C kills the execution first)"""
 
 
+_STORAGE_HELP = "internal-storage folder of the executions' files (default: PATH.files beside --db)"
+
+
 def _version() -> str:
     from importlib import metadata
 
@@ -66,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a label of the execution (repeatable)",
     )
     run.add_argument("--db", metavar="PATH", help="database file (default: a throw-away one)")
+    run.add_argument("--storage", metavar="DIR", help=_STORAGE_HELP)
     run.add_argument(
         "--flows", metavar="DIR", help="deploy every flow file of DIR first (Subflow targets)"
     )
@@ -86,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     server.add_argument("--db", default="./tercel.db", metavar="PATH",
                         help="database file (%(default)s)")  # fmt: skip
     server.add_argument("--flows", metavar="DIR", help="deploy every flow file of DIR at start")
+    server.add_argument("--storage", metavar="DIR", help=_STORAGE_HELP)
     server.add_argument("--token", help="require this bearer token (or TERCEL_TOKEN)")
     return parser
 

@@ -41,19 +41,48 @@ def _error_body(message: str, code: str) -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": code}}]}
 
 
-class BodyLimit:
-    """413 for request bodies over the limit (declared or streamed)."""
+#: the headers a multipart GraphQL request must carry one of (non-empty), as Apollo asks: a
+#: browser cannot send them cross-site without a CORS preflight, so a plain HTML form (CSRF)
+#: cannot start an execution with files
+PREFLIGHT_HEADERS = (b"apollo-require-preflight", b"x-apollo-operation-name")
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+
+def _is_multipart(scope: Scope) -> bool:
+    content_type: bytes = dict(scope["headers"]).get(b"content-type", b"")
+    return content_type.split(b";")[0].strip().lower() == b"multipart/form-data"
+
+
+def _has_preflight_header(scope: Scope) -> bool:
+    headers: dict[bytes, bytes] = dict(scope["headers"])
+    return any(headers.get(name, b"").strip() for name in PREFLIGHT_HEADERS)
+
+
+class BodyLimit:
+    """413 for request bodies over the limit (declared or streamed); multipart requests (file
+    uploads) have a limit of their own and must carry a preflight header (400 otherwise)."""
+
+    def __init__(self, app: ASGIApp, limit: int, upload_limit: int | None = None) -> None:
         self.app, self.limit = app, limit
+        self.upload_limit = limit if upload_limit is None else upload_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit
+        if _is_multipart(scope):
+            limit = self.upload_limit
+            if not _has_preflight_header(scope):
+                why = (
+                    "a multipart request must carry a non-empty `Apollo-Require-Preflight` "
+                    "(or `X-Apollo-Operation-Name`) header"
+                )
+                body = _error_body(why, "BAD_REQUEST")
+                await JSONResponse(body, status_code=400)(scope, receive, send)
+                return
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
             return
         messages: list[Message] = []
         size, more = 0, True
@@ -62,8 +91,8 @@ class BodyLimit:
             messages.append(message)
             size += len(message.get("body", b""))
             more = message.get("type") == "http.request" and message.get("more_body", False)
-            if size > self.limit:
-                await self._refuse(scope, receive, send)
+            if size > limit:
+                await self._refuse(scope, receive, send, limit)
                 return
 
         async def replay() -> Message:
@@ -71,8 +100,9 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = _error_body(f"request body over {self.limit} bytes", "BAD_USER_INPUT")
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        body = _error_body(f"request body over {limit} bytes", "BAD_USER_INPUT")
         await JSONResponse(body, status_code=413)(scope, receive, send)
 
 

@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 
 from tercel import flowdir, progress, startcheck
-from tercel.engine import model, service, states
-from tercel.engine.flows import loader
+from tercel.engine import files, model, service, states
+from tercel.engine.flows import fileinputs, loader
 from tercel.engine.runtime import scheduler
 from tercel.storage import lock
 
@@ -43,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
     labels = _pairs(args.label, "--label")
     if given is None or labels is None or not _known_inputs(given, flow, args.flow):
         return 2
+    uploads = _file_inputs(given, flow)
+    if uploads is None:
+        return 2
     flows_dir = getattr(args, "flows", None)
     if flows_dir is not None and not os.path.isdir(flows_dir):
         print(f"tercel run: --flows {flows_dir}: not a folder", file=sys.stderr)
@@ -57,10 +60,32 @@ def run(args: argparse.Namespace) -> int:
             print(f"tercel run: {problem.message}", file=sys.stderr)
             return problem.exit_status
         try:
-            return asyncio.run(_execute(db_path, source, args, given, labels))
+            return asyncio.run(_execute(db_path, source, args, given, labels, uploads))
         except lock.DatabaseInUseError as error:
             print(f"tercel: {error}", file=sys.stderr)
             return 2
+        finally:
+            for upload in uploads:
+                upload.source.close()
+
+
+def _file_inputs(given: dict[str, str], flow: model.Flow) -> list[fileinputs.Upload] | None:
+    """`--input NAME=PATH` of a FILE input: the local file, opened (taken out of `given`)."""
+    uploads: list[fileinputs.Upload] = []
+    for definition in flow.inputs:
+        if definition.type.upper() != "FILE" or definition.id not in given:
+            continue
+        path = given.pop(definition.id)
+        try:
+            handle = open(path, "rb")  # closed by `run`
+        except OSError as error:
+            for upload in uploads:
+                upload.source.close()
+            print(f"tercel run: --input {definition.id}: cannot read `{path}`: "
+                  f"{error.strerror}", file=sys.stderr)  # fmt: skip
+            return None
+        uploads.append(fileinputs.Upload(definition.id, os.path.basename(path), handle))
+    return uploads
 
 
 def _known_inputs(given: dict[str, str], flow: model.Flow, file: str) -> bool:
@@ -95,8 +120,9 @@ async def _execute(
     args: argparse.Namespace,
     given: dict[str, str],
     labels: dict[str, str],
+    uploads: list[fileinputs.Upload],
 ) -> int:
-    engine = scheduler.Engine(db_path)
+    engine = scheduler.Engine(db_path, files_dir=getattr(args, "storage", None))
     await engine.start()
     status: int | None = None
     try:
@@ -112,6 +138,7 @@ async def _execute(
             given,
             [model.Label(k, v) for k, v in labels.items()],
             from_text=True,
+            uploads=uploads,
         )
         if not isinstance(created, model.Execution):
             for line in getattr(created, "issues", None) or [created]:
@@ -140,9 +167,23 @@ async def _execute(
         await engine.stop()
     assert final is not None
     reporter.summary(final)
+    _note_discarded_files(engine, final, args)
     if args.json:
         sys.stdout.write(orjson.dumps(_document(final)).decode() + "\n")
     return status if status is not None else EXIT_FOR_STATE.get(final.state.current, 1)
+
+
+def _note_discarded_files(
+    engine: scheduler.Engine, final: model.Execution, args: argparse.Namespace
+) -> None:
+    """Without --db (nor --storage) the files go with the throw-away database: say so."""
+    if args.db or getattr(args, "storage", None):
+        return
+    prefix = files.execution_prefix(final.namespace, final.flow_id, final.id)
+    count = len(list(engine.files.under(prefix)))
+    if count:
+        print(f"tercel run: the execution's {count} file(s) go with the throw-away database "
+              "(give --db PATH to keep them)", file=sys.stderr)  # fmt: skip
 
 
 def _interruption() -> asyncio.Future[None]:

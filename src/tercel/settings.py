@@ -33,6 +33,8 @@ class Limits:
     page_max: int = 100
     #: largest HTTP request body, in bytes (413 above)
     body_bytes: int = 1024 * 1024
+    #: largest multipart request (files of FILE inputs), in bytes (413 above)
+    upload_bytes: int = 64 * 1024 * 1024
     #: time allowed for one operation, in seconds (`TIMEOUT` error after)
     operation_seconds: float = 30.0
     #: active subscriptions in the whole process (docs/semantics.md#subscriptions)
@@ -54,6 +56,8 @@ class Settings:
     port: int = 8080
     #: directory whose flow files are deployed at start
     flows_dir: str | None = None
+    #: the internal storage's folder (None: `<db_path>.files` beside the database)
+    files_dir: str | None = None
     #: bearer token required on every request when set
     token: str | None = None
     #: origins allowed for CORS and websocket handshakes besides the server's own
@@ -75,6 +79,7 @@ class Settings:
             host=args.host,
             port=args.port,
             flows_dir=args.flows,
+            files_dir=getattr(args, "storage", None),
             token=args.token or environ.get("TERCEL_TOKEN") or None,
             allowed_origins=tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
             introspection=environ.get("TERCEL_INTROSPECTION", "1").strip().lower() not in _FALSE,
@@ -92,6 +97,7 @@ def _limits(environ: Mapping[str, str]) -> Limits:
         fields=int(environ.get("TERCEL_MAX_FIELDS", base.fields)),
         page_max=int(environ.get("TERCEL_MAX_PAGE", base.page_max)),
         body_bytes=int(environ.get("TERCEL_MAX_BODY_BYTES", base.body_bytes)),
+        upload_bytes=int(environ.get("TERCEL_MAX_UPLOAD_BYTES", base.upload_bytes)),
         operation_seconds=float(environ.get("TERCEL_OPERATION_TIMEOUT", base.operation_seconds)),
         subscriptions=int(environ.get("TERCEL_MAX_SUBSCRIPTIONS", base.subscriptions)),
         subscription_queue=int(environ.get("TERCEL_SUBSCRIPTION_QUEUE", base.subscription_queue)),

@@ -12,6 +12,7 @@ __all__ = [
     "ChangeRefused",
     "EngineStopped",
     "EngineUnavailable",
+    "FilesTrouble",
     "StorageFull",
     "StorageTrouble",
     "describe",
@@ -54,6 +55,15 @@ class StorageTrouble(EngineUnavailable):
 
     def __init__(self, detail: str) -> None:
         super().__init__(f"the database cannot be written now ({detail}); try again")
+        self.detail = detail
+
+
+class FilesTrouble(EngineUnavailable):
+    """An input file could not be stored in the internal storage (its folder missing, not
+    writable, a full disk): nothing was created (docs/semantics.md#files)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"the internal storage cannot be written now ({detail}); try again")
         self.detail = detail
 
 

@@ -213,6 +213,7 @@ def _batch_command(
     dry: bool,
     labels: Sequence[model.Label],
     held: list[str],
+    deleted: list[model.Execution],
 ) -> Callable[[], list[bulk.BulkItem]]:
     apply = _applier(action, labels)
 
@@ -231,6 +232,8 @@ def _batch_command(
             else:
                 outcome = apply(engine, es)
                 if isinstance(outcome, model.Execution):
+                    if action is bulk.Action.DELETE:
+                        deleted.append(outcome)
                     changed = {execution_id, outcome.id}  # a replay: the new one too
                     engine.hold(changed)
                     held.extend(changed)
@@ -257,7 +260,11 @@ async def run_bulk(
     try:
         for start in range(0, len(ids), bulk.BATCH):
             batch = ids[start : start + bulk.BATCH]
-            items += await engine.submit(_batch_command(engine, action, batch, dry, labels, held))
+            deleted: list[model.Execution] = []
+            command = _batch_command(engine, action, batch, dry, labels, held, deleted)
+            items += await engine.submit(command)
+            if deleted:
+                await service.delete_files(engine, deleted)
     finally:  # also when the call is cancelled: what a committed batch holds is released
         if held:
             task = asyncio.create_task(_release(engine, held), name="tercel-bulk-release")

@@ -5,13 +5,15 @@ Each returns a domain object or a domain error value (never raises for an expect
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from tercel.engine import model, rules, states, storable
+from tercel import ids
+from tercel.engine import files, model, rules, states, storable
 from tercel.engine.actions import lifecycle, operate, replay
-from tercel.engine.flows import inputs, loader
+from tercel.engine.flows import fileinputs, inputs, loader
 from tercel.engine.outcomes import InvalidInputs, InvalidState, NotFound, Outcome
 from tercel.engine.run import creation
 from tercel.engine.run.execution import ExecutionState
@@ -25,6 +27,7 @@ __all__ = [
     "Outcome",
     "create_execution",
     "delete_execution",
+    "delete_files",
     "delete_flow",
     "delete_one",
     "deploy_flow",
@@ -67,9 +70,11 @@ async def create_execution(
     from_text: bool = False,
     trigger: dict[str, Any] | None = None,
     on_created: Callable[[ExecutionState], None] | None = None,
+    uploads: Sequence[fileinputs.Upload] = (),
 ) -> model.Execution | NotFound | InvalidInputs | InvalidState:
     """`trigger` is what started it (semantics.md#triggers); `on_created` adds to the creation's
-    commit (a trigger's next date)."""
+    commit (a trigger's next date); `uploads` are the files of its FILE inputs, stored (and
+    synced) before the execution is committed, removed again if it is not."""
     row = await engine.call(lambda: engine.db.latest_flow(namespace, flow_id))
     if row is None:
         return NotFound("flow", f"{namespace}.{flow_id}")
@@ -78,15 +83,25 @@ async def create_execution(
         return NotFound("flow", f"{namespace}.{flow_id}")
     if flow.disabled or row.disabled:
         return InvalidState(f"flow `{namespace}.{flow_id}` is disabled")
-    resolved = inputs.resolve(flow.inputs, given or {}, from_text=from_text)
+    execution_id = ids.new_id()
+    stored = await fileinputs.store(engine.files, flow, execution_id, uploads)
+    if not isinstance(stored, dict):
+        return InvalidInputs(stored)
+    values_given = {**(given or {}), **stored}
+    resolved = inputs.resolve(
+        flow.inputs, values_given, from_text=from_text, namespace=flow.namespace
+    )
     refused = storable.label_problems(labels)
     issues = [*resolved.issues, *(inputs.InputIssue("labels", line) for line in refused)]
     if issues:
+        await fileinputs.drop(engine.files, flow, execution_id, stored)
         return InvalidInputs(issues)
 
     def command() -> model.Execution:
         values = resolved.values if flow.inputs else None
-        es = creation.new_execution(flow, values, labels, engine.clock.now(), trigger=trigger)
+        es = creation.new_execution(
+            flow, values, labels, engine.clock.now(), trigger=trigger, execution_id=execution_id
+        )
         if on_created is not None:
             on_created(es)
         for name in resolved.undeclared:
@@ -98,7 +113,11 @@ async def create_execution(
         engine.track(es)
         return es.ex
 
-    return await engine.submit(command)
+    try:
+        return await engine.submit(command)
+    except BaseException:
+        await fileinputs.drop(engine.files, flow, execution_id, stored)
+        raise
 
 
 async def get_execution(engine: Engine, execution_id: str) -> model.Execution | None:
@@ -223,9 +242,24 @@ async def kill_execution(engine: Engine, execution_id: str) -> Outcome:
     return await on_state(engine, execution_id, lambda es: kill_one(engine, es))
 
 
-async def resume_execution(engine: Engine, execution_id: str, given: Any) -> Outcome:
+async def resume_execution(
+    engine: Engine, execution_id: str, given: Any, uploads: Sequence[fileinputs.Upload] = ()
+) -> Outcome:
+    """`uploads`: files of the waiting Pause's `onResume` FILE inputs, stored (synced) under
+    the execution before the resume is submitted."""
     if given is not None and not isinstance(given, dict):
         return InvalidInputs([inputs.InputIssue("inputs", "Invalid inputs: expected an object")])
+    if uploads or given:
+        ex = await get_execution(engine, execution_id)
+        if ex is None:
+            return NotFound("execution", execution_id)
+        flow = await engine.flow(ex.namespace, ex.flow_id, ex.flow_revision)
+        if flow is None:
+            return NotFound("flow", f"{ex.namespace}.{ex.flow_id} revision {ex.flow_revision}")
+        resolved = await fileinputs.for_resume(engine.files, flow, ex, given or {}, uploads)
+        if not isinstance(resolved, dict):
+            return InvalidInputs(resolved)
+        given = resolved
     return await on_state(engine, execution_id, lambda es: resume_one(engine, es, given))
 
 
@@ -254,7 +288,7 @@ async def replay_execution(
         if flow is None:
             return NotFound("flow", f"{old.namespace}.{old.flow_id} revision {wanted}")
         if given is not None:
-            resolved = inputs.resolve(flow.inputs, given)
+            resolved = inputs.resolve(flow.inputs, given, namespace=flow.namespace)
             if resolved.issues:
                 return InvalidInputs(resolved.issues)
             values = resolved.values if flow.inputs else None
@@ -264,17 +298,30 @@ async def replay_execution(
 
 
 async def delete_execution(
-    engine: Engine, execution_id: str, *, keep_logs: bool = False, keep_metrics: bool = False
+    engine: Engine,
+    execution_id: str,
+    *,
+    keep_logs: bool = False,
+    keep_metrics: bool = False,
+    keep_files: bool = False,
 ) -> model.Execution | NotFound | InvalidState:
     """Delete a terminal execution with every row of its child tables (logs and metrics kept
-    when asked: Kestra's purge options), in the loop's commit; open streams complete. Answers
-    it as it was."""
+    when asked: Kestra's purge options), in the loop's commit; open streams complete; then its
+    files (unless `keep_files`). Answers it as it was."""
     keep = frozenset(
         name for name, kept in (("logs", keep_logs), ("metrics", keep_metrics)) if kept
     )
     outcome = await on_state(engine, execution_id, lambda es: delete_one(engine, es, keep))
     assert not isinstance(outcome, InvalidInputs), "deleting takes no inputs"
+    if isinstance(outcome, model.Execution) and not keep_files:
+        await delete_files(engine, [outcome])
     return outcome
+
+
+async def delete_files(engine: Engine, deleted: Sequence[model.Execution]) -> int:
+    """Remove the internal-storage files of executions whose deletion is committed."""
+    keys = [(ex.namespace, ex.flow_id, ex.id) for ex in deleted]
+    return await asyncio.to_thread(files.delete_all, engine.files, keys)
 
 
 async def set_flow_disabled(

@@ -22,6 +22,7 @@ from tercel.schema.enums import StateType
 from tercel.schema.flowtypes import Flow
 from tercel.schema.inputs import LabelInput
 from tercel.schema.scalars import JSON
+from tercel.schema.uploads import FileInput, files_of
 from tercel.storage.read import flows as flow_reads
 
 __all__ = ["Mutation"]
@@ -96,15 +97,24 @@ async def create_execution(
     flow_id: str,
     inputs: JSON | None = None,
     labels: list[LabelInput] | None = None,
+    files: list[FileInput] | None = None,
 ) -> CreateExecutionResult:
     if inputs is not None and not isinstance(inputs, dict):
         issue = InputIssue("inputs", "inputs must be a JSON object")
         return errors.InvalidInputsError.from_domain(service.InvalidInputs([issue]))
+    uploads, refused = files_of(files)
+    if refused:
+        return errors.InvalidInputsError.from_domain(service.InvalidInputs(refused))
     given = [label.to_domain() for label in labels or ()]
     engine = services(info).engine
-    return await _mapped(
-        info, await service.create_execution(engine, namespace, flow_id, inputs, given)
-    )
+    try:
+        created = await service.create_execution(
+            engine, namespace, flow_id, inputs, given, uploads=uploads
+        )
+    finally:
+        for upload in uploads:
+            upload.source.close()
+    return await _mapped(info, created)
 
 
 async def kill_execution(info: strawberry.Info, id: strawberry.ID) -> ExecutionResult:
@@ -116,9 +126,20 @@ async def restart_execution(info: strawberry.Info, id: strawberry.ID) -> Executi
 
 
 async def resume_execution(
-    info: strawberry.Info, id: strawberry.ID, inputs: JSON | None = None
+    info: strawberry.Info,
+    id: strawberry.ID,
+    inputs: JSON | None = None,
+    files: list[FileInput] | None = None,
 ) -> ExecutionResult:
-    return await _mapped(info, await service.resume_execution(services(info).engine, id, inputs))
+    uploads, refused = files_of(files)
+    if refused:
+        return errors.InvalidInputsError.from_domain(service.InvalidInputs(refused))
+    try:
+        resumed = await service.resume_execution(services(info).engine, id, inputs, uploads)
+    finally:
+        for upload in uploads:
+            upload.source.close()
+    return await _mapped(info, resumed)
 
 
 async def replay_execution(
@@ -140,10 +161,12 @@ async def delete_execution(
     delete_metrics: bool = True,
     delete_storage: bool = True,
 ) -> DeleteResult:
-    # deleteStorage: executions have no stored files yet (issue #15); accepted for Kestra parity
-    del delete_storage
     outcome = await service.delete_execution(
-        services(info).engine, id, keep_logs=not delete_logs, keep_metrics=not delete_metrics
+        services(info).engine,
+        id,
+        keep_logs=not delete_logs,
+        keep_metrics=not delete_metrics,
+        keep_files=not delete_storage,
     )
     if isinstance(outcome, service.NotFound):
         return errors.NotFoundError.from_domain(outcome)
@@ -241,8 +264,8 @@ class Mutation:
     delete_execution: DeleteResult = strawberry.field(
         resolver=delete_execution,
         description="terminated executions only; returns it as it was. Kestra's purge options: "
-        "deleteLogs / deleteMetrics false keep those rows; deleteStorage is accepted and has "
-        "nothing to delete yet (execution files come with issue #15)",
+        "deleteLogs / deleteMetrics false keep those rows; deleteStorage false keeps the "
+        "execution's files in the internal storage",
     )
     pause_execution: ExecutionResult = strawberry.field(
         resolver=pause_execution,

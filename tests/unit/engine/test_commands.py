@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.unit.engine.filecontext import FilesOfAContext
 
 from tercel.engine import model
 from tercel.engine.flows import loader
 from tercel.engine.tasks import base, registry, runnables
+from tercel.storage.files import LocalFiles
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
 
@@ -28,7 +30,7 @@ COMMANDS = "io.kestra.plugin.scripts.shell.Commands"
 
 
 @dataclass
-class FakeContext:
+class FakeContext(FilesOfAContext):
     """Records logs, metrics and processes; `{{ name }}` is replaced from `variables`."""
 
     task: model.TaskDef
@@ -39,14 +41,17 @@ class FakeContext:
     execution_id: str = "exec"
     task_run_id: str = "taskrun"
     attempt_number: int = 1
+    namespace: str = "company.team"
+    flow_id: str = "flow"
+    files: LocalFiles = field(default_factory=lambda: LocalFiles("/nonexistent/tercel-files"))
 
     @property
     def idempotency_key(self) -> str:
         return f"{self.execution_id}/{self.task_run_id}/{self.attempt_number}"
 
-    def render(self, value: Any) -> Any:
+    def render(self, value: Any, variables: Mapping[str, Any] | None = None) -> Any:
         if isinstance(value, str):
-            for name, replacement in self.variables.items():
+            for name, replacement in {**self.variables, **(variables or {})}.items():
                 value = value.replace("{{ " + name + " }}", replacement)
             return value
         return value
@@ -242,7 +247,7 @@ def test_runs_in_a_fresh_temporary_directory_removed_afterwards() -> None:
     run(first)
     run(second)
     (one,), (two,) = first.messages(), second.messages()
-    assert one != two and Path(one).name.startswith("tercel-commands-")
+    assert one != two and Path(one).parent.name.startswith("tercel-commands-")
     assert not Path(one).exists() and not Path(two).exists()
     failing = make_ctx("pwd", "exit 2")
     fail(failing)
@@ -414,7 +419,7 @@ def test_child_dies_with_the_engine(tmp_path: Path) -> None:
                 properties={"commands": ["exec sleep 30"], "failFast": False},
             )
             task_run_id, attempt_number = "run", 1
-            def render(self, value): return value
+            def render(self, value, variables=None): return value
             def log(self, level, message): pass
             def process_started(self, pid): print(pid, flush=True)
             async def drain(self): pass

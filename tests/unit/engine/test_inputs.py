@@ -385,7 +385,7 @@ def test_output_that_does_not_fit_raises_a_clear_error() -> None:
         ValueError, match=r"^Invalid output for `o`, expected BOOLEAN, but received `yes`$"
     ):
         inputs.coerce_output("BOOLEAN", "yes", output_id="o")
-    with pytest.raises(ValueError, match="input type `FILE` is not supported"):
+    with pytest.raises(ValueError, match=r"^expected FILE \(a kestra:/// URI\), but received `x`$"):
         inputs.coerce_output("FILE", "x")
     assert inputs.coerce_output("ARRAY", ["1"], item_type="INT") == [1]
 

@@ -8,16 +8,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from tests.unit.engine.filecontext import FilesOfAContext
 
 from tercel.clock import FakeClock
 from tercel.engine import expressions, model
 from tercel.engine.tasks import base, registry, runnables
+from tercel.storage.files import LocalFiles
 
 L = model.LogLevel
 
 
 @dataclass
-class FakeContext:
+class FakeContext(FilesOfAContext):
     """A RunContext that records what the task does; `{{ name }}` is replaced from `variables`."""
 
     task: model.TaskDef
@@ -28,12 +30,15 @@ class FakeContext:
     execution_id: str = "exec"
     task_run_id: str = "taskrun"
     attempt_number: int = 1
+    namespace: str = "company.team"
+    flow_id: str = "flow"
+    files: LocalFiles = field(default_factory=lambda: LocalFiles("/nonexistent/tercel-files"))
 
     @property
     def idempotency_key(self) -> str:
         return f"{self.execution_id}/{self.task_run_id}/{self.attempt_number}"
 
-    def render(self, value: Any) -> Any:
+    def render(self, value: Any, variables: Mapping[str, Any] | None = None) -> Any:
         if isinstance(value, str):
             if "{{ boom }}" in value:
                 raise expressions.ExpressionError("Unable to render `{{ boom }}`")

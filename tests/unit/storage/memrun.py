@@ -19,7 +19,11 @@ from tercel.engine.run import creation, rebuild
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.runtime import offloop, runner
 from tercel.engine.store import Store
+from tercel.storage.files import LocalFiles
 from tercel.storage.memory import MemoryStore
+
+#: these runs start no task that touches files: a folder that is never created
+NO_FILES = LocalFiles("/nonexistent/tercel-memrun-files")
 
 S = states.StateType
 
@@ -29,6 +33,7 @@ class Hooks:
 
     def __init__(self, clock: FakeClock, flow: model.Flow) -> None:
         self.clock, self._flow = clock, flow
+        self.files = NO_FILES
 
     def find_flow(self, namespace: str, flow_id: str, revision: int | None) -> model.Flow | None:
         return self._flow if (namespace, flow_id) == (self._flow.namespace, self._flow.id) else None
@@ -39,7 +44,7 @@ class Hooks:
     def run_inline(
         self, es: ExecutionState, run: model.TaskRun, attempt: model.Attempt, before: int
     ) -> AttemptResult | None:
-        ctx = runner.AttemptContext(es, run, attempt, before, self.clock, lambda: None)
+        ctx = runner.AttemptContext(es, run, attempt, before, self.clock, lambda: None, NO_FILES)
         return offloop.try_on_loop(ctx)
 
 

@@ -43,7 +43,7 @@ def resume(
         )
     run = next(r for r in es.ex.task_runs if r.state.current is S.PAUSED)
     definitions = es.tasks[run.task_id].properties.get("onResume") or ()
-    resolved = inputs.resolve(definitions, given or {})
+    resolved = inputs.resolve(definitions, given or {}, namespace=es.ex.namespace)
     if resolved.issues:
         return InvalidInputs(resolved.issues)
     timers.resume_pause(es, run, resolved.values if definitions else None, now)

@@ -35,7 +35,7 @@ def start(
         return _fail(es, run, f"Unable to find flow `{namespace}.{flow_id}`", now)
     if flow.disabled:
         return _fail(es, run, f"Flow `{namespace}.{flow_id}` is disabled", now)
-    resolved = inputs.resolve(flow.inputs, props.get("inputs") or {})
+    resolved = inputs.resolve(flow.inputs, props.get("inputs") or {}, namespace=flow.namespace)
     if resolved.issues:
         return _fail(es, run, "; ".join(i.message for i in resolved.issues), now)
     labels = [

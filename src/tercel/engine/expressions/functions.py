@@ -130,6 +130,20 @@ def error_logs(context: Mapping[str, Any]) -> list[Any]:
     return list(source()) if callable(source) else []
 
 
+def read(context: Mapping[str, Any], uri: Any = None) -> str:
+    """The text of an internal-storage file the execution may read (docs/semantics.md#files)."""
+    reader = context.get("__readFile")
+    if not callable(reader):
+        raise errors.RenderFailure("read() has no internal storage here")
+    if not isinstance(uri, str):
+        raise errors.RenderFailure("The `read` function expects a kestra:/// URI")
+    try:  # at most READ_LIMIT (1 MiB) from a local file: within the render's own deadline
+        text: str = reader(uri)
+    except (LookupError, ValueError) as error:  # FileMissing, FileRefused, too large, not text
+        raise errors.RenderFailure(f"read(): {error}") from None
+    return text
+
+
 #: the renderer's `render_object`, handed over by the renderer when it loads (it imports this
 #: module through the registry, so this module cannot import it back)
 _render_object: Callable[..., Any] | None = None
@@ -168,5 +182,6 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 CONTEXT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "currentEachOutput": current_each_output,
     "errorLogs": error_logs,
+    "read": read,
     "render": render,
 }

@@ -36,11 +36,12 @@ __all__ = ["Compiled", "compile_template", "render_object", "render_text", "temp
 #: the error-log source
 ALL_VARIABLES = frozenset(
     {"flow", "task", "taskrun", "parents", "parent", "execution", "outputs", "inputs"}
-    | {"labels", "vars", "tasks", "trigger", "__errorLogs"}
+    | {"labels", "vars", "tasks", "trigger", "__errorLogs", "__readFile"}
 )
 _IMPLIED = {
     "render": ALL_VARIABLES,
     "errorLogs": frozenset({"__errorLogs"}),
+    "read": frozenset({"__readFile"}),
     "currentEachOutput": frozenset({"parents", "taskrun"}),
 }
 MAX_RENDER_ROUNDS = 10

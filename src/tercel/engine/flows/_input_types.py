@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
-from tercel.engine import durations, secretinputs
+from tercel.engine import durations, files, secretinputs
 from tercel.engine.flows import _more_input_types as more
 
 __all__ = ["CoercionError", "from_stored", "parse", "show", "to_stored"]
@@ -161,6 +161,15 @@ def _array(value: Any, item_type: str | None) -> list[Any]:
     return [to_stored(parse(item_type, item, as_text=False)) for item in items]
 
 
+def _file(value: Any) -> str:
+    """A FILE input is its internal-storage URI (docs/semantics.md#files)."""
+    try:
+        files.segments(value)
+    except files.FileRefused:
+        raise CoercionError("expected FILE (a kestra:/// URI)", value) from None
+    return str(value)
+
+
 _SCALARS: dict[str, Callable[[Any], Any]] = {
     "STRING": _string,
     "INT": _int,
@@ -169,6 +178,7 @@ _SCALARS: dict[str, Callable[[Any], Any]] = {
     "BOOL": _boolean,
     "DATETIME": _datetime,
     "DURATION": _duration,
+    "FILE": _file,
 }
 
 

@@ -31,8 +31,9 @@ INPUT_TYPES = (
     "JSON",
     "ARRAY",
     *_more_input_types.TYPES,
+    "FILE",  # docs/semantics.md#files
 )
-UNSUPPORTED_TYPES = frozenset({"FILE"})
+UNSUPPORTED_TYPES: frozenset[str] = frozenset()
 _ID_RE = re.compile(r"[a-zA-Z0-9][.a-zA-Z0-9_-]*")
 _INPUT_KEYS = frozenset(
     {

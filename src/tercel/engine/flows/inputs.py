@@ -16,6 +16,7 @@ import regex
 
 from tercel.engine import model, secretinputs, storable
 from tercel.engine.flows import _input_types as types
+from tercel.engine.flows import fileinputs
 from tercel.engine.outcomes import InputIssue
 
 __all__ = ["InputIssue", "ResolvedInputs", "coerce_output", "for_expressions", "resolve"]
@@ -43,13 +44,19 @@ class ResolvedInputs:
 
 
 def resolve(
-    defs: Sequence[model.InputDef], given: Mapping[str, Any], *, from_text: bool = False
+    defs: Sequence[model.InputDef],
+    given: Mapping[str, Any],
+    *,
+    from_text: bool = False,
+    namespace: str | None = None,
 ) -> ResolvedInputs:
     """Resolve each declared input: the given value if not None, else `defaults`, else None.
 
     `from_text` marks values from the CLI (`--input NAME=VALUE`), all strings. The rules already
     read a string as text for every type (STRING keeps it, JSON and ARRAY parse it, INT, FLOAT,
     BOOLEAN, DATETIME and DURATION parse it), so both modes resolve a string the same way.
+    `namespace`: the new execution's; a FILE value must be a file of it or of a parent
+    namespace (docs/semantics.md#files).
     """
     del from_text  # see the docstring: strings are read as text in both modes
     values: dict[str, Any] = {}
@@ -81,6 +88,8 @@ def resolve(
             values[definition.id] = None
             message = f"Invalid input for `{definition.id}`: `{wide[0]}` {wide[1]}"
             issues.append(InputIssue(input=definition.id, message=message))
+    if namespace is not None:
+        issues += fileinputs.namespace_problems(defs, values, namespace)
     declared = {definition.id for definition in defs}
     undeclared = [name for name in given if name not in declared]
     return ResolvedInputs(values=values, issues=issues, undeclared=undeclared)

@@ -3,10 +3,10 @@ template uses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tercel.engine import expressions, model
+from tercel.engine import expressions, files, model
 from tercel.engine.flows import inputs
 from tercel.engine.run.execution import ExecutionState
 
@@ -35,13 +35,20 @@ def names_in(value: Any) -> frozenset[str]:
 
 
 def render(
-    es: ExecutionState, run: model.TaskRun | None, value: Any, attempts_before: int | None = None
+    es: ExecutionState,
+    run: model.TaskRun | None,
+    value: Any,
+    attempts_before: int | None = None,
+    variables: Mapping[str, Any] | None = None,
 ) -> Any:
-    """Render `value` in the context of `run` (or of the execution when `run` is None)."""
+    """Render `value` in the context of `run` (or of the execution when `run` is None), with
+    a task's own `variables` on top (`workingDir`, `outputDir` of a shell attempt)."""
     names = names_in(value)
     if not names and not any(expressions.is_template(t) for t in _strings(value)):
         return value
     ctx = task_run_context(es, run, names, attempts_before) if run else execution_context(es, names)
+    if variables:
+        ctx.update(variables)
     return expressions.render_value(value, ctx)
 
 
@@ -65,6 +72,8 @@ def execution_context(es: ExecutionState, names: frozenset[str]) -> dict[str, An
         ctx["trigger"] = ex.trigger["variables"]
     if "tasks" in names or "render" in names:
         ctx["tasks"] = _tasks(es)
+    if "__readFile" in names and es.hooks is not None:
+        ctx["__readFile"] = files.Reader.of(es.hooks.files, ex, flow.inputs)
     return ctx
 
 

@@ -22,9 +22,11 @@ def new_execution(
     *,
     trigger: dict[str, Any] | None = None,
     correlation_id: str | None = None,
+    execution_id: str | None = None,
 ) -> ExecutionState:
-    """A CREATED execution: flow labels overridden by `labels`, then `system.correlationId`."""
-    execution_id = ids.new_id()
+    """A CREATED execution: flow labels overridden by `labels`, then `system.correlationId`.
+    `execution_id`: chosen beforehand (its input files are stored under it first)."""
+    execution_id = execution_id or ids.new_id()
     merged = {label.key: label.value for label in flow.labels}
     merged.update({label.key: label.value for label in labels})
     merged.setdefault("system.correlationId", correlation_id or execution_id)

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from tercel import clock as clocks
 from tercel import ids
 from tercel.engine import changes, model, outcomes, rules, secretinputs, states, storable
+from tercel.engine.files import FileStorage
 from tercel.engine.run import flowfacts
 from tercel.engine.run.containers import Branch, Container, Pair
 from tercel.engine.types import Now, Plan, TimerKind
@@ -32,6 +33,10 @@ class EngineHooks(Protocol):
 
     @property
     def clock(self) -> clocks.Clock: ...
+
+    @property
+    def files(self) -> FileStorage:
+        """The internal storage (expressions' `read()`)."""
 
     def find_flow(
         self, namespace: str, flow_id: str, revision: int | None

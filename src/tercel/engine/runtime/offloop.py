@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, BinaryIO
 
 from tercel.engine import model, states
 from tercel.engine.actions import deferred
 from tercel.engine.expressions import errors, farm, guard
+from tercel.engine.files import FileStorage
 from tercel.engine.run import context
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.runtime import runner
@@ -73,6 +74,24 @@ class HeldContext:
     @property
     def idempotency_key(self) -> str:
         return self.target.idempotency_key
+
+    @property
+    def files(self) -> FileStorage:
+        return self.target.files
+
+    def open_file(self, uri: str) -> BinaryIO:
+        return self.target.open_file(uri)
+
+    def store_file(self, name: str, source: BinaryIO) -> str:
+        raise RuntimeError("an inline task cannot store a file")
+
+    @property
+    def namespace(self) -> str:
+        return self.target.namespace
+
+    @property
+    def flow_id(self) -> str:
+        return self.target.flow_id
 
     def log(self, level: model.LogLevel, message: str) -> None:
         self.held_logs.append((level, message))

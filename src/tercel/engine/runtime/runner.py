@@ -10,10 +10,11 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
 from tercel import clock as clocks
-from tercel.engine import durations, expressions, model, states
+from tercel.engine import durations, expressions, files, model, states
+from tercel.engine.files import FileStorage
 from tercel.engine.outcomes import AttemptResult
 from tercel.engine.run import context
 from tercel.engine.run.execution import ExecutionState
@@ -40,11 +41,13 @@ class AttemptContext:
         attempts_before: int,
         clock: clocks.Clock,
         wake: Callable[[], None],
+        files: FileStorage,
         services: EngineServices | None = None,
     ) -> None:
         self._es, self._run, self._attempt = es, run, attempt
         self._services = services
         self._before, self._clock, self._wake = attempts_before, clock, wake
+        self._files = files
         self._task = es.tasks[run.task_id]
         #: set by the engine before it cancels the attempt for a kill
         self.killed = False
@@ -71,8 +74,29 @@ class AttemptContext:
     def idempotency_key(self) -> str:
         return f"{self.execution_id}/{self.task_run_id}/{self.attempt_number}"
 
-    def render(self, value: Any) -> Any:
-        return context.render(self._es, self._run, value, self._before)
+    @property
+    def files(self) -> FileStorage:
+        return self._files
+
+    def open_file(self, uri: str) -> BinaryIO:
+        return files.open_of_execution(self._files, self._es.ex, self._es.flow.inputs, uri)
+
+    def store_file(self, name: str, source: BinaryIO) -> str:
+        ex = self._es.ex
+        uri = files.task_uri(ex.namespace, ex.flow_id, ex.id, self._task.id, self._run.id, name)
+        self._files.put(uri, source)
+        return uri
+
+    @property
+    def namespace(self) -> str:
+        return self._es.ex.namespace
+
+    @property
+    def flow_id(self) -> str:
+        return self._es.ex.flow_id
+
+    def render(self, value: Any, variables: Mapping[str, Any] | None = None) -> Any:
+        return context.render(self._es, self._run, value, self._before, variables)
 
     def log(self, level: model.LogLevel, message: str) -> None:
         if level < self._task.log_level:

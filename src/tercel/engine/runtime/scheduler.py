@@ -20,6 +20,7 @@ from tercel import clock as clocks
 from tercel import failpoints
 from tercel.engine import changes, faults, model
 from tercel.engine.actions import newexecution, passes
+from tercel.engine.files import FileStorage
 from tercel.engine.outcomes import AttemptResult
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.runtime import (
@@ -57,10 +58,13 @@ class Engine:
         clock: clocks.Clock | None = None,
         synchronous: str = "FULL",
         worker_slots: int = 64,
+        files_dir: str | None = None,
     ) -> None:
         self.db_path, self.clock = db_path, clock or clocks.SystemClock()
-        self._storage = writer.Storage(db_path, synchronous)
-        self.workers = workers.Workers(self.clock, worker_slots, self.wake)
+        self._storage = writer.Storage(db_path, synchronous, files_dir)
+        #: the internal storage (docs/semantics.md#files)
+        self.files: FileStorage = self._storage.files
+        self.workers = workers.Workers(self.clock, worker_slots, self.wake, self.files)
         self.workers.services = retention.Retention(self)
         self.slots = self.workers.slots
         self.active: dict[str, ExecutionState] = {}
@@ -258,7 +262,7 @@ class Engine:
     def run_inline(
         self, es: ExecutionState, run: model.TaskRun, attempt: model.Attempt, before: int
     ) -> AttemptResult | None:
-        ctx = runner.AttemptContext(es, run, attempt, before, self.clock, _no_wake_up)
+        ctx = runner.AttemptContext(es, run, attempt, before, self.clock, _no_wake_up, self.files)
         return offloop.try_on_loop(ctx)
 
     # ------------------------------------------------------------------ the loop

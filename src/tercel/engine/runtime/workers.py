@@ -14,6 +14,7 @@ from typing import Any
 from tercel import clock as clocks
 from tercel import failpoints
 from tercel.engine.actions import dispatch
+from tercel.engine.files import FileStorage
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.runtime import offloop, runner
 from tercel.engine.tasks.base import EngineServices
@@ -27,8 +28,12 @@ _Running = tuple[asyncio.Task[runner.AttemptResult], runner.AttemptContext]
 
 
 class Workers:
-    def __init__(self, clock: clocks.Clock, slots: int, wake: Callable[[], None]) -> None:
+    def __init__(
+        self, clock: clocks.Clock, slots: int, wake: Callable[[], None], files: FileStorage
+    ) -> None:
         self.clock, self.slots, self._wake = clock, dispatch.Slots(slots), wake
+        #: the internal storage the attempts read and write through (`RunContext.files`)
+        self.files = files
         #: results of finished attempts, applied by the engine loop
         self.results: list[runner.AttemptResult] = []
         self._running: dict[tuple[str, int], _Running] = {}
@@ -49,7 +54,7 @@ class Workers:
         for run, attempt, before in starting:
             failpoints.hit("after_attempt_commit")
             ctx = runner.AttemptContext(
-                es, run, attempt, before, self.clock, self._wake_soon, self.services
+                es, run, attempt, before, self.clock, self._wake_soon, self.files, self.services
             )
             if dispatch.is_inline(ctx.task):
                 body = offloop.run_off_loop(ctx, es, run, before, self._render_pool)

@@ -1,7 +1,8 @@
 """The engine's hold on its database file: the file lock (one engine per file), the writer
-connection on its one dedicated thread (SQLite never sees two writers), and a read-only
-connection for the loop itself. The one module of the engine that names storage's SQLite
-classes: everything else sees them as `engine.store.Store` and `StoreReads`."""
+connection on its one dedicated thread (SQLite never sees two writers), a read-only connection
+for the loop itself, and the internal storage's folder (`storage/files.py`). The one module of
+the engine that names storage's classes: everything else sees them as `engine.store.Store`,
+`StoreReads` and `engine.files.FileStorage`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from tercel.engine import faults
-from tercel.storage import lock, sqlite
+from tercel.storage import files, lock, sqlite
 
 __all__ = ["Storage"]
 
@@ -20,8 +21,10 @@ T = TypeVar("T")
 
 
 class Storage:
-    def __init__(self, path: str, synchronous: str) -> None:
+    def __init__(self, path: str, synchronous: str, files_dir: str | None = None) -> None:
         self.path, self._synchronous = path, synchronous
+        #: the internal storage: a folder beside the database unless configured
+        self.files = files.LocalFiles(files_dir or files.default_folder(path))
         self._lock = lock.EngineLock(path)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="tercel-writer")
         self._db: sqlite.Database | None = None

@@ -10,9 +10,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from tercel.engine import model
+from tercel.engine.files import FileStorage
 from tercel.engine.store import ExecutionPurge, LogPurge
 from tercel.engine.types import Mode, Plan
 
@@ -135,8 +136,27 @@ class RunContext(Protocol):
     def idempotency_key(self) -> str:
         """`execution_id/task_run_id/attempt_number`: stable for one attempt."""
 
-    def render(self, value: Any) -> Any:
-        """Render templates in a string, or recursively in a map or list (keys too)."""
+    @property
+    def files(self) -> FileStorage:
+        """The internal storage (docs/semantics.md#files)."""
+
+    def open_file(self, uri: str) -> BinaryIO:
+        """Open a file this execution may read (its own, its FILE inputs); raises
+        `files.FileRefused` or `files.FileMissing` otherwise."""
+
+    def store_file(self, name: str, source: BinaryIO) -> str:
+        """Store a file of this task run durably under `name` (a relative path); its URI."""
+
+    @property
+    def namespace(self) -> str:
+        """The execution's namespace (where its files live)."""
+
+    @property
+    def flow_id(self) -> str: ...
+
+    def render(self, value: Any, variables: Mapping[str, Any] | None = None) -> Any:
+        """Render templates in a string, or recursively in a map or list (keys too); the
+        task's own `variables` (a shell attempt's `workingDir`) are added to the context."""
 
     def log(self, level: model.LogLevel, message: str) -> None: ...
 

@@ -1,11 +1,12 @@
 """The shell Commands task: a real local subprocess (docs/semantics.md#commands).
 
-The script runs in its own process group, in a fresh temporary directory, with a minimal
-environment. Output lines become logs as they come, with backpressure (`RunContext.drain`);
-`::{json}::` lines carry outputs, metrics and logs (`directives`). A kill or a timeout arrives as
-asyncio cancellation. Whatever ends the attempt, every process it started (its group, and the
-descendants that left it: `descendants`) gets SIGTERM, then SIGKILL after 2 s, and the attempt
-ends only once they are gone (no process outlives its attempt).
+The script runs in its own process group, in a working directory of its own (`workfiles`:
+`inputFiles` in, `outputFiles` out), with a minimal environment. Output lines become logs as
+they come, with backpressure (`RunContext.drain`); `::{json}::` lines carry outputs, metrics
+and logs (`directives`). A kill or a timeout arrives as asyncio cancellation. Whatever ends the
+attempt, every process it started (its group, and the descendants that left it:
+`descendants`) gets SIGTERM, then SIGKILL after 2 s, and the attempt ends only once they are
+gone (no process outlives its attempt).
 """
 
 from __future__ import annotations
@@ -14,14 +15,12 @@ import asyncio
 import contextlib
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tercel.engine import model
-from tercel.engine.tasks import base, descendants, directives, processgroups
+from tercel.engine.tasks import base, descendants, directives, processgroups, workfiles
 
 __all__ = ["run"]
 
@@ -85,27 +84,35 @@ async def run(ctx: base.RunContext) -> base.TaskOutcome:
             ctx.log(
                 model.LogLevel.WARN, f"Property '{name}' is ignored: Tercel runs a local process"
             )
-    script = _prepare(ctx, properties)
-    workdir = tempfile.mkdtemp(prefix="tercel-commands-")
+    folders = workfiles.Folders.create()
     try:
+        script = _prepare(ctx, properties, folders.variables)
+        await workfiles.write_inputs(ctx, folders, properties.get("inputFiles"))
         collector = _Collector(ctx)
-        code = await _execute(ctx, script, workdir, collector)
+        code = await _execute(ctx, script, folders.working, collector)
+        if code != 0:
+            raise base.TaskFailure(f"Command failed with exit code {code}")
+        stored = await workfiles.collect_outputs(ctx, folders, properties.get("outputFiles"))
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    if code != 0:
-        raise base.TaskFailure(f"Command failed with exit code {code}")
+        folders.remove()
     state = "WARNING" if script.warning_on_stderr and collector.stderr_seen else "SUCCESS"
-    return base.TaskOutcome(state=state, outputs={"exitCode": 0, "vars": collector.vars})
+    outputs: dict[str, Any] = {"exitCode": 0, "vars": collector.vars}
+    if stored is not None:
+        outputs["outputFiles"] = stored
+    return base.TaskOutcome(state=state, outputs=outputs)
 
 
-def _prepare(ctx: base.RunContext, properties: Mapping[str, Any]) -> _Script:
+def _prepare(
+    ctx: base.RunContext, properties: Mapping[str, Any], folders: Mapping[str, str]
+) -> _Script:
     lines = ["set -e"] if properties.get("failFast", True) else []
-    lines += [directives.text(ctx.render(line)) for line in properties.get("beforeCommands") or []]
-    lines += [directives.text(ctx.render(line)) for line in properties.get("commands") or []]
+    for name in ("beforeCommands", "commands"):
+        lines += [directives.text(ctx.render(line, folders)) for line in properties.get(name) or []]
     interpreter = [str(part) for part in properties.get("interpreter") or ["/bin/sh", "-c"]]
     env = {key: os.environ[key] for key in _INHERITED_ENV if key in os.environ}
     for key, value in (properties.get("env") or {}).items():
-        env[str(key)] = directives.text(ctx.render(value) if isinstance(value, str) else value)
+        rendered = ctx.render(value, folders) if isinstance(value, str) else value
+        env[str(key)] = directives.text(rendered)
     mark = descendants.mark(ctx.task_run_id, ctx.attempt_number)
     env[descendants.MARKER] = mark
     warning = bool(properties.get("warningOnStdErr", True))

@@ -116,6 +116,8 @@ def _builtins() -> list[TaskType]:
                 "failFast": Prop(K.BOOL, default=True),
                 "warningOnStdErr": Prop(K.BOOL, default=True),
                 "beforeCommands": Prop(K.STRING_LIST, default=[]),
+                "inputFiles": Prop(K.ANY),
+                "outputFiles": Prop(K.STRING_LIST),
                 "taskRunner": Prop(K.ANY, ignored=True),
                 "containerImage": Prop(K.STRING, ignored=True),
                 "docker": Prop(K.ANY, ignored=True),

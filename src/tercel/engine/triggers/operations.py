@@ -143,7 +143,8 @@ async def backfill(
     dates = trigger.cron.dates_between(start, last, MAX_BACKFILL + 1)
     if len(dates) > MAX_BACKFILL:
         return _invalid("end", f"more than {MAX_BACKFILL} dates between start and end")
-    resolved = inputs.resolve(flow.inputs, {**trigger.inputs, **(given or {})})
+    given_inputs = {**trigger.inputs, **(given or {})}
+    resolved = inputs.resolve(flow.inputs, given_inputs, namespace=flow.namespace)
     if resolved.issues:
         return service.InvalidInputs(resolved.issues)
 

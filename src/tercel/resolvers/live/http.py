@@ -28,6 +28,7 @@ from strawberry.types import ExecutionResult
 from tercel.engine import storable
 
 __all__ = [
+    "BAD_FILE_MAP",
     "PROTOCOLS",
     "SUBSCRIPTION_OVER_HTTP",
     "guarded",
@@ -89,6 +90,13 @@ def operation_type(query: str, operation_name: object) -> OperationType | None:
         and (operation_name is None or (d.name is not None and d.name.value == operation_name))
     ]
     return chosen[0].operation if len(chosen) == 1 else None
+
+
+#: why a multipart request's `map` is refused (400)
+BAD_FILE_MAP = (
+    "the multipart `map` must be an object mapping each file part to a list of variable paths "
+    "(the GraphQL multipart request specification)"
+)
 
 
 def request_object(decoded: object) -> object:
