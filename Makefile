@@ -57,24 +57,22 @@ fmt: $(STAMP)
 	$(VENV)/bin/ruff format src tests bench scripts
 	$(VENV)/bin/ruff check --fix src tests bench scripts
 
-# The coverage gate (CONTRIBUTING.md#coverage). The whole suite runs first without coverage (its
-# timing tests measure untraced code); then the unit and engine layers run again under coverage
-# (lines and branches), without the timing tests that tracing slows past their budget.
-# Gates: the transition tables and the rules at 100 %, the engine package at COVERAGE_ENGINE_MIN,
-# the whole package (as those two layers reach it) at COVERAGE_MIN.
-COVERAGE_MIN ?= 73
-COVERAGE_ENGINE_MIN ?= 85
+# The coverage gate (CONTRIBUTING.md#coverage). The whole suite runs once under coverage (lines
+# and branches), the `tercel server` and `tercel run` subprocesses it starts included
+# (`patch = ["subprocess"]` in pyproject.toml); the tests marked `timing` (a wall-clock budget that
+# tracing would break) run apart, untraced. Gates: the transition tables and the rules at 100 %,
+# the engine package at COVERAGE_ENGINE_MIN, the whole package at COVERAGE_MIN.
+COVERAGE_MIN ?= 92
+COVERAGE_ENGINE_MIN ?= 90.8
 COVERAGE_FULL := src/tercel/engine/states.py,src/tercel/engine/rules.py
-COVERAGE_TESTS := tests/unit tests/engine \
-	--deselect tests/unit/engine/test_expressions_sandbox.py::test_rendering_a_path_costs_microseconds \
-	--deselect tests/unit/engine/test_expressions_limits.py::test_template_tokens_are_capped_before_compiling \
-	--deselect tests/unit/schema/test_querycost.py::test_a_fan_out_is_refused_in_linear_time \
-	--deselect tests/engine/test_deferred.py::test_slow_renders_in_the_pass_leave_the_loop_with_the_same_results
+# absolute, so that subprocesses started in another directory write their data here too
+export COVERAGE_FILE := $(CURDIR)/.coverage
 
 test: $(STAMP) ui browser lint ui-test
-	$(PY) -m pytest -q
 	rm -f .coverage .coverage.*
-	$(PY) -m pytest -q --cov --cov-report= $(COVERAGE_TESTS)
+	$(PY) -m coverage run -m pytest -q -m 'not timing and not slow'
+	$(PY) -m pytest -q -p no:cacheprovider -m 'timing and not slow'
+	$(PY) -m coverage combine -q
 	$(PY) -m coverage report --fail-under=$(COVERAGE_MIN)
 	$(PY) -m coverage report --include='src/tercel/engine/*' --format=total --fail-under=$(COVERAGE_ENGINE_MIN)
 	$(PY) -m coverage report --include=$(COVERAGE_FULL) --no-skip-covered --fail-under=100

@@ -219,3 +219,58 @@ def test_kestra_execution_controller_cases(api: Server) -> None:
     assert {i["outcome"] for i in killed["items"]} == {"OK"}
     for execution_id in running:
         wait_state(api, execution_id, "KILLED")
+
+
+WOULD = ("OK", "would be done (dry run)")
+
+
+def test_a_dry_run_answers_what_each_action_would_and_changes_nothing(api: Server) -> None:
+    namespace = "bulk.dry"
+    api.deploy(namespace, "slow", SLOW.format(namespace=namespace))
+    api.deploy(namespace, "flaky", FLAKY.format(namespace=namespace))
+    running = api.create(namespace, "slow")
+    wait_state(api, running, "RUNNING")
+    ended = ran(api, namespace, False)
+    ids = [running, ended]
+    labels = [{"key": "batch", "value": "dry"}]
+    dry: dict[str, list[tuple[str, str | None]]] = {}
+    for action in ("KILL", "REPLAY", "DELETE", "RESUME", "PAUSE", "UNQUEUE", "SET_LABELS"):
+        found = call(api, action, ids=ids, dry=True, l=labels if action == "SET_LABELS" else None)
+        assert found["dryRun"] is True and found["matched"] == 2, found
+        assert [i["state"] for i in found["items"]] == ["RUNNING", "SUCCESS"], found
+        dry[action] = [(i["outcome"], i["message"]) for i in found["items"]]
+    assert {(current(api, running), current(api, ended))} == {("RUNNING", "SUCCESS")}
+    assert dry["KILL"] == [
+        WOULD,
+        ("SKIPPED", "Execution is already finished, can't kill it"),
+    ]
+    replay = "Execution must be terminated to be replayed, current state is 'RUNNING' !"
+    assert dry["REPLAY"] == [("SKIPPED", replay), WOULD]
+    delete = (
+        f"execution `{running}` is RUNNING: only ended or queued executions can be deleted "
+        "(kill it first)"
+    )
+    assert dry["DELETE"] == [("SKIPPED", delete), WOULD]
+    assert dry["UNQUEUE"] == [
+        ("SKIPPED", f"Only a QUEUED execution can be unqueued, current state is '{state}'")
+        for state in ("RUNNING", "SUCCESS")
+    ]
+    assert dry["SET_LABELS"] == [WOULD] * 2
+    assert dry["RESUME"][0][0] == "SKIPPED" and dry["PAUSE"] == [
+        WOULD,
+        ("SKIPPED", dry["PAUSE"][1][1]),
+    ]
+    # each refusal is the one the action itself gives (the refused actions change nothing)
+    for action, refused_id, index in (
+        ("KILL", ended, 1),
+        ("REPLAY", running, 0),
+        ("DELETE", running, 0),
+        ("RESUME", running, 0),
+        ("PAUSE", ended, 1),
+        ("UNQUEUE", ended, 1),
+    ):
+        item = call(api, action, ids=[refused_id])["items"][0]
+        assert (item["outcome"], item["message"]) == dry[action][index], action
+    assert {(current(api, running), current(api, ended))} == {("RUNNING", "SUCCESS")}
+    call(api, "KILL", ids=[running])
+    wait_state(api, running, "KILLED")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from typing import Any
 
 from tests.api.conftest import Server
@@ -102,10 +101,8 @@ def test_a_purge_run_by_hand_while_a_stream_of_every_execution_stays_open(api: S
     assert end == "open"
 
 
-def test_a_scheduled_purge_empties_the_namespace(server_factory: Callable[..., Server]) -> None:
-    """On a server of its own: its Schedule fires every second while it runs (and deploying on a
-    server after one of its scheduled flows was deleted hangs on main as of this writing)."""
-    api = server_factory()
+def test_a_scheduled_purge_empties_the_namespace(api: Server) -> None:
+    """Its Schedule fires every second while it runs; deleting the flow stops it."""
     namespace = "ret.sched"
     api.deploy(namespace, "hello", HELLO.format(namespace=namespace))
     for _ in range(5):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from playwright.sync_api import Page, expect
 from tests.browser.conftest import TercelServer
 
@@ -21,6 +22,7 @@ def test_root_opens_the_executions_list(page: Page, tercel: TercelServer) -> Non
     expect(page.get_by_role("heading", name="Executions")).to_be_visible()
 
 
+@pytest.mark.timing
 def test_a_new_execution_appears_within_one_second(page: Page, tercel: TercelServer) -> None:
     open_list(page, tercel)
     started = time.monotonic()

@@ -18,6 +18,9 @@ from typing import IO, Any
 import httpx
 import pytest
 
+#: how long a start may take to answer /health: a wait, not a budget (no test asserts the process
+#: start; under `make test` the server and its render processes are traced, on a shared machine)
+START_TIMEOUT = 60.0
 TERMINAL = frozenset({"SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED", "RETRIED", "SKIPPED"})
 
 #: the whole execution document, as `tests.engine.conftest.check_document` reads it
@@ -97,7 +100,7 @@ class TercelServer:
         self.client = httpx.Client(timeout=30)
         return started
 
-    def wait_healthy(self, started: float, timeout: float = 20.0) -> float:
+    def wait_healthy(self, started: float, timeout: float = START_TIMEOUT) -> float:
         """Poll /health every 10 ms; returns seconds from `started` to the first 200."""
         deadline = started + timeout
         lifespan: float | None = None
@@ -126,7 +129,7 @@ class TercelServer:
             log.seek(self._log_offset)
             return b"Waiting for application startup." in log.read()
 
-    def start(self, env: dict[str, str] | None = None, timeout: float = 20.0) -> float:
+    def start(self, env: dict[str, str] | None = None, timeout: float = START_TIMEOUT) -> float:
         """Start and wait for /health; returns the seconds it took."""
         return self.wait_healthy(self.spawn(env), timeout)
 

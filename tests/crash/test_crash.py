@@ -371,6 +371,7 @@ def crash_scenario(folder: Path, kills: int, timeout: float) -> Run:
     return run
 
 
+@pytest.mark.timing
 def test_crash_short(tmp_path: Path) -> None:
     """≥ 5 SIGKILLs at random moments; the default run."""
     run = crash_scenario(tmp_path, kills=6, timeout=30)
@@ -385,6 +386,7 @@ def test_crash_long(tmp_path: Path) -> None:
     assert run.kills >= 20
 
 
+@pytest.mark.timing
 def test_recovery_is_fast_with_in_flight_work(tmp_path: Path) -> None:
     """/health answers 200 within 2 s of the process start on a file with in-flight executions
     (running shell attempts, pending retries, ForEach fan-outs)."""

@@ -116,6 +116,7 @@ def backdate(db: Path, seconds: int) -> datetime:
     return past
 
 
+@pytest.mark.timing
 def test_missed_dates_follow_recover_missed_schedules(tmp_path: Path) -> None:
     every_10s = "*/10 * * * * *"
     with running_server(tmp_path) as server:

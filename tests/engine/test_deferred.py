@@ -104,6 +104,7 @@ async def _run_watched(
 PLACES = ["runIf", "foreach", "if", "switch", "subflow", "outputs"]
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("place", PLACES)
 def test_slow_renders_in_the_pass_leave_the_loop_with_the_same_results(
     run_engine: Any, monkeypatch: pytest.MonkeyPatch, place: str

@@ -267,6 +267,7 @@ def _foreach_of(flow_id: str, template: str, inner: str = "") -> str:
     )
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize(
     ("template", "inner", "error"),
     [

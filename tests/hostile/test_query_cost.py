@@ -60,6 +60,7 @@ REFUSED: dict[str, tuple[str, str]] = {
 }
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("name", sorted(REFUSED))
 def test_costly_documents_are_refused_before_validation(server: TercelServer, name: str) -> None:
     document, words = REFUSED[name]
@@ -84,6 +85,7 @@ ACCEPTED = {
 }
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("name", sorted(ACCEPTED))
 def test_documents_under_the_caps_run_quickly(server: TercelServer, name: str) -> None:
     began = time.monotonic()

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tercel import ids
-from tercel.engine import files, model, rules, states, storable
+from tercel.engine import files, model, states, storable
 from tercel.engine.actions import lifecycle, operate, replay
 from tercel.engine.flows import fileinputs, inputs, loader
 from tercel.engine.outcomes import InvalidInputs, InvalidState, NotFound, Outcome
@@ -149,8 +149,9 @@ async def on_state(
 
 def kill_one(engine: Engine, es: ExecutionState) -> Outcome:
     current = es.ex.state.current
-    if current.is_terminated:
-        return InvalidState("Execution is already finished, can't kill it", current)
+    refusal = operate.kill_refusal(current)
+    if refusal is not None:
+        return InvalidState(refusal, current)
     if current is not S.KILLING:
         _kill(engine, es)
     return es.ex
@@ -203,11 +204,9 @@ def replay_one(
     if task_run_id is not None and task_run_id not in es.by_id:
         return NotFound("task run", task_run_id)
     current = es.ex.state.current
-    if not current.is_terminated:
-        return InvalidState(
-            f"Execution must be terminated to be replayed, current state is '{current.value}' !",
-            current,
-        )
+    refusal = operate.replay_refusal(current)
+    if refusal is not None:
+        return InvalidState(refusal, current)
     if flow is not None and task_run_id is not None:
         missing = sorted({r.task_id for r in es.ex.task_runs} - {t.id for t in flow.all_tasks()})
         if missing:
@@ -225,12 +224,9 @@ def delete_one(engine: Engine, es: ExecutionState, keep: frozenset[str] = frozen
     """Delete a terminated or QUEUED execution (but the rows of the tables in `keep`: logs,
     metrics)."""
     current = es.ex.state.current
-    if not rules.may_delete(current):
-        return InvalidState(
-            f"execution `{es.ex.id}` is {current.value}: only ended or queued executions can "
-            "be deleted (kill it first)",
-            current,
-        )
+    refusal = operate.delete_refusal(es.ex.id, current)
+    if refusal is not None:
+        return InvalidState(refusal, current)
     engine.delete(es, keep)
     return es.ex
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import strawberry
@@ -87,14 +87,12 @@ def _input(definition: model.InputDef) -> dict[str, Any]:
 
 
 def json_ready(value: Any) -> Any:
-    """`value` with every duration, instant, date and time as its ISO-8601 text (as Kestra's
+    """`value` with every duration and instant as its ISO-8601 text (as Kestra's
     JSON shows them): the response encoder knows only JSON's own types."""
     if isinstance(value, timedelta):
         return durations.format_duration(value)
-    if isinstance(value, datetime):
-        return durations.format_instant(value) if value.tzinfo else value.isoformat()
-    if isinstance(value, date | time):
-        return value.isoformat()
+    if isinstance(value, datetime):  # `after` / `before`: aware UTC instants
+        return durations.format_instant(value)
     if isinstance(value, dict):
         return {str(key): json_ready(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

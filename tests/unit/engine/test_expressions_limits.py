@@ -90,6 +90,7 @@ def test_hostile_operation_is_refused_before_the_work(name: str) -> None:
     assert took < SLOWEST, f"{name}: refused after {took:.2f}s"
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize(
     "text",
     [

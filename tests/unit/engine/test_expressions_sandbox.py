@@ -271,6 +271,7 @@ def _per_call(action: Callable[[], object], count: int = 2000) -> float:
     return (time.perf_counter() - started) / count
 
 
+@pytest.mark.timing
 def test_rendering_a_path_costs_microseconds() -> None:
     context = {"taskrun": {"value": "v"}, "flow": {"id": "f", "namespace": "n"}}
     render("{{ taskrun.value }}", context)

@@ -49,6 +49,7 @@ def test_the_caps_hold_in_the_worker(pool: farm.Farm) -> None:
         farm.render_away(pool, "{{ nope }}", farm.pack({}), 0.0)
 
 
+@pytest.mark.timing
 def test_a_worker_past_its_deadline_is_killed_and_replaced(
     pool: farm.Farm, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -96,16 +96,13 @@ def dry_refusal(action: Action, es: ExecutionState) -> str | None:
     if action is Action.FORCE_RUN:
         return queueing.force_run_refusal(current)
     if action is Action.KILL:
-        return "Execution is already finished, can't kill it" if current.is_terminated else None
+        return operate.kill_refusal(current)
     if action is Action.RESTART:
         return operate.restart_refusal(es)
-    if action is Action.REPLAY and not current.is_terminated:
-        return f"Execution must be terminated to be replayed, current state is '{current.value}'"
-    if action is Action.DELETE and not rules.may_delete(current):
-        return (
-            f"Execution must be terminated or queued to be deleted, current state is "
-            f"'{current.value}'"
-        )
+    if action is Action.REPLAY:
+        return operate.replay_refusal(current)
+    if action is Action.DELETE:
+        return operate.delete_refusal(es.ex.id, current)
     if action is Action.RESUME:
         return operate.resume_refusal(current, es.manual_pause, False)
     if action is Action.PAUSE:

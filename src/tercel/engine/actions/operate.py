@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from tercel.engine import model, states
+from tercel.engine import model, rules, states
 from tercel.engine.actions import lifecycle
 from tercel.engine.run.containers import Branch
 from tercel.engine.run.execution import ExecutionState
@@ -24,11 +24,14 @@ __all__ = [
     "apply_mark",
     "apply_pause",
     "apply_resume",
+    "delete_refusal",
     "execution_after_mark",
+    "kill_refusal",
     "label_problems",
     "mark_refusal",
     "pause_refusal",
     "relabelled",
+    "replay_refusal",
     "restart_refusal",
     "resume_refusal",
     "set_state_refusal",
@@ -84,6 +87,28 @@ def mark_refusal(execution: S, run: S, target: S, previous_end: bool) -> str | N
             "which are removed when it goes on: change a main task run"
         )
     return None
+
+
+def kill_refusal(current: S) -> str | None:
+    """Why `killExecution` is refused (None: it kills); a bulk dry run answers the same."""
+    return "Execution is already finished, can't kill it" if current.is_terminated else None
+
+
+def replay_refusal(current: S) -> str | None:
+    """Why `replayExecution` is refused (None: it replays); a bulk dry run answers the same."""
+    if current.is_terminated:
+        return None
+    return f"Execution must be terminated to be replayed, current state is '{current.value}' !"
+
+
+def delete_refusal(execution_id: str, current: S) -> str | None:
+    """Why `deleteExecution` is refused (None: it deletes); a bulk dry run answers the same."""
+    if rules.may_delete(current):
+        return None
+    return (
+        f"execution `{execution_id}` is {current.value}: only ended or queued executions can "
+        "be deleted (kill it first)"
+    )
 
 
 def restart_refusal(es: ExecutionState) -> str | None:

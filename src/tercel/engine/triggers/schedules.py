@@ -144,10 +144,22 @@ class ScheduleRunner:
     async def tick(self) -> None:
         await self.index.refresh()
         self._off = self.engine.loop_reads.switched_off_triggers()
+        present: set[Key] = set()
         for flow in self.index.flows():
             for trigger in flow.triggers:
                 if isinstance(trigger, triggerdefs.ScheduleDef):
+                    present.add((flow.namespace, flow.id, trigger.id))
                     await self._schedule(flow, trigger)
+        await self._forget_gone(present)
+
+    async def _forget_gone(self, present: set[Key]) -> None:
+        """A Schedule whose flow was deleted or whose trigger a new revision dropped is off
+        for good: its past next date no longer cuts the sleep short (the runner once spun on
+        it without yielding the loop), and deployed again it starts after that moment."""
+        for key, found in list(self.stored.items()):
+            if key not in present and found.next_date is not None:
+                self._awake.discard(key)
+                await self._save(key, changes.TriggerStateRow(*key, None, found.definition))
 
     async def _sleep(self) -> None:
         now = self.engine.clock.now()
@@ -157,6 +169,7 @@ class ScheduleRunner:
             if found is not None and found.next_date is not None:
                 delay = min(delay, (found.next_date - now).total_seconds())
         if delay <= 0:
+            await asyncio.sleep(0)  # never starve the loop, whatever the stored dates say
             return
         await clocks.sleep_or_until(self.engine.clock, delay, self._wake)
 
