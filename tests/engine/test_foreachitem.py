@@ -304,3 +304,42 @@ def test_a_kill_of_the_parent_kills_every_child(run_engine: Any) -> None:
         assert [kid["state"]["current"] for kid in kids] == ["KILLED", "KILLED"]
 
     run_engine(body)
+
+
+OUTPUTS_SUBFLOW = """
+id: for-each-item-subflow
+namespace: t.engine.items
+inputs:
+  - id: items
+    type: FILE
+  - id: n
+    type: INT
+tasks:
+  - id: nap
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: "PT0.{{ 3 - inputs.n }}S"
+outputs:
+  - id: batch
+    type: STRING
+    value: "batch {{ inputs.n }}"
+"""
+
+
+def test_for_each_item_with_subflow_outputs_merges_them_in_batch_order(run_engine: Any) -> None:
+    source = parent(5, rows="2").replace("fail: false", 'n: "{{ taskrun.iteration }}"')
+
+    async def body(h: Harness) -> None:
+        await h.deploy(OUTPUTS_SUBFLOW)
+        doc = await h.run(source, timeout=30)
+        assert doc["state"]["current"] == S
+        each = run_of(doc, "each")
+        merged = each["outputs"]["subflowOutputs"]
+        assert merged.startswith(
+            f"kestra:///t/engine/items/for-each-item/executions/{doc['id']}/tasks/each/"
+        )
+        # the children ended last batch first (shorter naps), the lines stay in batch order
+        assert read_text(h, merged) == (
+            '{"batch":"batch 1"}\n{"batch":"batch 2"}\n{"batch":"batch 3"}\n'
+        )
+
+    run_engine(body)

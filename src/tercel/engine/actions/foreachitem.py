@@ -15,7 +15,7 @@ import io
 from typing import Any
 
 from tercel.engine import expressions, files, model, rules, states
-from tercel.engine.actions import children
+from tercel.engine.actions import children, itemoutputs
 from tercel.engine.flows import inputs
 from tercel.engine.run import context, creation
 from tercel.engine.run.execution import EngineHooks, ExecutionState
@@ -140,6 +140,17 @@ def _outputs(batches: int, counts: dict[str, int]) -> dict[str, Any]:
     }
 
 
+def _merged_outputs(
+    es: ExecutionState, run: model.TaskRun, child: model.Execution, batches: int, *, done: bool
+) -> str | None:
+    """Keep this child's flow outputs; the merged file's URI once the last child ended."""
+    children = es.plans.get(run.id, Plan()).get("children", [])
+    if es.hooks is None or child.id not in children:
+        return None
+    itemoutputs.keep(es.hooks.files, es, run, child, children.index(child.id) + 1)
+    return itemoutputs.merge(es.hooks.files, es, run, batches) if done else None
+
+
 def recount(es: ExecutionState, run: model.TaskRun) -> None:
     """After a restart every child counts as not ended again: recovery re-links the running
     ones and applies the end of every ended one, so each is counted once."""
@@ -160,7 +171,16 @@ def child_ended(es: ExecutionState, run: model.TaskRun, child: model.Execution, 
     ended = child.state.current.value
     counts["CREATED"] -= 1
     counts[ended] = counts.get(ended, 0) + 1
-    es.record_outputs(run, _outputs(batches, counts))
+    outputs = _outputs(batches, counts)
+    try:
+        merged = _merged_outputs(es, run, child, batches, done=counts["CREATED"] <= 0)
+    except (OSError, files.FileRefused, files.FileMissing) as error:
+        es.log(L.ERROR, f"subflowOutputs: cannot store them: {error}", now(), run)
+        es.set_run_state(run, S.FAILED, now())
+        return
+    if merged:
+        outputs["subflowOutputs"] = merged
+    es.record_outputs(run, outputs)
     if counts["CREATED"] > 0:
         return
     worst = S.SUCCESS
