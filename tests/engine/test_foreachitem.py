@@ -343,3 +343,23 @@ def test_for_each_item_with_subflow_outputs_merges_them_in_batch_order(run_engin
         )
 
     run_engine(body)
+
+
+def test_restarting_a_failed_for_each_item_creates_new_children(run_engine: Any) -> None:
+    async def body(h: Harness) -> None:
+        await h.deploy(SUBFLOW)
+        doc = await h.run(parent(3, rows="1", fail="true"), timeout=30)
+        assert doc["state"]["current"] == F
+        await service.restart_execution(h.engine, doc["id"])
+        again = await h.wait_for(
+            doc["id"],
+            lambda d: d["state"]["current"] == F and "RESTARTED" in states_of(d["state"]),
+            timeout=30,
+            what="FAILED again after the restart",
+        )
+        each = run_of(again, "each")
+        assert each["outputs"]["iterations"]["FAILED"] == 3
+        assert each["outputs"]["iterations"]["CREATED"] == 0
+        assert len(_child_ids(h, doc["id"])) == 6
+
+    run_engine(body)
