@@ -204,18 +204,20 @@ def test_for_each_item_bad_rows_or_items_fail_the_task_run_with_no_child(run_eng
 @pytest.mark.parametrize(
     ("batch", "message"),
     [
+        ("bytes: ten", "batch.bytes must be a size such as 10MB, got `ten` (line 14, column 14)"),
+        ("bytes: 0KB", "batch.bytes must be at least 1 byte, got `0KB` (line 14, column 14)"),
         (
-            "bytes: 10MB",
-            "tasks[1].batch.bytes: batch.bytes is not supported by Tercel yet;"
-            " use batch.rows (line 14, column 7)",
+            "partitions: 0",
+            "batch.partitions must be a whole number of at least 1, got `0` (line 14, column 19)",
         ),
         (
-            "partitions: 2",
-            "tasks[1].batch.partitions: batch.partitions is not supported by Tercel yet;"
-            " use batch.rows (line 14, column 7)",
+            "rows: 0",
+            "batch.rows must be a whole number of at least 1, got `0` (line 14, column 13)",
         ),
-        ("rows: 0", "tasks[1].batch.rows: must be >= 1 (line 14, column 13)"),
-        ("rows: four", "tasks[1].batch.rows: expected an integer (line 14, column 13)"),
+        (
+            "rows: four",
+            "batch.rows must be a whole number of at least 1, got `four` (line 14, column 13)",
+        ),
         ("rowz: 2", "tasks[1].batch.rowz: unknown property `rowz` (line 14, column 7)"),
     ],
 )
@@ -361,5 +363,27 @@ def test_restarting_a_failed_for_each_item_creates_new_children(run_engine: Any)
         assert each["outputs"]["iterations"]["FAILED"] == 3
         assert each["outputs"]["iterations"]["CREATED"] == 0
         assert len(_child_ids(h, doc["id"])) == 6
+
+    run_engine(body)
+
+
+@pytest.mark.parametrize(
+    ("batch", "expected"),
+    [
+        ("bytes: 6", ["1\n2\n3\n", "4\n5\n6\n", "7\n8\n9\n", "10\n"]),
+        ("partitions: 3", ["1\n4\n7\n10\n", "2\n5\n8\n", "3\n6\n9\n"]),
+    ],
+)
+def test_for_each_item_splits_by_bytes_or_partitions(
+    run_engine: Any, batch: str, expected: list[str]
+) -> None:
+    async def body(h: Harness) -> None:
+        await h.deploy(SUBFLOW)
+        doc = await h.run(parent(10).replace('rows: "4"', batch), timeout=30)
+        assert doc["state"]["current"] == S
+        assert run_of(doc, "each")["outputs"]["numberOfBatches"] == len(expected)
+        children = await children_of(h, doc)
+        by_iteration = sorted(children, key=lambda c: c["inputs"]["items"])
+        assert [read_text(h, c["inputs"]["items"]) for c in by_iteration] == expected
 
     run_engine(body)

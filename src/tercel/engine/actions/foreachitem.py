@@ -16,6 +16,7 @@ from typing import Any
 
 from tercel.engine import expressions, files, model, rules, states
 from tercel.engine.actions import children, itemoutputs
+from tercel.engine.batches import BatchError, split_batches
 from tercel.engine.flows import inputs
 from tercel.engine.run import context, creation
 from tercel.engine.run.execution import EngineHooks, ExecutionState
@@ -74,10 +75,10 @@ def _children(
     labels, refused = children.labels_of(es, inherit, props.get("labels"))
     if refused:
         raise _Refused("; ".join(refused))
-    batches = split(_read(es, hooks, props["items"]), _rows(props.get("batch")))
+    parts = _split(_read(es, hooks, props["items"]), props.get("batch"))
     trigger = children.trigger_of(es, task)
     created = []
-    for iteration, batch in enumerate(batches, 1):
+    for iteration, batch in enumerate(parts, 1):
         uri = files.task_uri(
             es.ex.namespace, es.ex.flow_id, es.ex.id, task.id, run.id, f"{iteration}.txt"
         )
@@ -105,17 +106,11 @@ def _render(
         raise _Refused(str(error)) from None
 
 
-def _rows(batch: Any) -> int:
-    given = batch if isinstance(batch, dict) else {}
-    for unsupported in ("bytes", "partitions"):
-        if given.get(unsupported) is not None:
-            raise _Refused(f"batch.{unsupported} is not supported by Tercel yet; use batch.rows")
-    rows = given.get("rows", 1)
-    if isinstance(rows, str) and rows.strip().isdigit():  # rendered: `"{{ inputs.batch }}"`
-        rows = int(rows)
-    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
-        raise _Refused(f"batch.rows must be a whole number of at least 1, got `{rows}`")
-    return rows
+def _split(data: bytes, batch: Any) -> list[bytes]:
+    try:
+        return split_batches(data, batch if isinstance(batch, dict) else {})
+    except BatchError as error:
+        raise _Refused(str(error)) from None
 
 
 def _read(es: ExecutionState, hooks: EngineHooks, uri: Any) -> bytes:
@@ -125,12 +120,6 @@ def _read(es: ExecutionState, hooks: EngineHooks, uri: Any) -> bytes:
             return handle.read()
     except (files.FileRefused, files.FileMissing, OSError) as error:
         raise _Refused(f"items: {error}") from None
-
-
-def split(data: bytes, rows: int) -> list[bytes]:
-    """Batches of `rows` lines each (the last may be shorter); no line, no batch."""
-    lines = data.splitlines(keepends=True)
-    return [b"".join(lines[i : i + rows]) for i in range(0, len(lines), rows)]
 
 
 def _outputs(batches: int, counts: dict[str, int]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tercel.engine import expressions, model
+from tercel.engine.batches import BatchError, parse_size, whole
 from tercel.engine.flows import inputdefs, kestratypes, plugindefaults, retrypolicies, validation
 from tercel.engine.flows import values as fv
 from tercel.engine.flows import yamlsource as ys
@@ -226,8 +227,8 @@ _FIELDS = {
 
 
 def _batch(issues: validation.Issues, node: ys.Node) -> dict[str, Any] | None:
-    """ForEachItem `batch`: `rows` (a whole number from 1, or a template rendered per run);
-    `bytes` and `partitions` are Kestra's but not Tercel's yet, so they are refused here."""
+    """ForEachItem `batch`: `rows`, `bytes` (a size: `10MB`) or `partitions`, each a value
+    checked here or a template rendered when the task starts (engine/batches.py)."""
     before = len(issues)
     entries = fv.mapping(issues, node)
     if entries is None:
@@ -235,24 +236,20 @@ def _batch(issues: validation.Issues, node: ys.Node) -> dict[str, Any] | None:
     fv.unknown_keys(issues, entries, ("rows", "bytes", "partitions"))
     batch: dict[str, Any] = {}
     for key, value in entries.entries:
-        if key.text in ("bytes", "partitions"):
-            issues.add(key, f"batch.{key.text} is not supported by Tercel yet; use batch.rows")
-        elif key.text == "rows":
-            batch["rows"] = _rows(issues, value)
+        if key.text in ("rows", "bytes", "partitions"):
+            batch[key.text] = _batch_value(issues, key.text, value)
     return None if len(issues) > before else batch
 
 
-def _rows(issues: validation.Issues, node: ys.Node) -> int | str | None:
-    """A whole number from 1 (`4` or `"4"`), or a template rendered when the task starts."""
+def _batch_value(issues: validation.Issues, name: str, node: ys.Node) -> Any:
     text = node.value if isinstance(node, ys.ScalarNode) else None
     if isinstance(text, str) and expressions.is_template(text):
         return fv.string(issues, node, dynamic=True)
-    if isinstance(text, str) and text.strip().isdigit() and int(text) < 1:
-        issues.add(node, "must be >= 1")
+    try:
+        return parse_size(text) if name == "bytes" else whole(name, text)
+    except BatchError as error:
+        issues.add(node, str(error))
         return None
-    if isinstance(text, str) and text.strip().isdigit():
-        return int(text)
-    return fv.integer(issues, node, 1)
 
 
 def _date_text(issues: validation.Issues, node: ys.Node) -> str | None:

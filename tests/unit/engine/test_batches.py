@@ -1,0 +1,49 @@
+"""ForEachItem's split (engine/batches.py) against Kestra's StorageService.split."""
+
+from __future__ import annotations
+
+import pytest
+
+from tercel.engine.batches import BatchError, parse_size, split_batches
+
+
+def test_rows_keep_whole_lines_and_end_each_with_a_newline() -> None:
+    assert split_batches(b"a\r\nb\rc\nd", {"rows": 3}) == [b"a\nb\nc\n", b"d\n"]
+    assert split_batches(b"", {"rows": 1}) == []
+    assert split_batches(b"x\ny\n", {}) == [b"x\n", b"y\n"]
+
+
+def test_bytes_start_a_new_batch_once_the_size_is_reached() -> None:
+    assert split_batches(b"aaaa\nb\nc\n", {"bytes": "4"}) == [b"aaaa\n", b"b\nc\n"]
+    assert split_batches(b"a\nb\n", {"bytes": "1KB"}) == [b"a\nb\n"]
+
+
+def test_partitions_deal_lines_round_robin_and_may_be_empty() -> None:
+    assert split_batches(b"1\n2\n3\n", {"partitions": "2"}) == [b"1\n3\n", b"2\n"]
+    assert split_batches(b"1\n", {"partitions": 3}) == [b"1\n", b"", b""]
+
+
+def test_precedence_is_bytes_then_partitions_then_rows() -> None:
+    data = b"1\n2\n3\n4\n"
+    assert split_batches(data, {"rows": 1, "partitions": 2, "bytes": 100}) == [data]
+    assert split_batches(data, {"rows": 1, "partitions": 2}) == [b"1\n3\n", b"2\n4\n"]
+
+
+def test_sizes_are_1024_based() -> None:
+    assert [parse_size(v) for v in (512, "10KB", "1 mb", "2GB")] == [512, 10240, 1 << 20, 2 << 30]
+
+
+@pytest.mark.parametrize(
+    ("batch", "message"),
+    [
+        ({"rows": 0}, "batch.rows must be a whole number of at least 1, got `0`"),
+        ({"rows": True}, "batch.rows must be a whole number of at least 1, got `True`"),
+        ({"partitions": "x"}, "batch.partitions must be a whole number of at least 1, got `x`"),
+        ({"bytes": "1TB"}, "batch.bytes must be a size such as 10MB, got `1TB`"),
+        ({"bytes": 0}, "batch.bytes must be at least 1 byte, got `0`"),
+    ],
+)
+def test_bad_settings_name_themselves(batch: dict[str, object], message: str) -> None:
+    with pytest.raises(BatchError) as refused:
+        split_batches(b"a\n", batch)
+    assert str(refused.value) == message
