@@ -45,7 +45,9 @@ tasks:
 """
 
 
-def parent(lines: int, extra: str = "", rows: str = "4", fail: str = "false") -> str:
+def parent(
+    lines: int, extra: str = "", rows: str = "4", fail: str = "false", extension: str = ".txt"
+) -> str:
     return f"""
     id: for-each-item
     namespace: t.engine.items
@@ -53,12 +55,12 @@ def parent(lines: int, extra: str = "", rows: str = "4", fail: str = "false") ->
       - id: make
         type: io.kestra.plugin.scripts.shell.Commands
         commands:
-          - 'seq 1 {lines} > items.txt'
+          - 'seq 1 {lines} > items{extension}'
         outputFiles:
-          - items.txt
+          - items{extension}
       - id: each
         type: io.kestra.plugin.core.flow.ForEachItem
-        items: "{{{{ outputs.make.outputFiles['items.txt'] }}}}"
+        items: "{{{{ outputs.make.outputFiles['items{extension}'] }}}}"
         batch:
           rows: "{rows}"
         namespace: t.engine.items
@@ -110,6 +112,7 @@ def test_for_each_item_one_child_per_batch(run_engine: Any) -> None:
             assert child["inputs"]["items"].startswith(
                 f"kestra:///t/engine/items/for-each-item/executions/{doc['id']}/tasks/each/"
             )
+            assert child["inputs"]["items"].endswith(".txt")  # the extension of items.txt
             labels = {lb["key"]: lb["value"] for lb in child["labels"]}
             assert labels["system.correlationId"] == doc["id"]
             assert child["trigger"]["variables"]["executionId"] == doc["id"]
@@ -385,5 +388,16 @@ def test_for_each_item_splits_by_bytes_or_partitions(
         children = await children_of(h, doc)
         by_iteration = sorted(children, key=lambda c: c["inputs"]["items"])
         assert [read_text(h, c["inputs"]["items"]) for c in by_iteration] == expected
+
+    run_engine(body)
+
+
+def test_batch_files_keep_the_extension_of_items(run_engine: Any) -> None:
+    async def body(h: Harness) -> None:
+        await h.deploy(SUBFLOW)
+        doc = await h.run(parent(2, rows="1", extension=".csv"), timeout=30)
+        assert doc["state"]["current"] == S
+        uris = [child["inputs"]["items"] for child in await children_of(h, doc)]
+        assert [uri.rsplit("/", 1)[-1] for uri in uris] == ["1.csv", "2.csv"]
 
     run_engine(body)

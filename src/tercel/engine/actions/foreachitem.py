@@ -76,11 +76,12 @@ def _children(
     if refused:
         raise _Refused("; ".join(refused))
     parts = _split(_read(es, hooks, props["items"]), props.get("batch"))
+    extension = _extension(str(props["items"]))
     trigger = children.trigger_of(es, task)
     created = []
     for iteration, batch in enumerate(parts, 1):
         uri = files.task_uri(
-            es.ex.namespace, es.ex.flow_id, es.ex.id, task.id, run.id, f"{iteration}.txt"
+            es.ex.namespace, es.ex.flow_id, es.ex.id, task.id, run.id, f"{iteration}{extension}"
         )
         hooks.files.put(uri, io.BytesIO(batch))
         given = _render(es, run, task.properties.get("inputs") or {}, uri, iteration)
@@ -104,6 +105,12 @@ def _render(
         return context.render(es, run, value, variables=extra)
     except expressions.ExpressionError as error:
         raise _Refused(str(error)) from None
+
+
+def _extension(uri: str) -> str:
+    """The batch files keep the extension of `items` (`.tmp` without one), as in Kestra."""
+    name = uri.rsplit("/", 1)[-1]
+    return name[name.rindex(".") :] if "." in name else ".tmp"
 
 
 def _split(data: bytes, batch: Any) -> list[bytes]:
