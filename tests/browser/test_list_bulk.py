@@ -102,7 +102,7 @@ def test_a_dry_run_delete_skips_a_running_execution_with_the_reason(
             "over 2 executions: 1 would be deleted, 1 skipped"
         )
         reason = dialog.locator('[data-bulk-reason="SKIPPED"]')
-        expect(reason).to_contain_text(re.compile(r"terminated.*RUNNING", re.IGNORECASE))
+        expect(reason).to_contain_text(re.compile(r"is RUNNING: only ended", re.IGNORECASE))
         expect(reason).to_contain_text(running[:8])
         expect(dialog.locator("[data-confirm]")).to_have_text("Delete 1")
         page.locator("[data-confirm]").click()

@@ -21,6 +21,10 @@ export class KeysetList<T extends { id: string }> {
   #again: Promise<void> | null = null;
   #fetch: (after: string | null, first?: number) => Promise<KeysetPage<T>>;
   #headSize: number | undefined;
+  /** rows placed from the stream (a created execution's snapshot), not by a look at the head:
+   * they arrive out of order with the rows a dropped connection made the list miss, so a look
+   * does not stop at them (it stops at a row known from a load or an earlier look) */
+  #viaStream = new Set<string>();
 
   /** `fetch(after, first)`: a page after the cursor; `first` (the page size) is given for the
    * first page of a look at the head only: `headSize`, small, since a look usually finds a few
@@ -42,6 +46,7 @@ export class KeysetList<T extends { id: string }> {
       if (reset) {
         this.rows = page.nodes;
         this.fresh = [];
+        this.#viaStream.clear();
       } else {
         const known = this.byId();
         this.rows.push(...page.nodes.filter((n) => !known.has(n.id)));
@@ -58,8 +63,10 @@ export class KeysetList<T extends { id: string }> {
   }
 
   /** The rows of the head not shown yet, newest first. The first page, then the next ones for
-   * as long as every row of a page is new: however many rows arrived since the last look (more
-   * than a page at a high rate, or after a slow answer), the look reaches a row already known
+   * as long as no row of a page is known from a load or an earlier look (rows placed from the
+   * stream do not count: they may be newer than rows a dropped connection missed): however many
+   * rows arrived since the last look (more than a page at a high rate, or after a slow answer),
+   * the look reaches a row already known
    * (or the end), so none is skipped. A list whose first page has not come yet looks at one
    * page only (from nothing known, it would page through everything). */
   async unseenHead(): Promise<T[]> {
@@ -70,7 +77,10 @@ export class KeysetList<T extends { id: string }> {
       const known = this.byId();
       const unseen = page.nodes.filter((n) => !known.has(n.id));
       found.push(...unseen);
-      if (unseen.length < page.nodes.length || !page.hasMore || page.endCursor === null) break;
+      const anchored = page.nodes.some((n) => known.has(n.id) && !this.#viaStream.has(n.id));
+      // what this look paged through is the head in order now: no longer only from the stream
+      for (const n of page.nodes) this.#viaStream.delete(n.id);
+      if (anchored || !page.hasMore || page.endCursor === null) break;
       if (!this.#loaded) break;
       after = page.endCursor;
     }
@@ -105,10 +115,18 @@ export class KeysetList<T extends { id: string }> {
 
   /** New rows go on top when the reader is there, behind the banner otherwise; a row already
    * on the page (or twice in `rows`) is not added again. */
-  addNew(rows: T[], atTop: boolean): void {
+  addNew(rows: T[], atTop: boolean, fromStream = false): void {
     const known = new Set(this.byId().keys());
     const unseen = rows.filter((r) => !known.has(r.id) && (known.add(r.id), true));
     if (!unseen.length) return;
+    if (fromStream) {
+      for (const r of unseen) this.#viaStream.add(r.id);
+      // bounded: the oldest go first (a look then stops at them, as before the stream's rows)
+      for (const id of this.#viaStream) {
+        if (this.#viaStream.size <= 5000) break;
+        this.#viaStream.delete(id);
+      }
+    }
     if (atTop) this.rows.unshift(...unseen);
     else this.fresh.unshift(...unseen);
   }

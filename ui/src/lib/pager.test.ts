@@ -39,6 +39,23 @@ describe("KeysetList", () => {
     list.addNew(await list.unseenHead(), true);
     expect(list.rows.map((r) => r.id)).toEqual(["d", "c", "b", "a"]);
   });
+  it("looks past rows placed from the stream to the ones a drop missed", async () => {
+    // loaded a, b; the connection dropped while c, d were created; e, f came live from the
+    // stream (snapshots) after the reconnect; the replayed c, d have no row: a look must find them
+    const ids = ["b", "a"];
+    const list = new KeysetList(server(ids, 2));
+    await list.load(true);
+    ids.unshift("f", "e", "d", "c");
+    ids.sort().reverse();
+    list.addNew([{ id: "f" }, { id: "e" }], true, true);
+    const unseen = await list.unseenHead();
+    expect(unseen.map((r) => r.id)).toEqual(["d", "c"]);
+    list.addNew(unseen, true);
+    expect(list.rows.map((r) => r.id).sort()).toEqual(["a", "b", "c", "d", "e", "f"]);
+    // the same rows placed by a look stop a look at once (as before the stream's rows)
+    ids.unshift("g");
+    expect((await list.unseenHead()).map((r) => r.id)).toEqual(["g"]);
+  });
   it("keeps the rows and reports the error of a failed page", async () => {
     const list = new KeysetList<Row>(async () => { throw new Error("HTTP 500"); });
     await list.load(true);
