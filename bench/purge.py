@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 from bench import api
-from bench.bulk import _ended, _post, _probe
+from bench.bulk import _ended, _post, _probe, median_entry
 
 NAMESPACE = "bench.purge"
 EXECUTIONS = 100_000
@@ -217,23 +217,7 @@ def report_lines(scenarios: dict[str, Any]) -> list[str]:
 
 
 def scenarios(repeat: int) -> dict[str, dict[str, Any]]:
-    load_start = round(os.getloadavg()[0], 2)
-    runs = [one_run() for _ in range(max(1, min(repeat, 3)))]
-    times = [run["s"] for run in runs]
-    median = statistics.median(times)
-    middle = min(runs, key=lambda run: abs(run["s"] - median))
-    entry = {
-        "unit": "s",
-        "median": round(median, 2),
-        "min": round(min(times), 2),
-        "max": round(max(times), 2),
-        "runs": len(runs),
-        "executions": EXECUTIONS,
-        "loadavg_start": load_start,
-        "loadavg_end": round(os.getloadavg()[0], 2),
-        **{k: round(v, 1) if isinstance(v, float) else v for k, v in middle.items()},
-    }
-    return {"purge_100000": entry}
+    return {"purge_100000": median_entry(one_run, repeat, EXECUTIONS)}
 
 
 if __name__ == "__main__":
