@@ -60,12 +60,9 @@ class ValidFlow:
 
 
 async def _mapped(info: strawberry.Info, outcome: Outcome) -> Mapped:
-    if isinstance(outcome, service.NotFound):
-        return errors.NotFoundError.from_domain(outcome)
-    if isinstance(outcome, service.InvalidState):
-        return errors.InvalidStateError.from_domain(outcome)
-    if isinstance(outcome, service.InvalidInputs):
-        return errors.InvalidInputsError.from_domain(outcome)
+    if (refused := errors.refusal(outcome)) is not None:
+        return refused
+    assert isinstance(outcome, model.Execution)
     reset_loaders(info)
     # The engine answers with a snapshot taken at the mutation's own commit (KILLING,
     # RESTARTED, CREATED...): show exactly that, not whatever the passes did since.

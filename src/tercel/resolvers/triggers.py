@@ -51,12 +51,9 @@ async def backfill_trigger(
     assert isinstance(start, datetime)
     engine = services(info).engine
     outcome = await triggering.backfill(engine, namespace, flow_id, trigger_id, start, end, inputs)
-    if isinstance(outcome, service.NotFound):
-        return errors.NotFoundError.from_domain(outcome)
-    if isinstance(outcome, service.InvalidState):
-        return errors.InvalidStateError.from_domain(outcome)
-    if isinstance(outcome, service.InvalidInputs):
-        return errors.InvalidInputsError.from_domain(outcome)
+    if (refused := errors.refusal(outcome)) is not None:
+        return refused
+    assert isinstance(outcome, list), outcome
     reset_loaders(info)
     # copies taken by the backfill's own command (CREATED), as other mutations answer
     return Backfill(executions=[types.Execution.from_domain(ex) for ex in outcome])

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
+from tercel.engine import outcomes
 from tercel.schema import enums
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ __all__ = [
     "NotFoundError",
     "PublicError",
     "ValidationIssue",
+    "refusal",
 ]
 
 
@@ -101,3 +103,15 @@ class InvalidInputsError(Error):
     def from_domain(cls, value: service.InvalidInputs) -> InvalidInputsError:
         issues = [InputIssue(input=i.input, message=i.message) for i in value.issues]
         return cls(message=value.message, issues=issues)
+
+
+def refusal(outcome: object) -> NotFoundError | InvalidStateError | InvalidInputsError | None:
+    """The error member for an engine command's refusal (not found, wrong state, bad inputs);
+    None when the command went through."""
+    if isinstance(outcome, outcomes.NotFound):
+        return NotFoundError.from_domain(outcome)
+    if isinstance(outcome, outcomes.InvalidState):
+        return InvalidStateError.from_domain(outcome)
+    if isinstance(outcome, outcomes.InvalidInputs):
+        return InvalidInputsError.from_domain(outcome)
+    return None
