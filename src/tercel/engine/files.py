@@ -160,3 +160,12 @@ class FileStorage(Protocol):
     def remove(self, parts: tuple[str, ...], keep: tuple[str, ...]) -> int:
         """Remove the file or folder `parts` and the parent folders it leaves empty, up to
         `keep`; returns how many files went."""
+
+    def mark_pending(self, namespace: str, flow_id: str, execution_id: str) -> None:
+        """Journal, durably, that files of a not yet committed execution are being stored."""
+
+    def clear_pending(self, execution_id: str) -> None:
+        """Forget that mark (the execution committed, or its files were dropped)."""
+
+    def pending(self) -> list[tuple[str, str, str]]:
+        """(namespace, flow id, execution id) of every mark left."""

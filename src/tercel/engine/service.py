@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from tercel import ids
+from tercel import failpoints, ids
 from tercel.engine import files, model, states, storable
 from tercel.engine.actions import lifecycle, operate, replay
 from tercel.engine.flows import fileinputs, inputs, loader, replayinputs
@@ -87,6 +87,8 @@ async def create_execution(
     stored = await fileinputs.store(engine.files, flow, execution_id, uploads)
     if not isinstance(stored, dict):
         return InvalidInputs(stored)
+    if stored:
+        failpoints.hit("before_upload_commit")
     values_given = {**(given or {}), **stored}
     resolved = inputs.resolve(
         flow.inputs, values_given, from_text=from_text, namespace=flow.namespace
@@ -114,10 +116,12 @@ async def create_execution(
         return es.ex
 
     try:
-        return await engine.submit(command)
+        created = await engine.submit(command)
     except BaseException:
         await fileinputs.drop(engine.files, flow, execution_id, stored)
         raise
+    await fileinputs.settled(engine.files, execution_id, stored)
+    return created
 
 
 async def get_execution(engine: Engine, execution_id: str) -> model.Execution | None:
@@ -297,6 +301,7 @@ async def replay_execution(
     )
     if uploads and flow is not None and not isinstance(outcome, model.Execution):
         await fileinputs.drop(engine.files, flow, new_id, {"": ""})
+    await fileinputs.settled(engine.files, new_id, {"": ""} if uploads else {})
     return outcome
 
 

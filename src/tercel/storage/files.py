@@ -21,6 +21,7 @@ from typing import BinaryIO
 
 from tercel.engine import files as uris
 from tercel.engine.files import FileMissing, FileRefused
+from tercel.storage import pending
 
 __all__ = ["LocalFiles", "default_folder"]
 
@@ -40,7 +41,11 @@ class LocalFiles:
     # ----------------------------------------------------------------------- FileStorage
 
     def put(self, uri: str, source: BinaryIO) -> int:
-        parts = uris.segments(uri)
+        return self.write(uris.segments(uri), source)
+
+    def write(self, parts: tuple[str, ...], source: BinaryIO) -> int:
+        """`put` of the file at the folder segments `parts` (checked by the caller)."""
+        uri = "/".join(parts)
         folder = self._folder(parts[:-1], create=True)
         temporary = f".tmp-{secrets.token_hex(8)}"
         written = 0
@@ -157,6 +162,15 @@ class LocalFiles:
             return False
         finally:
             os.close(parent)
+
+    def mark_pending(self, namespace: str, flow_id: str, execution_id: str) -> None:
+        pending.mark(self.write, namespace, flow_id, execution_id)
+
+    def clear_pending(self, execution_id: str) -> None:
+        pending.clear(self.root, execution_id)
+
+    def pending(self) -> list[tuple[str, str, str]]:
+        return pending.marked(self.root)
 
     # ----------------------------------------------------------------------- helpers
 
