@@ -23,9 +23,13 @@ EXIT_INVALID, EXIT_INTERNAL = 2, 4
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`namespace files upload` under the CLI's commands."""
     namespace = commands.add_parser("namespace", help="namespace files")
-    groups = namespace.add_subparsers(dest="namespace_command", required=True, metavar="files")
+    groups = namespace.add_subparsers(
+        dest="namespace_command", required=True, metavar="files", help="namespace files"
+    )
     nsfiles = groups.add_parser("files", help="namespace files")
-    actions = nsfiles.add_subparsers(dest="files_command", required=True, metavar="upload")
+    actions = nsfiles.add_subparsers(
+        dest="files_command", required=True, metavar="upload", help="upload a local folder"
+    )
     upload = actions.add_parser(
         "upload", help="upload a local folder's files as namespace files",
         description="Upload every file of FROM (recursively) as a namespace file of NAMESPACE, "
