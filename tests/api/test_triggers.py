@@ -1,4 +1,4 @@
-"""Triggers over a real server (execution-model §25.3): Schedule dates and variables, the
+"""Triggers over a real server (semantics.md#triggers): Schedule dates and variables, the
 `triggers` query, switching triggers off, Flow triggers and backfills. Webhooks are in
 `test_webhooks.py`; missed dates, late dates and kill -9 in `tests/crash/test_schedules.py`."""
 

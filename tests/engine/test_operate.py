@@ -1,6 +1,7 @@
-"""§25.1 on a real engine and SQLite file: pauseExecution / resume of a manual pause (durable
-across an engine restart), and setTaskRunState as Kestra's markAs — the assertions of Kestra's
-ExecutionServiceTest.markAsEachPara on the same flow, then the engine carrying on."""
+"""Operating by hand (semantics.md#operating) on a real engine and SQLite file: pauseExecution /
+resume of a manual pause (durable across an engine restart), and setTaskRunState as Kestra's markAs
+— the assertions of Kestra's ExecutionServiceTest.markAsEachPara on the same flow, then the engine
+carrying on."""
 
 from __future__ import annotations
 

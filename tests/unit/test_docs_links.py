@@ -1,8 +1,8 @@
 """The pointers into the documentation cannot rot: every `semantics.md#anchor` or
 `architecture.md#anchor` named in the code, and every `[text](page.md#anchor)` or `(#anchor)`
 link of the markdown pages, must name an anchor that the page has (an `<a id="...">` or a
-heading), and no source file cites a "§" of the design documents that are not in the
-repository (docs/semantics.md#spec-references)."""
+heading), and no file of the package, its tests, benches or scripts cites a "§" of the design
+documents that are not in the repository (docs/semantics.md#spec-references)."""
 
 from __future__ import annotations
 
@@ -74,11 +74,12 @@ def broken_links(root: Path) -> list[str]:
 
 
 def section_signs(root: Path) -> list[str]:
-    """`file:line` of every "§" left in the package's sources."""
+    """`file:line` of every "§" left in the sources, tests, benches and scripts: a reader of the
+    repository cannot open the section it cites (point at docs/semantics.md or
+    docs/architecture.md by anchor, or name the Kestra test or RFC section in words)."""
     return [
         f"{path.relative_to(root)}:{number}"
-        for path in sorted((root / "src").rglob("*"))
-        if path.suffix in CODE_SUFFIXES
+        for path in _code_files(root)
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if "§" in line
     ]
@@ -101,6 +102,17 @@ def _tree(root: Path, source: str, readme: str) -> Path:
     (root / "src" / "pkg" / "mod.py").write_text(source, encoding="utf-8")
     (root / "README.md").write_text(readme, encoding="utf-8")
     return root
+
+
+def test_a_section_sign_in_tests_bench_or_scripts_is_reported(tmp_path: Path) -> None:
+    for folder, text in (
+        ("tests/engine", '"""\u00a712.5: three executions end RETRIED, RETRIED, FAILED."""\n'),
+        ("bench", "X = 1  # graphql-api \u00a77\n"),
+        ("scripts", "# a frame (RFC 6455, section 5.2): not a section sign\n"),
+    ):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "mod.py").write_text(text, encoding="utf-8")
+    assert section_signs(tmp_path) == ["bench/mod.py:1", "tests/engine/mod.py:1"]
 
 
 def test_a_bad_anchor_or_a_section_sign_is_reported(tmp_path: Path) -> None:
