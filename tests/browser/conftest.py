@@ -25,6 +25,7 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+from tests.crash.server import START_TIMEOUT
 
 from tercel import webui
 
@@ -126,7 +127,8 @@ def start_tercel(folder: Path, token: str | None = None) -> TercelServer:
     with (folder / "server.log").open("wb") as log:  # the child keeps its own descriptor
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    # a wait, not a budget: the traced server starts slowly while the other worker runs too
+    deadline = time.monotonic() + START_TIMEOUT
     while True:
         assert process.poll() is None, (folder / "server.log").read_text()
         try:
