@@ -12,9 +12,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests.engine.conftest import Doc, Harness, db_rows, micros
 
 from tercel.engine import files, model, service
+from tercel.engine.expressions import guard
 from tercel.engine.flows import fileinputs
 
 FLOWS = Path(__file__).parent.parent / "fixtures" / "kestra"
@@ -127,7 +129,12 @@ def test_for_each_item_failed(run_engine: Any) -> None:
     run_engine(body)
 
 
-def test_for_each_item_with_subflow_outputs(run_engine: Any) -> None:
+def test_for_each_item_with_subflow_outputs(
+    run_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 26 children render `read(inputs.items)` at once, in the one render process
+    monkeypatch.setattr(guard, "DEADLINE_SECONDS", 10.0)  # a loaded machine never fails them
+
     async def body(h: Harness) -> None:
         doc = await run_kestra(h, "for-each-item-outputs", content())
         kids = await children(h, doc["id"], "for-each-item-outputs-subflow")
