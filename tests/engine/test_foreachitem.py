@@ -5,8 +5,6 @@ file, each child a real execution of the subflow."""
 from __future__ import annotations
 
 import asyncio
-import io
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +20,8 @@ from tests.engine.conftest import (
     with_engine,
 )
 
-from tercel.engine import files, model, service
-from tercel.engine.flows import fileinputs, loader
+from tercel.engine import files, service
+from tercel.engine.flows import loader
 from tercel.engine.flows.validation import FlowValidationError
 
 C, R, S, F = "CREATED", "RUNNING", "SUCCESS", "FAILED"
@@ -414,74 +412,5 @@ def test_batch_files_keep_the_extension_of_items(run_engine: Any) -> None:
         assert doc["state"]["current"] == S
         uris = [child["inputs"]["items"] for child in await children_of(h, doc)]
         assert [uri.rsplit("/", 1)[-1] for uri in uris] == ["1.csv", "2.csv"]
-
-    run_engine(body)
-
-
-LARGE_PARENT = """
-id: large
-namespace: t.engine.items
-inputs:
-  - id: file
-    type: FILE
-tasks:
-  - id: each
-    type: io.kestra.plugin.core.flow.ForEachItem
-    items: "{{ inputs.file }}"
-    batch:
-      rows: 1500000
-    namespace: t.engine.items
-    flowId: for-each-item-subflow
-    inputs:
-      items: "{{ taskrun.items }}"
-"""
-LARGE_CHILD = """
-id: for-each-item-subflow
-namespace: t.engine.items
-inputs:
-  - id: items
-    type: STRING
-tasks:
-  - id: show
-    type: io.kestra.plugin.core.log.Log
-    message: "{{ inputs.items }}"
-"""
-
-
-@pytest.mark.timing
-def test_splitting_a_large_items_file_leaves_the_engine_loop_free(run_engine: Any) -> None:
-    """3,000,000 lines (45 MB): the split reads and writes them on a thread, so the engine
-    loop keeps its pace meanwhile. A ticker on the loop records the longest gap between its
-    5 ms sleeps; when the split ran in an engine pass that gap was most of the run."""
-    data = b"".join(b"item-%09d\n" % n for n in range(3_000_000))
-
-    async def body(h: Harness) -> None:
-        await h.deploy(LARGE_CHILD)
-        flow = await h.deploy(LARGE_PARENT)
-        gaps: list[float] = []
-        running = True
-
-        async def tick() -> None:
-            last = time.monotonic()
-            while running:
-                await asyncio.sleep(0.005)
-                now = time.monotonic()
-                gaps.append(now - last)
-                last = now
-
-        ticker = asyncio.create_task(tick())
-        started = time.monotonic()
-        upload = fileinputs.Upload("file", "items.txt", io.BytesIO(data))
-        created = await service.create_execution(
-            h.engine, flow.namespace, flow.id, {}, uploads=[upload]
-        )
-        assert isinstance(created, model.Execution), created
-        doc = await h.wait(created.id, timeout=120)
-        took = time.monotonic() - started
-        running = False
-        await ticker
-        assert max(gaps) < took / 5, f"longest loop gap {max(gaps):.3f} s of {took:.3f} s"
-        assert doc["state"]["current"] == S
-        assert run_of(doc, "each_items")["outputs"]["numberOfBatches"] == 2
 
     run_engine(body)

@@ -1,5 +1,6 @@
 """Kestra's `ForEachItemCaseTest` (core/src/test/java/io/kestra/plugin/core/flow/), on its own
-test flows (tests/fixtures/kestra/for-each-item*.yaml, copied unchanged), with its assertions:
+test flows (tests/fixtures/kestra/for-each-item*.yaml, copied unchanged), with its assertions
+(and TaskWithAllowFailureTest / TaskWithAllowWarningTest's `executableTask_ForEachItem`):
 the parent's task runs (`each`, `each_split`, `each_items`, `each_merge`), the `_items` task
 run's attempt and outputs, and the children (count, state, inputs, labels). The items file is
 Kestra's: 102 lines, each a number left-padded to 20 characters; FILE inputs are uploaded as
@@ -31,7 +32,7 @@ def content() -> bytes:
 async def run_kestra(
     h: Harness, flow_id: str, data: bytes, given: dict[str, Any] | None = None
 ) -> Doc:
-    for name in sorted(FLOWS.glob("for-each-item*.yaml")):
+    for name in [*FLOWS.glob("for-each-item*.yaml"), *FLOWS.glob("*-foreachitem.yml")]:
         await service.deploy_flow(h.engine, name.read_text())
     upload = fileinputs.Upload("file", "file.txt", io.BytesIO(data))
     created = await service.create_execution(
@@ -153,5 +154,29 @@ def test_for_each_item_with_subflow_outputs(
         with h.engine.files.open(merged, files.segments(merged)[:-1]) as handle:
             assert handle.read().decode().splitlines()[0] == first
         assert doc["taskRunList"][4]["outputs"]["value"] == merged
+
+    run_engine(body)
+
+
+def test_allow_failure_on_for_each_item(run_engine: Any) -> None:
+    """TaskWithAllowFailureTest.executableTask_ForEachItem (10 items: 3 failed children)."""
+
+    async def body(h: Harness) -> None:
+        items = "".join(f"{value:>20}\n" for value in range(10)).encode()
+        doc = await run_kestra(h, "task-allow-failure-executable-foreachitem", items)
+        assert doc["state"]["current"] == "WARNING"
+        assert len(doc["taskRunList"]) == 4  # each, each_split, each_items, log-allowed
+
+    run_engine(body)
+
+
+def test_allow_warning_on_for_each_item(run_engine: Any) -> None:
+    """TaskWithAllowWarningTest.executableTask_ForEachItem."""
+
+    async def body(h: Harness) -> None:
+        items = "".join(f"{value:>20}\n" for value in range(10)).encode()
+        doc = await run_kestra(h, "task-allow-warning-executable-foreachitem", items)
+        assert doc["state"]["current"] == "SUCCESS"
+        assert len(doc["taskRunList"]) == 4
 
     run_engine(body)
