@@ -98,11 +98,22 @@ def test_for_each_item_one_child_per_batch(run_engine: Any) -> None:
         await h.deploy(SUBFLOW)
         doc = await h.run(parent(10), timeout=30)
         assert doc["state"]["current"] == S
-        each = run_of(doc, "each")
+        assert [run["taskId"] for run in doc["taskRunList"]] == [
+            "make",
+            "each",
+            "each_split",
+            "each_items",
+            "each_merge",
+        ]
+        assert states_of(run_of(doc, "each")["state"]) == [C, R, S]
+        each = run_of(doc, "each_items")
+        assert each["parentTaskRunId"] == run_of(doc, "each")["id"]
         assert states_of(each["state"]) == [C, R, S]
         assert each["outputs"]["numberOfBatches"] == 3
         iterations = each["outputs"]["iterations"]
-        assert (iterations["CREATED"], iterations["RUNNING"], iterations["SUCCESS"]) == (0, 0, 3)
+        assert iterations == {"CREATED": 0, "RUNNING": 0, "SUCCESS": 3}
+        # the subflow has no flow outputs: nothing to merge
+        assert "subflowOutputs" not in (run_of(doc, "each_merge").get("outputs") or {})
         children = await children_of(h, doc)
         assert len(children) == 3
         batches = [read_text(h, child["inputs"]["items"]) for child in children]
@@ -110,7 +121,7 @@ def test_for_each_item_one_child_per_batch(run_engine: Any) -> None:
         for child in children:
             assert child["state"]["current"] == S
             assert child["inputs"]["items"].startswith(
-                f"kestra:///t/engine/items/for-each-item/executions/{doc['id']}/tasks/each/"
+                f"kestra:///t/engine/items/for-each-item/executions/{doc['id']}/tasks/each-split/"
             )
             assert child["inputs"]["items"].endswith(".txt")  # the extension of items.txt
             labels = {lb["key"]: lb["value"] for lb in child["labels"]}
@@ -125,7 +136,8 @@ def test_for_each_item_empty_items(run_engine: Any) -> None:
         await h.deploy(SUBFLOW)
         doc = await h.run(parent(0), timeout=30)
         assert doc["state"]["current"] == S
-        each = run_of(doc, "each")
+        assert states_of(run_of(doc, "each")["state"]) == [C, R, S]
+        each = run_of(doc, "each_items")
         assert states_of(each["state"]) == [C, R, S]
         assert each.get("outputs") is None
         assert _child_ids(h, doc["id"]) == []
@@ -141,9 +153,9 @@ def test_for_each_item_no_wait_ends_once_children_are_created(run_engine: Any) -
             timeout=30,
         )
         assert doc["state"]["current"] == S
-        each = run_of(doc, "each")
+        each = run_of(doc, "each_items")
         assert each["outputs"]["numberOfBatches"] == 3
-        assert each["outputs"]["iterations"]["CREATED"] == 3
+        assert each["outputs"]["iterations"] == {"RUNNING": 0, "SUCCESS": 3}
         children = await children_of(h, doc)
         assert [child["state"]["current"] for child in children] == [S, S, S]
         # the parent did not wait: it ended before the last child ended
@@ -157,10 +169,11 @@ def test_for_each_item_failed_child_fails_the_task_run(run_engine: Any) -> None:
         await h.deploy(SUBFLOW)
         doc = await h.run(parent(10, fail="true"), timeout=30)
         assert doc["state"]["current"] == F
-        each = run_of(doc, "each")
+        assert states_of(run_of(doc, "each")["state"]) == [C, R, F]
+        each = run_of(doc, "each_items")
         assert states_of(each["state"]) == [C, R, F]
-        assert each["outputs"]["iterations"]["FAILED"] == 3
-        assert each["outputs"]["iterations"]["SUCCESS"] == 0
+        assert each["outputs"]["iterations"] == {"CREATED": 0, "RUNNING": 0, "FAILED": 3}
+        assert "each_merge" not in [run["taskId"] for run in doc["taskRunList"]]
 
     run_engine(body)
 
@@ -173,7 +186,7 @@ def test_for_each_item_transmit_failed_false_succeeds(run_engine: Any) -> None:
         )
         doc = await h.run(source, timeout=30)
         assert doc["state"]["current"] == S
-        assert run_of(doc, "each")["outputs"]["iterations"]["FAILED"] == 1
+        assert run_of(doc, "each_items")["outputs"]["iterations"]["FAILED"] == 1
 
     run_engine(body)
 
@@ -263,7 +276,7 @@ def test_a_waiting_for_each_item_survives_an_engine_restart(db_path: Path) -> No
         created = await h.create(await h.deploy(source))
 
         def one_child_ended(doc: Doc) -> bool:
-            each = [run for run in doc["taskRunList"] if run["taskId"] == "each"]
+            each = [run for run in doc["taskRunList"] if run["taskId"] == "each_items"]
             return bool(each) and (each[0].get("outputs") or {}).get("iterations", {}).get(S) == 1
 
         await h.wait_for(created.id, one_child_ended, what="one child SUCCESS")
@@ -274,8 +287,9 @@ def test_a_waiting_for_each_item_survives_an_engine_restart(db_path: Path) -> No
     async def second(h: Harness) -> None:
         done = await h.wait(parent_id, timeout=30)
         assert done["state"]["current"] == S
-        each = run_of(done, "each")
+        each = run_of(done, "each_items")
         assert states_of(each["state"]) == [C, R, S]
+        assert len(each["attempts"]) == 1
         iterations = each["outputs"]["iterations"]
         assert (iterations["CREATED"], iterations[S]) == (0, 3)
         # each child counted once: the task run ended only after the last child ended
@@ -296,7 +310,7 @@ def test_a_kill_of_the_parent_kills_every_child(run_engine: Any) -> None:
 
         def each_running(doc: Doc) -> bool:
             return any(
-                run["taskId"] == "each" and run["state"]["current"] == R
+                run["taskId"] == "each_items" and run["state"]["current"] == R
                 for run in doc["taskRunList"]
             )
 
@@ -305,6 +319,7 @@ def test_a_kill_of_the_parent_kills_every_child(run_engine: Any) -> None:
         killed = await h.wait(created.id, timeout=5)
         assert killed["state"]["current"] == "KILLED"
         assert run_of(killed, "each")["state"]["current"] == "KILLED"
+        assert run_of(killed, "each_items")["state"]["current"] == "KILLED"
         kids = [await h.wait(row[0], timeout=5) for row in _child_ids(h, created.id)]
         assert [kid["state"]["current"] for kid in kids] == ["KILLED", "KILLED"]
 
@@ -337,10 +352,9 @@ def test_for_each_item_with_subflow_outputs_merges_them_in_batch_order(run_engin
         await h.deploy(OUTPUTS_SUBFLOW)
         doc = await h.run(source, timeout=30)
         assert doc["state"]["current"] == S
-        each = run_of(doc, "each")
-        merged = each["outputs"]["subflowOutputs"]
+        merged = run_of(doc, "each_merge")["outputs"]["subflowOutputs"]
         assert merged.startswith(
-            f"kestra:///t/engine/items/for-each-item/executions/{doc['id']}/tasks/each/"
+            f"kestra:///t/engine/items/for-each-item/executions/{doc['id']}/tasks/each-merge/"
         )
         # the children ended last batch first (shorter naps), the lines stay in batch order
         assert read_text(h, merged) == (
@@ -362,9 +376,8 @@ def test_restarting_a_failed_for_each_item_creates_new_children(run_engine: Any)
             timeout=30,
             what="FAILED again after the restart",
         )
-        each = run_of(again, "each")
-        assert each["outputs"]["iterations"]["FAILED"] == 3
-        assert each["outputs"]["iterations"]["CREATED"] == 0
+        each = run_of(again, "each_items")
+        assert each["outputs"]["iterations"] == {"CREATED": 0, "RUNNING": 0, "FAILED": 3}
         assert len(_child_ids(h, doc["id"])) == 6
 
     run_engine(body)
@@ -384,7 +397,7 @@ def test_for_each_item_splits_by_bytes_or_partitions(
         await h.deploy(SUBFLOW)
         doc = await h.run(parent(10).replace('rows: "4"', batch), timeout=30)
         assert doc["state"]["current"] == S
-        assert run_of(doc, "each")["outputs"]["numberOfBatches"] == len(expected)
+        assert run_of(doc, "each_items")["outputs"]["numberOfBatches"] == len(expected)
         children = await children_of(h, doc)
         by_iteration = sorted(children, key=lambda c: c["inputs"]["items"])
         assert [read_text(h, c["inputs"]["items"]) for c in by_iteration] == expected

@@ -5,16 +5,23 @@
 - `rows: N`: a new batch every N lines.
 - `bytes: SIZE`: a new batch once the current one holds SIZE bytes or more (the line that
   crosses the size stays in it, so a batch may be larger).
-- `partitions: N`: exactly N batches, lines dealt round-robin (some may be empty).
+- `partitions: N`: N batches, lines dealt round-robin; the empty ones are left out, as
+  Kestra's `StorageService.partition` filters them.
 Kestra's precedence when several are given: `bytes`, then `partitions`, then `rows`.
+
+Streamed: `lines_of` reads a file by chunks and `batches_of` yields each batch once it is
+complete, so a split holds one batch in memory (`partitions`: every batch, as they fill at once).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, BinaryIO
 
-__all__ = ["BatchError", "parse_size", "split_batches", "whole"]
+__all__ = ["BatchError", "batches_of", "lines_of", "parse_size", "split_batches", "whole"]
+
+_CHUNK = 1 << 20
 
 _SIZE = re.compile(r"^\s*(\d+)\s*(KB|MB|GB)?\s*$", re.IGNORECASE)
 _UNITS = {None: 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}
@@ -47,27 +54,49 @@ def whole(name: str, value: Any) -> int:
     return value
 
 
+def lines_of(handle: BinaryIO, chunk: int = _CHUNK) -> Iterator[bytes]:
+    """The lines of a file, split on `\\n`, `\\r` or `\\r\\n`, each ending in `\\n`, read
+    `chunk` bytes at a time (a line end split across two chunks still counts once)."""
+    carry = b""
+    while block := handle.read(chunk):
+        parts = (carry + block).splitlines(keepends=True)
+        carry = parts.pop() if parts and not parts[-1].endswith(b"\n") else b""
+        for part in parts:
+            yield part.rstrip(b"\r\n") + b"\n"
+    if carry:
+        yield carry.rstrip(b"\r\n") + b"\n"
+
+
 def split_batches(data: bytes, batch: dict[str, Any]) -> list[bytes]:
     """The batches of `data` for a rendered `batch` setting; raises BatchError."""
-    lines = [line + b"\n" for line in data.splitlines()]
+    return list(batches_of((line + b"\n" for line in data.splitlines()), batch))
+
+
+def batches_of(lines: Iterable[bytes], batch: dict[str, Any]) -> Iterator[bytes]:
+    """The batches of `lines` (each ending in `\\n`), one at a time; raises BatchError, before
+    the first batch, for a bad setting."""
     if batch.get("bytes") is not None:
         return _while(lines, parse_size(batch["bytes"]), by_bytes=True)
     if batch.get("partitions") is not None:
-        count = whole("partitions", batch["partitions"])
-        return [b"".join(lines[i::count]) for i in range(count)]
+        return _partitions(lines, whole("partitions", batch["partitions"]))
     return _while(lines, whole("rows", batch.get("rows", 1)), by_bytes=False)
 
 
-def _while(lines: list[bytes], limit: int, *, by_bytes: bool) -> list[bytes]:
-    batches: list[bytes] = []
+def _partitions(lines: Iterable[bytes], count: int) -> Iterator[bytes]:
+    dealt: list[list[bytes]] = [[] for _ in range(count)]
+    for i, line in enumerate(lines):
+        dealt[i % count].append(line)
+    return (b"".join(part) for part in dealt if part)
+
+
+def _while(lines: Iterable[bytes], limit: int, *, by_bytes: bool) -> Iterator[bytes]:
     current: list[bytes] = []
     held = 0
     for line in lines:
         if current and held >= limit:
-            batches.append(b"".join(current))
+            yield b"".join(current)
             current, held = [], 0
         current.append(line)
         held += len(line) if by_bytes else 1
     if current:
-        batches.append(b"".join(current))
-    return batches
+        yield b"".join(current)

@@ -35,6 +35,7 @@ _PARENT_TRIGGERS = (
     ".flows.Subflow",
     ".flows.Flow",
     ".flow.ForEachItem",
+    ".flow.ForEachItem$ForEachItemExecutable",
     ".trigger.Flow",
     ".types.Flow",
 )

@@ -13,7 +13,9 @@ outside the folder it spells (`%2F` does not become a separator). Where the byte
 from __future__ import annotations
 
 import posixpath
+import re
 import sys
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
@@ -32,6 +34,7 @@ __all__ = [
     "safe_name",
     "segments",
     "shown",
+    "slug",
     "task_uri",
     "uri_of",
 ]
@@ -81,9 +84,19 @@ def execution_prefix(namespace: str, flow_id: str, execution_id: str) -> tuple[s
 def task_uri(
     namespace: str, flow_id: str, execution_id: str, task_id: str, task_run_id: str, name: str
 ) -> str:
-    """The URI of a file a task run wrote; `name` may hold `/` (a relative path)."""
-    base = (*_execution_parts(namespace, flow_id, execution_id), "tasks", task_id, task_run_id)
+    """The URI of a file a task run wrote; `name` may hold `/` (a relative path). The task id
+    is slugified, as Kestra's `StorageContext` does (`each_split` -> `each-split`)."""
+    task = slug(task_id)
+    base = (*_execution_parts(namespace, flow_id, execution_id), "tasks", task, task_run_id)
     return uri_of((*base, *name.split("/")))
+
+
+def slug(text: str) -> str:
+    """Kestra's `Slugify.of`: spaces to `-`, accents and other signs dropped, `_` to `-`, runs
+    of `-` to one, none at either end, lower case; the text itself if nothing is left."""
+    decomposed = unicodedata.normalize("NFD", re.sub(r"\s", "-", text))
+    kept = re.sub(r"[^\w-]", "", decomposed, flags=re.ASCII).replace("_", "-")
+    return re.sub(r"-{2,}", "-", kept).strip("-").lower() or text
 
 
 def input_uri(namespace: str, flow_id: str, execution_id: str, input_id: str, name: str) -> str:

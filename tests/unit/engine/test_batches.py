@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
-from tercel.engine.batches import BatchError, parse_size, split_batches
+from tercel.engine.batches import BatchError, lines_of, parse_size, split_batches
 
 
 def test_rows_keep_whole_lines_and_end_each_with_a_newline() -> None:
@@ -18,9 +20,17 @@ def test_bytes_start_a_new_batch_once_the_size_is_reached() -> None:
     assert split_batches(b"a\nb\n", {"bytes": "1KB"}) == [b"a\nb\n"]
 
 
-def test_partitions_deal_lines_round_robin_and_may_be_empty() -> None:
+def test_partitions_deal_lines_round_robin_and_leave_empty_ones_out() -> None:
     assert split_batches(b"1\n2\n3\n", {"partitions": "2"}) == [b"1\n3\n", b"2\n"]
-    assert split_batches(b"1\n", {"partitions": 3}) == [b"1\n", b"", b""]
+    # Kestra's StorageService.partition keeps only the partitions that got a line
+    assert split_batches(b"1\n", {"partitions": 3}) == [b"1\n"]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 1 << 20])
+def test_lines_read_by_chunks_are_the_lines_of_the_whole(chunk: int) -> None:
+    data = b"a\r\nbb\rc\n\r\nddd\re"
+    assert list(lines_of(io.BytesIO(data), chunk)) == [line + b"\n" for line in data.splitlines()]
+    assert list(lines_of(io.BytesIO(b""), chunk)) == []
 
 
 def test_precedence_is_bytes_then_partitions_then_rows() -> None:

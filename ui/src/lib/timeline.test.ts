@@ -95,6 +95,20 @@ describe("treeOrder", () => {
     const order = treeOrder([{ id: "x", taskId: "x", parentTaskRunId: "gone" }], timeline);
     expect(order.map((o) => [o.node.id, o.node.taskId, o.depth])).toEqual([["x", "x", 0], ["z", "zz", 0]]);
   });
+  it("puts ForEachItem's _split, _items and _merge under the ForEachItem run, in order", () => {
+    const runs = [
+      { id: "r1", taskId: "make" },
+      { id: "r2", taskId: "each" },
+      { id: "r3", taskId: "each_split", parentTaskRunId: "r2" },
+      { id: "r4", taskId: "each_items", parentTaskRunId: "r2" },
+      { id: "r5", taskId: "each_merge", parentTaskRunId: "r2" },
+      { id: "r6", taskId: "after" },
+    ];
+    const order = treeOrder(runs, foldChanges([]));
+    expect(order.map((o) => [o.node.taskId, o.depth])).toEqual([
+      ["make", 0], ["each", 0], ["each_split", 1], ["each_items", 1], ["each_merge", 1], ["after", 0],
+    ]);
+  });
   it("handles 10,000 nested runs without recursion limits", () => {
     const deep = Array.from({ length: 10_000 }, (_, i) => ({ id: `n${i}`, taskId: "t", parentTaskRunId: i ? `n${i - 1}` : null }));
     const order = treeOrder(deep, foldChanges([]));

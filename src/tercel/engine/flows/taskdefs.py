@@ -16,7 +16,7 @@ from tercel.engine.batches import BatchError, parse_size, whole
 from tercel.engine.flows import inputdefs, kestratypes, plugindefaults, retrypolicies, validation
 from tercel.engine.flows import values as fv
 from tercel.engine.flows import yamlsource as ys
-from tercel.engine.tasks import base, registry, retention
+from tercel.engine.tasks import base, itemtasks, registry, retention
 
 __all__ = ["TaskLoader"]
 
@@ -59,7 +59,7 @@ class TaskLoader:
         task = _Task(self, task_type, entry)
         if ident is None:
             return None
-        return model.TaskDef(
+        found = model.TaskDef(
             id=ident,
             type=task_type.name,
             written_type=written,
@@ -70,6 +70,11 @@ class TaskLoader:
             location=model.Location(entry.line, entry.column),
             **task.common,
         )
+        if task_type.name != itemtasks.TYPE:
+            return found
+        for suffix in itemtasks.SUFFIXES:  # its children's ids are taken too
+            self._taken(ident + suffix, given["id"][1])
+        return itemtasks.expand(found)
 
     def _id(self, entry: ys.MapNode, given: fv.Fields) -> str | None:
         if "id" not in given:
@@ -82,13 +87,17 @@ class TaskLoader:
         if not _ID_RE.fullmatch(text):
             self.issues.add(node, f"`{text}` must match `^{_ID_RE.pattern}$`")
             return None
+        return text if self._taken(text, node) else None
+
+    def _taken(self, text: str, node: ys.Node) -> bool:
+        """Record the task id `text` written at `node`; False (an issue) when it is taken."""
         if text in self._ids:
             # the one written later in the file is the duplicate (`errors` may precede `tasks`)
             first, later = sorted((self._ids[text], node), key=lambda n: (n.line, n.column))
             self.issues.add(later, f"duplicate task id `{text}` (first at line {first.line})")
-            return None
+            return False
         self._ids[text] = node
-        return text
+        return True
 
     def _type(self, entry: ys.MapNode, given: fv.Fields) -> tuple[base.TaskType | None, str | None]:
         if "type" not in given:

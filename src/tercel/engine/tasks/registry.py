@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tercel.engine import model
-from tercel.engine.tasks import flowables, httprequest, retention, runnables
+from tercel.engine.tasks import flowables, httprequest, itemtasks, retention, runnables
 from tercel.engine.tasks.base import Flowable, Prop, PropKind, TaskType
 
 __all__ = ["COMMON_PROPERTIES", "get", "names", "register"]
@@ -225,15 +225,7 @@ def _builtins() -> list[TaskType]:
             child_execution,
             (f"{LEGACY_FLOWS}.Subflow", f"{LEGACY_FLOWS}.Flow"),
         ),
-        TaskType(
-            f"{CORE}.flow.ForEachItem",
-            model.TaskKind.SUBFLOW,
-            {
-                "items": Prop(K.STRING, required=True),
-                "batch": Prop(K.BATCH, default={}),
-                **child_execution,
-            },
-        ),
+        *itemtasks.task_types(child_execution),
     ]
 
 
