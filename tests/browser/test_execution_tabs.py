@@ -31,3 +31,35 @@ def test_the_header_keeps_a_terminal_state_while_the_log_replays(
     expect(page.get_by_text(f"state-change log ({total} entries)")).to_be_visible()
     assert page.evaluate("window.__states") == ["SUCCESS"]
     expect(page.locator('[data-action="kill"]')).to_be_disabled()
+
+
+def test_log_lines_name_the_iteration_and_show_their_whole_text(
+    page: Page, tercel: TercelServer
+) -> None:
+    execution_id = tercel.create("steps")  # a ForEach over a, b, c: each nap logs
+    tercel.wait_state(execution_id, {"SUCCESS"})
+    page.goto(f"/ui/executions/{execution_id}?tab=logs")
+    for value in "abc":
+        expect(page.locator("[data-log-line]", has_text=f"nap ({value}) #1")).to_have_count(1)
+    # a click on a line shows its whole text under the list, to read and copy
+    line = page.locator("[data-log-line]", has_text="nap (b) #1")
+    line.click()
+    shown = page.get_by_role("region", name="Log line")
+    expect(shown).to_contain_text("nap (b) #1")
+    expect(shown.locator("pre")).to_have_text(line.locator(".message").inner_text())
+    expect(line).to_have_attribute("aria-pressed", "true")
+
+
+def test_first_error_picks_the_error_line_and_counts_show_per_level(
+    page: Page, tercel: TercelServer
+) -> None:
+    execution_id = tercel.create("fails")
+    tercel.wait_state(execution_id, {"FAILED"})
+    page.goto(f"/ui/executions/{execution_id}?tab=logs")
+    expect(page.locator('[data-level-count="ERROR"]')).to_have_text("1 ERROR")
+    page.get_by_role("button", name="First error").click()
+    shown = page.get_by_role("region", name="Log line")
+    expect(shown.locator("pre")).to_have_text("it broke")
+    expect(page.locator('[data-log-line][aria-pressed="true"]')).to_have_attribute(
+        "data-level", "ERROR"
+    )

@@ -17,6 +17,8 @@ describe("formatDuration", () => {
 describe("dates", () => {
   it("formats in UTC with a Z", () => {
     expect(formatDate("2026-11-22T04:58:49.137772Z", true)).toBe("2026-11-22 04:58:49Z");
+    expect(formatDate("2026-11-22T04:58:49.137772Z", true, true)).toBe("2026-11-22 04:58:49.137Z");
+    expect(formatDate("2026-11-22T04:58:49Z", true, true)).toBe("2026-11-22 04:58:49.000Z");
   });
   it("runs a live duration until now", () => {
     const start = "2026-01-01T00:00:00.000000Z";

@@ -22,8 +22,10 @@ export function toMillis(iso: string): number {
   return Date.parse(iso);
 }
 
-/** `2026-11-22 04:58:49` in the browser's zone, or in UTC when the switch is on. */
-export function formatDate(iso: string | null | undefined, inUtc = utc): string {
+/** `2026-11-22 04:58:49` in the browser's zone, or in UTC when the switch is on; `precise`
+ * adds the milliseconds (`04:58:49.137`): log lines and state changes of one second are many,
+ * and their order is what they tell. */
+export function formatDate(iso: string | null | undefined, inUtc = utc, precise = false): string {
   if (!iso) return "";
   const date = new Date(toMillis(iso));
   const pad = (n: number) => String(n).padStart(2, "0");
@@ -32,7 +34,8 @@ export function formatDate(iso: string | null | undefined, inUtc = utc): string 
        date.getUTCMinutes(), date.getUTCSeconds()]
     : [date.getFullYear(), date.getMonth() + 1, date.getDate(), date.getHours(),
        date.getMinutes(), date.getSeconds()];
-  return `${y}-${pad(mo)}-${pad(d)} ${pad(h)}:${pad(mi)}:${pad(s)}${inUtc ? "Z" : ""}`;
+  const ms = precise ? `.${String(date.getUTCMilliseconds()).padStart(3, "0")}` : "";
+  return `${y}-${pad(mo)}-${pad(d)} ${pad(h)}:${pad(mi)}:${pad(s)}${ms}${inUtc ? "Z" : ""}`;
 }
 
 /** A duration in milliseconds as `850ms`, `4.2s`, `3m 05s`, `2h 01m`, `3d 4h`. */
