@@ -63,3 +63,18 @@ def test_first_error_picks_the_error_line_and_counts_show_per_level(
     expect(page.locator('[data-log-line][aria-pressed="true"]')).to_have_attribute(
         "data-level", "ERROR"
     )
+
+
+def test_metrics_read_in_their_unit_with_tags_as_chips(page: Page, tercel: TercelServer) -> None:
+    execution_id = tercel.create("measured")
+    tercel.wait_state(execution_id, {"SUCCESS"})
+    page.goto(f"/ui/executions/{execution_id}?tab=metrics")
+    rows = page.locator("table.grid tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("18,234")
+    expect(rows.nth(0).locator(".chip")).to_have_text("source:inventory")
+    expect(rows.nth(1)).to_contain_text("1.84s")
+    expect(rows.nth(1).get_by_text("—")).to_be_visible()  # no tags
+    # the task run's name opens it in the Gantt's side panel
+    rows.nth(0).get_by_role("link", name="count").click()
+    expect(page.get_by_role("complementary", name="Task run details")).to_contain_text("count")

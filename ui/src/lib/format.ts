@@ -65,3 +65,21 @@ export function elapsed(start: string, end: string | null | undefined, now: numb
 export function shortId(id: string): string {
   return id.slice(-8);
 }
+
+/** A metric's value as read: a TIMER (seconds) as `412ms`, `0.42ms`, `1.84s`; a COUNTER with
+ * thousands separators (`18,234`). The table showed `1840.000 ms` and `18234`. */
+export function formatMetric(type: string, value: number): string {
+  if (type.toUpperCase() === "TIMER") {
+    const ms = value * 1000;
+    return ms < 1000 ? `${Number(ms.toFixed(ms < 10 ? 2 : 0))}ms` : formatDuration(ms);
+  }
+  return value.toLocaleString("en-US", { maximumFractionDigits: 3 });
+}
+
+/** Metric tags (a JSON map of strings) as `key:value` pairs, in key order. */
+export function tagPairs(tags: unknown): { key: string; value: string }[] {
+  if (!tags || typeof tags !== "object" || Array.isArray(tags)) return [];
+  return Object.entries(tags as Record<string, unknown>)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, value]) => ({ key, value: String(value) }));
+}
