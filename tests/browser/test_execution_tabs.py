@@ -78,3 +78,47 @@ def test_metrics_read_in_their_unit_with_tags_as_chips(page: Page, tercel: Terce
     # the task run's name opens it in the Gantt's side panel
     rows.nth(0).get_by_role("link", name="count").click()
     expect(page.get_by_role("complementary", name="Task run details")).to_contain_text("count")
+
+
+def test_history_rows_open_time_travel_and_cursors_resume_in_graphiql(
+    page: Page, tercel: TercelServer
+) -> None:
+    execution_id = tercel.create("fails")
+    tercel.wait_state(execution_id, {"FAILED"})
+    cursors = tercel.data(
+        "query($id: ID!) { stateChanges(executionId: $id, first: 100) { edges { cursor } } }",
+        {"id": execution_id},
+    )["stateChanges"]["edges"]
+    page.goto(f"/ui/executions/{execution_id}?tab=history")
+    third = page.locator('[data-change="3"]')
+    expect(third).to_contain_text(cursors[2]["cursor"])
+    expect(third).to_contain_text("+0.")  # how long after the start
+    # the cursor opens GraphiQL on the subscription that resumes the log after that entry
+    link = third.get_by_role("link", name=cursors[2]["cursor"])
+    assert (link.get_attribute("href") or "").startswith("/graphql#query=")
+    # the row's number opens Time travel right after that change
+    third.get_by_role("link", name="3", exact=True).click()
+    expect(page).to_have_url(f"{tercel.url}/ui/executions/{execution_id}?tab=timetravel&change=3")
+    expect(page.locator("[data-timetravel]")).to_have_value("2")
+
+
+def test_time_travel_keeps_the_whole_time_axis_and_steps_change_by_change(
+    page: Page, tercel: TercelServer
+) -> None:
+    execution_id = tercel.create("steps")
+    tercel.wait_state(execution_id, {"SUCCESS"})
+    total = tercel.state_change_count(execution_id)
+    page.goto(f"/ui/executions/{execution_id}?tab=timetravel")
+    last_tick = page.locator(".gantt .tick").last
+    expect(page.get_by_text(f"Change {total} of {total}")).to_be_visible()
+    whole = last_tick.inner_text()
+    page.goto(f"/ui/executions/{execution_id}?tab=timetravel&change=3")  # a deep link
+    expect(page.get_by_text(f"Change 3 of {total}")).to_be_visible()
+    expect(last_tick).to_have_text(whole)  # the axis is the execution's, not the prefix's
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_text(f"Change 4 of {total}")).to_be_visible()
+    expect(page).to_have_url(f"{tercel.url}/ui/executions/{execution_id}?tab=timetravel&change=4")
+    # every task run's state then, counted
+    page.get_by_role("button", name="Last").click()
+    runs = len(tercel.execution(execution_id)["taskRunList"])  # type: ignore[index]
+    expect(page.locator('[data-then="SUCCESS"]')).to_have_text(f"SUCCESS {runs}")
