@@ -5,6 +5,8 @@ scrubber over a fixed time axis."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 from tests.browser.conftest import TercelServer
 
@@ -122,3 +124,19 @@ def test_time_travel_keeps_the_whole_time_axis_and_steps_change_by_change(
     page.get_by_role("button", name="Last").click()
     runs = len(tercel.execution(execution_id)["taskRunList"])  # type: ignore[index]
     expect(page.locator('[data-then="SUCCESS"]')).to_have_text(f"SUCCESS {runs}")
+
+
+def test_outputs_page_a_long_list_and_cut_a_long_string(page: Page, tercel: TercelServer) -> None:
+    execution_id = tercel.create("bulky")  # rows: a list of 250 numbers; note: 720 characters
+    tercel.wait_state(execution_id, {"SUCCESS"})
+    page.goto(f"/ui/executions/{execution_id}?tab=outputs")
+    rows = page.locator(".json", has=page.locator(".toggle", has_text="rows")).last
+    rows.locator(".toggle").first.click()
+    children = rows.locator(".children > .json")
+    expect(children).to_have_count(100)
+    rows.get_by_role("button", name="Show 150 more of 150").click()
+    expect(children).to_have_count(250)
+    note = page.locator(".json.leaf", has=page.locator(".key", has_text="note"))
+    expect(note.locator(".value")).to_have_text(re.compile(r'^"(lorem ipsum ){33}lor…$'))
+    note.get_by_role("button", name="322 more characters").click()
+    expect(note.locator(".value")).to_have_text('"' + "lorem ipsum " * 60 + '"')
