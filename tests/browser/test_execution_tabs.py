@@ -6,6 +6,7 @@ scrubber over a fixed time axis."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 from tests.browser.conftest import TercelServer
@@ -140,3 +141,25 @@ def test_outputs_page_a_long_list_and_cut_a_long_string(page: Page, tercel: Terc
     expect(note.locator(".value")).to_have_text(re.compile(r'^"(lorem ipsum ){33}lor…$'))
     note.get_by_role("button", name="322 more characters").click()
     expect(note.locator(".value")).to_have_text('"' + "lorem ipsum " * 60 + '"')
+
+
+def test_logs_are_virtualised_filtered_by_task_run_and_attempt_and_downloaded(
+    page: Page, tercel: TercelServer
+) -> None:
+    execution_id = tercel.create("chatty")  # 63 lines
+    tercel.wait_state(execution_id, {"WARNING"})
+    page.goto(f"/ui/executions/{execution_id}?tab=logs")
+    expect(page.get_by_text("63 lines", exact=True)).to_be_visible()
+    assert page.locator("[data-log-line]").count() < 63  # only the rows in view are in the DOM
+    flaky_id = tercel.create("steps")
+    tercel.wait_state(flaky_id, {"SUCCESS"})
+    page.goto(f"/ui/executions/{flaky_id}?tab=logs")
+    page.get_by_label("Task run").select_option(label="flaky")
+    page.get_by_label("Attempt").select_option("2")
+    lines = page.locator("[data-log-line]")
+    expect(lines).to_have_count(1)
+    expect(lines).to_contain_text("flaky #2")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert text.count("\n") == 1 and "[flaky#2] attempt 1" in text, text
