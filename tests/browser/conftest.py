@@ -63,11 +63,14 @@ class TercelServer:
         result: dict[str, Any] = found["data"]
         return result
 
-    def create(self, flow_id: str, inputs: dict[str, Any] | None = None) -> str:
+    def create(
+        self, flow_id: str, inputs: dict[str, Any] | None = None, namespace: str = "uitest"
+    ) -> str:
         found = self.data(
-            """mutation($f: String!, $i: JSON) { createExecution(namespace: "uitest", flowId: $f,
-                 inputs: $i) { __typename ... on Execution { id } ... on Error { message } } }""",
-            {"f": flow_id, "i": inputs},
+            """mutation($n: String!, $f: String!, $i: JSON) { createExecution(namespace: $n,
+                 flowId: $f, inputs: $i) {
+                   __typename ... on Execution { id } ... on Error { message } } }""",
+            {"n": namespace, "f": flow_id, "i": inputs},
         )["createExecution"]
         assert found["__typename"] == "Execution", found
         execution_id: str = found["id"]
@@ -117,11 +120,11 @@ class TercelServer:
             after = page["pageInfo"]["endCursor"]
 
 
-def start_tercel(folder: Path, token: str | None = None) -> TercelServer:
+def start_tercel(folder: Path, token: str | None = None, flows: Path = FLOWS) -> TercelServer:
     assert (webui.DIST / "index.html").is_file(), "the web UI is not built: run `make ui`"
     port = _free_port()
     command = [sys.executable, "-m", "tercel", "server", "--port", str(port)]
-    command += ["--db", str(folder / "tercel.db"), "--flows", str(FLOWS)]
+    command += ["--db", str(folder / "tercel.db"), "--flows", str(flows)]
     if token:
         command += ["--token", token]
     with (folder / "server.log").open("wb") as log:  # the child keeps its own descriptor

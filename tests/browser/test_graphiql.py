@@ -3,6 +3,8 @@ query over HTTP and a subscription over the server's websocket."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from playwright.sync_api import Page, expect
 from tests.browser.conftest import TercelServer
 
@@ -37,3 +39,14 @@ def test_graphiql_runs_a_subscription_over_the_websocket(page: Page, tercel: Ter
     tercel.wait_subscriptions(before + 1)
     execution_id = tercel.create("fails")
     expect(page.locator(".graphiql-response")).to_contain_text(execution_id, timeout=5000)
+
+
+def test_graphiql_opens_a_linked_query_and_links_back_to_the_ui(
+    page: Page, tercel: TercelServer
+) -> None:
+    text = 'subscription { stateChanges(executionId: "x", after: "c2M6MQ") { cursor } }'
+    page.goto("/graphql#query=" + quote(text))
+    editor = page.locator(".graphiql-query-editor .CodeMirror").first
+    expect(editor).to_contain_text('after: "c2M6MQ"')
+    page.get_by_role("link", name="Tercel").click()
+    expect(page).to_have_url(tercel.url + "/ui/executions")

@@ -32,6 +32,23 @@ const initialQuery = `# Tercel's GraphQL API. Try a subscription too:
 }
 `;
 
+// `/graphql#query=...` opens that text in a tab of its own (the web UI's History tab links a
+// cursor to the subscription that resumes the log after it). A fragment, not `?query=`: the
+// server runs a GET with a query string as a GraphQL request, and never sees a fragment.
+const linked = new URLSearchParams(location.hash.slice(1)).get("query") ?? undefined;
+
+// the logo links back to the web UI: GraphiQL's page has no other way out
+const logo = createElement(
+  GraphiQL.Logo,
+  null,
+  createElement("a", { href: "/ui/", className: "tercel-home", title: "Back to the Tercel web UI" }, "Tercel"),
+  " GraphiQL",
+);
+
 createRoot(document.getElementById("graphiql")!).render(
-  createElement(GraphiQL, { fetcher, defaultQuery: initialQuery, shouldPersistHeaders: false }),
+  createElement(
+    GraphiQL,
+    { fetcher, defaultQuery: initialQuery, query: linked, shouldPersistHeaders: false },
+    logo,
+  ),
 );

@@ -6,7 +6,8 @@
  */
 import { live, request } from "./client.svelte";
 import { StateChangesSubscription } from "./documents";
-import { applyChange, emptyTimeline, type Change, type Timeline } from "./timeline";
+import { applyChange, emptyTimeline, type Change, type HistoryEntry, type Timeline } from "./timeline";
+import { freshest } from "./history";
 import { fromCompact, type CompactTimeline, type StateView, type TaskRunView } from "./compact";
 import { isTerminal } from "./states";
 import { ExecutionDetailsQuery, ExecutionQuery } from "../screens/execution";
@@ -151,10 +152,15 @@ export class ExecutionStore {
     }
   }
 
-  /** The execution's current state, as the log says (fresher than the last query). */
-  get state(): string {
+  /** The execution's own state history: the log's once it has seen as much as the last query
+   * (it is then fresher), the query's while the log is still replaying. */
+  get executionHistory(): readonly HistoryEntry[] {
     void this.version;
-    const history = this.timeline.execution;
-    return history.length ? history[history.length - 1].state : (this.execution?.state.current ?? "CREATED");
+    return freshest(this.timeline.execution, this.execution?.state.histories ?? []);
+  }
+
+  /** The execution's current state, from the freshest history. */
+  get state(): string {
+    return this.executionHistory.at(-1)?.state ?? this.execution?.state.current ?? "CREATED";
   }
 }

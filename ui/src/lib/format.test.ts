@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { shortId, elapsed, formatDate, formatDuration } from "./format";
+import { shortId, elapsed, formatDate, formatDuration, formatMetric, tagPairs } from "./format";
 
 describe("formatDuration", () => {
   it("reads at every scale", () => {
@@ -17,6 +17,8 @@ describe("formatDuration", () => {
 describe("dates", () => {
   it("formats in UTC with a Z", () => {
     expect(formatDate("2026-11-22T04:58:49.137772Z", true)).toBe("2026-11-22 04:58:49Z");
+    expect(formatDate("2026-11-22T04:58:49.137772Z", true, true)).toBe("2026-11-22 04:58:49.137Z");
+    expect(formatDate("2026-11-22T04:58:49Z", true, true)).toBe("2026-11-22 04:58:49.000Z");
   });
   it("runs a live duration until now", () => {
     const start = "2026-01-01T00:00:00.000000Z";
@@ -31,5 +33,21 @@ describe("shortId", () => {
     expect(shortId(a)).toBe("XkR8mZt1");
     expect(shortId(a)).not.toBe(shortId(b));
     expect(a.slice(0, 8)).toBe(b.slice(0, 8));
+  });
+});
+
+describe("formatMetric", () => {
+  it("reads a timer in its unit and a counter with separators", () => {
+    expect(formatMetric("TIMER", 0.412)).toBe("412ms");
+    expect(formatMetric("TIMER", 0.00042)).toBe("0.42ms");
+    expect(formatMetric("TIMER", 1.84)).toBe("1.84s");
+    expect(formatMetric("TIMER", 185)).toBe("3m 05s");
+    expect(formatMetric("COUNTER", 18234)).toBe("18,234");
+    expect(formatMetric("COUNTER", 0.5)).toBe("0.5");
+  });
+  it("lists tags as key:value pairs", () => {
+    expect(tagPairs({ region: "eu", a: "1" })).toEqual([{ key: "a", value: "1" }, { key: "region", value: "eu" }]);
+    expect(tagPairs({})).toEqual([]);
+    expect(tagPairs(null)).toEqual([]);
   });
 });

@@ -22,8 +22,10 @@ export function toMillis(iso: string): number {
   return Date.parse(iso);
 }
 
-/** `2026-11-22 04:58:49` in the browser's zone, or in UTC when the switch is on. */
-export function formatDate(iso: string | null | undefined, inUtc = utc): string {
+/** `2026-11-22 04:58:49` in the browser's zone, or in UTC when the switch is on; `precise`
+ * adds the milliseconds (`04:58:49.137`): log lines and state changes of one second are many,
+ * and their order is what they tell. */
+export function formatDate(iso: string | null | undefined, inUtc = utc, precise = false): string {
   if (!iso) return "";
   const date = new Date(toMillis(iso));
   const pad = (n: number) => String(n).padStart(2, "0");
@@ -32,7 +34,8 @@ export function formatDate(iso: string | null | undefined, inUtc = utc): string 
        date.getUTCMinutes(), date.getUTCSeconds()]
     : [date.getFullYear(), date.getMonth() + 1, date.getDate(), date.getHours(),
        date.getMinutes(), date.getSeconds()];
-  return `${y}-${pad(mo)}-${pad(d)} ${pad(h)}:${pad(mi)}:${pad(s)}${inUtc ? "Z" : ""}`;
+  const ms = precise ? `.${String(date.getUTCMilliseconds()).padStart(3, "0")}` : "";
+  return `${y}-${pad(mo)}-${pad(d)} ${pad(h)}:${pad(mi)}:${pad(s)}${ms}${inUtc ? "Z" : ""}`;
 }
 
 /** A duration in milliseconds as `850ms`, `4.2s`, `3m 05s`, `2h 01m`, `3d 4h`. */
@@ -61,4 +64,22 @@ export function elapsed(start: string, end: string | null | undefined, now: numb
  * the random tail tells them apart; the `q` filter finds an id by any part of it. */
 export function shortId(id: string): string {
   return id.slice(-8);
+}
+
+/** A metric's value as read: a TIMER (seconds) as `412ms`, `0.42ms`, `1.84s`; a COUNTER with
+ * thousands separators (`18,234`). The table showed `1840.000 ms` and `18234`. */
+export function formatMetric(type: string, value: number): string {
+  if (type.toUpperCase() === "TIMER") {
+    const ms = value * 1000;
+    return ms < 1000 ? `${Number(ms.toFixed(ms < 10 ? 2 : 0))}ms` : formatDuration(ms);
+  }
+  return value.toLocaleString("en-US", { maximumFractionDigits: 3 });
+}
+
+/** Metric tags (a JSON map of strings) as `key:value` pairs, in key order. */
+export function tagPairs(tags: unknown): { key: string; value: string }[] {
+  if (!tags || typeof tags !== "object" || Array.isArray(tags)) return [];
+  return Object.entries(tags as Record<string, unknown>)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, value]) => ({ key, value: String(value) }));
 }

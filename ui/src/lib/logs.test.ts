@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { firstError, logsAsText, visibleLogs, type LogLine } from "./logs";
+import { firstError, levelCounts, logsAsText, taskLabel, visibleLogs, type LogLine } from "./logs";
 
 const line = (sequence: number, level: string, taskRunId: string | null, attemptNumber: number | null = 1): LogLine => ({
   cursor: `c${sequence}`, sequence, level, taskRunId, taskId: taskRunId && `t-${taskRunId}`, attemptNumber, message: `m${sequence}`, timestamp: `2026-01-01T00:00:0${sequence}Z`,
@@ -16,5 +16,22 @@ describe("visibleLogs", () => {
     expect(firstError(lines)).toBe(2);
     expect(firstError([])).toBe(-1);
     expect(logsAsText([lines[2], lines[3]])).toBe("2026-01-01T00:00:03Z ERROR [t-b#2] m3\n2026-01-01T00:00:04Z WARN  m4\n");
+  });
+});
+
+describe("levelCounts", () => {
+  it("counts lines per level, the worst first", () => {
+    expect(levelCounts(lines)).toEqual([["ERROR", 1], ["WARN", 1], ["INFO", 1], ["DEBUG", 1]]);
+    expect(levelCounts([lines[1], lines[1]])).toEqual([["INFO", 2]]);
+    expect(levelCounts([])).toEqual([]);
+  });
+});
+
+describe("taskLabel", () => {
+  it("names the task run's iteration and the attempt", () => {
+    const values: Record<string, string> = { b: "eu-west" };
+    expect(taskLabel(lines[2], (id) => values[id])).toBe("t-b (eu-west) #2");
+    expect(taskLabel(lines[0], (id) => values[id])).toBe("t-a #1");
+    expect(taskLabel(lines[3], (id) => values[id])).toBe("");
   });
 });

@@ -32,3 +32,18 @@ export function logsAsText(lines: readonly LogLine[]): string {
     .map((l) => `${l.timestamp} ${l.level.padEnd(5)} ${l.taskId ? `[${l.taskId}${l.attemptNumber ? `#${l.attemptNumber}` : ""}] ` : ""}${l.message}`)
     .join("\n") + (lines.length ? "\n" : "");
 }
+
+/** How many lines of each level, ERROR first (the toolbar says `2 ERROR · 5 WARN · ...`). */
+export function levelCounts(lines: readonly LogLine[]): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const line of lines) counts.set(line.level, (counts.get(line.level) ?? 0) + 1);
+  return [...LEVELS].reverse().filter((l) => counts.has(l)).map((l) => [l, counts.get(l)!]);
+}
+
+/** Who wrote a line: `aggregate (eu-west) #2`. The iteration's value comes from the task run
+ * (`valueOf`): without it, the lines of a ForEach's iterations all read `aggregate #1`. */
+export function taskLabel(line: LogLine, valueOf: (taskRunId: string) => string | null | undefined): string {
+  if (!line.taskId) return "";
+  const value = line.taskRunId ? valueOf(line.taskRunId) : null;
+  return `${line.taskId}${value ? ` (${value})` : ""}${line.attemptNumber ? ` #${line.attemptNumber}` : ""}`;
+}
