@@ -79,7 +79,13 @@ def main() -> None:
         for name, src in variants.items():
             db = os.path.join(scratch, f"{name}.db")
             shutil.copy(os.path.join(scratch, "seed.db"), db)
-            urls[name] = stack.enter_context(_server_on(db, src))
+            for attempt in range(3):  # a start can outlast its 30 s on a crowded machine
+                try:
+                    urls[name] = stack.enter_context(_server_on(db, src))
+                    break
+                except RuntimeError:
+                    if attempt == 2:
+                        raise
         browser = stack.enter_context(Browser())
         for round_ in range(args.rounds):
             order = list(variants) if round_ % 2 == 0 else list(reversed(variants))
