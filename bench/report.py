@@ -220,6 +220,33 @@ def _target(value: float, target: float, unit: str, higher: bool) -> str:
     return f"target {'>=' if higher else '<='} {target:g} {unit}: {'met' if met else 'MISSED'}"
 
 
+def _gantt_phases(gantt: dict[str, Any]) -> str:
+    """The navigation's phases and CPU of one Gantt size (bench/uitrace.py), when recorded."""
+    phases = gantt.get("phases_median")
+    if not phases:
+        return ""
+    said = ", ".join(f"{k} {v:.0f}" for k, v in phases.items() if v is not None and k != "ready")
+    return (
+        f"; {gantt['task_runs']:,} task runs: renderer main thread CPU until ready "
+        f"{gantt['main_cpu_ms_median']:.0f} ms (other renderer threads "
+        f"{gantt['other_cpu_ms_median']:.0f} ms), phases in ms ({said})"
+    )
+
+
+def _scroll_cost(scroll: dict[str, Any]) -> str:
+    traced = scroll.get("traced")
+    if not traced:
+        return ""
+    kinds = ", ".join(f"{k} {v:.1f}" for k, v in traced["by_kind_ms_per_frame"].items())
+    return (
+        f"; traced: renderer main thread CPU {traced['main_cpu_ms_per_frame']:.1f} ms per frame "
+        f"({kinds}; a forced layout counts in script too), other renderer threads "
+        f"{traced['other_cpu_ms_per_frame']:.1f} ms, every chromium thread "
+        f"{traced['all_cpu_ms_per_frame']:.1f} ms, {traced['traced_fps']:.1f} frames/s "
+        "while traced"
+    )
+
+
 def _ui_lines(scenarios: dict[str, Any]) -> list[str]:
     """How the web UI's figures were taken (bench/ui.py), and the load of their run."""
     if not any(name.startswith("ui_") for name in scenarios):
@@ -240,6 +267,7 @@ def _ui_lines(scenarios: dict[str, Any]) -> list[str]:
             f"presented at {gantt[0]['painted_median']:.0f} and "
             f"{gantt[1]['painted_median']:.0f} ms (medians)"
         )
+        lines[-1] += "".join(_gantt_phases(g) for g in gantt)
     scroll = scenarios.get("ui_gantt_10000_scroll", {})
     if "median" in scroll:
         lines[-1] += (
@@ -247,6 +275,7 @@ def _ui_lines(scenarios: dict[str, Any]) -> list[str]:
             f"scrollTop set once per frame; {scroll['slow_frame_share'] * 100:.0f}% of frames "
             f"took more than 20 ms, the longest {scroll['longest_frame_ms']:.0f} ms"
         )
+        lines[-1] += _scroll_cost(scroll)
     live = scenarios.get("ui_list_commit_to_dom", {})
     if "appear_p50" in live:
         lines[-1] += (

@@ -7,10 +7,15 @@ against a `python -m tercel server` subprocess on its own database.
   every row visible in its scroll region shows a terminal `data-state` (checked once per frame
   by bench/ui_probe.js, installed before the app's scripts; ms since navigation start). The
   executions are a ForEach over N-1 values (N task runs, all SUCCESS), run once per bench run.
+  Each load is repeated under a Chrome trace (bench/uitrace.py): `main_cpu_ms_median`, the
+  renderer main thread's CPU until ready, and `phases_median`, where the time went (app script,
+  server, download, JSON parse, compact read, layout, render), from the page's own marks.
 * `ui_gantt_10000_scroll`: on the same page, once it settled (its requests done; a
   state-change log it streams, replayed), scrollTop of the Gantt's scroll region goes from
   top to bottom in SCROLL_SECONDS, set once per frame; frames/s from the
-  requestAnimationFrame timestamps, and the share of frames longer than 20 ms.
+  requestAnimationFrame timestamps, and the share of frames longer than 20 ms. Then as often
+  again under a trace: `traced`, the renderer main thread's CPU per frame (what a busy machine
+  changes least) and its split into script, style, layout, paint and GC.
 * `ui_list_commit_to_dom`: /ui/executions filtered on a namespace stays open while
   STREAM_RATE executions/s are offered for STREAM_SECONDS (paced, by 4 clients taking turns;
   each waits for its answer, so a slow server lowers the rate: `sent_per_s` says what it
@@ -42,7 +47,7 @@ from typing import Any
 
 import httpx
 
-from bench import api
+from bench import api, uitrace
 from bench.uiload import Browser, open_page, run_to_end, stream, stream_latencies
 
 HERE = Path(__file__).parent
@@ -87,21 +92,6 @@ def _summary(values: list[float], unit: str) -> dict[str, Any]:
     }
 
 
-def gantt_load(browser: Browser, url: str, execution_id: str, task_runs: int) -> dict[str, Any]:
-    """One cold page load of the execution's Gantt: ms to the ready frame, and to the frame after
-    it (presented)."""
-    with open_page(browser, url, f"window.__ganttExpect = {task_runs};") as opened:
-        page = opened.page
-        page.goto(f"/ui/executions/{execution_id}", wait_until="commit")
-        page.wait_for_function(
-            "() => window.__probe.ganttPaintedMs !== null", timeout=PAGE_TIMEOUT_MS
-        )
-        found: dict[str, Any] = page.evaluate(
-            "() => ({ready: __probe.ganttReadyMs, painted: __probe.ganttPaintedMs})"
-        )
-        return found
-
-
 def gantt_scroll(browser: Browser, url: str, execution_id: str, task_runs: int) -> dict[str, Any]:
     """Load the Gantt, wait until the page settled (its requests done; a state-change log it
     streams, replayed), then scroll it top to bottom; frames/s and the share of slow frames."""
@@ -128,6 +118,15 @@ def gantt_scroll(browser: Browser, url: str, execution_id: str, task_runs: int) 
     }
 
 
+def _medians(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Per key, the median of the rows' numbers (None when no row has one)."""
+    out: dict[str, float | None] = {}
+    for key in rows[0]:
+        values = [r[key] for r in rows if isinstance(r.get(key), int | float)]
+        out[key] = round(statistics.median(values), 2) if values else None
+    return out
+
+
 def gantt_scenarios(browser: Browser, url: str, repeat: int) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     with httpx.Client(base_url=url, timeout=60) as client:
@@ -136,14 +135,26 @@ def gantt_scenarios(browser: Browser, url: str, repeat: int) -> dict[str, dict[s
             api.deploy(client, foreach_flow(size))
             ids[size] = run_to_end(client, NAMESPACE, f"gantt{size}", size)
     for size in GANTT_SIZES:
-        loads = [gantt_load(browser, url, ids[size], size) for _ in range(repeat)]
+        loads = [
+            uitrace.navigation(browser, url, ids[size], size, PAGE_TIMEOUT_MS)
+            for _ in range(repeat)
+        ]
         out[f"ui_gantt_{size}"] = _summary([r["ready"] for r in loads], "ms") | {
             "task_runs": size,
             "painted_median": statistics.median(r["painted"] for r in loads),
+            "phases_median": _medians([r["phases"] for r in loads]),
+            "main_cpu_ms_median": statistics.median(r["main_cpu_ms"] for r in loads),
+            "other_cpu_ms_median": statistics.median(r["other_cpu_ms"] for r in loads),
         }
     size = GANTT_SIZES[-1]
-    scrolls = [gantt_scroll(browser, url, ids[size], size) for _ in range(max(1, repeat // 2))]
+    runs = range(max(1, repeat // 2))
+    scrolls = [gantt_scroll(browser, url, ids[size], size) for _ in runs]
+    costs = [
+        uitrace.scroll(browser, url, ids[size], size, SCROLL_SECONDS, PAGE_TIMEOUT_MS) for _ in runs
+    ]
     out[f"ui_gantt_{size}_scroll"] = _summary([s["fps"] for s in scrolls], "frames/s") | {
+        "traced": _medians(costs)
+        | {"by_kind_ms_per_frame": _medians([c["by_kind_ms_per_frame"] for c in costs])},
         "slow_frame_share": statistics.median(s["slow_share"] for s in scrolls),
         "longest_frame_ms": max(s["longest_frame_ms"] for s in scrolls),
         "frames": sum(s["frames"] for s in scrolls),

@@ -29,6 +29,7 @@
     const tick = () => {
       if (ganttReady(expected)) {
         probe.ganttReadyMs = performance.now();
+        performance.mark("gantt-ready");
         // the frame after the next one starts once the ready frame was presented
         requestAnimationFrame(() => requestAnimationFrame(() => (probe.ganttPaintedMs = performance.now())));
       } else requestAnimationFrame(tick);
@@ -46,11 +47,12 @@
       let start = null;
       const frame = (t) => {
         probe.frames.push(t);
+        if (start === null) performance.mark("scroll-start");
         start ??= t;
         const f = Math.min(1, (t - start) / (seconds * 1000));
         list.scrollTop = f * distance;
         if (f < 1) requestAnimationFrame(frame);
-        else requestAnimationFrame(() => resolve({ distance, top: list.scrollTop, rows: list.querySelectorAll("[data-task-run-id]").length }));
+        else requestAnimationFrame(() => (performance.mark("scroll-end"), resolve({ distance, top: list.scrollTop, rows: list.querySelectorAll("[data-task-run-id]").length })));
       };
       requestAnimationFrame(frame);
     });

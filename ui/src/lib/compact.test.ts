@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { fromCompact } from "./compact";
 import { emptyTimeline, layoutGantt } from "./timeline";
 
@@ -27,5 +27,20 @@ describe("fromCompact", () => {
     expect(rows.map((r) => [r.id, r.depth, r.state])).toEqual([["t1", 0, "RUNNING"], ["t2", 1, "FAILED"]]);
     expect(rows[1].attempts.map((a) => [a.number, a.state, a.end - a.start])).toEqual([[1, "FAILED", 1000], [2, "FAILED", 1000]]);
     expect(rows[0].running).toEqual({ start: Date.parse("2026-01-01T00:00:02Z"), end: Date.parse("2026-01-01T00:00:06Z") });
+  });
+});
+
+describe("fromCompact's dates", () => {
+  it("are made only when read: reading 1,000 task runs formats none", () => {
+    const runs = Array.from({ length: 1000 }, (_, i) => ({
+      id: `t${i}`, taskId: "x", parentTaskRunId: null, value: null, iteration: null,
+      histories: [["CREATED", 1_000_000 * i], ["SUCCESS", 1_000_000 * i + 5_000]] as [string, number][], attempts: [[["SUCCESS", 1_000_000 * i + 5_000]]] as [string, number][][],
+    }));
+    const iso = vi.spyOn(Date.prototype, "toISOString");
+    const { taskRuns } = fromCompact({ execution: [["CREATED", 0]], taskRuns: runs });
+    expect(iso).not.toHaveBeenCalled();
+    expect(taskRuns[3].state.startDate).toBe(new Date(3000).toISOString());
+    expect(taskRuns[3].state.endDate).toBe(new Date(3005).toISOString());
+    iso.mockRestore();
   });
 });

@@ -48,15 +48,26 @@ export interface TaskRunView extends TaskRunNode {
   attempts: { state: StateView }[];
 }
 
+/** A StateView whose dates are made when read: 10,000 task runs would format 30,000 of them
+ * before the Gantt (which reads none) is drawn. */
+class CompactState implements StateView {
+  readonly current: string;
+  constructor(readonly histories: TimedEntry[]) {
+    this.current = histories[histories.length - 1]?.state ?? "CREATED";
+  }
+  get startDate(): string {
+    return this.histories[0]?.date ?? "";
+  }
+  get endDate(): string | null {
+    const last = this.histories[this.histories.length - 1];
+    return last && isTerminal(last.state) ? last.date : null;
+  }
+}
+
 function stateOf(pairs: readonly [string, number][]): StateView {
-  const histories = pairs.map(([state, micros]) => new TimedEntry(state, Math.floor(micros / 1000)));
-  const last = histories[histories.length - 1];
-  return {
-    current: last?.state ?? "CREATED",
-    startDate: histories[0]?.date ?? "",
-    endDate: last && isTerminal(last.state) ? last.date : null,
-    histories,
-  };
+  const histories = new Array<TimedEntry>(pairs.length);
+  for (let i = 0; i < pairs.length; i++) histories[i] = new TimedEntry(pairs[i][0], Math.floor(pairs[i][1] / 1000));
+  return new CompactState(histories);
 }
 
 /** The execution's state and its task runs (the shape the page's views read) from the compact

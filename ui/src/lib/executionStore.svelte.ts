@@ -10,8 +10,27 @@ import { applyChange, emptyTimeline, type Change, type HistoryEntry, type Timeli
 import { freshest } from "./history";
 import { fromCompact, type CompactTimeline, type StateView, type TaskRunView } from "./compact";
 import { isTerminal } from "./states";
+import { markOnce } from "./marks";
 import { ExecutionDetailsQuery, ExecutionQuery } from "../screens/execution";
 import type { ExecutionDetailsQuery as DetailsResult, ExecutionPageQuery } from "../gql/graphql";
+
+let early: { id: string; answer: Promise<ExecutionPageQuery> } | null = null;
+
+/** Send an execution's first query now, before the app mounts (main.ts, on a full page load of
+ * its page): the server builds the answer while the page's components are created. The
+ * execution's store takes it (once) instead of sending its own. */
+export function prefetchExecution(id: string): void {
+  markOnce("query-sent");
+  const answer = request(ExecutionQuery, { id });
+  answer.catch(() => undefined); // the store that takes it reports a failure
+  early = { id, answer };
+}
+
+function takeEarly(id: string): Promise<ExecutionPageQuery> | null {
+  const found = early?.id === id ? early.answer : null;
+  early = null;
+  return found;
+}
 
 type Head = Omit<NonNullable<ExecutionPageQuery["execution"]>, "timeline">;
 /** The execution as the page reads it: the header, its state and its task runs' structure and
@@ -137,11 +156,15 @@ export class ExecutionStore {
 
   async refetch(): Promise<void> {
     try {
-      const data = await request(ExecutionQuery, { id: this.id }).finally(() => (this.refetching = false));
+      markOnce("query-sent");
+      const sent = takeEarly(this.id) ?? request(ExecutionQuery, { id: this.id });
+      const data = await sent.finally(() => (this.refetching = false));
+      markOnce("query-parsed");
       if (!data.execution) this.missing = true;
       else {
         const { timeline, ...head } = data.execution;
         const { state, taskRuns } = fromCompact(timeline as CompactTimeline);
+        markOnce("compact-read");
         this.execution = { ...head, state, taskRunList: taskRuns };
         this.known = new Set(taskRuns.map((t) => t.id));
         if (this.detailsWanted) void this.fetchDetails();

@@ -80,6 +80,14 @@ describe("layoutGantt", () => {
     expect(travelled[0].state).toBe("CREATED");
     expect(travelled[0].attempts).toEqual([]);
   });
+  it("lays a refetched node out from its own histories (what the query saw is kept per node object, not per id)", () => {
+    const first = { id: "a", taskId: "a", state: { current: "RUNNING", histories: [{ state: "CREATED", date: t(2) }, { state: "RUNNING", date: t(4) }] } };
+    expect(layoutGantt([first], foldChanges([]), now)[0].running).toEqual({ start: Date.parse(t(4)), end: now });
+    const again = { ...first, state: { current: "SUCCESS", histories: [...first.state.histories, { state: "SUCCESS", date: t(8) }] } };
+    const [row] = layoutGantt([again], foldChanges([]), now);
+    expect([row.state, row.running]).toEqual(["SUCCESS", { start: Date.parse(t(4)), end: Date.parse(t(8)) }]);
+    expect(layoutGantt([first], foldChanges([]), now)[0].state).toBe("RUNNING");
+  });
   it("axis spans the execution and clamps placement", () => {
     const axis = bounds(foldChanges(log), rows, now);
     expect(axis).toEqual({ start: Date.parse(t(0)), end: now });

@@ -93,12 +93,23 @@ function entries(run: TaskRunTimeline | undefined): number {
   return count;
 }
 
+const queriedRuns = new WeakMap<TaskRunNode, TaskRunTimeline | null>();
+
+/** What the query saw of a task run, as a timeline (made once per node: a live page lays the
+ * same 10,000 nodes out again every tick; the histories are shared, not copied). */
 function queried(node: TaskRunNode): TaskRunTimeline | undefined {
-  const history = node.state?.histories;
-  if (!history?.length) return undefined;
-  const attempts = new Map<number, HistoryEntry[]>();
-  (node.attempts ?? []).forEach((a, i) => a.state.histories?.length && attempts.set(i + 1, [...a.state.histories]));
-  return { taskId: node.taskId, value: node.value ?? null, history: [...history], attempts };
+  let found = queriedRuns.get(node);
+  if (found === undefined) {
+    const history = node.state?.histories;
+    found = null;
+    if (history?.length) {
+      const attempts = new Map<number, HistoryEntry[]>();
+      (node.attempts ?? []).forEach((a, i) => a.state.histories?.length && attempts.set(i + 1, a.state.histories as HistoryEntry[]));
+      found = { taskId: node.taskId, value: node.value ?? null, history: history as HistoryEntry[], attempts };
+    }
+    queriedRuns.set(node, found);
+  }
+  return found ?? undefined;
 }
 
 /** Task runs depth-first, children under their parent in creation order; runs seen only in
