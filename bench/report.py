@@ -142,15 +142,17 @@ def _full_cost_lines(scenarios: dict[str, Any]) -> list[str]:
 NOTES = Path(__file__).with_name("NOTES.md")
 
 
-def _list_parts(parts: dict[str, Any]) -> str:
-    """The open list's commit -> DOM in two parts (bench/uiparts.py)."""
+def _list_parts(live: dict[str, Any]) -> str:
+    """The open list's commit -> DOM in two parts (bench/uiparts.py), and its own load."""
+    parts, run = live.get("parts", {}), live.get("run", {})
     if "app_p99" not in parts:
         return ""
     return (
         f"; split: date -> the frame in the page's scripts p50 {parts['delivered_p50']:.0f} ms, "
         f"p99 {parts['delivered_p99']:.0f} ms, frame -> DOM p50 {parts['app_p50']:.0f} ms, "
         f"p99 {parts['app_p99']:.0f} ms; the page's long tasks summed "
-        f"{parts['main_thread_busy_ms'] / 1000:.1f} s"
+        f"{parts['main_thread_busy_ms'] / 1000:.1f} s; this figure's run: load average "
+        f"{run.get('loadavg_start', '?')} at the start, {run.get('loadavg_end', '?')} at the end"
     )
 
 
@@ -275,7 +277,7 @@ def _ui_lines(scenarios: dict[str, Any]) -> list[str]:
             "commit; DOM times: a MutationObserver, same clock); page errors: "
             f"{len(live.get('page_errors', []))}"
         )
-        lines[-1] += _list_parts(live.get("parts", {}))
+        lines[-1] += _list_parts(live)
     app = scenarios.get("ui_bundle_app", {})
     if "chunks" in app:
         lines[-1] += (
