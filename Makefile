@@ -62,6 +62,11 @@ fmt: $(STAMP)
 # (`patch = ["subprocess"]` in pyproject.toml); the tests marked `timing` (a wall-clock budget that
 # tracing would break) run apart, untraced. Gates: the transition tables and the rules at 100 %,
 # the engine package at COVERAGE_ENGINE_MIN, the whole package at COVERAGE_MIN.
+# The traced run uses TEST_WORKERS pytest-xdist workers (`make test TEST_WORKERS=0`: one
+# process); each worker is a Python subprocess, measured like the servers. `--dist loadfile` keeps
+# a file's tests in one worker (its module-scoped server or browser starts once); in collection
+# order (`--no-loadscope-reorder`), so the many short unit files come last and keep both busy.
+TEST_WORKERS ?= 2
 COVERAGE_MIN ?= 92
 COVERAGE_ENGINE_MIN ?= 90.8
 COVERAGE_FULL := src/tercel/engine/states.py,src/tercel/engine/rules.py
@@ -70,7 +75,7 @@ export COVERAGE_FILE := $(CURDIR)/.coverage
 
 test: $(STAMP) ui browser lint ui-test
 	rm -f .coverage .coverage.*
-	$(PY) -m coverage run -m pytest -q -m 'not timing and not slow'
+	$(PY) -m coverage run -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m 'not timing and not slow'
 	$(PY) -m pytest -q -p no:cacheprovider -m 'timing and not slow'
 	$(PY) -m coverage combine -q
 	$(PY) -m coverage report --fail-under=$(COVERAGE_MIN)

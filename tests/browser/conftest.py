@@ -25,6 +25,7 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+from tests.crash.server import START_TIMEOUT
 
 from tercel import webui
 
@@ -126,15 +127,26 @@ def start_tercel(folder: Path, token: str | None = None) -> TercelServer:
     with (folder / "server.log").open("wb") as log:  # the child keeps its own descriptor
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    try:
+        _wait_healthy(process, url, folder / "server.log")
+    except BaseException:
+        process.kill()  # a server that missed its start is not left running after the run
+        process.wait(timeout=20)
+        raise
+    return TercelServer(url, process, token)
+
+
+def _wait_healthy(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    # a wait, not a budget: the traced server starts slowly while the other worker runs too
+    deadline = time.monotonic() + START_TIMEOUT
     while True:
-        assert process.poll() is None, (folder / "server.log").read_text()
+        assert process.poll() is None, log.read_text()
         try:
             if httpx.get(url + "/health").status_code == 200:
-                return TercelServer(url, process, token)
+                return
         except httpx.TransportError:
             pass
-        assert time.monotonic() < deadline, "tercel server did not start"
+        assert time.monotonic() < deadline, f"tercel server did not start: {log.read_text()}"
         time.sleep(0.05)
 
 
