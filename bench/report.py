@@ -142,6 +142,20 @@ def _full_cost_lines(scenarios: dict[str, Any]) -> list[str]:
 NOTES = Path(__file__).with_name("NOTES.md")
 
 
+def _list_parts(live: dict[str, Any]) -> str:
+    """The open list's commit -> DOM in two parts (bench/uiparts.py), and its own load."""
+    parts, run = live.get("parts", {}), live.get("run", {})
+    if "app_p99" not in parts:
+        return ""
+    return (
+        f"; split: date -> the frame in the page's scripts p50 {parts['delivered_p50']:.0f} ms, "
+        f"p99 {parts['delivered_p99']:.0f} ms, frame -> DOM p50 {parts['app_p50']:.0f} ms, "
+        f"p99 {parts['app_p99']:.0f} ms; the page's long tasks summed "
+        f"{parts['main_thread_busy_ms'] / 1000:.1f} s; this figure's run: load average "
+        f"{run.get('loadavg_start', '?')} at the start, {run.get('loadavg_end', '?')} at the end"
+    )
+
+
 def markdown(results: dict[str, Any]) -> str:
     m = results["machine"]
     lines = [
@@ -285,12 +299,14 @@ def _ui_lines(scenarios: dict[str, Any]) -> list[str]:
             f"ms, p99 {live['appear_p99']:.0f} ms; a state change in place "
             f"({live['changes_timed']}) from that state's date p50 {live['change_p50']:.0f} "
             f"ms, p99 {live['change_p99']:.0f} ms; never shown {live['never_shown']} "
-            f"(without a row in the DOM at the end: {live.get('not_in_dom_at_end', '?')}), not "
+            f"(not rendered at the end: {live.get('not_in_dom_at_end', '?')}; the list renders "
+            "its newest 100 rows, the others as the reader scrolls), not "
             f"in their final state {live['not_final_state']} (dates: the engine's, stamped "
             "just before the "
             "commit; DOM times: a MutationObserver, same clock); page errors: "
             f"{len(live.get('page_errors', []))}"
         )
+        lines[-1] += _list_parts(live)
     app = scenarios.get("ui_bundle_app", {})
     if "chunks" in app:
         lines[-1] += (

@@ -218,7 +218,7 @@ def scenarios(repeat: int) -> dict[str, dict[str, Any]]:
         out.update(gantt_scenarios(browser, url, repeat))
         with httpx.Client(base_url=url, timeout=60) as client:
             api.deploy(client, live_flow())
-        rows, dates, sent, absent = stream(
+        rows, dates, sent, absent, parts = stream(
             browser, url, f"{NAMESPACE}.live", STREAM_RATE, STREAM_SECONDS
         )
         out["ui_list_commit_to_dom"] = stream_latencies(rows, dates) | {
@@ -226,6 +226,7 @@ def scenarios(repeat: int) -> dict[str, dict[str, Any]]:
             "sent_per_s": round(sent, 1),
             "not_in_dom_at_end": len(absent),
             "seconds": STREAM_SECONDS,
+            "parts": parts,
         }
         out.update(bundle(browser.loaded_chunks))
         out["ui_list_commit_to_dom"]["page_errors"] = browser.problems[:20]

@@ -57,6 +57,25 @@
       requestAnimationFrame(frame);
     });
 
+  // Websocket frames as the page's scripts receive them (epoch ms), registered before the app's
+  // own handler: they split commit -> DOM in two (bench/uiparts.py).
+  probe.wsFrames = [];
+  const NativeSocket = window.WebSocket;
+  window.WebSocket = class extends NativeSocket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (e) => probe.wsFrames.push({ t: epoch(), data: e.data }));
+    }
+  };
+  // the page's main thread busy (tasks over 50 ms): frames wait for it
+  probe.longTasks = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) probe.longTasks.push([e.startTime, e.duration]);
+  }).observe({ type: "longtask", buffered: true });
+  // the two clocks the page could stamp with, compared now and when the bench reads them
+  probe.clockSkew = () => Date.now() - epoch();
+  probe.skewAtStart = probe.clockSkew();
+
   // Executions list: when a row appears, and when its data-state changes (epoch ms).
   const seen = new Map();
   function note(tr, kind) {

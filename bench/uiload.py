@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from bench import api
+from bench import api, uiparts
 
 CHROMIUM = os.environ.get("TERCEL_CHROMIUM", "/usr/bin/chromium")
 PROBE = (Path(__file__).parent / "ui_probe.js").read_text()
@@ -35,6 +35,10 @@ ROWS_IN_DOM = """() => [...document.querySelectorAll("tr[data-execution-id]")]
 GRAPHQL_TIMES = """() => performance.getEntriesByType("resource")
   .filter((e) => e.name.endsWith("/graphql")).map((e) => Math.round(e.responseEnd - e.startTime))"""
 BLOCK_OTHER_HOSTS = ["--proxy-server=http://127.0.0.1:9"]
+#: the page's long tasks summed (ms), and Date.now() minus the probe's clock at the start and
+#: now (the page's stamps are compared with the server's dates: both must read the wall clock)
+PAGE_CLOCK = """() => [__probe.longTasks.reduce((sum, [, ms]) => sum + ms, 0),
+  __probe.skewAtStart, __probe.clockSkew()]"""
 
 
 class Browser:
@@ -194,11 +198,12 @@ def _offer(url: str, namespace: str, rate: int, seconds: float) -> int:
 
 def stream(
     browser: Browser, url: str, namespace: str, rate: int, seconds: float
-) -> tuple[list[dict[str, Any]], dict[str, list[Any]], float, set[str]]:
+) -> tuple[list[dict[str, Any]], dict[str, list[Any]], float, set[str], dict[str, Any]]:
     """Open the list filtered on `namespace`, create `rate` executions/s for `seconds`; the
     rows the page recorded, the executions' histories, the rate really sent (each create
-    waits for its answer: a slow server lowers it) and the executions with no row in the DOM
-    at the end (a check of the probe: its "never shown" must be among them)."""
+    waits for its answer: a slow server lowers it), the executions with no row in the DOM
+    at the end (a check of the probe: its "never shown" must be among them) and where the
+    time went (`uiparts.breakdown`)."""
     with open_page(browser, url) as opened, httpx.Client(base_url=url, timeout=60) as client:
         page = opened.page
         page.goto(f"/ui/executions?namespace={namespace}")
@@ -222,12 +227,17 @@ def stream(
         _drain(page, total)
         rows: list[dict[str, Any]] = page.evaluate("() => __probe.rows")
         in_dom: list[str] = page.evaluate(ROWS_IN_DOM)
+        arrivals = uiparts.page_arrivals(page.evaluate("() => __probe.wsFrames"))
+        page_clock: list[float] = page.evaluate(PAGE_CLOCK)
         if os.environ.get("TERCEL_BENCH_UI_DEBUG"):  # ms per GraphQL request of the page
             print(page.evaluate(GRAPHQL_TIMES))
         dates = _histories(client, namespace, "live")
     if len(dates) != total:
         raise RuntimeError(f"{total} executions created, {len(dates)} found")
-    return rows, dates, sent_per_s, set(dates) - set(in_dom)
+    parts = uiparts.breakdown(rows, dates, arrivals)
+    parts["main_thread_busy_ms"] = round(page_clock[0])
+    parts["clock_skew_ms"] = [round(x, 1) for x in page_clock[1:]]
+    return rows, dates, sent_per_s, set(dates) - set(in_dom), parts
 
 
 def _drain(page: Any, total: int) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.sync_api import Page, Route, expect
 from tests.browser.conftest import TercelServer
-from tests.browser.test_list_burst import FLOW, deploy, shown_ids
+from tests.browser.test_list_burst import FLOW, RENDERED, deploy, reveal_all, shown_ids
 
 
 def open_namespace(page: Page, tercel: TercelServer, namespace: str, query: str = "") -> None:
@@ -131,7 +131,38 @@ def test_a_dropped_list_stream_misses_and_repeats_nothing(page: Page, tercel: Te
             break
         page.wait_for_timeout(100)
     rows = page.locator('tr[data-execution-id][data-state="SUCCESS"]')
+    expect(rows).to_have_count(RENDERED, timeout=20_000)
+    reveal_all(page, len(created))
     expect(rows).to_have_count(len(created), timeout=20_000)
     page.wait_for_timeout(500)
     shown = shown_ids(page)
     assert len(shown) == len(set(shown)) and set(shown) == set(created)
+
+
+def test_a_flow_page_shows_a_new_execution_from_the_stream(
+    page: Page, tercel: TercelServer
+) -> None:
+    """The flow page's executions are live as the list is: a new one comes with its row on its
+    first entry (no query); one of the same flow id in a sub-namespace, which the stream's
+    namespace filter also carries, stays out."""
+    namespace = "uilive.flow"
+    deploy(tercel, FLOW.replace("namespace: uiburst", f"namespace: {namespace}"))
+    deploy(tercel, FLOW.replace("namespace: uiburst", f"namespace: {namespace}.sub"))
+    before = tercel.subscriptions()
+    page.goto(f"/ui/flows/{namespace}/burst")
+    expect(page.get_by_text("This flow has not run yet.")).to_be_visible()
+    for _ in range(500):
+        if tercel.subscriptions() > before:
+            break
+        page.wait_for_timeout(20)
+    with queries_held(page) as held:
+        other = labelled(tercel, f"{namespace}.sub")
+        execution_id = labelled(tercel, namespace)
+        row = page.locator(f'tr[data-execution-id="{execution_id}"]')
+        expect(row).to_be_visible(timeout=3000)
+        expect(row).to_contain_text("team")
+        expect(row).to_have_attribute("data-state", "SUCCESS", timeout=10_000)
+        queries = len(held)
+    page.wait_for_timeout(500)
+    assert shown_ids(page) == [execution_id], f"{other} is a sub-namespace's"
+    assert queries <= 1, f"{queries} looks at the head for one created execution"

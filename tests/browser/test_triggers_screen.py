@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from playwright.sync_api import Page, expect
 from tests.browser.conftest import TercelServer
+from tests.browser.test_list_burst import deploy
 
 TRIGGERS = """{ triggers(namespace: "uitest") { flowId id disabled nextDate } }"""
 NIGHTLY = """{ executions(filter: {namespaceEquals: "uitest", flowId: "nightly"}, first: 100) {
@@ -68,3 +70,36 @@ def test_the_flow_page_has_a_triggers_tab(page: Page, tercel: TercelServer) -> N
     expect(page.locator("[data-trigger-id]")).to_have_count(1)
     page.goto("/ui/flows/uitest/greet?tab=triggers")
     expect(page.get_by_text("This flow has no triggers.")).to_be_visible()
+
+
+HOOKED = """id: hooked
+namespace: uitrig.live
+tasks:
+  - id: done
+    type: io.kestra.plugin.core.debug.Return
+    format: ok
+triggers:
+  - id: hook
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: a-live-key-0123456789
+"""
+
+
+def test_a_triggered_execution_shows_on_the_triggers_page_live(
+    page: Page, tercel: TercelServer
+) -> None:
+    """The page follows the executions its triggers create (its 15 s reload is for what no
+    stream carries): a webhook's execution shows as the trigger's last one at once."""
+    deploy(tercel, HOOKED)
+    before = tercel.subscriptions()
+    page.goto("/ui/triggers?namespace=uitrig.live")
+    row = page.locator('[data-flow-id="hooked"][data-trigger-id="hook"]')
+    expect(row).to_contain_text("none yet")
+    tercel.wait_subscriptions(before + 1)
+    answer = httpx.post(
+        f"{tercel.url}/api/v1/executions/webhook/uitrig.live/hooked/a-live-key-0123456789"
+    )
+    assert answer.status_code == 200, answer.text
+    execution_id = answer.json()["id"]
+    last = row.locator("[data-last-execution]")
+    expect(last).to_have_attribute("title", execution_id, timeout=5000)

@@ -7,7 +7,7 @@ import { untrack } from "svelte";
 import { createClient, type Client } from "graphql-ws";
 import type { TypedDocumentString } from "../gql/graphql";
 import { askToken, authHeaders, currentToken } from "./auth.svelte";
-import { START, acceptNew, resumeAfter, retryDelay, type Sequenced, type StreamPosition } from "./live";
+import { Batches, START, acceptNew, resumeAfter, retryDelay, type BatchTiming, type Sequenced, type StreamPosition } from "./live";
 
 export type LiveStatus = "connected" | "catching-up" | "offline";
 
@@ -87,7 +87,7 @@ export function dropConnection(): void {
   socket?.terminate();
 }
 
-export interface LiveOptions<V, E extends Sequenced> {
+export interface LiveOptions<V, E extends Sequenced> extends BatchTiming {
   document: TypedDocumentString<unknown, V>;
   /** the variables for a (re)subscription starting after `after` */
   variables: (after: string | null) => V;
@@ -99,8 +99,6 @@ export interface LiveOptions<V, E extends Sequenced> {
   onComplete?: () => void;
   /** a drop before the first event of a stream that started at HEAD: nothing to resume from */
   onGap?: () => void;
-  /** events are handed over in batches at most this often (ms); 0 = each at once */
-  batchMs?: number;
 }
 
 /** A subscription that survives drops: it resubscribes from the last cursor it processed and
@@ -111,23 +109,17 @@ export function live<V, E extends Sequenced>(options: LiveOptions<V, E>): () => 
   let counted = true;
   let failures = 0;
   let unsubscribe: (() => void) | null = null;
-  let pending: E[] = [];
-  let flushTimer: ReturnType<typeof setTimeout> | undefined;
   // live() is called from effects: its own bookkeeping must not become their dependency
   untrack(() => (connection.streams += 1));
 
-  const flush = () => {
-    flushTimer = undefined;
+  // events in batches (`BatchTiming`); a batch is de-duplicated when it is handed over
+  const batches = new Batches<E>((pending) => {
     const accepted = acceptNew(position, pending);
-    pending = [];
     position = accepted.position;
     if (accepted.fresh.length) options.onEvents(accepted.fresh);
-  };
-  const push = (event: E) => {
-    pending.push(event);
-    if (!options.batchMs) flush();
-    else flushTimer ??= setTimeout(flush, options.batchMs);
-  };
+  }, options);
+  const flush = () => batches.flush();
+  const push = (event: E) => batches.push(event);
   const start = () => {
     if (stopped) return;
     const after = resumeAfter(position, options.initial);
@@ -162,7 +154,7 @@ export function live<V, E extends Sequenced>(options: LiveOptions<V, E>): () => 
   untrack(start);
   return () => {
     stopped = true;
-    clearTimeout(flushTimer);
+    batches.cancel();
     uncount();
     unsubscribe?.();
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyEvents, durationMs, executionFilter, fillBuckets, liveFilter, matchesList, parseLabels, readParams, routeEvents, statsWindow, type LiveRow, type MemberRow } from "./executions";
+import { applyEvents, durationMs, inFlow, executionFilter, fillBuckets, liveFilter, matchesList, parseLabels, readParams, routeEvents, statsWindow, type LiveRow, type MemberRow } from "./executions";
 
 describe("fillBuckets", () => {
   it("gives every slot of the range, keeping the server's counts", () => {
@@ -124,5 +124,14 @@ describe("routeEvents", () => {
     routeEvents(new Map<string, Row>(), ["a", "b", "c"].map((id) => event(id, "CREATED", created(id))), none, outside, 2);
     expect([...outside.keys()]).toEqual(["b", "c"]);
     expect([...routeEvents(new Map<string, Row>(), [event("a", "RUNNING")], none, outside, 2).unknown]).toEqual(["a"]);
+  });
+});
+
+describe("inFlow", () => {
+  it("keeps a flow's own executions, not those of a sub-namespace's flow of the same id", () => {
+    const row = (namespace: string, flowId: string) => ({ id: "x", namespace, flowId, state: { current: "RUNNING", startDate: "2026-01-01T00:00:00Z" } });
+    expect(inFlow(row("team", "etl"), "team", "etl")).toBe(true);
+    expect(inFlow(row("team.sub", "etl"), "team", "etl")).toBe(false);
+    expect(inFlow(row("team", "etl2"), "team", "etl")).toBe(false);
   });
 });

@@ -137,7 +137,7 @@ export interface ExecutionEvent {
  * Apply execution state events to the rows on screen, in place (a row changes state, it never
  * moves). Returns the ids of executions not on screen: candidates for the "N new" banner.
  */
-export function applyEvents(rows: Map<string, LiveRow>, events: readonly ExecutionEvent[]): Set<string> {
+export function applyEvents(rows: ReadonlyMap<string, LiveRow>, events: readonly ExecutionEvent[]): Set<string> {
   const unknown = new Set<string>();
   for (const event of events) {
     const row = rows.get(event.executionId);
@@ -190,7 +190,7 @@ export interface ListEvent<R> extends ExecutionEvent {
  * for the look at the head. `added` is newest first, as the head is.
  */
 export function routeEvents<R extends MemberRow>(
-  rows: Map<string, R>,
+  rows: ReadonlyMap<string, R>,
   events: readonly ListEvent<R>[],
   member: (row: R) => boolean,
   outside: Map<string, R>,
@@ -220,4 +220,10 @@ export function routeEvents<R extends MemberRow>(
     }
   }
   return { added: [...added.values()].reverse(), unknown };
+}
+
+/** Whether an execution is one of the flow's own (a flow page's list): the stream's namespace
+ * filter takes sub-namespaces in too, the flow page's query does not (`namespaceEquals`). */
+export function inFlow(row: MemberRow, namespace: string, flowId: string): boolean {
+  return row.namespace === namespace && row.flowId === flowId;
 }

@@ -42,7 +42,7 @@ export class ListBulk {
   }
 
   /** An action's answer: the result per row and in sum; `rows` are read again (below). */
-  done(action: BulkAction, answer: BulkExecutionsMutation["bulkExecutions"], rows: Map<string, ExecutionRowFragment>): void {
+  done(action: BulkAction, answer: BulkExecutionsMutation["bulkExecutions"], rows: ReadonlyMap<string, ExecutionRowFragment>): void {
     const def = actionDef(action);
     const summary = summarize(answer.items);
     this.results = resultsById(answer.items, action);
@@ -58,7 +58,7 @@ export class ListBulk {
   }
 
   /** States stream in, labels and attempt numbers do not: read the acted-on rows again. */
-  async #refresh(ids: Set<string>, rows: Map<string, ExecutionRowFragment>): Promise<void> {
+  async #refresh(ids: Set<string>, rows: ReadonlyMap<string, ExecutionRowFragment>): Promise<void> {
     if (![...ids].some((id) => rows.has(id))) return;
     try {
       const data = await request(ExecutionsQuery, { filter: this.filter, first: Math.min(rows.size + 50, 500) });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { KeysetList, type KeysetPage } from "./pager.svelte";
+import { KeysetList, RENDERED, REVEAL, type KeysetPage } from "./pager.svelte";
 
 type Row = { id: string };
 /** A server of `ids`, newest first, `size` per page; cursors are positions. */
@@ -151,5 +151,49 @@ describe("KeysetList, live head", () => {
     await list.load(true);
     list.addNew([{ id: s.ids[0] }, { id: "new" }, { id: "new" }], true);
     expect(list.rows.map((r) => r.id)).toEqual(["new", ...s.ids]);
+  });
+});
+
+describe("KeysetList, rows by id and rows rendered", () => {
+  it("keeps byId the rows and held-back rows through loads, new rows and the banner", async () => {
+    const ids = ["c", "b", "a"];
+    const list = new KeysetList(server(ids, 2));
+    await list.load(true);
+    const index = list.byId();
+    expect([...index.keys()].sort()).toEqual(["b", "c"]);
+    await list.load(false);
+    list.addNew([{ id: "d" }], true, true);
+    list.addNew([{ id: "e" }, { id: "d" }], false);
+    expect([...index.keys()].sort()).toEqual(["a", "b", "c", "d", "e"]);
+    list.showFresh();
+    expect(list.byId().get("e")).toBe(list.rows[0]); // the row the page shows, not a copy
+    expect(list.byId().get("a")).toBe(list.rows.find((r) => r.id === "a"));
+    expect(list.byId().size).toBe(list.rows.length);
+    await list.load(true);
+    expect([...list.byId().keys()].sort()).toEqual(["b", "c"]);
+  });
+  it("renders the first rows only: new rows on top push the oldest below, `more` brings them", async () => {
+    const ids = Array.from({ length: 60 }, (_, i) => `r${String(200 - i).padStart(3, "0")}`);
+    const list = new KeysetList(server(ids, 60));
+    await list.load(true);
+    expect(list.visible.length).toBe(60);
+    const fresh = Array.from({ length: RENDERED }, (_, i) => ({ id: `n${i}` }));
+    list.addNew(fresh, true, true);
+    expect(list.rows.length).toBe(60 + RENDERED);
+    expect(list.visible.map((r) => r.id)).toEqual(list.rows.slice(0, RENDERED).map((r) => r.id));
+    expect(list.hidden).toBe(60);
+    await list.more(); // loaded rows first: no query
+    expect(list.visible.length).toBe(RENDERED + REVEAL);
+    await list.more();
+    expect(list.hidden).toBe(0);
+    expect(list.visible.length).toBe(60 + RENDERED);
+  });
+  it("`more` loads the next page once every loaded row is rendered", async () => {
+    const ids = Array.from({ length: 250 }, (_, i) => `r${String(999 - i)}`);
+    const list = new KeysetList(server(ids, 50));
+    await list.load(true);
+    for (let i = 0; i < 4; i++) await list.more();
+    expect(list.rows.length).toBe(250);
+    expect(list.visible.map((r) => r.id)).toEqual(ids);
   });
 });

@@ -51,7 +51,7 @@ export interface TaskRunEvent {
  * executions list applies its events. Returns the ids of task runs not on screen whose task
  * and state match the filter: candidates for the head of the list.
  */
-export function applyTaskRunEvents(rows: Map<string, LiveRow>, events: readonly TaskRunEvent[], p: TaskRunParams): Set<string> {
+export function applyTaskRunEvents(rows: ReadonlyMap<string, LiveRow>, events: readonly TaskRunEvent[], p: TaskRunParams): Set<string> {
   const wanted = events.filter((e): e is TaskRunEvent & { taskRunId: string } => !!e.taskRunId);
   const unknown = applyEvents(rows, wanted.map((e) => ({ executionId: e.taskRunId, state: e.state, date: e.date })));
   const matching = new Set<string>();

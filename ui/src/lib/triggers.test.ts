@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backfillProblem, countdown, fromLocalInput, shortType, toLocalInput } from "./triggers";
+import { backfillProblem, countdown, fromLocalInput, shortType, toLocalInput, touchesTriggers } from "./triggers";
 
 describe("triggers", () => {
   it("names a type by its last part", () => {
@@ -28,5 +28,14 @@ describe("triggers", () => {
     expect(backfillProblem(null, null)).toBe("give a start date");
     expect(backfillProblem("2026-12-02T00:00:00Z", "2026-12-01T00:00:00Z")).toBe("the end must be after the start");
     expect(backfillProblem("2026-12-01T00:00:00Z", null)).toBe("");
+  });
+});
+
+describe("touchesTriggers", () => {
+  it("is true for an execution a trigger created, or one replayed without its execution", () => {
+    expect(touchesTriggers([{ execution: { trigger: null } }])).toBe(false);
+    expect(touchesTriggers([{ execution: { trigger: null } }, { execution: { trigger: { id: "nightly" } } }])).toBe(true);
+    expect(touchesTriggers([{ execution: null }])).toBe(true);
+    expect(touchesTriggers([])).toBe(false);
   });
 });

@@ -34,3 +34,15 @@ export function backfillProblem(start: string | null, end: string | null): strin
   if (end && Date.parse(end) <= Date.parse(start)) return "the end must be after the start";
   return "";
 }
+
+/** A created execution as the triggers table's stream gives it: `execution` when streamed live
+ * (null when replayed after a drop: whether a trigger made it is then unknown). */
+export interface CreatedEvent {
+  execution?: { trigger?: { id: string } | null } | null;
+}
+
+/** Whether a batch of created executions may have changed a trigger (its next date, its last
+ * execution): one a trigger created, or one replayed without its execution. */
+export function touchesTriggers(events: readonly CreatedEvent[]): boolean {
+  return events.some((e) => !e.execution || !!e.execution.trigger);
+}

@@ -7,6 +7,16 @@ export const TriggersQuery = graphql(`
   }
 `);
 
+/** Executions entering CREATED; a live one carries its execution, whose `trigger` says whether
+ * a trigger created it (a trigger's next date and last execution changed in that commit). */
+export const CreatedExecutionsSubscription = graphql(`
+  subscription CreatedExecutions($after: String, $filter: StateChangeFilter) {
+    stateChanges(after: $after, filter: $filter) {
+      cursor sequence executionId execution { trigger { id } }
+    }
+  }
+`);
+
 export const SetTriggerDisabledMutation = graphql(`
   mutation SetTriggerDisabled($namespace: String!, $flowId: String!, $triggerId: String!, $disabled: Boolean!) {
     setTriggerDisabled(namespace: $namespace, flowId: $flowId, triggerId: $triggerId, disabled: $disabled) {
