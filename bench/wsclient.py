@@ -5,7 +5,7 @@ one process on the same two cores as the server. With a full client library (fra
 one reader task and several buffers per connection), that process takes as much CPU per message
 as the server's whole fan-out and the figure measures the client. This client is an asyncio
 `Protocol` per connection: it writes the upgrade request, reads unmasked server frames straight
-from the socket buffer (RFC 6455 §5.2), stamps every frame of one read with the time of that
+from the socket buffer (RFC 6455, section 5.2), stamps every frame of one read with the time of that
 read, and answers pings. It speaks only what the benchmark needs: text frames without
 extensions (it offers none, so the server uses none) and the close handshake.
 """
@@ -26,7 +26,7 @@ OP_TEXT, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x8, 0x9, 0xA
 
 
 def _frame(opcode: int, payload: bytes) -> bytes:
-    """A masked client frame (clients must mask, §5.3)."""
+    """A masked client frame (clients must mask, RFC 6455 section 5.3)."""
     head = bytearray([0x80 | opcode])
     size = len(payload)
     if size < 126:

@@ -31,7 +31,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
-from tercel import filehttp, flowdir, middleware, supervision, webhooks, webui
+from tercel import filehttp, flowdir, middleware, nsfilehttp, supervision, webhooks, webui
 from tercel.engine.runtime import pubsub
 from tercel.engine.triggers import hub as triggerhub
 from tercel.resolvers.build import build_schema
@@ -203,6 +203,7 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
         Route("/health", health, methods=["GET"]),
         *webhooks.routes(lambda: None if runtime.services is None else runtime.services.engine),
         *filehttp.routes(lambda: None if runtime.services is None else runtime.services.engine),
+        *nsfilehttp.routes(lambda: None if runtime.services is None else runtime.services.engine),
         *webui.routes(),
     ]
     layers = [
@@ -218,7 +219,7 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
         cors = Middleware(
             CORSMiddleware,
             allow_origins=list(settings.allowed_origins),
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "DELETE"],
             allow_headers=[
                 "Content-Type",
                 "Authorization",

@@ -92,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     server.add_argument("--flows", metavar="DIR", help="deploy every flow file of DIR at start")
     server.add_argument("--storage", metavar="DIR", help=_STORAGE_HELP)
     server.add_argument("--token", help="require this bearer token (or TERCEL_TOKEN)")
+    from tercel import nsfilecmd
+
+    nsfilecmd.add_parser(commands)
     return parser
 
 
@@ -104,6 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return runcmd.run(args)
         if args.command == "validate":
             return _validate(args.flows)
+        if args.command == "namespace":
+            from tercel import nsfilecmd
+
+            return nsfilecmd.upload(args)
         from tercel import servecmd
 
         return servecmd.serve(args)

@@ -10,7 +10,9 @@ Crash points (`hit`: the process dies, `os._exit(137)`, like SIGKILL):
 - `before_trigger_commit`: a Schedule date's execution and next date are made, not committed;
 - `after_trigger_commit`: they are committed, the schedule runner has not taken the new date;
 - `before_flow_trigger_commit`, `after_flow_trigger_commit`: the same around the execution a
-  Flow trigger starts for another execution's end (and the trigger's watermark).
+  Flow trigger starts for another execution's end (and the trigger's watermark);
+- `before_upload_commit`: a new execution's FILE inputs are stored (and journaled), the
+  execution is not committed yet.
 
 Fault points (`raises`: the caller raises its error, on every pass once armed):
 - `commit_disk_full`: the writer's commit fails as on a full disk (SQLITE_FULL);

@@ -20,9 +20,9 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tercel import filepreview
-from tercel.engine import faults, files, service
+from tercel.engine import faults, filereach, files, service
 
-__all__ = ["routes"]
+__all__ = ["error_response", "file_chunks", "routes"]
 
 _CHUNK = 256 * 1024
 
@@ -38,7 +38,7 @@ def routes(engine_of: Callable[[], Any]) -> list[Route]:
         handle, name = opened
         disposition = f"attachment; filename*=UTF-8''{quote(name, safe='')}"
         return StreamingResponse(
-            _chunks(handle),
+            file_chunks(handle),
             media_type="application/octet-stream",
             headers={"Content-Disposition": disposition},
         )
@@ -46,7 +46,9 @@ def routes(engine_of: Callable[[], Any]) -> list[Route]:
     async def show(request: Request) -> Response:
         rows = _max_rows(request.query_params.get("maxRows"))
         if rows is None:
-            return _error(400, f"`maxRows` must be an integer from 1 to {filepreview.MAX_ROWS}")
+            return error_response(
+                400, f"`maxRows` must be an integer from 1 to {filepreview.MAX_ROWS}"
+            )
         opened = await _open(engine_of(), request)
         if isinstance(opened, Response):
             return opened
@@ -55,7 +57,7 @@ def routes(engine_of: Callable[[], Any]) -> list[Route]:
             with handle:
                 answer = await asyncio.to_thread(filepreview.preview, handle, name, rows)
         except ValueError as error:
-            return _error(422, str(error))
+            return error_response(422, str(error))
         return JSONResponse(answer)
 
     base = "/api/v1/executions/{id}/file"
@@ -68,23 +70,23 @@ def routes(engine_of: Callable[[], Any]) -> list[Route]:
 async def _open(engine: Any, request: Request) -> tuple[BinaryIO, str] | Response:
     """The file `path` of the execution `id`, open, and its name; or the error response."""
     if engine is None:
-        return _error(503, "the server is starting", "UNAVAILABLE")
+        return error_response(503, "the server is starting", "UNAVAILABLE")
     execution_id = request.path_params["id"]
     uri = request.query_params.get("path")
     if not uri:
-        return _error(400, "the query parameter `path` (a kestra:/// URI) is required")
+        return error_response(400, "the query parameter `path` (a kestra:/// URI) is required")
     try:
         ex = await service.get_execution(engine, execution_id)
     except faults.EngineUnavailable as error:
-        return _error(503, str(error), "UNAVAILABLE")
+        return error_response(503, str(error), "UNAVAILABLE")
     if ex is None:
-        return _error(404, f"execution `{execution_id}` not found", "NOT_FOUND")
+        return error_response(404, f"execution `{execution_id}` not found", "NOT_FOUND")
     flow = await engine.flow(ex.namespace, ex.flow_id, ex.flow_revision)
     defs = flow.inputs if flow is not None else ()
     try:
-        handle = await asyncio.to_thread(files.open_of_execution, engine.files, ex, defs, uri)
+        handle = await asyncio.to_thread(filereach.open_of_execution, engine.files, ex, defs, uri)
     except (files.FileRefused, files.FileMissing) as error:
-        return _error(404, str(error), "NOT_FOUND")
+        return error_response(404, str(error), "NOT_FOUND")
     return handle, files.segments(uri)[-1]
 
 
@@ -96,7 +98,7 @@ def _max_rows(given: str | None) -> int | None:
     return int(given)
 
 
-async def _chunks(handle: BinaryIO) -> AsyncIterator[bytes]:
+async def file_chunks(handle: BinaryIO) -> AsyncIterator[bytes]:
     try:
         while chunk := await asyncio.to_thread(handle.read, _CHUNK):
             yield chunk
@@ -104,5 +106,5 @@ async def _chunks(handle: BinaryIO) -> AsyncIterator[bytes]:
         handle.close()
 
 
-def _error(status: int, message: str, code: str = "BAD_USER_INPUT") -> JSONResponse:
+def error_response(status: int, message: str, code: str = "BAD_USER_INPUT") -> JSONResponse:
     return JSONResponse({"message": message, "code": code}, status_code=status)

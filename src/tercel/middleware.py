@@ -41,10 +41,11 @@ def _error_body(message: str, code: str) -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": code}}]}
 
 
-#: the headers a multipart GraphQL request must carry one of (non-empty), as Apollo asks: a
-#: browser cannot send them cross-site without a CORS preflight, so a plain HTML form (CSRF)
-#: cannot start an execution with files
-PREFLIGHT_HEADERS = (b"apollo-require-preflight", b"x-apollo-operation-name")
+#: the headers a multipart request must carry one of (non-empty), as Apollo asks: a browser
+#: cannot send them cross-site without a CORS preflight, so a plain HTML form (CSRF) cannot
+#: start an execution with files or upload a namespace file; `Authorization` (the API token)
+#: is one of them, so Kestra's clients upload as they do to Kestra
+PREFLIGHT_HEADERS = (b"apollo-require-preflight", b"x-apollo-operation-name", b"authorization")
 
 
 def _is_multipart(scope: Scope) -> bool:
@@ -75,7 +76,7 @@ class BodyLimit:
             if not _has_preflight_header(scope):
                 why = (
                     "a multipart request must carry a non-empty `Apollo-Require-Preflight` "
-                    "(or `X-Apollo-Operation-Name`) header"
+                    "(or `X-Apollo-Operation-Name`, or `Authorization`) header"
                 )
                 body = _error_body(why, "BAD_REQUEST")
                 await JSONResponse(body, status_code=400)(scope, receive, send)
@@ -138,8 +139,9 @@ class BearerAuth:
             return True  # a webhook's key is its secret, as in Kestra
         request = Request(scope)
         query = parse_qs(scope.get("query_string", b"").decode())
-        return (
+        return (  # GraphiQL's page, asked for by a browser; nothing else is open
             scope["method"] == "GET"
+            and path == "/graphql"
             and "text/html" in request.headers.get("accept", "")
             and "query" not in query
         )

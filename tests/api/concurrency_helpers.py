@@ -1,4 +1,4 @@
-"""Flows and readers shared by the flow-concurrency tests (execution-model §25.2): Kestra's
+"""Flows and readers shared by the flow-concurrency tests (semantics.md#concurrency): Kestra's
 flow-concurrency-*.yml test flows, and the state-change log read back from SQLite."""
 
 from __future__ import annotations

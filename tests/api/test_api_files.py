@@ -244,6 +244,8 @@ def test_file_downloads_need_the_token(server_factory: Callable[..., Server]) ->
     assert secured.wait_terminal(execution_id) == "SUCCESS"
     uri = _output_uri(secured, execution_id)
     assert _download(secured, execution_id, uri).status_code == 401
+    # a browser's Accept header opens GraphiQL's page only, never a file
+    assert _download(secured, execution_id, uri, accept="text/html").status_code == 401
     with_token = _download(secured, execution_id, uri, Authorization="Bearer files-token")
     assert with_token.status_code == 200 and with_token.content == b"1\n"
 

@@ -1,4 +1,4 @@
-"""bulkExecutions over a real server (contract §7, execution-model §25.1 "Bulk"): by ids and by
+"""bulkExecutions over a real server (semantics.md#bulk): by ids and by
 the list's own ExecutionFilter, one item per execution, dry runs that change nothing, the
 10,000 limit, and the changes streamed on `stateChanges` like any other."""
 

@@ -1,4 +1,4 @@
-"""Flow concurrency over a real server (execution-model §25.2), mirroring Kestra's
+"""Flow concurrency over a real server (semantics.md#concurrency), mirroring Kestra's
 FlowConcurrencyCaseTest: over the limit a new execution is QUEUED, CANCELLED or FAILED; a
 paused one holds its slot; queued ones start in creation order as slots free up, whatever ended
 the running one; every change is seen on `stateChanges` by a real websocket client."""

@@ -1,5 +1,5 @@
-"""unqueueExecution, forceRunExecution, kill and delete of a QUEUED execution, and the bulk
-UNQUEUE and FORCE_RUN over a real server (execution-model §25.1-25.2), mirroring Kestra's
+"""unqueueExecution, forceRunExecution, kill and delete of a QUEUED execution, and the bulk UNQUEUE
+and FORCE_RUN over a real server (semantics.md#concurrency, items 5 to 7), mirroring Kestra's
 ExecutionControllerTest (shouldUnqueue*, shouldForceRun*, shouldFailToForceRun*)."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Lifecycle actions end to end through the GraphQL mutations of a running server.
 
-execution-model.md §12.5 (CREATE_NEW_EXECUTION), §15 (pause/resume), §16 (kill), §17 (restart),
-§18 (replay); graphql-api.md §5 (mutations and their union members).
+semantics.md#retry-new-execution (CREATE_NEW_EXECUTION), #pause, #kill, #restart, #replay; the
+mutations' union members (semantics.md#api-limits) and their answers (semantics.md#durability).
 """
 
 from __future__ import annotations
@@ -458,7 +458,8 @@ def test_flow_retry_creates_new_executions(api: Server) -> None:
     assert {n["originalId"] for n in nodes} == {first_id}
     assert [n["metadata"]["attemptNumber"] for n in nodes] == [1, 2, 3]
     assert len({n["metadata"]["originalCreatedDate"] for n in nodes}) == 1
-    # a top-level failure: FAILED, then RETRIED (§12.5); the last failure stands
+    # a top-level failure: FAILED, then RETRIED (semantics.md#retry-new-execution); the last failure
+    # stands
     for node in nodes[:2]:
         assert states(node) == ["CREATED", "RUNNING", "FAILED", "RETRIED"]
         assert [states(run) for run in node["taskRunList"]] == [
@@ -493,7 +494,7 @@ def test_delete_terminal_and_running(api: Server) -> None:
     assert get(api, active) is None
 
 
-# ------------------------------------------------------------------ answers as committed (§5)
+# ----------------------------------- answers as committed (semantics.md#durability)
 
 
 def _answer(api: Server, field: str, execution_id: str, **extra: Any) -> dict[str, Any] | str:
@@ -507,10 +508,10 @@ def _answer(api: Server, field: str, execution_id: str, **extra: Any) -> dict[st
 
 
 def test_answers_are_the_mutations_commit(api: Server) -> None:
-    """graphql-api §5: each mutation answers the execution as ITS commit left it: KILLING for
-    the kill of a running shell task, RESTARTED for a restart, the RESTARTED copy for a replay
-    from a task run, the CREATED copy (no task runs) for a replay from the start, RESTARTED
-    (or RUNNING) for a resume."""
+    """semantics.md#durability: each mutation answers the execution as ITS commit left it: KILLING
+    for the kill of a running shell task, RESTARTED for a restart, the RESTARTED copy for a replay
+    from a task run, the CREATED copy (no task runs) for a replay from the start, RESTARTED (or
+    RUNNING) for a resume."""
     ns = "life.answers"
     _deploy(api, FLAKY, ns, "flaky")
     _deploy(api, APPROVAL, ns, "approval")

@@ -1,4 +1,4 @@
-"""Limits and error masking (graphql-api §8.1, §8.2)."""
+"""Limits and error masking (semantics.md#api-limits)."""
 
 from __future__ import annotations
 

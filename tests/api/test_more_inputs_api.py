@@ -1,5 +1,5 @@
 """SECRET and choice inputs over GraphQL: `Execution.inputs` and the logs mask a SECRET;
-`InvalidInputsError` names each bad input (execution-model §20)."""
+`InvalidInputsError` names each bad input (semantics.md#more-input-types)."""
 
 from __future__ import annotations
 

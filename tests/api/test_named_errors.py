@@ -6,7 +6,7 @@ where, and a bug in a check made before validation is masked, never shown as the
 - A legacy `graphql-ws` `start` (or `stop`) whose `id` is not a string gets an `error` message
   naming `id`, and the connection serves on.
 - An exception raised by a pre-validation check (query cost, Int literals, argument bounds) is
-  an INTERNAL_SERVER_ERROR with an `errorId` logged beside the traceback (graphql-api §8.2).
+  an INTERNAL_SERVER_ERROR with an `errorId` logged beside the traceback (semantics.md#api-limits).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""§25.1 over a real server: pauseExecution / resumeExecution, setTaskRunState,
-setExecutionState, setExecutionLabels and deleteExecution's purge options — each change seen on
-`stateChanges` (or `executionUpdated` for labels) by a real websocket client."""
+"""Operating by hand (semantics.md#operating) over a real server: pauseExecution / resumeExecution,
+setTaskRunState, setExecutionState, setExecutionLabels and deleteExecution's purge options — each
+change seen on `stateChanges` (or `executionUpdated` for labels) by a real websocket client."""
 
 from __future__ import annotations
 

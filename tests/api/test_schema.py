@@ -21,7 +21,7 @@ from tercel.settings import Settings
 
 SNAPSHOT = Path(__file__).resolve().parents[2] / "schema.graphql"
 
-# contract.md §4 and graphql-api.md §2-3 (result unions and errors), with scalars declared
+# the fixed names (semantics.md#api-contract: result unions and errors), with scalars declared
 # ruff: noqa: E501
 CONTRACT = """
 scalar DateTime

@@ -1,4 +1,5 @@
-"""The number of SQL statements of a request does not depend on the page size (graphql-api §7)."""
+"""The number of SQL statements of a request does not depend on the page size
+(semantics.md#queries)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Subscriptions over real websockets, on both protocols (graphql-api §6, §8.1, §8.3, §9).
+"""Subscriptions over real websockets, on both protocols (semantics.md#subscriptions; limits
+and tokens: semantics.md#api-limits).
 
 A real uvicorn server on 127.0.0.1 and real `websockets` clients. Flows use short Sleep tasks so
 that streams are live (not only replayed) while the tests subscribe.

@@ -1,7 +1,7 @@
 """#12 items 1 and 2 through the API: text that cannot be stored is refused as data (never a
 500), a full disk answers STORAGE_FULL and `/health` 503 `storage_full` until commits succeed,
 a dead engine loop answers ENGINE_STOPPED at once and `/health` 503 `engine_stopped`; the real
-`tercel server` then exits with status 4 (graphql-api §1)."""
+`tercel server` then exits with status 4 (semantics.md#durability)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Webhook triggers at Kestra's path over a real server (execution-model §25.3), after Kestra's
+"""Webhook triggers at Kestra's path over a real server (semantics.md#webhook), after Kestra's
 `ExecutionControllerTest.webhook` and `webhookFlowNotFound`: JSON bodies (a map, a list), text,
 no body, query parameters as lists, flow labels; unknown flow or key and disabled → 404; open
 without the API token; bodies over the limit → 413."""

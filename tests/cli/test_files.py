@@ -258,6 +258,8 @@ def test_read_returns_the_text_of_the_executions_files(tmp_path: Path) -> None:
             "not a file of this execution" in line
             or "is not an internal-storage URI" in line
             or "invalid path segment" in line
+            # a path without scheme is a namespace file, as in Kestra: never /etc/passwd
+            or "`kestra:///company/team/_files/etc/passwd` does not exist" in line
         )
 
 

@@ -1,5 +1,5 @@
 """SECRET inputs through `tercel run`: masked in the `--json` document and in every log line,
-available to expressions (execution-model §20)."""
+available to expressions (semantics.md#more-input-types)."""
 
 from __future__ import annotations
 

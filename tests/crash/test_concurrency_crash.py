@@ -1,4 +1,4 @@
-"""Flow concurrency under SIGKILL (execution-model §25.2): the count is decided in the engine's
+"""Flow concurrency under SIGKILL (semantics.md#concurrency): the count is decided in the engine's
 one writer from what SQLite holds, so a kill -9 at any moment neither loses the queue nor lets
 more than `limit` executions of the flow run at once.
 

@@ -1,4 +1,4 @@
-"""Durability under SIGKILL (execution-model §5, invariants I1-I6 and crash recovery).
+"""Durability under SIGKILL (semantics.md#durability; invariants I1-I6: semantics.md#invariants).
 
 A real `tercel server` subprocess gets a mix of flows and a stream of `createExecution` calls, and
 is SIGKILLed at random moments (while serving, while attempts and shell processes run, sometimes

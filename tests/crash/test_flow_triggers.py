@@ -1,4 +1,4 @@
-"""Flow triggers across SIGKILL (execution-model §25.3): an execution's end starts each matching
+"""Flow triggers across SIGKILL (semantics.md#flow-trigger): an execution's end starts each matching
 Flow trigger exactly once, even when the server dies just before or just after the start's
 commit (fail points `before_flow_trigger_commit`, `after_flow_trigger_commit`)."""
 

@@ -1,6 +1,6 @@
-"""A paused execution stays paused across a SIGKILL of the server (execution-model §25.1): the
-pause is a committed state, the restarted engine rebuilds it and starts nothing, and the
-attempt that was running at the kill is resubmitted and merged as any interrupted attempt is."""
+"""A paused execution stays paused across a SIGKILL of the server (semantics.md#pause-execution):
+the pause is a committed state, the restarted engine rebuilds it and starts nothing, and the attempt
+that was running at the kill is resubmitted and merged as any interrupted attempt is."""
 
 from __future__ import annotations
 

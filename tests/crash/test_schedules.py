@@ -1,4 +1,4 @@
-"""Schedule dates across SIGKILL (execution-model §25.3): each date fires exactly once, missed
+"""Schedule dates across SIGKILL (semantics.md#schedule): each date fires exactly once, missed
 dates follow `recoverMissedSchedules`, late ones follow `lateMaximumDelay`.
 
 A real `tercel server` subprocess is killed with SIGKILL at random moments and at the two crash

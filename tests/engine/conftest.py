@@ -1,6 +1,6 @@
 """Engine scenario helpers: a real `Engine` on a temporary SQLite file, flows deployed from YAML,
-executions waited for until they settle, and the durability invariants (execution-model §3.3, §5)
-checked against the `state_changes` table read straight from the database file."""
+executions waited for until they settle, and the state rules and invariants (semantics.md#states,
+semantics.md#invariants) checked against the `state_changes` table read from the database file."""
 
 from __future__ import annotations
 
@@ -116,7 +116,8 @@ def micros(text: str) -> int:
 
 
 def check_state(state: Doc, what: str) -> None:
-    """§3.3: current = last entry, dates never decrease, no state twice in a row, dates."""
+    """semantics.md#states: current = last entry, dates never decrease, no state twice in a row,
+    dates."""
     hist = state["histories"]
     assert hist, f"{what}: empty history"
     assert state["current"] == hist[-1]["state"], f"{what}: current != last history entry"
@@ -192,8 +193,8 @@ def check_state_log(db_path: Path | str, doc: Doc) -> None:
         same(("TASK_RUN", run["id"], None), run["state"])
         for number, attempt in enumerate(run["attempts"] or [], 1):
             same(("ATTEMPT", run["id"], number), attempt["state"])
-    # What is left belongs to task runs a restart removed (errors/finally, §17.4): the log is
-    # append-only, so their rows stay, but nothing else may be left over.
+    # What is left belongs to task runs a restart removed (errors/finally, semantics.md#restart):
+    # the log is append-only, so their rows stay, but nothing else may be left over.
     leftovers = {key for key in groups if key[1] in kept or key[0] == "EXECUTION"}
     assert not leftovers, f"state_changes rows not in the document: {leftovers}"
 
@@ -289,7 +290,8 @@ class Harness:
         return int(rows[0][0]) == 0 and rows[0][1] == "PAUSED"
 
     def settled(self, doc: Doc) -> bool:
-        """Terminal, or PAUSED with nothing left to do but a manual resume (§15.6)."""
+        """Terminal, or PAUSED with nothing left to do but a manual resume
+        (semantics.md#pause, item 6)."""
         current = doc["state"]["current"]
         if current in TERMINAL:
             return True

@@ -1,4 +1,5 @@
-"""§23 acceptance examples and the retry examples of §12.4, run on a real engine."""
+"""Kestra's own test flows (kestra-io/kestra, core/src/test/resources/flows/valids/, each named
+below) and the retry examples of semantics.md#retry-failed-task, run on a real engine."""
 
 from __future__ import annotations
 
@@ -197,7 +198,8 @@ def test_task_runif(run_engine: Any) -> None:
 
 def test_retry_success_warning_on_retry(run_engine: Any) -> None:
     """`retry-success.yaml`: WARNING, TR 1, 4 attempts. (Kestra's file succeeds at
-    `attemptsCount == 4`; with §9's count of attempts *before* this one, the 4th attempt sees 3.)"""
+    `attemptsCount == 4`; with the count of attempts *before* this one, semantics.md#runnables, the
+    4th attempt sees 3.)"""
     flow = """
     id: retry-success
     namespace: t.engine
@@ -260,7 +262,7 @@ def test_retry_failed_then_errors(run_engine: Any) -> None:
         t2 = run_of(doc, "t2")
         assert t2["parentTaskRunId"] is None
         assert t2["state"]["current"] == S
-        # errors start only after the last attempt failed (§12.4.3)
+        # errors start only after the last attempt failed (semantics.md#retry-failed-task, item 3)
         last_end = failed["attempts"][-1]["state"]["endDate"]
         assert t2["state"]["startDate"] >= last_end
 
@@ -318,7 +320,7 @@ def test_pause_delay(run_engine: Any) -> None:
 
 
 def test_retry_top_level_fail_exact_histories(run_engine: Any) -> None:
-    """§12.4 example: a top-level Fail with maxAttempt 3."""
+    """semantics.md#retry-failed-task example: a top-level Fail with maxAttempt 3."""
     flow = """
     id: retry-top
     namespace: t.engine
@@ -343,8 +345,8 @@ def test_retry_top_level_fail_exact_histories(run_engine: Any) -> None:
 
 
 def test_retry_inside_sequential_exact_histories(run_engine: Any) -> None:
-    """§12.4 example, the same Fail inside a Sequential: the execution never shows FAILED
-    before the end; the Sequential stays RUNNING while its child retries."""
+    """semantics.md#retry-failed-task example, the same Fail inside a Sequential: the execution
+    never shows FAILED before the end; the Sequential stays RUNNING while its child retries."""
     flow = """
     id: retry-nested
     namespace: t.engine
@@ -374,8 +376,8 @@ def test_retry_inside_sequential_exact_histories(run_engine: Any) -> None:
 
 
 def test_retry_allow_failure_continues(run_engine: Any) -> None:
-    """§12.4: with allowFailure the final task run is WARNING, its three attempts FAILED, and
-    the flow continues."""
+    """semantics.md#flags: with allowFailure the final task run is WARNING, its three attempts
+    FAILED, and the flow continues."""
     flow = """
     id: retry-allow
     namespace: t.engine
@@ -403,7 +405,8 @@ def test_retry_allow_failure_continues(run_engine: Any) -> None:
 
 
 def test_warning_on_retry_from_second_attempt(run_engine: Any) -> None:
-    """§12.3: success on attempt 2 with warningOnRetry → task run WARNING, attempt SUCCESS."""
+    """semantics.md#retries (`warningOnRetry`): success on attempt 2 with warningOnRetry → task run
+    WARNING, attempt SUCCESS."""
     flow = """
     id: warn-retry
     namespace: t.engine
@@ -441,7 +444,7 @@ def test_warning_on_retry_from_second_attempt(run_engine: Any) -> None:
 
 
 def test_creation_order_worked_example(run_engine: Any) -> None:
-    """§8.6 worked example: loop, x@a, y@a, x@b, y@b, fan, p1, p2, end."""
+    """semantics.md#creation example: loop, x@a, y@a, x@b, y@b, fan, p1, p2, end."""
     flow = """
     id: order
     namespace: t.engine

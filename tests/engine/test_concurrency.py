@@ -1,5 +1,5 @@
-"""Flow concurrency (execution-model §25.2) on a real engine and SQLite file: the queue is
-rebuilt from the file by an engine started again on it, and the commands of §25.1 that act on
+"""Flow concurrency (semantics.md#concurrency) on a real engine and SQLite file: the queue is
+rebuilt from the file by an engine started again on it, and the commands that act on
 it (unqueue, force run, kill, delete, bulk) answer after their commit."""
 
 from __future__ import annotations

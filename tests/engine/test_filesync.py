@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ tasks:
 BATCHES = 30
 
 
-async def _fan_out(h: Harness) -> dict[str, Any]:
+async def _fan_out(h: Harness, created_then: Callable[[], None] = lambda: None) -> dict[str, Any]:
     await h.deploy(CHILD)
     flow = await h.deploy(PARENT)
     rows = "".join(f"row {n}\n" for n in range(1, BATCHES + 1)).encode()
@@ -64,6 +65,7 @@ async def _fan_out(h: Harness) -> dict[str, Any]:
         h.engine, flow.namespace, flow.id, {}, uploads=[upload]
     )
     assert isinstance(created, model.Execution), created
+    created_then()
     return await h.wait(created.id, timeout=60)
 
 
@@ -125,10 +127,13 @@ def test_every_stored_file_is_flushed_before_the_next_commit(
 def test_a_flush_that_fails_holds_the_commit_which_is_retried(
     run_engine: Any, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    flushes = Flushes(monkeypatch, failures=3)
+    flushes = Flushes(monkeypatch)
+
+    def failing() -> None:  # after the upload's journal mark, which is synced at once
+        flushes.failures = 3
 
     async def body(h: Harness) -> None:
-        doc = await _fan_out(h)
+        doc = await _fan_out(h, failing)
         assert doc["state"]["current"] == "SUCCESS"
         assert run_of(doc, "each")["outputs"]["iterations"]["SUCCESS"] == BATCHES
 

@@ -1,4 +1,5 @@
-"""§16 Kill: running shell attempts, PAUSED executions, never-started and retrying task runs."""
+"""Kill (semantics.md#kill): running shell attempts, PAUSED executions, never-started and retrying
+task runs."""
 
 from __future__ import annotations
 

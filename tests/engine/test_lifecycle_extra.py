@@ -155,7 +155,8 @@ def test_replay_inside_a_sequential_drops_successors(run_engine: Any) -> None:
 
 
 def test_create_new_execution_retry_chain(run_engine: Any) -> None:
-    """§12.5: with maxAttempt 3, three executions end RETRIED, RETRIED, FAILED."""
+    """semantics.md#retry-new-execution: with maxAttempt 3, three executions end RETRIED, RETRIED,
+    FAILED."""
     flow = """
     id: new-exec-retry
     namespace: t.engine
@@ -230,8 +231,8 @@ tasks:
 
 
 def test_retried_execution_keeps_no_timer(run_engine: Any) -> None:
-    """I2: a terminal execution has no timers left, RETRIED included (§12.5: the replacement
-    is stored with its timer)."""
+    """I2: a terminal execution has no timers left, RETRIED included
+    (semantics.md#retry-new-execution: the replacement is stored with its timer)."""
 
     async def body(h: Harness) -> None:
         first = await h.run(NEW_EXECUTION_RETRY, i2=False)
@@ -247,8 +248,8 @@ def test_retried_execution_keeps_no_timer(run_engine: Any) -> None:
 def test_new_execution_retry_after_cli_exit_runs_on_the_next_engine(
     tmp_path: Path, db_path: Path
 ) -> None:
-    """§12.5: `tercel run` ends with the RETRIED execution (exit 1); the replacement is stored
-    with its timer and a server on the same database runs it."""
+    """semantics.md#retry-new-execution: `tercel run` ends with the RETRIED execution (exit 1); the
+    replacement is stored with its timer and a server on the same database runs it."""
     flow_file = tmp_path / "flow.yaml"
     flow_file.write_text(flow_yaml(NEW_EXECUTION_RETRY))
     done = subprocess.run(
@@ -363,7 +364,8 @@ def test_waiting_subflow_parent_survives_an_engine_restart(db_path: Path) -> Non
 
 
 def test_allow_warning_and_allow_failure_flags(run_engine: Any) -> None:
-    """§7.2: allowFailure turns FAILED into WARNING; allowWarning then into SUCCESS."""
+    """semantics.md#flags: allowFailure turns FAILED into WARNING; allowWarning then into
+    SUCCESS."""
     flow = """
     id: flags
     namespace: t.engine

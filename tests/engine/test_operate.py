@@ -1,6 +1,7 @@
-"""§25.1 on a real engine and SQLite file: pauseExecution / resume of a manual pause (durable
-across an engine restart), and setTaskRunState as Kestra's markAs — the assertions of Kestra's
-ExecutionServiceTest.markAsEachPara on the same flow, then the engine carrying on."""
+"""Operating by hand (semantics.md#operating) on a real engine and SQLite file: pauseExecution /
+resume of a manual pause (durable across an engine restart), and setTaskRunState as Kestra's markAs
+— the assertions of Kestra's ExecutionServiceTest.markAsEachPara on the same flow, then the engine
+carrying on."""
 
 from __future__ import annotations
 
@@ -100,7 +101,7 @@ def test_pause_lets_running_attempts_finish_and_starts_nothing(run_engine: Any) 
             lambda d: run_of(d, "nap")["state"]["current"] == "SUCCESS",
             what="the running attempt merged",
         )
-        await asyncio.sleep(0.3)  # time enough to start `after`, were it allowed
+        await h.turn()  # a later iteration's passes committed: `after` would have started
         doc = await h.doc(created.id)
         assert doc["state"]["current"] == "PAUSED"
         assert [r["taskId"] for r in doc["taskRunList"]] == ["nap"]
@@ -142,7 +143,7 @@ def test_a_paused_execution_stays_paused_across_an_engine_restart(db_path: Path)
         return created.id
 
     async def second(h: Harness, execution_id: str) -> None:
-        await asyncio.sleep(0.3)  # the restarted engine's passes ran over it
+        await h.turn()  # the restarted engine's passes ran over it and committed
         doc = await h.doc(execution_id)
         assert doc["state"]["current"] == "PAUSED"
         assert [r["taskId"] for r in doc["taskRunList"]] == ["nap"]

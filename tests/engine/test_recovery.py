@@ -1,5 +1,6 @@
-"""§5 crash recovery: a `tercel run` process killed with SIGKILL mid-attempt, then an engine
-started again on the same database file; timers (retry, pause delay) surviving a restart."""
+"""Crash recovery (semantics.md#durability, architecture.md#recovery): a `tercel run` process killed
+with SIGKILL mid-attempt, then an engine started again on the same database file; timers (retry,
+pause delay) surviving a restart."""
 
 from __future__ import annotations
 

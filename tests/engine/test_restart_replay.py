@@ -1,4 +1,4 @@
-"""§17 Restart and §18 Replay."""
+"""Restart (semantics.md#restart) and replay (semantics.md#replay)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from tercel.engine.run import document
 
 C, R, F, RS, S, P = "CREATED", "RUNNING", "FAILED", "RESTARTED", "SUCCESS", "PAUSED"
 
-# fails on its first try only (`taskrun.attemptsCount` is 0 on the first try, §9)
+# fails on its first try only (`taskrun.attemptsCount` is 0 on the first try,
+# semantics.md#runnables)
 FIRST_TRY_FAILS = "'if [ \"{{taskrun.attemptsCount}}\" -eq 1 ]; then exit 0; else exit 1; fi'"
 
 
@@ -70,8 +71,8 @@ def test_restart_always_failed(run_engine: Any) -> None:
 
 
 def test_restart_last_failed(run_engine: Any) -> None:
-    """§17 example (Kestra `restart_last_failed`): Logs a, b, c, d where c fails on its first
-    try only."""
+    """semantics.md#restart example (Kestra `restart_last_failed`): Logs a, b, c, d where c fails on
+    its first try only."""
     flow = f"""
     id: restart_last_failed
     namespace: t.engine
@@ -120,8 +121,9 @@ def test_restart_last_failed(run_engine: Any) -> None:
 
 
 def test_restart_reruns_nested_errors_and_finally(run_engine: Any) -> None:
-    """§17.3–5: a flowable ancestor goes back to RUNNING; every `errors`/`finally` task run (flow
-    level and under flowables) is removed and runs again as the new outcome requires."""
+    """semantics.md#restart, items 3 and 4: a flowable ancestor goes back to RUNNING; every
+    `errors`/`finally` task run (flow level and under flowables) is removed and runs again as the
+    new outcome requires."""
     flow = f"""
     id: restart-nested
     namespace: t.engine
@@ -246,8 +248,8 @@ tasks:
 
 
 def test_replay_from_the_second_of_five_logs(run_engine: Any) -> None:
-    """§18 example: new execution, 2 task runs, the second RESTARTED with 4 entries, new ids;
-    execution RESTARTED with 4 entries; parentId = old id."""
+    """semantics.md#replay: new execution, 2 task runs, the second RESTARTED with 4 entries, new
+    ids; execution RESTARTED with 4 entries; parentId = old id."""
 
     async def body(h: Harness) -> None:
         old = await h.run(LOGS)
@@ -322,8 +324,9 @@ def test_replay_without_task_run_and_refusals(run_engine: Any) -> None:
 
 
 def test_restart_returns_the_restarted_execution(run_engine: Any) -> None:
-    """§17 example: "After restart: same id, parentId null, execution CREATED, RUNNING, FAILED,
-    RESTARTED, c CREATED, RUNNING, FAILED, RESTARTED with 1 attempt"."""
+    """semantics.md#restart example (Kestra `restart_last_failed`): "After restart: same id,
+    parentId null, execution CREATED, RUNNING, FAILED, RESTARTED, c CREATED, RUNNING, FAILED,
+    RESTARTED with 1 attempt"."""
     flow = f"""
     id: restart_returned
     namespace: t.engine
@@ -350,8 +353,8 @@ def test_restart_returns_the_restarted_execution(run_engine: Any) -> None:
 
 
 def test_replay_returns_the_restarted_copy(run_engine: Any) -> None:
-    """§18 example: 2 task runs, the second RESTARTED with 4 entries; execution RESTARTED with
-    4 entries."""
+    """semantics.md#replay with a task run: 2 task runs, the second RESTARTED with 4 entries;
+    execution RESTARTED with 4 entries."""
 
     async def body(h: Harness) -> None:
         old = await h.run(LOGS)
@@ -368,7 +371,8 @@ def test_replay_returns_the_restarted_copy(run_engine: Any) -> None:
 
 
 def test_replay_without_task_run_returns_a_created_execution(run_engine: Any) -> None:
-    """§18: without taskRunId the new execution has state CREATED (one entry), no task runs."""
+    """semantics.md#replay: without taskRunId the new execution has state CREATED (one entry), no
+    task runs."""
 
     async def body(h: Harness) -> None:
         old = await h.run(LOGS)
@@ -398,7 +402,7 @@ def test_returned_execution_is_not_mutated_afterwards(run_engine: Any) -> None:
 
 
 def test_restart_does_not_pause_an_already_paused_pause_again(run_engine: Any) -> None:
-    """§17.3: a Pause that already paused does not pause again."""
+    """semantics.md#restart, item 4: a Pause that already paused does not pause again."""
     flow = """
     id: restart-pause
     namespace: t.engine

@@ -1,4 +1,5 @@
-"""§15 Pause and resume: onResume inputs, invalid resumes, several paused branches, timeout."""
+"""Pause and resume (semantics.md#pause): onResume inputs, invalid resumes, several paused branches,
+timeout."""
 
 from __future__ import annotations
 
@@ -86,8 +87,8 @@ def test_resume_of_a_non_paused_execution(run_engine: Any) -> None:
 
 
 def test_resume_one_of_two_paused_branches(run_engine: Any) -> None:
-    """§15.3–4: resume takes the first PAUSED task run; the execution stays PAUSED until the
-    last Pause resumes."""
+    """semantics.md#pause, items 3 and 4: resume takes the first PAUSED task run; the execution
+    stays PAUSED until the last Pause resumes."""
     flow = """
     id: resume-two
     namespace: t.engine

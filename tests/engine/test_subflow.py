@@ -1,4 +1,5 @@
-"""§13.5 / §7.6 Subflow: waiting, outcomes, outputs, labels, trigger, failures, kill cascade."""
+"""Subflow (semantics.md#subflow): waiting, outcomes, outputs, labels, trigger, failures, kill
+cascade."""
 
 from __future__ import annotations
 
@@ -143,7 +144,8 @@ def test_child_failure_not_transmitted(run_engine: Any) -> None:
         call = run_of(parent, "call")
         assert states_of(call["state"]) == [C, R, S]
         assert call["outputs"]["state"] == "FAILED"
-        # a FAILED end is a normal end: the child's flow outputs are rendered (§21)
+        # a FAILED end is a normal end: the child's flow outputs are rendered
+        # (semantics.md#flow-outputs)
         assert call["outputs"]["outputs"] == {"greeting": "hi bob"}
         assert run_of(parent, "after")["outputs"] == {"value": "FAILED"}
         child = await child_doc(h, parent)
@@ -264,7 +266,7 @@ def test_kill_of_the_parent_kills_the_child(run_engine: Any) -> None:
 
 
 def test_kill_cascades_to_a_child_started_without_wait(run_engine: Any) -> None:
-    """§13.5: kill cascades to the child whatever `wait` is."""
+    """semantics.md#subflow: kill cascades to the child whatever `wait` is."""
     long_child = """
     id: slow-child
     namespace: t.engine.sub

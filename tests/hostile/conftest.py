@@ -16,7 +16,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TercelServer]:
-    # a short `connection_init` wait (graphql-api §8.1), ignored by servers without the setting
+    # a short `connection_init` wait (semantics.md#subscriptions), ignored by servers without the
+    # setting
     env = {"TERCEL_CONNECTION_INIT_TIMEOUT": "1"}
     with running_server(tmp_path_factory.mktemp("hostile"), env) as started:
         yield started

@@ -1,4 +1,5 @@
-"""Every bad request gets a clear error, never `INTERNAL_SERVER_ERROR` (#12 item 8; graphql-api §1).
+"""Every bad request gets a clear error, never `INTERNAL_SERVER_ERROR` (#12 item 8;
+semantics.md#api-limits).
 
 Against the package's real server: subscriptions over plain HTTP and as Server-Sent Events, the
 legacy protocol's `start` with a query, cursors holding out-of-range numbers, hostile `q`

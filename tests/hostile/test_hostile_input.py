@@ -1,4 +1,5 @@
-"""Hostile input against a real `tercel server` (execution-model §19.7, §22; graphql-api §8): every
+"""Hostile input against a real `tercel server` (semantics.md#expression-limits,
+semantics.md#validation, semantics.md#api-limits): every
 bad input gets a clear error and the server keeps serving (`/health` and a normal query answer
 after each one).
 
@@ -238,8 +239,8 @@ JQ_LOOP = '{{ 1 | jq("def f: f; f") }}'
 
 
 def test_hostile_renders_do_not_stall_other_work(server: TercelServer) -> None:
-    """Hostile expressions running at once never stall the engine (§19.7): a plain flow created
-    meanwhile ends promptly and /health stays fast."""
+    """Hostile expressions running at once never stall the engine (semantics.md#expression-limits):
+    a plain flow created meanwhile ends promptly and /health stays fast."""
     assert server.deploy(_flow_with("stall-jq", JQ_LOOP))["__typename"] == "Flow"
     assert server.deploy(BASE.format(flow_id="plain"))["__typename"] == "Flow"
     hostile = [server.create(NS, "stall-jq") for _ in range(4)]
@@ -460,8 +461,8 @@ def test_graphql_fuzz(server: TercelServer, schema: GraphQLSchema, data: st.Data
     assert status < 500, (status, payload, response.text[:500])
     assert server.proc is not None and server.proc.poll() is None, server.log_tail()
     if status == 400:
-        # graphql-api §1: 400 for a malformed request (no query, no operation of that name);
-        # Strawberry answers those in plain text
+        # semantics.md#api-limits: 400 for a malformed request (no query, no operation of that
+        # name); Strawberry answers those in plain text
         assert response.text.startswith(MALFORMED), (payload, response.text[:500])
         return
     assert status == 200, (status, payload, response.text[:500])
@@ -678,8 +679,8 @@ def _init_timeout_case(server: TercelServer, timeout: float) -> None:
 
 
 def test_websocket_no_connection_init(server: TercelServer) -> None:
-    """Closed 4408 once the `connection_init` wait is over (graphql-api §8.1), with the short wait
-    the package's server got through `TERCEL_CONNECTION_INIT_TIMEOUT`."""
+    """Closed 4408 once the `connection_init` wait is over (semantics.md#subscriptions), with the
+    short wait the package's server got through `TERCEL_CONNECTION_INIT_TIMEOUT`."""
     from tercel.settings import Limits
 
     if not hasattr(Limits, "connection_init_seconds"):

@@ -1,4 +1,4 @@
-"""Query cost after fragment expansion (graphql-api §8.1, #12 item 5), against a real server.
+"""Query cost after fragment expansion (semantics.md#api-limits, #12 item 5), against a real server.
 
 Documents within the depth, token and alias limits whose validation used to hold the event loop
 for seconds (a fragment fan-out: 14 s at 21 levels) are refused before validation, with a clear

@@ -1,6 +1,6 @@
 /**
- * The app's screens by path (contract §6). To add a screen: write screens/X.svelte and add a
- * line here; `nav` entries show in the header.
+ * The app's screens by path (ui/README.md#stable-hooks). To add a screen: write
+ * screens/X.svelte and add a line here; `nav` entries show in the header.
  */
 import type { Component } from "svelte";
 import ExecutionsList from "./screens/ExecutionsList.svelte";

@@ -14,29 +14,24 @@ from __future__ import annotations
 
 import posixpath
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Protocol
+from typing import BinaryIO, Protocol
 from urllib.parse import quote, unquote
-
-from tercel.engine import model
 
 __all__ = [
     "SCHEME",
+    "Entry",
     "FileMissing",
     "FileRefused",
     "FileStorage",
-    "Reader",
     "delete_all",
     "execution_prefix",
-    "file_inputs",
     "input_uri",
     "is_within",
-    "open_of_execution",
-    "readable",
     "safe_name",
-    "scopes_of",
     "segments",
+    "shown",
     "task_uri",
     "uri_of",
 ]
@@ -44,8 +39,6 @@ __all__ = [
 SCHEME = "kestra://"
 _ROOT = "kestra:///"
 _BAD_CHARACTERS = ("/", "\\", "\0")
-#: the task types whose child executions may read their parent's files
-_SUBFLOWS = (".flow.Subflow", ".flows.Subflow", ".flows.Flow", ".flow.ForEachItem")
 
 
 class FileRefused(ValueError):
@@ -60,11 +53,11 @@ class FileMissing(LookupError):
 def segments(uri: str) -> tuple[str, ...]:
     """The decoded path segments of an internal-storage URI; raises FileRefused."""
     if not isinstance(uri, str) or not uri.startswith(_ROOT):
-        raise FileRefused(f"`{_shown(uri)}` is not an internal-storage URI (kestra:///...)")
+        raise FileRefused(f"`{shown(uri)}` is not an internal-storage URI (kestra:///...)")
     parts = tuple(unquote(part) for part in uri[len(_ROOT) :].split("/"))
     for part in parts:
         if part in ("", ".", "..") or any(bad in part for bad in _BAD_CHARACTERS):
-            raise FileRefused(f"`{_shown(uri)}` has an invalid path segment `{_shown(part)}`")
+            raise FileRefused(f"`{shown(uri)}` has an invalid path segment `{shown(part)}`")
     return parts
 
 
@@ -72,7 +65,7 @@ def uri_of(parts: tuple[str, ...]) -> str:
     """The URI of these decoded segments; raises FileRefused for a segment no URI may hold."""
     for part in parts:
         if part in ("", ".", "..") or any(bad in part for bad in _BAD_CHARACTERS):
-            raise FileRefused(f"invalid path segment `{_shown(part)}`")
+            raise FileRefused(f"invalid path segment `{shown(part)}`")
     return _ROOT + "/".join(quote(part, safe="") for part in parts)
 
 
@@ -105,90 +98,13 @@ def is_within(uri: str, prefix: tuple[str, ...]) -> bool:
     return len(found) > len(prefix) and found[: len(prefix)] == prefix
 
 
-def file_inputs(defs: Iterable[model.InputDef], values: Mapping[str, Any] | None) -> frozenset[str]:
-    """The URIs of an execution's FILE inputs, which it may read even when they are another
-    execution's files (a Subflow's parent passed them on; they were checked against the
-    namespace when the execution was created). Only FILE inputs: a STRING input holding a
-    URI grants nothing."""
-    given = values or {}
-    found = (given.get(d.id) for d in defs if d.type.upper() == "FILE")
-    return frozenset(value for value in found if isinstance(value, str))
-
-
-def readable(
-    uri: str, scopes: Sequence[tuple[str, ...]], granted: frozenset[str]
-) -> tuple[str, ...]:
-    """The scope to open `uri` with: the first of `scopes` (the execution's prefix, its
-    parent's) it lies under, or the URI itself when it is one of the execution's FILE inputs
-    (`granted`). Raises FileRefused otherwise."""
-    if uri in granted:
-        return segments(uri)[:-1]
-    for scope in scopes:
-        if is_within(uri, scope):
-            return scope
-    raise FileRefused(f"`{_shown(uri)}` is not a file of this execution")
-
-
-def scopes_of(ex: model.Execution) -> tuple[tuple[str, ...], ...]:
-    """Where `ex` may read: its own files, and those of the execution whose Subflow task
-    started it (Kestra lets a subflow read its parent's files)."""
-    own = execution_prefix(ex.namespace, ex.flow_id, ex.id)
-    trigger = ex.trigger or {}
-    found = trigger.get("variables") if str(trigger.get("type", "")).endswith(_SUBFLOWS) else None
-    if not isinstance(found, Mapping):
-        return (own,)
-    parent = [found.get(key) for key in ("namespace", "flowId", "executionId")]
-    if not all(isinstance(part, str) and part for part in parent):
-        return (own,)
-    return own, execution_prefix(*(str(part) for part in parent))
-
-
-def open_of_execution(
-    storage: FileStorage, ex: model.Execution, defs: Iterable[model.InputDef], uri: str
-) -> BinaryIO:
-    """Open a file `ex` (of a flow with the input definitions `defs`) may read: one of its
-    own, or one of its FILE inputs."""
-    return storage.open(uri, readable(uri, scopes_of(ex), file_inputs(defs, ex.inputs)))
-
-
-#: largest file `read()` returns (an expression's output is capped at 1 MiB too)
-READ_LIMIT = 1 << 20
-
-
-@dataclass(frozen=True, slots=True)
-class Reader:
-    """`read(uri)` of expressions for one execution: the text of a file it may read. Plain
-    data (the storage is a folder name), so a render process can receive it."""
-
-    storage: FileStorage
-    scopes: tuple[tuple[str, ...], ...]
-    granted: frozenset[str]
-
-    @classmethod
-    def of(
-        cls, storage: FileStorage, ex: model.Execution, defs: Iterable[model.InputDef]
-    ) -> Reader:
-        return cls(storage, scopes_of(ex), file_inputs(defs, ex.inputs))
-
-    def __call__(self, uri: str) -> str:
-        """Raises FileRefused, FileMissing, or ValueError (too large, not UTF-8 text)."""
-        with self.storage.open(uri, readable(uri, self.scopes, self.granted)) as handle:
-            data = handle.read(READ_LIMIT + 1)
-        if len(data) > READ_LIMIT:
-            raise ValueError(f"`{_shown(uri)}` is larger than {READ_LIMIT} bytes")
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise ValueError(f"`{_shown(uri)}` is not UTF-8 text (byte {error.start})") from None
-
-
 def safe_name(name: str) -> str:
     """A client's file name as one path segment: its last part, never empty, `.` or `..`."""
     base = posixpath.basename(name.replace("\\", "/").replace("\0", ""))
     return base if base not in ("", ".", "..") else "file"
 
 
-def _shown(value: object) -> str:
+def shown(value: object) -> str:
     text = str(value).replace("\0", "\\0")
     return text if len(text) <= 200 else text[:200] + "..."
 
@@ -205,6 +121,18 @@ def delete_all(storage: FileStorage, executions: Iterable[tuple[str, str, str]])
             print(f"tercel: files of execution {execution_id} not removed: {error}",
                   file=sys.stderr)  # fmt: skip
     return count
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One entry of a folder: Kestra's FileAttributes (`fileName`, `type`, `size`, times in
+    epoch milliseconds)."""
+
+    name: str
+    folder: bool
+    size: int
+    modified: int
+    created: int
 
 
 class FileStorage(Protocol):
@@ -229,3 +157,19 @@ class FileStorage(Protocol):
 
     def delete_execution(self, namespace: str, flow_id: str, execution_id: str) -> int:
         """Remove every file of one execution; returns how many files went."""
+
+    def listing(self, folder: tuple[str, ...]) -> list[Entry]:
+        """The files and folders directly inside `folder` (FileMissing when absent)."""
+
+    def remove(self, parts: tuple[str, ...], keep: tuple[str, ...]) -> int:
+        """Remove the file or folder `parts` and the parent folders it leaves empty, up to
+        `keep`; returns how many files went."""
+
+    def mark_pending(self, namespace: str, flow_id: str, execution_id: str) -> None:
+        """Journal, durably, that files of a not yet committed execution are being stored."""
+
+    def clear_pending(self, execution_id: str) -> None:
+        """Forget that mark (the execution committed, or its files were dropped)."""
+
+    def pending(self) -> list[tuple[str, str, str]]:
+        """(namespace, flow id, execution id) of every mark left."""

@@ -10,10 +10,10 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from tercel import ids
+from tercel import failpoints, ids
 from tercel.engine import files, model, states, storable
 from tercel.engine.actions import lifecycle, operate, replay
-from tercel.engine.flows import fileinputs, inputs, loader
+from tercel.engine.flows import fileinputs, inputs, loader, replayinputs
 from tercel.engine.outcomes import InvalidInputs, InvalidState, NotFound, Outcome
 from tercel.engine.run import creation
 from tercel.engine.run.execution import ExecutionState
@@ -87,6 +87,8 @@ async def create_execution(
     stored = await fileinputs.store(engine.files, flow, execution_id, uploads)
     if not isinstance(stored, dict):
         return InvalidInputs(stored)
+    if stored:
+        failpoints.hit("before_upload_commit")
     values_given = {**(given or {}), **stored}
     resolved = inputs.resolve(
         flow.inputs, values_given, from_text=from_text, namespace=flow.namespace
@@ -114,10 +116,12 @@ async def create_execution(
         return es.ex
 
     try:
-        return await engine.submit(command)
+        created = await engine.submit(command)
     except BaseException:
         await fileinputs.drop(engine.files, flow, execution_id, stored)
         raise
+    await fileinputs.settled(engine.files, execution_id, stored)
+    return created
 
 
 async def get_execution(engine: Engine, execution_id: str) -> model.Execution | None:
@@ -198,9 +202,10 @@ def replay_one(
     task_run_id: str | None = None,
     flow: model.Flow | None = None,
     values: dict[str, Any] | None = None,
+    new_id: str | None = None,
 ) -> Outcome:
     """Replay into a new execution (optionally on another revision `flow`, with new input
-    `values`); answers the new one."""
+    `values`, with the id `new_id` its files were stored under); answers the new one."""
     if task_run_id is not None and task_run_id not in es.by_id:
         return NotFound("task run", task_run_id)
     current = es.ex.state.current
@@ -215,7 +220,7 @@ def replay_one(
                 "execution: replay it from the start (no taskRunId) or on its own revision",
                 current,
             )
-    new = replay.replay(es, task_run_id, engine.clock.now, flow, values)
+    new = replay.replay(es, task_run_id, engine.clock.now, flow, values, new_id)
     engine.track(new)
     return new.ex
 
@@ -269,11 +274,14 @@ async def replay_execution(
     task_run_id: str | None,
     revision: int | None = None,
     given: Any = None,
+    uploads: Sequence[fileinputs.Upload] = (),
 ) -> Outcome:
-    """Replay; with `revision`, on that revision of the flow; with `given` inputs, those
-    instead of the old ones, resolved like createExecution's (every problem at once)."""
-    flow, values = None, None
-    if revision is not None or given is not None:
+    """Replay; with `revision`, on that revision of the flow; with `given` inputs (and
+    `uploads`, files of FILE inputs stored under the new execution first), those instead of
+    the old ones, resolved like createExecution's (every problem at once)."""
+    flow, values, new_id = None, None, ids.new_id()
+    new_inputs = given is not None or bool(uploads)
+    if revision is not None or new_inputs:
         if given is not None and not isinstance(given, dict):
             return InvalidInputs([inputs.InputIssue("inputs", "inputs must be a JSON object")])
         old = await get_execution(engine, execution_id)
@@ -283,14 +291,18 @@ async def replay_execution(
         flow = await engine.flow(old.namespace, old.flow_id, wanted)
         if flow is None:
             return NotFound("flow", f"{old.namespace}.{old.flow_id} revision {wanted}")
-        if given is not None:
-            resolved = inputs.resolve(flow.inputs, given, namespace=flow.namespace)
-            if resolved.issues:
-                return InvalidInputs(resolved.issues)
-            values = resolved.values if flow.inputs else None
-    return await on_state(
-        engine, execution_id, lambda es: replay_one(engine, es, task_run_id, flow, values)
+        if new_inputs:
+            found = await replayinputs.for_replay(engine.files, flow, new_id, given, uploads)
+            if isinstance(found, list):
+                return InvalidInputs(found)
+            values = found
+    outcome = await on_state(
+        engine, execution_id, lambda es: replay_one(engine, es, task_run_id, flow, values, new_id)
     )
+    if uploads and flow is not None and not isinstance(outcome, model.Execution):
+        await fileinputs.drop(engine.files, flow, new_id, {"": ""})
+    await fileinputs.settled(engine.files, new_id, {"": ""} if uploads else {})
+    return outcome
 
 
 async def delete_execution(

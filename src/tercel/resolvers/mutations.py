@@ -145,9 +145,17 @@ async def replay_execution(
     task_run_id: strawberry.ID | None = None,
     revision: int | None = None,
     inputs: JSON | None = None,
+    files: list[FileInput] | None = None,
 ) -> ExecutionResult:
+    uploads, refused = files_of(files)
+    if refused:
+        return errors.InvalidInputsError.from_domain(service.InvalidInputs(refused))
     engine = services(info).engine
-    outcome = await service.replay_execution(engine, id, task_run_id, revision, inputs)
+    try:
+        outcome = await service.replay_execution(engine, id, task_run_id, revision, inputs, uploads)
+    finally:
+        for upload in uploads:
+            upload.source.close()
     return await _mapped(info, outcome)
 
 
@@ -256,7 +264,8 @@ class Mutation:
     replay_execution: ExecutionResult = strawberry.field(
         resolver=replay_execution,
         description="the new execution (parentId = id); `revision`: on that revision of the "
-        "flow; `inputs`: new inputs, validated like createExecution's",
+        "flow; `inputs`: new inputs, validated like createExecution's; `files`: files of its "
+        "FILE inputs (multipart, as createExecution's), stored under the new execution",
     )
     delete_execution: DeleteResult = strawberry.field(
         resolver=delete_execution,

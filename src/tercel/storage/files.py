@@ -23,6 +23,7 @@ from typing import BinaryIO
 
 from tercel.engine import files as uris
 from tercel.engine.files import FileMissing, FileRefused
+from tercel.storage import pending
 from tercel.storage.pendingsync import PendingSyncs
 
 __all__ = ["LocalFiles", "default_folder"]
@@ -45,7 +46,11 @@ class LocalFiles:
     # ----------------------------------------------------------------------- FileStorage
 
     def put(self, uri: str, source: BinaryIO) -> int:
-        parts = uris.segments(uri)
+        return self.write(uris.segments(uri), source)
+
+    def write(self, parts: tuple[str, ...], source: BinaryIO) -> int:
+        """`put` of the file at the folder segments `parts` (checked by the caller)."""
+        uri = "/".join(parts)
         folder = self._folder(parts[:-1], create=True)
         temporary = f".tmp-{secrets.token_hex(8)}"
         written = 0
@@ -123,6 +128,71 @@ class LocalFiles:
         finally:
             os.close(parent)
 
+    def listing(self, folder: tuple[str, ...]) -> list[uris.Entry]:
+        """The entries of one folder (namespace files' `files/directory`), links left out."""
+        handle = self._folder(folder, create=False, uri="/".join(folder))
+        try:
+            with os.scandir(handle) as found:
+                entries = [_entry(item) for item in found if not _temporary(item.name)]
+        finally:
+            os.close(handle)
+        return sorted((entry for entry in entries if entry is not None), key=lambda e: e.name)
+
+    def remove(self, parts: tuple[str, ...], keep: tuple[str, ...]) -> int:
+        """Remove the file or folder `parts`, then each parent folder it leaves empty up to
+        (not including) `keep`; returns how many files went."""
+        shown = "/".join(parts)
+        parent = self._folder(parts[:-1], create=False, uri=shown)
+        try:
+            count = _count_files(parts[-1], parent, folders_only=False)
+            if count is None:
+                raise FileMissing(f"`{shown}` does not exist")
+            if _is_folder(parts[-1], parent):
+                shutil.rmtree(parts[-1], dir_fd=parent)
+            else:
+                os.unlink(parts[-1], dir_fd=parent)
+            os.fsync(parent)
+        finally:
+            os.close(parent)
+        for depth in range(len(parts) - 1, len(keep), -1):
+            if not self._remove_if_empty(parts[:depth]):
+                break
+        return count
+
+    def _remove_if_empty(self, parts: tuple[str, ...]) -> bool:
+        parent = self._folder(parts[:-1], create=False, uri="/".join(parts))
+        try:
+            os.rmdir(parts[-1], dir_fd=parent)
+            os.fsync(parent)
+            return True
+        except OSError:  # not empty (or gone): the cascade stops here
+            return False
+        finally:
+            os.close(parent)
+
+    def mark_pending(self, namespace: str, flow_id: str, execution_id: str) -> None:
+        pending.mark(self._write_now, namespace, flow_id, execution_id)
+
+    def _write_now(self, parts: tuple[str, ...], source: BinaryIO) -> int:
+        """`write`, durable when it returns: the journal's mark must be on disk before the
+        first file it covers can be (the other writes wait for `sync`)."""
+        written = self.write(parts, source)
+        for depth in range(len(parts) - 1, -1, -1):  # the file, then each folder up to the root
+            fd = self._folder(parts[:depth], create=False)
+            try:
+                if depth == len(parts) - 1:
+                    _fsync_at(fd, parts[-1])
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return written
+
+    def clear_pending(self, execution_id: str) -> None:
+        pending.clear(self.root, execution_id)
+
+    def pending(self) -> list[tuple[str, str, str]]:
+        return pending.marked(self.root)
+
     # ----------------------------------------------------------------------- helpers
 
     def _scoped(self, uri: str, scope: tuple[str, ...]) -> tuple[str, ...]:
@@ -180,6 +250,14 @@ class LocalFiles:
                 raise FileRefused(f"`{uri}`: a symbolic link is in the way")
 
 
+def _fsync_at(folder: int, name: str) -> None:
+    handle = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
 def _refusal(error: OSError, uri: str) -> Exception:
     if error.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
         return FileRefused(f"`{uri}`: a symbolic link or a file is in the way")
@@ -188,12 +266,16 @@ def _refusal(error: OSError, uri: str) -> Exception:
     return error
 
 
-def _count_files(name: str, parent: int) -> int | None:
+def _count_files(name: str, parent: int, *, folders_only: bool = True) -> int | None:
+    """How many files (links counted) the folder `name` holds; 1 for a file when not
+    `folders_only`; None when nothing is there."""
     try:
         mode = os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode
     except FileNotFoundError:
         return None
     if not stat.S_ISDIR(mode):
+        if not folders_only:
+            return 1
         raise FileRefused(f"`{name}` is not a folder of executions' files")
     folder = os.open(name, _DIRECTORY, dir_fd=parent)
     try:
@@ -204,6 +286,21 @@ def _count_files(name: str, parent: int) -> int | None:
         return count
     finally:
         os.close(folder)
+
+
+def _is_folder(name: str, folder: int) -> bool:
+    return stat.S_ISDIR(os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode)
+
+
+def _entry(item: os.DirEntry[str]) -> uris.Entry | None:
+    """A folder's entry as listed; None for a link or anything but a file or folder."""
+    info = item.stat(follow_symlinks=False)
+    if not (stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode)):
+        return None
+    folder = stat.S_ISDIR(info.st_mode)
+    modified = int(info.st_mtime * 1000)
+    created = int(getattr(info, "st_birthtime", info.st_ctime) * 1000)
+    return uris.Entry(item.name, folder, 0 if folder else info.st_size, modified, created)
 
 
 def _is_link(name: str, folder: int) -> bool:

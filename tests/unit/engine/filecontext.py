@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
+from tercel.engine import filereach, model
 from tercel.engine import files as uris
-from tercel.engine import model
 from tercel.storage.files import LocalFiles
 
 
@@ -21,7 +21,7 @@ class FilesOfAContext:
 
     def open_file(self, uri: str) -> BinaryIO:
         prefix = uris.execution_prefix(self.namespace, self.flow_id, self.execution_id)
-        return self.files.open(uri, uris.readable(uri, [prefix], frozenset()))
+        return self.files.open(uri, filereach.readable(uri, [prefix], frozenset()))
 
     def store_file(self, name: str, source: BinaryIO) -> str:
         uri = uris.task_uri(

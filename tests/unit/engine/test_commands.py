@@ -1,4 +1,4 @@
-"""shell Commands with real subprocesses (execution-model §13.3, §16 point 3)."""
+"""shell Commands with real subprocesses (semantics.md#commands, semantics.md#kill item 2)."""
 
 from __future__ import annotations
 

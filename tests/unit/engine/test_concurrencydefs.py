@@ -1,4 +1,4 @@
-"""A flow's `concurrency` (execution-model §25.2): Kestra's five flow-concurrency test flows
+"""A flow's `concurrency` (semantics.md#concurrency): Kestra's five flow-concurrency test flows
 load, and every bad value is refused with its line and column."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Expressions (§19): public API, value rendering, undefined values, errors and templates."""
+"""Expressions (semantics.md#expressions): public API, value rendering, undefined values, errors and
+templates."""
 
 from __future__ import annotations
 
@@ -117,7 +118,7 @@ def test_variables_of_context_functions() -> None:
     assert {"flow", "outputs", "inputs", "trigger", "__errorLogs"} <= everything
 
 
-# -- §19.4 value rendering ------------------------------------------------------------------
+# -- value rendering (semantics.md#expression-values) -------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Expressions (§19.6): `date`, `dateAdd`, `timestamp` and Java date patterns."""
+"""Expressions (semantics.md#expression-functions): `date`, `dateAdd`, `timestamp` and Java date
+patterns."""
 
 from __future__ import annotations
 

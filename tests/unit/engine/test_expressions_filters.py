@@ -1,4 +1,4 @@
-"""Expressions (§19.6): filters, tests and functions."""
+"""Expressions (semantics.md#expression-functions): filters, tests and functions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Every operator, filter and function sizes its work before doing it (§19.5, §19.7, #12 item 4).
+"""Every operator, filter and function sizes its work before doing it
+(semantics.md#expression-limits, #12 item 4).
 
 Each template here used to run far longer than the render deadline inside one uninterruptible
 operation (or to allocate gigabytes) before any cap could see it; now each one is refused in a

@@ -1,4 +1,5 @@
-"""Expressions (§19.5): Pebble operators, their precedence and laziness."""
+"""Expressions (semantics.md#expression-operators): Pebble operators, their precedence and
+laziness."""
 
 from __future__ import annotations
 

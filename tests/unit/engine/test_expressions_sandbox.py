@@ -1,4 +1,5 @@
-"""Expressions (§19.7): sandbox, caps, hostile templates, the jq helper and performance."""
+"""Expressions (semantics.md#expression-limits): sandbox, caps, hostile templates, the jq helper and
+performance."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Pebble statements (§19.7): `{% for %}`, `{% if %}`/`{% elseif %}`/`{% else %}`, `{% set %}`,
-Pebble's `loop` variable, errors with their position, and the bounds every loop runs under."""
+"""Pebble statements (semantics.md#expression-statements): `{% for %}`, `{% if %}`/`{% elseif
+%}`/`{% else %}`, `{% set %}`, Pebble's `loop` variable, errors with their position, and the bounds
+every loop runs under."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tercel.engine import faults, model, states
+from tercel.engine import faults, filereach, model, states
 from tercel.engine import files as uris
 from tercel.engine.flows import fileinputs, inputs, loader
 from tercel.engine.run import creation
@@ -117,37 +117,39 @@ def test_a_resume_stores_the_files_of_the_waiting_pause(tmp_path: Path) -> None:
     assert isinstance(refused, list) and "namespace `company.team`" in refused[0].message
 
 
-def test_scopes_are_the_execution_and_its_subflow_parent() -> None:
+def test_scopes_are_the_execution_its_subflow_parent_and_its_namespaces() -> None:
     ex = _execution()
     own = uris.execution_prefix("company.team", "f", ex.id)
-    assert uris.scopes_of(ex) == (own,)
+    spaces = (("company", "team", "_files"), ("company", "_files"))
+    assert filereach.scopes_of(ex) == (own, *spaces)
     ex.trigger = {
         "id": "call",
         "type": "io.kestra.plugin.core.flow.Subflow",
         "variables": {"executionId": "P1", "namespace": "company", "flowId": "parent"},
     }
-    assert uris.scopes_of(ex) == (own, ("company", "parent", "executions", "P1"))
+    parent = ("company", "parent", "executions", "P1")
+    assert filereach.scopes_of(ex) == (own, parent, *spaces)
     ex.trigger = {"id": "w", "type": "io.kestra.plugin.core.trigger.Webhook", "variables": {}}
-    assert uris.scopes_of(ex) == (own,)
+    assert filereach.scopes_of(ex) == (own, *spaces)
     ex.trigger = {"id": "c", "type": "io.kestra.plugin.core.flow.Subflow", "variables": {}}
-    assert uris.scopes_of(ex) == (own,)
+    assert filereach.scopes_of(ex) == (own, *spaces)
 
 
 def test_only_file_inputs_grant_a_uri() -> None:
     uri = "kestra:///company/x/executions/E/tasks/t/r/a"
-    assert uris.file_inputs(FLOW.inputs, {"data": uri, "note": uri + "2"}) == {uri}
-    assert uris.file_inputs(FLOW.inputs, None) == frozenset()
+    assert filereach.file_inputs(FLOW.inputs, {"data": uri, "note": uri + "2"}) == {uri}
+    assert filereach.file_inputs(FLOW.inputs, None) == frozenset()
 
 
 def test_read_returns_text_under_its_cap(tmp_path: Path) -> None:
     storage = LocalFiles(str(tmp_path))
     ex = _execution()
-    reader = uris.Reader.of(storage, ex, FLOW.inputs)
+    reader = filereach.Reader.of(storage, ex, FLOW.inputs)
     small = uris.task_uri("company.team", "f", ex.id, "t", "r", "small.txt")
     storage.put(small, io.BytesIO("héllo".encode()))
     assert reader(small) == "héllo"
     big = uris.task_uri("company.team", "f", ex.id, "t", "r", "big.txt")
-    storage.put(big, io.BytesIO(b"x" * (uris.READ_LIMIT + 1)))
+    storage.put(big, io.BytesIO(b"x" * (filereach.READ_LIMIT + 1)))
     with pytest.raises(ValueError, match="is larger than 1048576 bytes"):
         reader(big)
     binary = uris.task_uri("company.team", "f", ex.id, "t", "r", "bin")

@@ -1,4 +1,4 @@
-"""Flow loading and validation (execution-model §22, contract §2)."""
+"""Flow loading and validation (semantics.md#validation)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Execution inputs and flow outputs: types, defaults, constraints (execution-model §20, §21)."""
+"""Execution inputs and flow outputs: types, defaults, constraints (semantics.md#inputs,
+semantics.md#flow-outputs)."""
 
 from __future__ import annotations
 

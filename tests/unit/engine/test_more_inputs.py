@@ -1,4 +1,4 @@
-"""SELECT, MULTISELECT, ENUM, URI, EMAIL, YAML and SECRET inputs (execution-model §20;
+"""SELECT, MULTISELECT, ENUM, URI, EMAIL, YAML and SECRET inputs (semantics.md#more-input-types;
 Kestra: FlowInputOutput.parseType and the io.kestra.core.models.flows.input classes)."""
 
 from __future__ import annotations

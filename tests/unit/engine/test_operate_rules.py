@@ -1,5 +1,5 @@
-"""The pure rules of §25.1 (engine/actions/operate.py, bulk.py) over every state they can meet,
-and each allowed move checked against the transition tables."""
+"""The pure rules of semantics.md#operating (engine/actions/operate.py, bulk.py) over every state
+they can meet, and each allowed move checked against the transition tables."""
 
 from __future__ import annotations
 

@@ -182,7 +182,8 @@ def test_execution_end_state(current: S, active: bool, complete: bool, derived: 
 def test_derived_execution_state(current: S, paused: bool, retrying: bool) -> None:
     got = rules.derived_execution_state(current, paused=paused, retrying=retrying)
     target = S.PAUSED if paused else S.RETRYING if retrying else S.RUNNING
-    # QUEUED waits for a slot of its flow's concurrency limit (§25.2), not for its task runs
+    # QUEUED waits for a slot of its flow's concurrency limit (semantics.md#concurrency), not for
+    # its task runs
     if current in (S.KILLING, S.CREATED, S.RESTARTED, S.QUEUED) or current.is_terminated:
         assert got is None
     elif current is target:
@@ -335,7 +336,7 @@ def test_execution_path_on_quarantine(current: S) -> None:
         walk(E.EXECUTION, current, path)
 
 
-# ------------------------------------------------------------------ flow concurrency (§25.2)
+# ----------------------------------------- flow concurrency (semantics.md#concurrency)
 
 LIMITS = (1, 2, 5)
 

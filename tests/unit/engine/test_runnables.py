@@ -1,4 +1,5 @@
-"""The simple built-in runnables: Return, Log, Echo, Fail, Sleep, OutputValues (§13.2)."""
+"""The simple built-in runnables: Return, Log, Echo, Fail, Sleep, OutputValues
+(semantics.md#task-types)."""
 
 from __future__ import annotations
 

@@ -15,12 +15,13 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 ENDED = (S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.CANCELLED, S.RETRIED, S.SKIPPED)
 
-# (entity, from, to) triples that the spec's tables (execution-model §6) allow.
+# (entity, from, to) triples that the tables of semantics.md#transitions allow.
 EXPECTED: dict[E, set[tuple[S, S]]] = {
     E.EXECUTION: {
         (S.CREATED, S.RUNNING),
         (S.CREATED, S.KILLING),
-        # flow concurrency (§25.2): over the limit at creation; a slot, unqueue, force run, kill
+        # flow concurrency (semantics.md#concurrency): over the limit at creation; a slot,
+        # unqueue, force run, kill
         *((S.CREATED, t) for t in (S.QUEUED, S.CANCELLED, S.FAILED)),
         *((S.QUEUED, t) for t in (S.RUNNING, S.CANCELLED, S.FAILED, S.KILLED)),
         *(
@@ -38,8 +39,8 @@ EXPECTED: dict[E, set[tuple[S, S]]] = {
         ),
         *((S.RETRYING, t) for t in (S.PAUSED, S.RUNNING, S.RETRIED, S.KILLING, S.FAILED)),
         *((S.PAUSED, t) for t in (S.RESTARTED, S.RETRIED, S.KILLING, S.FAILED)),
-        (S.PAUSED, S.RUNNING),  # resumeExecution of a manual pause (§25.1)
-        *(  # setExecutionState (§25.1): terminal to another terminal state
+        (S.PAUSED, S.RUNNING),  # resumeExecution of a pauseExecution (semantics.md#pause-execution)
+        *(  # setExecutionState (semantics.md#set-execution-state): terminal to another terminal
             (f, t)
             for f in ENDED
             for t in (S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.CANCELLED)
@@ -78,7 +79,9 @@ EXPECTED: dict[E, set[tuple[S, S]]] = {
             for f in (S.SUCCESS, S.WARNING, S.FAILED, S.KILLED, S.CANCELLED, S.RETRIED, S.SKIPPED)
             for t in (S.RESTARTED, S.RUNNING)
         ),
-        *(  # setTaskRunState (§25.1): terminal or PAUSED to SUCCESS, WARNING, FAILED
+        # setTaskRunState (semantics.md#mark-task-run): terminal or PAUSED to SUCCESS, WARNING,
+        # FAILED
+        *(
             (f, t)
             for f in (*ENDED, S.PAUSED)
             for t in (S.SUCCESS, S.WARNING, S.FAILED)

@@ -1,4 +1,4 @@
-"""Flow `triggers:` validation (execution-model §25.3) and Kestra's cron reading."""
+"""Flow `triggers:` validation (semantics.md#triggers) and Kestra's cron reading."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The expanded-field count of `querycost` (graphql-api §8.1): linear in the document."""
+"""The expanded-field count of `querycost` (semantics.md#api-limits): linear in the document."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 /**
- * Bulk actions on executions (`bulkExecutions`, contract §7): the actions the bar offers, the
- * labels form's parsing, and what a (dry) result means per row and in sum. Pure.
+ * Bulk actions on executions (`bulkExecutions`, docs/semantics.md#bulk): the actions the bar
+ * offers, the labels form's parsing, and what a (dry) result means per row and in sum. Pure.
  */
 import type { BulkAction, BulkOutcome, StateType } from "../gql/graphql";
 

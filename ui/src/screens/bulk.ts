@@ -1,4 +1,4 @@
-/** Documents of the executions list's bulk bar (contract §7 `bulkExecutions`). */
+/** Documents of the executions list's bulk bar (`bulkExecutions`, docs/semantics.md#bulk). */
 import { graphql } from "../gql";
 
 export const BulkMutation = graphql(`

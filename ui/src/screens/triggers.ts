@@ -1,4 +1,4 @@
-/** Documents of the triggers screen and the flow page's Triggers tab (contract §7). */
+/** Documents of the triggers screen and the flow page's Triggers tab (semantics.md#triggers). */
 import { graphql } from "../gql";
 
 export const TriggersQuery = graphql(`

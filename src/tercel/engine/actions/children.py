@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tercel.engine import model, storable
+from tercel.engine import filereach, model, storable
 from tercel.engine.run.execution import ExecutionState
 
-__all__ = ["labels_of", "trigger_of"]
+__all__ = ["labels_of", "trigger_of", "variables_of"]
 
 
 def labels_of(es: ExecutionState, inherit: bool, raw: Any) -> tuple[list[model.Label], list[str]]:
@@ -36,3 +36,9 @@ def trigger_of(es: ExecutionState, task: model.TaskDef) -> dict[str, Any]:
             "flowRevision": es.ex.flow_revision,
         },
     }
+
+
+def variables_of(es: ExecutionState) -> dict[str, Any]:
+    """The child's hidden variables: its parent chain, so it reads the files of every
+    execution up the chain, not just its parent's (semantics.md#files)."""
+    return {filereach.ANCESTORS: filereach.ancestors_for_child(es.ex)}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from tercel.engine import expressions, files, model, rules, states
+from tercel.engine import expressions, filereach, files, model, rules, states
 from tercel.engine.actions import children, itemoutputs
 from tercel.engine.batches import BatchError, split_batches
 from tercel.engine.flows import inputs
@@ -89,7 +89,10 @@ def _children(
         if resolved.issues:
             raise _Refused("; ".join(i.message for i in resolved.issues))
         values = resolved.values if flow.inputs else None
-        created.append(creation.new_execution(flow, values, labels, now(), trigger=trigger))
+        hidden = children.variables_of(es)
+        created.append(
+            creation.new_execution(flow, values, labels, now(), trigger=trigger, variables=hidden)
+        )
     return created
 
 
@@ -123,7 +126,7 @@ def _split(data: bytes, batch: Any) -> list[bytes]:
 def _read(es: ExecutionState, hooks: EngineHooks, uri: Any) -> bytes:
     """The whole `items` file, if this execution may read it."""
     try:
-        with files.open_of_execution(hooks.files, es.ex, es.flow.inputs, str(uri)) as handle:
+        with filereach.open_of_execution(hooks.files, es.ex, es.flow.inputs, str(uri)) as handle:
             return handle.read()
     except (files.FileRefused, files.FileMissing, OSError) as error:
         raise _Refused(f"items: {error}") from None

@@ -28,12 +28,14 @@ def replay(
     now: Callable[[], datetime],
     flow: model.Flow | None = None,
     values: dict[str, Any] | None = None,
+    new_id: str | None = None,
 ) -> ExecutionState:
     """Build the new execution's state; its change set holds every row to insert. `flow`: run
-    another revision of the flow; `values`: new resolved inputs (else the old ones)."""
+    another revision of the flow; `values`: new resolved inputs (else the old ones); `new_id`:
+    chosen beforehand (its input files are stored under it first)."""
     src = old.ex
     flow = flow or old.flow
-    new_id = ids.new_id()
+    new_id = new_id or ids.new_id()
     ex = model.Execution(
         id=new_id,
         namespace=src.namespace,

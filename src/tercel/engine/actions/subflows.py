@@ -48,6 +48,7 @@ def start(
         labels,
         now(),
         trigger=trigger,
+        variables=children.variables_of(es),
     )
     es.record_plan(run, Plan(child=child.ex.id))
     es.subflow_children[run.id] = child.ex.id

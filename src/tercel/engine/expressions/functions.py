@@ -130,15 +130,25 @@ def error_logs(context: Mapping[str, Any]) -> list[Any]:
     return list(source()) if callable(source) else []
 
 
-def read(context: Mapping[str, Any], uri: Any = None) -> str:
-    """The text of an internal-storage file the execution may read (docs/semantics.md#files)."""
+def read(context: Mapping[str, Any], path: Any = None, namespace: Any = None) -> str:
+    """The text of a file the execution may read (docs/semantics.md#files): a `kestra:///`
+    URI, or Kestra's namespace-file path (`read('folder/file.txt')`) of the flow's namespace
+    or of `namespace`, the flow's own or a parent one."""
     reader = context.get("__readFile")
     if not callable(reader):
         raise errors.RenderFailure("read() has no internal storage here")
-    if not isinstance(uri, str):
-        raise errors.RenderFailure("The `read` function expects a kestra:/// URI")
+    if not isinstance(path, str) or not path:
+        raise errors.RenderFailure(
+            "The `read` function expects an argument `path` that is a path to a namespace "
+            "file or an internal storage URI"
+        )
+    if namespace is not None and not isinstance(namespace, str):
+        raise errors.RenderFailure("The `read` function expects a string `namespace`")
     try:  # at most READ_LIMIT (1 MiB) from a local file: within the render's own deadline
-        text: str = reader(uri)
+        if path.startswith("kestra://"):
+            text: str = reader(path)
+        else:
+            text = reader.namespace_file(path, namespace)
     except (LookupError, ValueError) as error:  # FileMissing, FileRefused, too large, not text
         raise errors.RenderFailure(f"read(): {error}") from None
     return text

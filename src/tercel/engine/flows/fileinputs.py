@@ -24,6 +24,7 @@ __all__ = [
     "for_resume",
     "namespace_problems",
     "paused_inputs",
+    "settled",
     "store",
     "upload_problems",
 ]
@@ -79,6 +80,8 @@ async def store(
     if problems:
         return problems
     try:
+        if defs is None:  # a new execution: journaled until committed (storage/pending.py)
+            await asyncio.to_thread(storage.mark_pending, flow.namespace, flow.id, execution_id)
         return await asyncio.to_thread(_store_all, storage, flow, execution_id, uploads)
     except OSError as error:
         if defs is None:
@@ -118,6 +121,13 @@ async def drop(
     """Remove the files stored for an execution that was not created after all."""
     if stored:
         await asyncio.to_thread(storage.delete_execution, flow.namespace, flow.id, execution_id)
+        await settled(storage, execution_id, stored)
+
+
+async def settled(storage: files.FileStorage, execution_id: str, stored: Mapping[str, str]) -> None:
+    """The execution whose files were `stored` is committed (or dropped): forget its mark."""
+    if stored:
+        await asyncio.to_thread(storage.clear_pending, execution_id)
 
 
 def _store_all(

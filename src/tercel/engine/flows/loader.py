@@ -88,6 +88,13 @@ def _build(
 
     ident = _name(issues, root, node("id"), "id", _FLOW_ID_RE, 100)
     namespace = _name(issues, root, node("namespace"), "namespace", _NAMESPACE_RE, 150)
+    namespace_node = node("namespace")
+    if namespace is not None and namespace_node and "_files" in namespace.split("."):
+        issues.add(
+            namespace_node,
+            "`_files` cannot be a part of a namespace: namespace files live there",
+        )
+        namespace = None
     defaults = [
         default
         for name in ("pluginDefaults", "taskDefaults")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tercel.engine import expressions, files, model
+from tercel.engine import expressions, filereach, model
 from tercel.engine.flows import inputs
 from tercel.engine.run.execution import ExecutionState
 
@@ -73,7 +73,7 @@ def execution_context(es: ExecutionState, names: frozenset[str]) -> dict[str, An
     if "tasks" in names or "render" in names:
         ctx["tasks"] = _tasks(es)
     if "__readFile" in names and es.hooks is not None:
-        ctx["__readFile"] = files.Reader.of(es.hooks.files, ex, flow.inputs)
+        ctx["__readFile"] = filereach.Reader.of(es.hooks.files, ex, flow.inputs)
     return ctx
 
 

@@ -23,6 +23,7 @@ def new_execution(
     trigger: dict[str, Any] | None = None,
     correlation_id: str | None = None,
     execution_id: str | None = None,
+    variables: dict[str, Any] | None = None,
 ) -> ExecutionState:
     """A CREATED execution: flow labels overridden by `labels`, then `system.correlationId`.
     `execution_id`: chosen beforehand (its input files are stored under it first)."""
@@ -41,6 +42,7 @@ def new_execution(
         original_id=execution_id,
         original_created_date=now,
         trigger=trigger,
+        variables=variables or {},
     )
     return fresh_state(ex, flow)
 

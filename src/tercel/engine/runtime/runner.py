@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any, BinaryIO
 
 from tercel import clock as clocks
-from tercel.engine import durations, expressions, files, model, states
+from tercel.engine import durations, expressions, filereach, files, model, states
 from tercel.engine.files import FileStorage
 from tercel.engine.outcomes import AttemptResult
 from tercel.engine.run import context
@@ -79,7 +79,7 @@ class AttemptContext:
         return self._files
 
     def open_file(self, uri: str) -> BinaryIO:
-        return files.open_of_execution(self._files, self._es.ex, self._es.flow.inputs, uri)
+        return filereach.open_of_execution(self._files, self._es.ex, self._es.flow.inputs, uri)
 
     def store_file(self, name: str, source: BinaryIO) -> str:
         ex = self._es.ex

@@ -28,6 +28,7 @@ from tercel.engine.runtime import (
     arrivals,
     commits,
     concurrency,
+    filesweep,
     flowcache,
     offloop,
     quarantine,
@@ -111,6 +112,7 @@ class Engine:
         await self._storage.open()
         try:
             self._apply(await recovery.recover(self))
+            await filesweep.sweep_pending(self.files, self._existing)
         except BaseException:
             self._storage.release()
             raise
@@ -118,6 +120,10 @@ class Engine:
         self.published_state_seq = self.db.last_state_seq
         self.published_log_seq = self.db.last_log_seq
         self._task = asyncio.create_task(self._loop(), name="tercel-engine")
+
+    async def _existing(self, ids: list[str]) -> set[str]:
+        loaded = await self.call(lambda: self.db.load_executions(ids))
+        return {ex.id for ex in loaded.executions}
 
     def _apply(self, recovered: recovery.Recovered) -> None:
         """Take over what recovery found: track it, its resubmitted attempts in the slots."""
