@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import api, bulk, engine, hostile, output, purge, report, sustained, ui
+from bench import api, bulk, engine, foreachitem, hostile, output, purge, report, sustained, ui
 
 HERE = Path(__file__).parent
 
@@ -66,6 +66,7 @@ MODULES: dict[str, Callable[[int], dict[str, Any]]] = {
     "ui": ui.scenarios,
     "bulk": bulk.scenarios,
     "purge": purge.scenarios,
+    "foreachitem": foreachitem.scenarios,
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench import bulk, hostile, purge
+from bench import bulk, foreachitem, hostile, purge
 
 #: scenario -> (label, first tier, second tier, goal) in the scenario's unit; lower is better
 #: unless the scenario is in HIGHER_IS_BETTER
@@ -63,6 +63,14 @@ TARGETS: dict[str, tuple[str, float]] = {
     ),
     "purge_100000": (
         "PurgeExecutions of 100,000 ended executions, creation to SUCCESS (no target)",
+        0,
+    ),
+    "foreachitem_10000_rows": (
+        "ForEachItem, 10,000 rows into 1,000 subflow executions, creation to SUCCESS (no target)",
+        0,
+    ),
+    "foreachitem_10000_rows_outputs": (
+        "ForEachItem, 10,000 rows into 1,000 subflows, their outputs merged (no target)",
         0,
     ),
 }
@@ -213,6 +221,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines += _output_lines(results["scenarios"]) + hostile.report_lines(results["scenarios"])
     lines += _ui_lines(results["scenarios"]) + bulk.report_lines(results["scenarios"])
     lines += purge.report_lines(results["scenarios"])
+    lines += foreachitem.report_lines(results["scenarios"])
     lines += [
         "",
         "Return, Log, Echo, Fail and OutputValues are pure in-process tasks: they run inside "

@@ -153,8 +153,12 @@ class FileStorage(Protocol):
     FileRefused for a URI it will not touch and FileMissing for an absent file."""
 
     def put(self, uri: str, source: BinaryIO) -> int:
-        """Store what `source` reads under `uri` durably (synced, then renamed into place,
-        then the folder synced): when it returns the file survives a crash. Returns its size."""
+        """Store what `source` reads under `uri` (written under a temporary name, renamed
+        into place); durable once `sync` has returned. Returns its size."""
+
+    def sync(self) -> None:
+        """Flush every file put so far, and its folder, to disk. The engine's writer calls it
+        right before each commit, so a file is durable before the commit that refers to it."""
 
     def open(self, uri: str, scope: tuple[str, ...]) -> BinaryIO:
         """Open a stored file for reading; refused unless `uri` lies under `scope`."""

@@ -4,8 +4,10 @@
 the root (`engine.files.segments` refuses `..`, encoded slashes and NUL). Every folder on the way
 is opened with `O_NOFOLLOW` relative to its parent's descriptor, so a symbolic link placed
 anywhere inside the root is refused instead of followed, and nothing outside the root is ever
-opened, written or removed. Writes go to a temporary file that is synced, renamed into place,
-and then the folder is synced: a file is durable before the caller commits a reference to it.
+opened, written or removed. Writes go to a temporary file that is renamed into place; `sync`
+then flushes every file written since (and their folders) to disk, all at once
+(`storage/pendingsync.py`). The engine's writer calls it right before each commit, so a file
+is durable before the commit that refers to it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import BinaryIO
 from tercel.engine import files as uris
 from tercel.engine.files import FileMissing, FileRefused
 from tercel.storage import pending
+from tercel.storage.pendingsync import PendingSyncs
 
 __all__ = ["LocalFiles", "default_folder"]
 
@@ -37,6 +40,8 @@ def default_folder(db_path: str) -> str:
 class LocalFiles:
     def __init__(self, root: str) -> None:
         self.root = os.path.abspath(root)
+        #: written since the last `sync`: flushed to disk by it
+        self._unsynced = PendingSyncs()
 
     # ----------------------------------------------------------------------- FileStorage
 
@@ -55,12 +60,11 @@ class LocalFiles:
             try:
                 while chunk := source.read(_CHUNK):
                     written += os.write(handle, chunk)
-                os.fsync(handle)
             finally:
                 os.close(handle)
             self._refuse_link(parts[-1], folder, uri)
             os.rename(temporary, parts[-1], src_dir_fd=folder, dst_dir_fd=folder)
-            os.fsync(folder)
+            self._unsynced.add_file(parts[:-1], parts[-1])
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(temporary, dir_fd=folder)
@@ -68,6 +72,9 @@ class LocalFiles:
         finally:
             os.close(folder)
         return written
+
+    def sync(self) -> None:
+        self._unsynced.flush(lambda parts: self._folder(parts, create=False))
 
     def open(self, uri: str, scope: tuple[str, ...]) -> BinaryIO:
         parts = self._scoped(uri, scope)
@@ -164,7 +171,21 @@ class LocalFiles:
             os.close(parent)
 
     def mark_pending(self, namespace: str, flow_id: str, execution_id: str) -> None:
-        pending.mark(self.write, namespace, flow_id, execution_id)
+        pending.mark(self._write_now, namespace, flow_id, execution_id)
+
+    def _write_now(self, parts: tuple[str, ...], source: BinaryIO) -> int:
+        """`write`, durable when it returns: the journal's mark must be on disk before the
+        first file it covers can be (the other writes wait for `sync`)."""
+        written = self.write(parts, source)
+        for depth in range(len(parts) - 1, -1, -1):  # the file, then each folder up to the root
+            fd = self._folder(parts[:depth], create=False)
+            try:
+                if depth == len(parts) - 1:
+                    _fsync_at(fd, parts[-1])
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return written
 
     def clear_pending(self, execution_id: str) -> None:
         pending.clear(self.root, execution_id)
@@ -190,30 +211,35 @@ class LocalFiles:
         except OSError as error:  # missing, or not a folder: nothing of it can be opened
             raise _refusal(error, uri or self.root) from None
         try:
-            for part in parts:
-                child = self._step(current, part, create, uri or "/".join(parts))
+            for depth, part in enumerate(parts):
+                child, made = self._step(current, part, create, uri or "/".join(parts))
                 os.close(current)
                 current = child
+                if made:  # its parent's new entry is synced with the files
+                    self._unsynced.add_folder(parts[:depth])
         except BaseException:
             os.close(current)
             raise
         return current
 
     @staticmethod
-    def _step(parent: int, part: str, create: bool, uri: str) -> int:
-        """Open (or create) the folder `part` inside `parent`, never through a link."""
+    def _step(parent: int, part: str, create: bool, uri: str) -> tuple[int, bool]:
+        """Open (or create) the folder `part` inside `parent`, never through a link; whether
+        it was made now."""
         try:
-            return os.open(part, _DIRECTORY, dir_fd=parent)
+            return os.open(part, _DIRECTORY, dir_fd=parent), False
         except FileNotFoundError:
             if not create:
                 raise FileMissing(f"`{uri}` does not exist") from None
         except OSError as error:
             raise _refusal(error, uri) from None
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(part, 0o700, dir_fd=parent)
-            os.fsync(parent)
+        made = True
         try:
-            return os.open(part, _DIRECTORY, dir_fd=parent)
+            os.mkdir(part, 0o700, dir_fd=parent)
+        except FileExistsError:
+            made = False
+        try:
+            return os.open(part, _DIRECTORY, dir_fd=parent), made
         except OSError as error:
             raise _refusal(error, uri) from None
 
@@ -222,6 +248,14 @@ class LocalFiles:
         with contextlib.suppress(FileNotFoundError):
             if stat.S_ISLNK(os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode):
                 raise FileRefused(f"`{uri}`: a symbolic link is in the way")
+
+
+def _fsync_at(folder: int, name: str) -> None:
+    handle = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def _refusal(error: OSError, uri: str) -> Exception:

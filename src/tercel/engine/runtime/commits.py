@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import errno
 import functools
 import sys
 from collections.abc import Callable, Coroutine, Iterable, Mapping
@@ -78,7 +79,7 @@ class Committer:
         delay = STORAGE_RETRY_FIRST
         while True:
             try:
-                await self._on_writer(functools.partial(self._engine.db.commit, cs))
+                await self._on_writer(functools.partial(_durable_commit, self._engine, cs))
             except faults.StorageFull as full:
                 if self.storage_error is None:
                     print(f"tercel: commit failed, retrying: {full.detail}", file=sys.stderr)
@@ -130,6 +131,20 @@ class Committer:
             if isinstance(value, model.Execution) and value.id in refused:
                 refusal = faults.ChangeRefused(value.id, "its changes could not be stored")
                 answered[index] = (future, None, refusal)
+
+
+def _durable_commit(engine: EngineLoop, cs: ChangeSet) -> None:
+    """On the writer thread: the files put since the last commit are synced first (one
+    concurrent flush, docs/semantics.md#files), so this commit cannot refer to a file a crash
+    would lose. A disk that fails the flush is the environment's trouble: retried like a
+    commit that failed for it (a full disk refuses new commands meanwhile)."""
+    try:
+        engine.files.sync()
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise faults.StorageFull(f"files: {error}") from error
+        raise faults.StorageTrouble(f"files: {error}") from error
+    engine.db.commit(cs)
 
 
 def answer(answered: Answered) -> None:

@@ -15,6 +15,7 @@ from tercel import clock as clocks
 from tercel.engine import faults, model
 from tercel.engine.actions import dispatch
 from tercel.engine.changes import Batch
+from tercel.engine.files import FileStorage
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.runtime import flowcache, wakeups, workers
 from tercel.engine.store import Store, StoreReads
@@ -33,6 +34,10 @@ class EngineLoop(Protocol):
 
     @property
     def loop_reads(self) -> StoreReads: ...
+
+    @property
+    def files(self) -> FileStorage:
+        """Internal storage (synced by each commit before it writes)."""
 
     @property
     def active(self) -> dict[str, ExecutionState]:
