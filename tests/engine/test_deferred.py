@@ -137,6 +137,7 @@ def test_slow_renders_in_the_pass_leave_the_loop_with_the_same_results(
     run_engine(body)
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("place", PLACES)
 def test_a_render_at_the_limit_fails_with_a_clear_error_and_leaves_the_loop(
     run_engine: Any, place: str

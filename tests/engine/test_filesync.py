@@ -78,7 +78,7 @@ def test_the_engine_loop_never_waits_on_a_disk_flush(
     async def body(h: Harness) -> None:
         doc = await _fan_out(h)
         assert doc["state"]["current"] == "SUCCESS"
-        assert run_of(doc, "each")["outputs"]["iterations"]["SUCCESS"] == BATCHES
+        assert run_of(doc, "each_items")["outputs"]["iterations"]["SUCCESS"] == BATCHES
 
     run_engine(body)
     assert flushes.threads, "nothing was flushed at all"
@@ -116,8 +116,8 @@ def test_every_stored_file_is_flushed_before_the_next_commit(
         monkeypatch.setattr(db, "commit", checked)
         doc = await _fan_out(h)
         assert doc["state"]["current"] == "SUCCESS"
-        merged = run_of(doc, "each")["outputs"]["subflowOutputs"]
-        assert merged.endswith("subflow-outputs.ion")
+        merged = run_of(doc, "each_merge")["outputs"]["subflowOutputs"]
+        assert merged.endswith("/outputs.ion")
 
     run_engine(body)
     assert len(commits) > 3
@@ -135,7 +135,7 @@ def test_a_flush_that_fails_holds_the_commit_which_is_retried(
     async def body(h: Harness) -> None:
         doc = await _fan_out(h, failing)
         assert doc["state"]["current"] == "SUCCESS"
-        assert run_of(doc, "each")["outputs"]["iterations"]["SUCCESS"] == BATCHES
+        assert run_of(doc, "each_items")["outputs"]["iterations"]["SUCCESS"] == BATCHES
 
     run_engine(body)
     assert flushes.failures == 0

@@ -107,6 +107,7 @@ def test_cheap_inline_renders_stay_on_the_loop(run_engine: Any) -> None:
     run_engine(body)
 
 
+@pytest.mark.timing
 def test_a_kill_reaches_a_task_rendering_off_the_loop(
     run_engine: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
