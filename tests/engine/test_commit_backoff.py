@@ -73,6 +73,9 @@ def test_a_failed_commit_is_retried_on_the_engine_clock(
             await _until(lambda: len(tries) > done, f"the try at {due}")  # noqa: B023
             assert tries == [*tries[:done], pytest.approx(due)]
         failing[0] = False
+        # the last try failed too: advance only once its next sleep is registered (a loaded
+        # writer thread may register it after an advance made too early, which it never sees)
+        await _until(lambda: len(clock.waiting()) == 1, "the sleep after the last try")
         clock.advance(2.0)
         await _until(lambda: h.engine.storage_error is None and created.done(), "the commit")
         if error is _locked:  # commands wait through a locked file, and get their answer
