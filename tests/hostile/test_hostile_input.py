@@ -214,6 +214,7 @@ def _flow_with(flow_id: str, template: str) -> str:
     )
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("name", sorted(EXPRESSIONS))
 def test_hostile_expression(server: TercelServer, name: str) -> None:
     template, words = EXPRESSIONS[name]
