@@ -13,8 +13,9 @@ import pytest
 from tests.engine.conftest import Harness, log_messages, run_of, runs_of
 
 from tercel.engine import expressions, service
-from tercel.engine.expressions import guard
+from tercel.engine.expressions import farm, guard
 from tercel.engine.runtime import offloop
+from tercel.storage.files import LocalFiles
 
 #: ~150 ms of rendering on this machine (40 x upper/lower over 1 MB), far above the 10 ms slice
 SLOW = "{{ (('a' * 1000000) | upper | lower | length) }}" * 40
@@ -172,5 +173,50 @@ def test_a_context_that_cannot_be_copied_renders_on_the_loop(
         doc = await h.run(flow, timeout=30)
         assert doc["state"]["current"] == "SUCCESS", doc["state"]
         assert run_of(doc, "give")["outputs"] == {"value": "1000000" * 40}
+
+    run_engine(body)
+
+
+def test_a_context_with_the_file_reader_is_copied_for_the_render_thread(
+    run_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`render()` and `read()` carry the execution's file reader, and with it the engine's
+    storage: its pending flushes hold a lock, which failed the snapshot, so every such render
+    quietly ran on the loop again (a ForEach of eight deadline-bound renders held it ~1 s).
+    The snapshot now packs, and the storage it carries reads the same files."""
+    monkeypatch.setattr(guard, "DEADLINE_SECONDS", 10.0)
+    monkeypatch.setattr(guard, "TURN_SECONDS", 10.0)
+    packed: list[dict[str, Any]] = []
+    failed: list[BaseException] = []
+    snapshot = offloop._snapshot
+
+    def watched(*args: Any) -> bytes:
+        try:
+            blob = snapshot(*args)
+        except BaseException as error:
+            failed.append(error)
+            raise
+        packed.append(farm.unpack(blob))
+        return blob
+
+    monkeypatch.setattr(offloop, "_snapshot", watched)
+    flow = f"""
+    id: reader
+    namespace: t.engine
+    variables:
+      inner: "{{{{ 1 + 1 }}}}"
+    tasks:
+      - id: give
+        type: io.kestra.plugin.core.debug.Return
+        format: "{{{{ render(vars.inner) }}}}-{SLOW}"
+    """
+
+    async def body(h: Harness) -> None:
+        doc = await h.run(flow, timeout=30)
+        assert doc["state"]["current"] == "SUCCESS", doc["state"]
+        assert run_of(doc, "give")["outputs"] == {"value": "2-" + "1000000" * 40}
+        assert failed == [] and len(packed) == 1
+        reader, files = packed[0]["__readFile"], h.engine.files
+        assert isinstance(files, LocalFiles) and reader.storage.root == files.root
 
     run_engine(body)

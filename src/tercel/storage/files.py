@@ -43,6 +43,12 @@ class LocalFiles:
         #: written since the last `sync`: flushed to disk by it
         self._unsynced = PendingSyncs()
 
+    def __reduce__(self) -> tuple[type[LocalFiles], tuple[str]]:
+        """Pickled as its root alone: an expression context carries the storage (`read()`) to
+        the render process, which only reads; the flushes stay with the writer's copy. (Its
+        lock cannot be pickled: a context that failed to pack was rendered on the loop.)"""
+        return LocalFiles, (self.root,)
+
     # ----------------------------------------------------------------------- FileStorage
 
     def put(self, uri: str, source: BinaryIO) -> int:
