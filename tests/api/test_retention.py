@@ -5,11 +5,17 @@ execution that goes on through the purge."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 import time
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 from tests.api.conftest import Server
 from tests.api.test_subscriptions import CHANGES, client
+
+from tercel.storage.read import executions
 
 HELLO = """\
 id: hello
@@ -130,3 +136,33 @@ def test_a_scheduled_purge_empties_the_namespace(api: Server) -> None:
         api.data(
             'mutation { deleteFlow(namespace: "ops.retention", id: "scheduled") { __typename } }'
         )
+
+
+def test_an_execution_purged_while_its_page_is_read_shows_its_last_state(
+    server_factory: Callable[..., Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A purge that commits between a page's read and the batched read of its histories took
+    the page down with an internal error (a KeyError seen in CI while a scheduled purge ran):
+    the row keeps the state it was read with."""
+    api = server_factory()
+    api.deploy("ret.race")
+    execution_id = api.run("ret.race")
+    db_path = api.app.state.services.settings.db_path
+    histories = executions.histories_by_execution
+
+    async def purged_first(db: Any, ids: list[str]) -> Any:
+        with contextlib.closing(sqlite3.connect(db_path)) as purge, purge:
+            for table, column in (("state_changes", "execution_id"), ("executions", "id")):
+                purge.execute(f"DELETE FROM {table} WHERE {column} = ?", (execution_id,))
+        return await histories(db, ids)
+
+    monkeypatch.setattr(executions, "histories_by_execution", purged_first)
+    found = api.data(
+        '{ executions(filter: {namespace: "ret.race"}) { edges { node { id'
+        " state { current histories { state } } taskRunList { id } } } } }"
+    )
+    [node] = [edge["node"] for edge in found["executions"]["edges"]]
+    assert node["id"] == execution_id
+    assert node["state"]["current"] == "SUCCESS"
+    assert node["state"]["histories"] == [{"state": "SUCCESS"}]
+    assert node["taskRunList"] == []  # task runs newer than the (now empty) histories

@@ -155,13 +155,21 @@ class Execution:
     trigger: ExecutionTrigger | None
     #: the whole execution when it is already in memory (mutations, subscription snapshots)
     _full: strawberry.Private[model.Execution | None] = None
+    #: the row it was read from (a list page), for an execution deleted before its histories
+    _row: strawberry.Private[rows.ExecutionRow | None] = None
 
     @strawberry.field
     async def state(self, info: strawberry.Info) -> State:
         if self._full is not None:
             return State.from_domain(self._full.state)
         histories = await context.loaders(info).histories.load(self.id)
-        return State.from_domain(histories[("E", self.id, None)])
+        found = histories.get(("E", self.id, None))
+        if found is None and self._row is not None:
+            # deleted (a purge) between the page's read and this one: its state as read then
+            found = _last_known(self._row)
+        if found is None:
+            raise LookupError(f"execution {self.id} has no state history")
+        return State.from_domain(found)
 
     @strawberry.field
     async def task_run_list(self, info: strawberry.Info) -> list[TaskRun]:
@@ -188,7 +196,9 @@ class Execution:
 
     @classmethod
     def from_row(cls, row: rows.ExecutionRow) -> Execution:
-        return cls._of(row, row.original_created_date, None)
+        found = cls._of(row, row.original_created_date, None)
+        found._row = row
+        return found
 
     @classmethod
     def from_domain(cls, ex: model.Execution) -> Execution:
@@ -218,6 +228,12 @@ class Execution:
             trigger=ExecutionTrigger.from_data(source.trigger),
             _full=full,
         )
+
+
+def _last_known(row: rows.ExecutionRow) -> states.State:
+    """The state a read row recorded, as one history entry (its full history is gone)."""
+    current = states.StateType(row.state_current)
+    return states.State.new(current, row.end_date or row.start_date)
 
 
 def _id(value: str | None) -> strawberry.ID | None:
