@@ -600,6 +600,7 @@ def test_deep_nesting_is_refused() -> None:
                           f"variables: {{v: {ok}}}\n"))  # fmt: skip
 
 
+@pytest.mark.timing
 def test_deep_nesting_of_huge_input_stays_fast() -> None:
     started = time.monotonic()
     assert refuse("[" * 200_000)[0].endswith("nesting deeper than 32 levels")
@@ -656,6 +657,41 @@ def test_duplicate_keys_at_any_depth() -> None:
     ]
 
 
+_HEAD = "id: f\nnamespace: t\n"
+_TASK = f"tasks: [{{id: a, type: {RETURN}}}]\n"
+_SCHEDULE = f"{CORE}.trigger.Schedule"
+_RETRY = "{type: constant, interval: [1], maxAttempt: 2}"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (f"id: [a]\nnamespace: t\n{_TASK}", "1:5: id: expected a string"),
+        (f"{_HEAD}tasks: [{{id: [a], type: {RETURN}}}]\n", "3:14: tasks[0].id: expected a string"),
+        (f"{_HEAD}tasks: [{{id: a}}]\n", "3:9: tasks[0].type: is required"),
+        (f"{_HEAD}tasks: [{{id: a, type: [x]}}]\n", "3:23: tasks[0].type: expected a string"),
+        (f"{_HEAD}inputs: 5\n{_TASK}", "3:9: inputs: expected a list of inputs"),
+        (f"{_HEAD}inputs: [5]\n{_TASK}", "3:10: inputs[0]: expected a mapping"),
+        (f"{_HEAD}inputs: [{{id: x}}]\n{_TASK}", "3:10: inputs[0].type: is required"),
+        (f"{_HEAD}outputs: 5\n{_TASK}", "3:10: outputs: expected a list of outputs"),
+        (f"{_HEAD}outputs: [5]\n{_TASK}", "3:11: outputs[0]: expected a mapping"),
+        (f"{_HEAD}{_TASK}triggers: [{{id: t, type: [x]}}]\n",
+         "4:26: triggers[0].type: expected a string"),
+        (f"{_HEAD}{_TASK}triggers: [{{id: t, type: {_SCHEDULE}, cron: [x]}}]\n",
+         "4:72: triggers[0].cron: expected a string"),
+        (f"{_HEAD}tasks: [{{id: a, type: {RETURN}, timeout: [1]}}]\n",
+         "3:68: tasks[0].timeout: expected a string"),
+        (f"{_HEAD}tasks: [{{id: a, type: {RETURN}, retry: {_RETRY}}}]\n",
+         "3:93: tasks[0].retry.interval: expected a string"),
+    ],
+)  # fmt: skip
+def test_a_value_of_the_wrong_shape_is_refused_at_its_place(source: str, expected: str) -> None:
+    """A list or a number where a string, a list or a mapping belongs: one issue, at its line,
+    column and path (the fuzz tests below reach these too, but they run untraced: these keep
+    the refusals measured by the coverage gate)."""
+    assert refuse(source) == [expected]
+
+
 # --------------------------------------------------------------------------- fuzzing
 
 
@@ -700,18 +736,21 @@ def _assert_loads_or_refuses(source: str) -> None:
         assert error.issues and all(isinstance(line, str) for line in error.lines())
 
 
+@pytest.mark.untraced
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_yaml_texts())
 def test_fuzz_random_text_never_crashes(source: str) -> None:
     _assert_loads_or_refuses(source)
 
 
+@pytest.mark.untraced
 @settings(max_examples=150, deadline=None)
 @given(_mutations())
 def test_fuzz_mutated_flow_never_crashes(source: str) -> None:
     _assert_loads_or_refuses(source)
 
 
+@pytest.mark.untraced
 @settings(max_examples=300, deadline=None)
 @given(_structured())
 def test_fuzz_random_structures_never_crash(document: Any) -> None:
