@@ -61,6 +61,7 @@ def upload(args: argparse.Namespace) -> int:
                 storage.put(uri, handle)
             print(path)
             count += 1
+        storage.sync()  # `put` leaves the flush to a commit, and this process makes none
     except files.FileRefused as error:
         print(f"tercel: {error}", file=sys.stderr)
         return EXIT_INVALID

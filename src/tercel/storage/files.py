@@ -269,6 +269,8 @@ def _refusal(error: OSError, uri: str) -> Exception:
         return FileRefused(f"`{uri}`: a symbolic link or a file is in the way")
     if error.errno == errno.ENOENT:
         return FileMissing(f"`{uri}` does not exist")
+    if error.errno == errno.ENAMETOOLONG:  # a file system whose names are shorter than 255 bytes
+        return FileRefused(f"`{uri}`: a name in it is too long for the file system")
     return error
 
 

@@ -27,6 +27,10 @@ __all__ = ["PendingSyncs"]
 _THREADS = 16
 _FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
 _GONE = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP)
+#: folders held open at once by a flush: thousands pending (namespace files uploaded one per
+#: folder between two commits) are synced in groups, never one descriptor each at once (past
+#: the process's limit every commit failed, and was retried, for good)
+_FOLDERS_AT_ONCE = 64
 
 #: a folder as segments under the storage root
 Folder = tuple[str, ...]
@@ -70,6 +74,15 @@ class PendingSyncs:
             raise
 
     def _sync(self, taken: dict[Folder, set[str]], open_folder: Callable[[Folder], int]) -> None:
+        folders = list(taken)
+        for start in range(0, len(folders), _FOLDERS_AT_ONCE):
+            group = folders[start : start + _FOLDERS_AT_ONCE]
+            self._sync_group({folder: taken[folder] for folder in group}, open_folder)
+
+    def _sync_group(
+        self, taken: dict[Folder, set[str]], open_folder: Callable[[Folder], int]
+    ) -> None:
+        """Sync the files of these folders, then the folders, concurrently."""
         opened: dict[Folder, int] = {}
         try:
             for folder in taken:
