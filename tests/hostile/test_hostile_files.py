@@ -6,11 +6,15 @@ connection or a stalled engine."""
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import httpx
 from tests.crash.server import TercelServer
 from tests.hostile.test_hostile_input import assert_serving
+
+from tercel.engine import files
 
 NS = "hostile.files"
 FLOW = f"""\
@@ -101,4 +105,26 @@ def test_namespace_file_paths_too_long_or_too_deep_are_400s(server: TercelServer
         for answer in (put, got, listed, deleted):  # were 503 `File name too long`
             assert answer.status_code == 400, (path[:40], answer.status_code, answer.text[:300])
             assert words in answer.json()["message"], answer.text[:300]
+    assert_serving(server)
+
+
+def test_a_fifo_placed_in_the_storage_folder_is_refused_not_waited_on(
+    server: TercelServer,
+) -> None:
+    """Opening a FIFO for reading waits for a writer: each download of one held a thread of
+    the server's pool for good, and 40 of them stalled every later download and upload."""
+    assert server.deploy(FLOW)["__typename"] == "Flow"
+    created = _upload(server, "rows.csv", b"a\n")
+    uri = created["inputs"]["data"]
+    folder = Path(str(server.db_path) + ".files").joinpath(*files.segments(uri)[:-1])
+    os.mkfifo(folder / "fifo")
+    fifo = uri.rsplit("/", 1)[0] + "/fifo"
+    for route in ("file", "file/preview"):
+        answer = server.client.get(
+            f"{server.url}/api/v1/executions/{created['id']}/{route}",
+            params={"path": fifo},
+            timeout=5,  # was: no answer
+        )
+        assert answer.status_code == 404, (route, answer.status_code, answer.text[:300])
+        assert "is not a file" in answer.json()["message"]
     assert_serving(server)

@@ -29,6 +29,10 @@ from tercel.storage.pendingsync import PendingSyncs
 __all__ = ["LocalFiles", "default_folder"]
 
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+#: how a stored file is opened for reading: never through a link, and never waiting (a FIFO
+#: placed in the folder would hold the opening thread until a writer came; it is refused as
+#: not a file instead). O_NONBLOCK does nothing to a regular file's reads.
+_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 _CHUNK = 1 << 20
 
 
@@ -86,7 +90,7 @@ class LocalFiles:
         parts = self._scoped(uri, scope)
         folder = self._folder(parts[:-1], create=False, uri=uri)
         try:
-            handle = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+            handle = os.open(parts[-1], _READ, dir_fd=folder)
         except OSError as error:
             raise _refusal(error, uri) from None
         finally:
@@ -257,7 +261,7 @@ class LocalFiles:
 
 
 def _fsync_at(folder: int, name: str) -> None:
-    handle = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+    handle = os.open(name, _READ, dir_fd=folder)
     try:
         os.fsync(handle)
     finally:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,8 @@ __all__ = ["PendingSyncs"]
 
 #: concurrent fsyncs of one flush (the file system joins them into shared journal commits)
 _THREADS = 16
-_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+#: O_NONBLOCK: a FIFO put in a file's place must not hold the writer's flush (and every commit)
+_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 _GONE = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP)
 #: folders held open at once by a flush: thousands pending (namespace files uploaded one per
 #: folder between two commits) are synced in groups, never one descriptor each at once (past
@@ -121,6 +123,7 @@ def _sync_one(job: tuple[int, str | None]) -> None:
             return  # removed, or replaced by a folder or a link since: nothing of it to keep
         raise
     try:
-        os.fsync(handle)
+        if stat.S_ISREG(os.fstat(handle).st_mode):  # else replaced (a FIFO): nothing to keep
+            os.fsync(handle)
     finally:
         os.close(handle)

@@ -5,8 +5,10 @@ done in bounded steps, never an I/O error or a commit that fails for good."""
 from __future__ import annotations
 
 import io
+import os
 import resource
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from tests.unit.storage.flushes import Flushes
 from tercel import cli
 from tercel.engine import files as uris
 from tercel.engine import namespacefiles
-from tercel.engine.files import FileRefused
+from tercel.engine.files import FileMissing, FileRefused
 from tercel.storage.files import LocalFiles
 
 SCOPE = uris.execution_prefix("company.team", "hello", "EX1")
@@ -92,3 +94,43 @@ def test_namespace_files_uploaded_from_the_command_line_are_synced(
     stored = storage / "company/team/_files/sql/q.sql"
     assert stored.read_text() == "select 1"
     assert flushes.has(stored) and flushes.has(stored.parent)  # durable when the command ends
+
+
+def _within(seconds: float, call: Callable[[], object]) -> object:
+    """`call()`'s result, run on a thread; fails if it has not returned after `seconds` (the
+    thread stays blocked: a daemon, it ends with the test process)."""
+    result: list[object] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(call())
+        except Exception as error:  # re-raised by the test's thread
+            failure.append(error)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), "still waiting"
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
+def test_a_fifo_in_the_storage_folder_is_never_waited_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = LocalFiles(str(tmp_path / "files"))
+    uri = _uri("data.csv")
+    store.put(uri, io.BytesIO(b"x"))
+    folder = tmp_path.joinpath("files", *uris.segments(uri)[:-1])
+    os.mkfifo(folder / "fifo")
+    with pytest.raises(FileMissing, match="is not a file"):
+        _within(5, lambda: store.open(_uri("fifo"), SCOPE))
+    store.mark_pending("company.team", "hello", "EX2")  # a FIFO among the journal's marks
+    os.mkfifo(tmp_path / "files/.pending/EX3")
+    assert _within(5, store.pending) == [("company.team", "hello", "EX2")]
+    store.put(_uri("later.csv"), io.BytesIO(b"x"))  # then a FIFO in its place before the flush
+    os.unlink(folder / "later.csv")
+    os.mkfifo(folder / "later.csv")
+    _within(5, store.sync)
