@@ -46,9 +46,11 @@ async def watch(url: str, namespace: str, out: str) -> None:
         found = orjson.loads(raw)
         if found.get("type") == "connection_ack" and not acked.done():
             acked.set_result(None)
-        elif found.get("type") == "next":
+        elif found.get("type") == "next" and found["payload"].get("data"):
             change = found["payload"]["data"]["stateChanges"]
             stamps.append((change["executionId"], change["state"], now * 1000))
+        elif found.get("type") in ("next", "error"):  # failed: its part stays empty (inf), say why
+            print(f"bench.uiwatch: {found}", file=sys.stderr, flush=True)
 
     ws_url = url.replace("http://", "ws://") + "/graphql"
     ws = await wsclient.connect(ws_url, "graphql-transport-ws", on_message)
