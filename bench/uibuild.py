@@ -4,8 +4,10 @@ The server serves `src/tercel/webui/dist` as it is, and `python -m bench --only 
 build it (`make bench` does). A build older than its sources measures other code: the open
 list's commit -> DOM of 2026-12-07 (p50 490 ms for a new row) was measured on a build made
 before the list showed new rows from its stream (its app chunk, app-BWrkme4P.js, is what
-f656ff7~1 builds), so every new row had waited for a query. The sources are the Makefile's
-(`UI_SOURCES`): a build older than one of them is stale, as `make ui` sees it."""
+f656ff7~1 builds), so every new row had waited for a query. The browser tests
+(tests/browser/conftest.py) check the same: a stale build would test other code. The sources
+are the Makefile's (`UI_SOURCES`): a build older than one of them is stale, as `make ui` sees
+it."""
 
 from __future__ import annotations
 
@@ -50,5 +52,5 @@ def check(dist: Path) -> None:
         shown = ", ".join(str(f.relative_to(checkout)) for f in newer[:3])
         raise RuntimeError(
             f"the web UI in {dist} is older than {len(newer)} of its sources ({shown}): "
-            "run `make ui` (the bench serves the built files as they are)"
+            "run `make ui` (the server serves the built files as they are)"
         )
