@@ -76,10 +76,10 @@ def foreach_flow(task_runs: int) -> str:
     )
 
 
-def live_flow() -> str:
+def live_flow(namespace: str = f"{NAMESPACE}.live") -> str:
     sleep = "io.kestra.plugin.core.flow.Sleep"
     task = f"  - id: nap\n    type: {sleep}\n    duration: PT0.3S\n"
-    return f"id: live\nnamespace: {NAMESPACE}.live\ntasks:\n{task}"
+    return f"id: live\nnamespace: {namespace}\ntasks:\n{task}"
 
 
 # ---------------------------------------------------------------------------- the Gantt
