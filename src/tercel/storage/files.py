@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -34,6 +35,8 @@ _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 #: not a file instead). O_NONBLOCK does nothing to a regular file's reads.
 _READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 _CHUNK = 1 << 20
+#: the name `put` writes under before renaming into place
+_TEMPORARY = re.compile(r"\.tmp-[0-9a-f]{16}")
 
 
 def default_folder(db_path: str) -> str:
@@ -320,4 +323,6 @@ def _is_link(name: str, folder: int) -> bool:
 
 
 def _temporary(name: str) -> bool:
-    return name.startswith(".tmp-")
+    """A file `put` is still writing (its exact name shape: a user's `.tmp-report.csv` is
+    listed like any other file)."""
+    return _TEMPORARY.fullmatch(name) is not None
