@@ -208,3 +208,18 @@ def test_time_travel_draws_a_line_at_the_chosen_moment(page: Page, tercel: Terce
     assert abs(first) < 0.01, first  # the first change is the axis's start
     assert abs(last - 1) < 0.01, last  # the last, its end
     assert 0.02 < middle < 0.98, middle  # and the steps' 1.5 s lie in between
+
+
+def test_level_counts_are_those_of_the_chosen_task_run(page: Page, tercel: TercelServer) -> None:
+    execution_id = tercel.create("steps")  # `hello` logs one INFO line; flaky and each more
+    tercel.wait_state(execution_id, {"SUCCESS"})
+    hello = tercel.task_run_id(execution_id, "hello")
+    page.goto(f"/ui/executions/{execution_id}?tab=logs")
+    expect(page.get_by_text("· live")).to_have_count(0)  # every line is in
+    expect(page.locator('[data-level-count="INFO"]')).not_to_have_text("1 INFO")  # the whole's
+    page.goto(f"/ui/executions/{execution_id}?tab=logs&taskRun={hello}")
+    expect(page.locator("[data-log-line]")).to_have_count(1)
+    expect(page.locator("[data-level-count]")).to_have_text(["1 INFO"])
+    page.goto(f"/ui/executions/{execution_id}?tab=gantt&taskRun={hello}")  # the side panel
+    expect(page.locator("aside [data-log-line]")).to_have_count(1)
+    expect(page.locator("aside [data-level-count]")).to_have_text(["1 INFO"])
