@@ -26,7 +26,7 @@ def test_a_phone_keeps_the_indicator_in_view_and_the_page_in_its_width(
         page.goto(path)
         expect(page.locator('[data-live="connected"]')).to_be_visible()
         in_view(page, "[data-live]")
-        in_view(page, 'header button[aria-pressed]')  # the UTC switch
+        in_view(page, "header button[aria-pressed]")  # the UTC switch
     for tab in ("gantt", "logs", "timetravel"):
         page.goto(f"/ui/executions/{execution_id}?tab={tab}")
         expect(page.locator("[data-execution-state]")).to_be_visible()
