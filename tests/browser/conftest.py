@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from bench import uibuild
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -128,6 +129,7 @@ class TercelServer:
 
 def start_tercel(folder: Path, token: str | None = None, flows: Path = FLOWS) -> TercelServer:
     assert (webui.DIST / "index.html").is_file(), "the web UI is not built: run `make ui`"
+    uibuild.check(webui.DIST)  # a build older than its sources would test other code
     port = _free_port()
     command = [sys.executable, "-m", "tercel", "server", "--port", str(port)]
     command += ["--db", str(folder / "tercel.db"), "--flows", str(flows)]
