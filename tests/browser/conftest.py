@@ -86,6 +86,12 @@ class TercelServer:
         )["execution"]
         return found
 
+    def task_run_id(self, execution_id: str, task_id: str) -> str:
+        """The id of the (first) task run of `task_id` in the execution."""
+        found = self.execution(execution_id)
+        assert found, f"no execution {execution_id}"
+        return str(next(run["id"] for run in found["taskRunList"] if run["taskId"] == task_id))
+
     def wait_state(self, execution_id: str, states: set[str], timeout: float = 30) -> str:
         deadline = time.monotonic() + timeout
         state = None
