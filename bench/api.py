@@ -283,15 +283,18 @@ class RawPool:
 class Load:
     """Sends `createExecution` and records, per execution id, the send and answer times."""
 
-    def __init__(self, client: httpx.AsyncClient, pool: RawPool) -> None:
-        self.client, self.pool = client, pool
+    def __init__(
+        self, client: httpx.AsyncClient, pool: RawPool, namespace: str = NAMESPACE
+    ) -> None:
+        self.client, self.pool, self.namespace = client, pool, namespace
         self.sent: dict[str, float] = {}  # execution id -> wall-clock send time
         self.answered: dict[str, float] = {}  # execution id -> send -> answer, seconds
         self.errors: list[str] = []
         self.send_times: list[float] = []
 
     async def create(self, flow_id: str) -> None:
-        payload = orjson.dumps({"query": CREATE, "variables": {"ns": NAMESPACE, "f": flow_id}})
+        variables = {"ns": self.namespace, "f": flow_id}
+        payload = orjson.dumps({"query": CREATE, "variables": variables})
         sent = time.time()
         self.send_times.append(sent)
         try:
@@ -317,7 +320,7 @@ class Load:
     async def settle(self, flow_id: str, timeout: float) -> int:
         """Wait until every execution of `flow_id` is terminal; returns how many are not."""
         deadline = time.monotonic() + timeout
-        variables = {"ns": NAMESPACE, "f": flow_id, "done": list(TERMINAL)}
+        variables = {"ns": self.namespace, "f": flow_id, "done": list(TERMINAL)}
         while True:
             left: int = (await self.gql(UNFINISHED, variables))["executions"]["totalCount"]
             if left == 0 or time.monotonic() > deadline:
@@ -329,9 +332,8 @@ class Load:
         found: dict[str, tuple[str, float | None]] = {}
         after: str | None = None
         while True:
-            page = (await self.gql(STATES_PAGE, {"ns": NAMESPACE, "f": flow_id, "after": after}))[
-                "executions"
-            ]
+            variables = {"ns": self.namespace, "f": flow_id, "after": after}
+            page = (await self.gql(STATES_PAGE, variables))["executions"]
             for edge in page["edges"]:
                 state = edge["node"]["state"]
                 success = [h["date"] for h in state["histories"] if h["state"] == "SUCCESS"]

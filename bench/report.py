@@ -150,6 +150,18 @@ def _full_cost_lines(scenarios: dict[str, Any]) -> list[str]:
 NOTES = Path(__file__).with_name("NOTES.md")
 
 
+def _sent(live: dict[str, Any]) -> str:
+    """How the open list's executions were sent: open loop (with the answer times) or, in
+    results of before 2026-12-07, by 4 clients each waiting for its answer."""
+    sent = live.get("sent_per_s", "?")
+    if "create_answer_p50_ms" not in live:
+        return f"(sent at {sent}/s by 4 clients, each waiting for its answers)"
+    return (
+        f"(sent at {sent}/s, open loop; `createExecution` answered p50 "
+        f"{live['create_answer_p50_ms']:.0f} ms, p99 {live['create_answer_p99_ms']:.0f} ms)"
+    )
+
+
 def _list_parts(live: dict[str, Any]) -> str:
     """The open list's commit -> DOM in two parts (bench/uiparts.py), and its own load."""
     parts, run = live.get("parts", {}), live.get("run", {})
@@ -158,9 +170,20 @@ def _list_parts(live: dict[str, Any]) -> str:
     return (
         f"; split: date -> the frame in the page's scripts p50 {parts['delivered_p50']:.0f} ms, "
         f"p99 {parts['delivered_p99']:.0f} ms, frame -> DOM p50 {parts['app_p50']:.0f} ms, "
-        f"p99 {parts['app_p99']:.0f} ms; the page's long tasks summed "
+        f"p99 {parts['app_p99']:.0f} ms{_server_part(parts)}; the page's long tasks summed "
         f"{parts['main_thread_busy_ms'] / 1000:.1f} s; this figure's run: load average "
         f"{run.get('loadavg_start', '?')} at the start, {run.get('loadavg_end', '?')} at the end"
+    )
+
+
+def _server_part(parts: dict[str, Any]) -> str:
+    """The date -> frame part split at a second subscriber of the stream (bench/uiwatch.py)."""
+    if parts.get("server_p99") is None:
+        return ""
+    return (
+        f"; date -> frame split at a second subscriber in its own process: the server p50 "
+        f"{parts['server_p50']:.0f} ms, p99 {parts['server_p99']:.0f} ms, then the browser p50 "
+        f"{parts['browser_p50']:.0f} ms, p99 {parts['browser_p99']:.0f} ms"
     )
 
 
@@ -303,8 +326,7 @@ def _ui_lines(scenarios: dict[str, Any]) -> list[str]:
     if "appear_p50" in live:
         lines[-1] += (
             f". Open list: {live['executions']} executions offered at {live['rate_per_s']}/s "
-            f"(sent at {live.get('sent_per_s', '?')}/s by 4 clients, each waiting for its "
-            f"answers); a row's appearance from its CREATED date p50 {live['appear_p50']:.0f} "
+            f"{_sent(live)}; a row's appearance from its CREATED date p50 {live['appear_p50']:.0f} "
             f"ms, p99 {live['appear_p99']:.0f} ms; a state change in place "
             f"({live['changes_timed']}) from that state's date p50 {live['change_p50']:.0f} "
             f"ms, p99 {live['change_p99']:.0f} ms; never shown {live['never_shown']} "

@@ -17,15 +17,18 @@ against a `python -m tercel server` subprocess on its own database.
   again under a trace: `traced`, the renderer main thread's CPU per frame (what a busy machine
   changes least) and its split into script, style, layout, paint and GC.
 * `ui_list_commit_to_dom`: /ui/executions filtered on a namespace stays open while
-  STREAM_RATE executions/s are offered for STREAM_SECONDS (paced, by 4 clients taking turns;
-  each waits for its answer, so a slow server lowers the rate: `sent_per_s` says what it
-  was); each runs
+  STREAM_RATE executions/s are offered for STREAM_SECONDS (open loop, as bench/api.py offers:
+  each send follows the clock, not the answers; `sent_per_s` and the `createExecution` answer
+  times say what the server made of it); each runs
   one 0.3 s Sleep, so its row appears RUNNING and then turns SUCCESS in place. A
   MutationObserver records the epoch time of each row's appearance and of each data-state
   change; the commit time is the state's history date, which the engine stamps just before
   the commit that persists it (so the figure includes the commit itself). Appearance is
   timed from the execution's first (CREATED) date; a state change from that state's date.
-  States the UI coalesced are not counted.
+  States the UI coalesced are not counted. `parts`: where the time went (bench/uiparts.py),
+  with a second subscriber of the stream in its own process (bench/uiwatch.py) splitting the
+  server's part from the browser's. The built UI must be as new as its sources
+  (bench/uibuild.py: `python -m bench` does not build it).
 * `ui_bundle_app`, `ui_bundle_graphiql`: gzipped bytes of every JavaScript chunk each page can
   load (its entry, its preloads and every chunk they import, statically or lazily), from the
   built files; the chunks the app's pages really loaded during this bench are recorded too.
@@ -47,7 +50,7 @@ from typing import Any
 
 import httpx
 
-from bench import api, uitrace
+from bench import api, uibuild, uitrace
 from bench.uiload import Browser, open_page, run_to_end, stream, stream_latencies
 
 HERE = Path(__file__).parent
@@ -73,10 +76,10 @@ def foreach_flow(task_runs: int) -> str:
     )
 
 
-def live_flow() -> str:
+def live_flow(namespace: str = f"{NAMESPACE}.live") -> str:
     sleep = "io.kestra.plugin.core.flow.Sleep"
     task = f"  - id: nap\n    type: {sleep}\n    duration: PT0.3S\n"
-    return f"id: live\nnamespace: {NAMESPACE}.live\ntasks:\n{task}"
+    return f"id: live\nnamespace: {namespace}\ntasks:\n{task}"
 
 
 # ---------------------------------------------------------------------------- the Gantt
@@ -212,18 +215,23 @@ def _server() -> Iterator[str]:
 
 def scenarios(repeat: int) -> dict[str, dict[str, Any]]:
     """Every figure of the web UI; each records the date and load average of this run."""
+    from tercel import webui
+
+    uibuild.check(webui.DIST)
     run = {"date": time.strftime("%Y-%m-%d"), "loadavg_start": round(os.getloadavg()[0], 2)}
     out: dict[str, dict[str, Any]] = {}
     with _server() as url, Browser() as browser:
         out.update(gantt_scenarios(browser, url, repeat))
         with httpx.Client(base_url=url, timeout=60) as client:
             api.deploy(client, live_flow())
-        rows, dates, sent, absent, parts = stream(
+        rows, dates, offered, absent, parts = stream(
             browser, url, f"{NAMESPACE}.live", STREAM_RATE, STREAM_SECONDS
         )
         out["ui_list_commit_to_dom"] = stream_latencies(rows, dates) | {
             "rate_per_s": STREAM_RATE,
-            "sent_per_s": round(sent, 1),
+            "sent_per_s": round(offered.sent_per_s, 1),
+            "create_answer_p50_ms": offered.answer_p50_ms,
+            "create_answer_p99_ms": offered.answer_p99_ms,
             "not_in_dom_at_end": len(absent),
             "seconds": STREAM_SECONDS,
             "parts": parts,

@@ -6,8 +6,11 @@ PYTHONPATH=DIR on its own copy of one seeded database (the same executions); rou
 the variants. Per variant and round: the Gantt of 2,000 and of 10,000 task runs loaded cold
 (bench/ui.py's ready time, and the phases of bench/uitrace.py), and the 10,000 scrolled top to
 bottom under a trace (frames/s and renderer CPU per frame), then once more untraced (frames/s as
-bench/ui.py measures it; tracing slows the page). Prints one JSON line per
-measurement and a median summary with the load average.
+bench/ui.py measures it; tracing slows the page). With `--stream`, the open list's stream
+too (bench/ui.py's `ui_list_commit_to_dom`: 100 executions/s for 10 s, a namespace of its own
+per variant and round): appearance and state change p50/p99, the split (server, browser, app)
+and `createExecution`'s answers. Prints one JSON line per measurement and a median summary with
+the load average.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 import httpx
 
 from bench import api, ui, uitrace
-from bench.uiload import Browser, run_to_end
+from bench.uiload import Browser, run_to_end, stream, stream_latencies
 
 
 @contextmanager
@@ -58,6 +61,38 @@ def seed(db: str) -> dict[int, str]:
     return ids
 
 
+STREAM_KEYS = (
+    "appear_p50",
+    "appear_p99",
+    "change_p50",
+    "change_p99",
+    "changes_timed",
+    "sent_per_s",
+    "answer_p50",
+    "answer_p99",
+    "server_p50",
+    "server_p99",
+    "browser_p50",
+    "browser_p99",
+    "app_p50",
+    "app_p99",
+    "main_thread_busy_ms",
+)
+
+
+def _stream(browser: Browser, url: str, namespace: str) -> dict[str, Any]:
+    """One run of bench/ui.py's open-list stream into `namespace` (deployed here)."""
+    with httpx.Client(base_url=url, timeout=60) as client:
+        api.deploy(client, ui.live_flow(namespace))
+    rows, dates, offered, _, parts = stream(
+        browser, url, namespace, ui.STREAM_RATE, ui.STREAM_SECONDS
+    )
+    found = stream_latencies(rows, dates) | parts
+    found |= {"sent_per_s": offered.sent_per_s, "answer_p50": offered.answer_p50_ms}
+    found["answer_p99"] = offered.answer_p99_ms
+    return {k: found[k] for k in STREAM_KEYS}
+
+
 def _median(rows: list[dict[str, Any]], key: str) -> float | None:
     values = [r[key] for r in rows if isinstance(r.get(key), int | float)]
     return round(statistics.median(values), 2) if values else None
@@ -69,16 +104,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-scroll", action="store_true")
     parser.add_argument("--no-load", action="store_true")
+    parser.add_argument("--stream", action="store_true", help="the open list's stream too")
     args = parser.parse_args()
     variants = dict(v.split("=", 1) for v in args.variant)
     results: dict[str, list[dict[str, Any]]] = {}
     load_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="tercel-ui-ab-") as scratch, ExitStack() as stack:
-        ids = seed(os.path.join(scratch, "seed.db"))
+        gantt = not (args.no_load and args.no_scroll)  # else no seed: the stream alone
+        ids = seed(os.path.join(scratch, "seed.db")) if gantt else {}
         urls = {}
         for name, src in variants.items():
             db = os.path.join(scratch, f"{name}.db")
-            shutil.copy(os.path.join(scratch, "seed.db"), db)
+            if gantt:
+                shutil.copy(os.path.join(scratch, "seed.db"), db)
             for attempt in range(3):  # a start can outlast its 30 s on a crowded machine
                 try:
                     urls[name] = stack.enter_context(_server_on(db, src))
@@ -97,6 +135,11 @@ def main() -> None:
                     )
                     row |= found.pop("phases") | found
                     results.setdefault(f"{name} load{size}", []).append(row)
+                    print(json.dumps(row), flush=True)
+                if args.stream:
+                    row = _stream(browser, urls[name], f"{ui.NAMESPACE}.ab{round_}.{name}")
+                    row = {"variant": name, "what": "stream", "load": os.getloadavg()[0]} | row
+                    results.setdefault(f"{name} stream", []).append(row)
                     print(json.dumps(row), flush=True)
                 if not args.no_scroll:
                     size = ui.GANTT_SIZES[-1]
@@ -127,6 +170,7 @@ def main() -> None:
         "main_cpu_ms_per_frame",
         "main_wall_ms_per_frame",
         "other_cpu_ms_per_frame",
+        *STREAM_KEYS,
     )
     for label, rows in results.items():
         found = {k: _median(rows, k) for k in keys if _median(rows, k) is not None}

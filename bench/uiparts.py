@@ -7,11 +7,16 @@
 * `app`: that frame -> the row (or its new state) in the DOM (the probe's MutationObserver):
   the app's own work, its batching included.
 
+`delivered` is split in two by a second subscriber in its own process (bench/uiwatch.py):
+* `server`: the date -> that subscriber got the frame (the commit, the fan-out and encoding,
+  the socket, to a reader that does nothing else);
+* `browser`: that -> the page's scripts got the same event (chromium's network process, the
+  wait for the page's main thread).
+
 A row's appearance is matched with its execution's first frame, a state change with the frame
 of that state. `main_thread_busy_ms`: the page's long tasks (over 50 ms) during the stream,
 summed. (Chromium's DevTools protocol stamps a websocket frame's arrival on the page's main
-thread too, so it cannot split `delivered` further; the server's part alone was measured by
-hand, bench/RESULTS.md.)"""
+thread too: it cannot split `delivered`, the watcher does.)"""
 
 from __future__ import annotations
 
@@ -40,10 +45,14 @@ def page_arrivals(frames: Iterable[dict[str, Any]]) -> dict[Key, float]:
 
 
 def breakdown(
-    rows: list[dict[str, Any]], dates: dict[str, list[Any]], arrivals: dict[Key, float]
+    rows: list[dict[str, Any]],
+    dates: dict[str, list[Any]],
+    arrivals: dict[Key, float],
+    watched: dict[tuple[str, str], float],
 ) -> dict[str, Any]:
-    """p50 and p99 of each part over the DOM records whose frame the page got."""
-    parts: dict[str, list[float]] = {"delivered": [], "app": []}
+    """p50 and p99 of each part over the DOM records whose frame the page got (`server` and
+    `browser` over those the watcher got too)."""
+    parts: dict[str, list[float]] = {"delivered": [], "app": [], "server": [], "browser": []}
     for row in rows:
         history = dates.get(row["id"])
         key = (row["id"], FIRST if row["kind"] == "add" else row["state"])
@@ -54,6 +63,10 @@ def breakdown(
             continue
         parts["delivered"].append(arrivals[key] - at)
         parts["app"].append(row["t"] - arrivals[key])
+        state = history[0][0] if row["kind"] == "add" else row["state"]
+        if (row["id"], state) in watched:
+            parts["server"].append(watched[row["id"], state] - at)
+            parts["browser"].append(arrivals[key] - watched[row["id"], state])
     out: dict[str, Any] = {"records": len(parts["app"])}
     for name, values in parts.items():
         out[f"{name}_p50"] = round(api.percentile(values, 50), 1)

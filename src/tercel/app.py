@@ -125,6 +125,13 @@ class TercelGraphQL(GraphQL[Context, None]):
             return await super().parse_multipart(request)
         except (AttributeError, TypeError, IndexError, ValueError) as error:
             raise HTTPException(400, http.BAD_FILE_MAP) from error
+        except HTTPException as error:
+            if error.status_code != 400 or "missing in form data" not in error.reason:
+                raise
+            form = await request.get_form_data()  # read already: Starlette keeps it
+            file_map = self.parse_json(form.form.get("map", "{}"))
+            parts = [key for key, value in form.files.items() if not isinstance(value, str)]
+            raise HTTPException(400, http.file_map_problem(file_map, parts)) from error
 
     async def execute_operation(self, **kwargs: Any) -> Any:  # type: ignore[override]
         streams = self._get_stream_transport

@@ -18,6 +18,11 @@ from tercel.storage.files import LocalFiles, default_folder
 __all__ = ["add_parser", "upload"]
 
 EXIT_INVALID, EXIT_INTERNAL = 2, 4
+UPLOAD_EXIT_CODES = """exit status:
+  0    every file uploaded
+  2    a bad namespace, path or folder (named on stderr)
+  4    the storage folder cannot be written
+  130  interrupted"""
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,8 +39,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "upload", help="upload a local folder's files as namespace files",
         description="Upload every file of FROM (recursively) as a namespace file of NAMESPACE, "
         "under the folder TO (default /), as Kestra's `kestra namespace files update`.",
+        epilog=UPLOAD_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
-    upload.add_argument("namespace", metavar="NAMESPACE")
+    upload.add_argument("namespace", metavar="NAMESPACE", help="the namespace, e.g. company.team")
     upload.add_argument("source", metavar="FROM", help="a local folder")
     upload.add_argument("target", metavar="TO", nargs="?", default="/", help="(default /)")
     upload.add_argument("--db", default="./tercel.db", metavar="PATH",
@@ -61,6 +67,7 @@ def upload(args: argparse.Namespace) -> int:
                 storage.put(uri, handle)
             print(path)
             count += 1
+        storage.sync()  # `put` leaves the flush to a commit, and this process makes none
     except files.FileRefused as error:
         print(f"tercel: {error}", file=sys.stderr)
         return EXIT_INVALID

@@ -57,7 +57,7 @@ def routes(engine_of: Callable[[], Any]) -> list[Route]:
             if not isinstance(part, UploadFile):
                 message = "the multipart part `fileContent` (the file) is required"
                 return error_response(400, message)
-            await asyncio.to_thread(storage.put, uri, part.file)
+            await asyncio.to_thread(_put_durably, storage, uri, part.file)
         finally:
             await form.close()
         return Response(status_code=200)
@@ -87,6 +87,14 @@ def routes(engine_of: Callable[[], Any]) -> list[Route]:
         Route(base, _answering(delete), methods=["DELETE"]),
         Route(base + "/directory", _answering(listing), methods=["GET"]),
     ]
+
+
+def _put_durably(storage: files.FileStorage, uri: str, source: Any) -> None:
+    """Store the file and sync it before answering: the engine's writer syncs files only at
+    its next commit, and a namespace file is referred to by no commit (an idle server would
+    leave an answered upload in the page cache)."""
+    storage.put(uri, source)
+    storage.sync()
 
 
 class _Unavailable(Exception):

@@ -413,6 +413,26 @@ def test_malformed_multipart_requests_are_400s(api: Server) -> None:
     assert api.client.get(api.url + "/health").json()["status"] == "ok"
 
 
+def test_a_map_naming_a_part_the_request_lacks_says_which(api: Server) -> None:
+    """Strawberry answered `File(s) missing in form data` for both, naming nothing."""
+    typename = json.dumps({"query": "{ __typename }"})
+    cases = {
+        '{"9": ["variables.x"]}': "names the file part `9`, which the request does not hold "
+        "(its file parts: `0`)",
+        '{"0": "variables.x"}': "the multipart `map` must be an object mapping each file part "
+        "to a list of variable paths",
+    }
+    for file_map, words in cases.items():
+        response = api.client.post(
+            api.url + "/graphql",
+            headers=PREFLIGHT,
+            data={"operations": typename, "map": file_map},
+            files={"0": ("a", b"x")},
+        )
+        assert response.status_code == 400, response.text
+        assert words in response.text, response.text
+
+
 def test_a_storage_folder_that_cannot_be_written_is_a_clear_error(
     server_factory: Callable[..., Server], tmp_path: Path
 ) -> None:

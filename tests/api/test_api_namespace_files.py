@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.api.conftest import Server
+from tests.unit.storage.flushes import Flushes
 
 PREFLIGHT = {"Apollo-Require-Preflight": "true"}
 
@@ -230,3 +231,15 @@ def test_a_flow_reads_its_namespace_files_and_its_parent_namespaces(api: Server)
     api.deploy("nsfiles.read.team", "sibling", SIBLING)
     refused = api.run("nsfiles.read.team", "sibling")
     assert api.wait_terminal(refused) == "FAILED"
+
+
+def test_an_uploaded_namespace_file_is_durable_when_answered(
+    server_factory: Callable[..., Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No commit refers to a namespace file, so the writer's flush before each commit never
+    covers it: the route syncs it before its 200 (an idle server kept it in the page cache)."""
+    idle = server_factory()
+    flushes = Flushes(monkeypatch)
+    assert _put(idle, "nsfiles.durable", "/conf/a.txt", b"kept").status_code == 200
+    stored = _root(idle) / "nsfiles/durable/_files/conf/a.txt"
+    assert flushes.has(stored) and flushes.has(stored.parent)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from typing import Any
 
 from tests.api.conftest import Server, error_codes
@@ -107,3 +108,29 @@ def test_execution_stats(api: Server) -> None:
     assert stats["p50"].startswith("PT") and stats["max"].startswith("PT")
     body = api.gql('{ executionStats(bucket: "PT0.5S") { ended } }')
     assert error_codes(body) == ["BAD_USER_INPUT"]
+
+
+PAUSING = """id: waits
+namespace: streams.paused
+tasks:
+  - id: hold
+    type: io.kestra.plugin.core.flow.Pause
+"""
+
+
+def test_execution_stats_do_not_count_a_paused_execution_as_ended(api: Server) -> None:
+    """A PAUSED execution has an `endDate` (Kestra's rule), but it has not ended: the time it
+    ran until its pause is not a duration of the flow (the dashboard showed a paused approval
+    as "1 ended, p50 58ms")."""
+    api.deploy("streams.paused", source=PAUSING)
+    paused = api.create("streams.paused", "waits")
+    deadline = time.monotonic() + 30
+    while api.data("query($id: ID!) { execution(id: $id) { state { current } } }",
+                   {"id": paused})["execution"]["state"]["current"] != "PAUSED":  # fmt: skip
+        assert time.monotonic() < deadline, "never paused"
+        time.sleep(0.02)
+    query = """{ executionStats(filter: {namespace: "streams.paused"}, bucket: "PT1H") {
+      buckets { total } ended p50 max } }"""
+    stats = api.data(query)["executionStats"]
+    assert sum(b["total"] for b in stats["buckets"]) == 1  # counted by state, as PAUSED
+    assert stats["ended"] == 0 and stats["p50"] is None and stats["max"] is None, stats

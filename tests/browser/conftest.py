@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from bench import uibuild
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -85,6 +86,12 @@ class TercelServer:
         )["execution"]
         return found
 
+    def task_run_id(self, execution_id: str, task_id: str) -> str:
+        """The id of the (first) task run of `task_id` in the execution."""
+        found = self.execution(execution_id)
+        assert found, f"no execution {execution_id}"
+        return str(next(run["id"] for run in found["taskRunList"] if run["taskId"] == task_id))
+
     def wait_state(self, execution_id: str, states: set[str], timeout: float = 30) -> str:
         deadline = time.monotonic() + timeout
         state = None
@@ -122,6 +129,7 @@ class TercelServer:
 
 def start_tercel(folder: Path, token: str | None = None, flows: Path = FLOWS) -> TercelServer:
     assert (webui.DIST / "index.html").is_file(), "the web UI is not built: run `make ui`"
+    uibuild.check(webui.DIST)  # a build older than its sources would test other code
     port = _free_port()
     command = [sys.executable, "-m", "tercel", "server", "--port", str(port)]
     command += ["--db", str(folder / "tercel.db"), "--flows", str(flows)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from tests.browser.conftest import TercelServer
 
 
@@ -30,12 +30,17 @@ def test_kill(page: Page, tercel: TercelServer) -> None:
     assert tercel.wait_state(execution_id, {"KILLED"}) == "KILLED"
 
 
-def test_resume_with_the_pause_inputs(page: Page, tercel: TercelServer) -> None:
+def open_resume(page: Page, tercel: TercelServer) -> tuple[str, Locator]:
+    """A paused `approve` execution's page with its Resume dialog open."""
     execution_id = tercel.create("approve")
     page.goto(f"/ui/executions/{execution_id}")
     badge(page, "PAUSED")
     page.locator('button[data-action="resume"]').click()
-    dialog = page.get_by_role("dialog")
+    return execution_id, page.get_by_role("dialog")
+
+
+def test_resume_with_the_pause_inputs(page: Page, tercel: TercelServer) -> None:
+    execution_id, dialog = open_resume(page, tercel)
     dialog.locator('input[name="approved"]').check()
     dialog.locator('input[name="note"]').fill("ship it")
     page.locator("[data-confirm]").click()
@@ -44,6 +49,24 @@ def test_resume_with_the_pause_inputs(page: Page, tercel: TercelServer) -> None:
     assert execution is not None
     echo = next(run for run in execution["taskRunList"] if run["taskId"] == "echo")
     assert echo["outputs"]["value"] == "true ship it"
+
+
+def test_resume_shows_an_invalid_input_next_to_its_field(page: Page, tercel: TercelServer) -> None:
+    _, dialog = open_resume(page, tercel)
+    copies = dialog.get_by_label("copies")  # a labelled field, its bounds as a hint
+    expect(copies).to_have_value("1")
+    expect(dialog.locator('[data-input="copies"]')).to_contain_text("min 1 · max 3")
+    dialog.locator('input[name="note"]').fill("ship it")
+    copies.fill("9")
+    page.locator("[data-confirm]").click()
+    issue = dialog.locator('[data-issue="copies"]')
+    expect(issue).to_be_visible()  # next to its field, as the Execute dialog shows them
+    expect(copies).to_have_attribute("aria-invalid", "true")
+    expect(dialog.get_by_role("alert")).to_have_text("1 invalid input: see the fields above.")
+    badge(page, "PAUSED")
+    copies.fill("2")
+    page.locator("[data-confirm]").click()
+    badge(page, "SUCCESS")
 
 
 def test_restart_adds_an_attempt(page: Page, tercel: TercelServer) -> None:

@@ -163,3 +163,63 @@ def test_logs_are_virtualised_filtered_by_task_run_and_attempt_and_downloaded(
         page.get_by_role("button", name="Download").click()
     text = Path(download.value.path()).read_text(encoding="utf-8")
     assert text.count("\n") == 1 and "[flaky#2] attempt 1" in text, text
+
+
+def test_log_filters_live_in_the_url_and_survive_a_reload(page: Page, tercel: TercelServer) -> None:
+    execution_id = tercel.create("steps")
+    tercel.wait_state(execution_id, {"SUCCESS"})
+    flaky = tercel.task_run_id(execution_id, "flaky")
+    page.goto(f"/ui/executions/{execution_id}?tab=logs")
+    page.get_by_label("Level").select_option("INFO")
+    page.get_by_label("Task run").select_option(label="flaky")
+    page.get_by_label("Attempt").select_option("2")
+    expect(page).to_have_url(
+        f"{tercel.url}/ui/executions/{execution_id}?tab=logs&level=INFO&taskRun={flaky}&attempt=2"
+    )
+    page.reload()  # a reload (or the link, shared) shows the same lines
+    expect(page.get_by_label("Level")).to_have_value("INFO")
+    expect(page.get_by_label("Task run")).to_have_value(flaky)
+    expect(page.get_by_label("Attempt")).to_have_value("2")
+    lines = page.locator("[data-log-line]")
+    expect(lines).to_have_count(1)
+    expect(lines).to_contain_text("flaky #2")
+    page.get_by_label("Attempt").select_option("")  # "All" leaves the URL
+    expect(page).to_have_url(
+        f"{tercel.url}/ui/executions/{execution_id}?tab=logs&level=INFO&taskRun={flaky}"
+    )
+    expect(lines.filter(has_text="flaky #1").first).to_be_visible()
+
+
+def test_time_travel_draws_a_line_at_the_chosen_moment(page: Page, tercel: TercelServer) -> None:
+    execution_id = tercel.create("steps")
+    tercel.wait_state(execution_id, {"SUCCESS"})
+    total = tercel.state_change_count(execution_id)
+
+    def line_at(change: int) -> float:
+        """Where the moment's line stands, as a fraction of the Gantt's time track."""
+        page.goto(f"/ui/executions/{execution_id}?tab=timetravel&change={change}")
+        expect(page.get_by_text(f"Change {change} of {total}")).to_be_visible()
+        line = page.locator("[data-travel-moment]").bounding_box()
+        track = page.locator(".gantt .axis .track").bounding_box()
+        assert line and track, "no line at the chosen moment"
+        return (line["x"] + line["width"] / 2 - track["x"]) / track["width"]
+
+    first, middle, last = line_at(1), line_at(total // 2), line_at(total)
+    assert abs(first) < 0.01, first  # the first change is the axis's start
+    assert abs(last - 1) < 0.01, last  # the last, its end
+    assert 0.02 < middle < 0.98, middle  # and the steps' 1.5 s lie in between
+
+
+def test_level_counts_are_those_of_the_chosen_task_run(page: Page, tercel: TercelServer) -> None:
+    execution_id = tercel.create("steps")  # `hello` logs one INFO line; flaky and each more
+    tercel.wait_state(execution_id, {"SUCCESS"})
+    hello = tercel.task_run_id(execution_id, "hello")
+    page.goto(f"/ui/executions/{execution_id}?tab=logs")
+    expect(page.get_by_text("· live")).to_have_count(0)  # every line is in
+    expect(page.locator('[data-level-count="INFO"]')).not_to_have_text("1 INFO")  # the whole's
+    page.goto(f"/ui/executions/{execution_id}?tab=logs&taskRun={hello}")
+    expect(page.locator("[data-log-line]")).to_have_count(1)
+    expect(page.locator("[data-level-count]")).to_have_text(["1 INFO"])
+    page.goto(f"/ui/executions/{execution_id}?tab=gantt&taskRun={hello}")  # the side panel
+    expect(page.locator("aside [data-log-line]")).to_have_count(1)
+    expect(page.locator("aside [data-level-count]")).to_have_text(["1 INFO"])

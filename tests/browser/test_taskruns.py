@@ -91,11 +91,7 @@ def test_load_more_pages_by_keyset(page: Page, tercel: TercelServer) -> None:
 def test_a_row_opens_the_gantt_at_its_task_run(page: Page, tercel: TercelServer) -> None:
     execution_id = tercel.create("steps")
     tercel.wait_state(execution_id, {"SUCCESS"})
-    flaky = next(
-        run["id"]
-        for run in tercel.execution(execution_id)["taskRunList"]  # type: ignore[index]
-        if run["taskId"] == "flaky"
-    )
+    flaky = tercel.task_run_id(execution_id, "flaky")
     page.goto("/ui/taskruns?flow=steps&task=flaky")
     page.locator(f'[data-task-run-id="{flaky}"] td').nth(3).click()  # the state cell, not a link
     expect(page).to_have_url(

@@ -131,6 +131,25 @@ tasks:
     assert not (tmp_path.parent / "escape.txt").exists()
 
 
+def test_an_input_file_the_working_directory_cannot_hold_fails_naming_it(tmp_path: Path) -> None:
+    long = "y" * 300
+    for given, name in (({long: "x"}, long), ({"a": "x", "a/b": "y"}, "a/b")):
+        entries = "\n".join(f'      "{key}": {value}' for key, value in given.items())
+        flow = f"""id: unholdable
+namespace: company.team
+tasks:
+  - id: sh
+    type: {COMMANDS}
+    inputFiles:
+{entries}
+    commands: ["true"]
+"""
+        done, execution = _run(_flow(tmp_path, flow))
+        assert execution["state"]["current"] == "FAILED", done.stderr
+        (line,) = _logs(done.stderr, "sh")
+        assert line.startswith(f"inputFiles `{name}`: cannot write it: "), line  # was errno text
+
+
 def test_an_output_glob_that_leaves_the_working_directory_fails_the_attempt(
     tmp_path: Path,
 ) -> None:

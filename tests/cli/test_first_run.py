@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -131,17 +133,32 @@ def test_version() -> None:
     assert done.stdout.startswith("tercel ") and done.stdout.split()[1][0].isdigit()
 
 
+def _commands(
+    parser: argparse.ArgumentParser, words: list[str]
+) -> Iterator[tuple[list[str], argparse.ArgumentParser]]:
+    """Every command and sub-command of `parser`, nested ones (`namespace files upload`) too."""
+    yield words, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for word, sub in action.choices.items():
+                yield from _commands(sub, [*words, word])
+
+
 def test_every_option_has_a_help_text_and_help_lists_the_exit_codes() -> None:
-    parser = cli._parser()
-    subparsers = next(a for a in parser._actions if a.dest == "command").choices
-    assert isinstance(subparsers, dict)
-    for name, sub in [("tercel", parser), *subparsers.items()]:
-        for action in sub._actions:
-            assert action.help, (name, action.dest)
+    commands = list(_commands(cli._parser(), []))
+    for words, parser in commands:
+        for action in parser._actions:
+            assert action.help, (words, action.dest)
     for args in (["--help"], ["run", "--help"], ["server", "--help"], ["validate", "--help"]):
         shown = run(*args).stdout
         for code in ("0 ", "1 ", "2 ", "3 ", "4 ", "130 "):
             assert f"\n  {code}" in shown, (args, code)
+    # a command that runs something (no sub-command of its own) lists what it exits with
+    leaves = [words for words, parser in commands if not parser._subparsers]
+    assert ["namespace", "files", "upload"] in leaves
+    for words in leaves:
+        shown = run(*words, "--help").stdout
+        assert "exit status:" in shown and "\n  0 " in shown and "\n  2 " in shown, words
 
 
 def test_validate_prints_its_verdict_on_stdout(tmp_path: Path) -> None:

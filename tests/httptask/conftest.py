@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -34,9 +35,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, b'{ "hello": "world" }')
         elif self.path == "/hello417":
             self._send(417, b'{ "hello": "world" }')
-        elif self.path == "/redirect":
+        elif self.path == "/redirect" or self.path.startswith("/redirect-to/"):
+            prefix = "/redirect-to/"
+            target = self.path[len(prefix) :] if self.path.startswith(prefix) else "/hello"
             self.send_response(302)
-            self.send_header("Location", "/hello")
+            self.send_header("Location", urllib.parse.unquote(target))
             self.send_header("Content-Length", "0")
             self.end_headers()
         elif self.path.startswith("/big/"):

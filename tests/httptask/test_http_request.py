@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +177,29 @@ def test_encrypt_body_is_refused_as_a_kestra_property(tmp_path: Path) -> None:
         f"7:5: tasks[0].encryptBody: `encryptBody` is a property of Kestra's `{REQUEST}` that"
         " Tercel does not run" in done.stderr
     )
+
+
+def test_a_uri_that_is_no_url_fails_naming_the_uri(tmp_path: Path) -> None:
+    """urllib's bare `Invalid IPv6 URL` or `Port out of range 0-65535` named neither the
+    property nor the value."""
+    for uri, reason in (
+        ("http://[::1", "Invalid IPv6 URL"),
+        ("http://127.0.0.1:99999/x", "Port out of range 0-65535"),
+        ("http://127.0.0.1:abc/x", "Port could not be cast to integer value as 'abc'"),
+    ):
+        stderr = _failure(tmp_path, f'  - id: r\n    type: {REQUEST}\n    uri: "{uri}"\n')
+        assert f"`uri` is not a valid URL (`{uri}`): {reason}" in stderr, stderr[-600:]
+
+
+def test_a_redirect_to_no_http_url_fails_naming_it(tmp_path: Path, base_url: str) -> None:
+    """A redirect's `Location` was followed unchecked: `file:` and `ftp:` were requested as
+    HTTP on port 80 of their host, and a bad port failed with urllib's bare words."""
+    for location, reason in (
+        ("file:///etc/passwd", "not an http or https URL"),
+        ("ftp://example.invalid/y", "not an http or https URL"),
+        ("http://127.0.0.1:99999/x", "Port out of range 0-65535"),
+    ):
+        uri = f"{base_url}/redirect-to/{urllib.parse.quote(location, safe='')}"
+        stderr = _failure(tmp_path, f'  - id: r\n    type: {REQUEST}\n    uri: "{uri}"\n')
+        expected = f"the redirect from {uri} to `{location}` cannot be followed: {reason}"
+        assert expected in stderr, stderr[-600:]

@@ -56,15 +56,21 @@ def whole(name: str, value: Any) -> int:
 
 def lines_of(handle: BinaryIO, chunk: int = _CHUNK) -> Iterator[bytes]:
     """The lines of a file, split on `\\n`, `\\r` or `\\r\\n`, each ending in `\\n`, read
-    `chunk` bytes at a time (a line end split across two chunks still counts once)."""
-    carry = b""
+    `chunk` bytes at a time (a line end split across two chunks still counts once). A chunk
+    with no line end is kept aside and joined once its line ends, so a line spanning many
+    chunks costs its length, not its length times the number of chunks."""
+    held: list[bytes] = []  # the unfinished line, in pieces
     while block := handle.read(chunk):
-        parts = (carry + block).splitlines(keepends=True)
-        carry = parts.pop() if parts and not parts[-1].endswith(b"\n") else b""
+        ends_held = bool(held) and held[-1].endswith(b"\r")  # `\r`, maybe `\r\n` split
+        if b"\n" not in block and b"\r" not in block and not ends_held:
+            held.append(block)
+            continue
+        parts = b"".join([*held, block]).splitlines(keepends=True)
+        held = [parts.pop()] if parts and not parts[-1].endswith(b"\n") else []
         for part in parts:
             yield part.rstrip(b"\r\n") + b"\n"
-    if carry:
-        yield carry.rstrip(b"\r\n") + b"\n"
+    for part in b"".join(held).splitlines():
+        yield part + b"\n"
 
 
 def split_batches(data: bytes, batch: dict[str, Any]) -> list[bytes]:

@@ -42,6 +42,13 @@ __all__ = [
 SCHEME = "kestra://"
 _ROOT = "kestra:///"
 _BAD_CHARACTERS = ("/", "\\", "\0")
+#: a segment is a file or folder name on disk: longer than a file system's NAME_MAX it cannot be
+#: stored nor exist, so it is refused by name instead of failing as an I/O error
+MAX_SEGMENT_BYTES = 255
+#: how deep a URI may go: opening a file walks its folders one by one from the root, and a sync
+#: reopens each new folder, so depth is a cost per file (an execution's task file is about a
+#: dozen deep)
+MAX_SEGMENTS = 100
 
 
 class FileRefused(ValueError):
@@ -58,18 +65,30 @@ def segments(uri: str) -> tuple[str, ...]:
     if not isinstance(uri, str) or not uri.startswith(_ROOT):
         raise FileRefused(f"`{shown(uri)}` is not an internal-storage URI (kestra:///...)")
     parts = tuple(unquote(part) for part in uri[len(_ROOT) :].split("/"))
-    for part in parts:
-        if part in ("", ".", "..") or any(bad in part for bad in _BAD_CHARACTERS):
-            raise FileRefused(f"`{shown(uri)}` has an invalid path segment `{shown(part)}`")
+    problem = _problem(parts)
+    if problem:
+        raise FileRefused(f"`{shown(uri)}` {problem}")
     return parts
 
 
 def uri_of(parts: tuple[str, ...]) -> str:
     """The URI of these decoded segments; raises FileRefused for a segment no URI may hold."""
+    problem = _problem(parts)
+    if problem:
+        raise FileRefused(f"the path `{shown('/'.join(parts))}` {problem}")
+    return _ROOT + "/".join(quote(part, safe="") for part in parts)
+
+
+def _problem(parts: tuple[str, ...]) -> str | None:
+    """Why these decoded segments name no place in the storage folder, or None."""
+    if len(parts) > MAX_SEGMENTS:
+        return f"is {len(parts)} segments deep, more than {MAX_SEGMENTS}"
     for part in parts:
         if part in ("", ".", "..") or any(bad in part for bad in _BAD_CHARACTERS):
-            raise FileRefused(f"invalid path segment `{shown(part)}`")
-    return _ROOT + "/".join(quote(part, safe="") for part in parts)
+            return f"has an invalid path segment `{shown(part)}`"
+        if len(part.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_BYTES:
+            return f"has a path segment longer than {MAX_SEGMENT_BYTES} bytes (`{shown(part)}`)"
+    return None
 
 
 def _execution_parts(namespace: str, flow_id: str, execution_id: str) -> tuple[str, ...]:
@@ -112,9 +131,23 @@ def is_within(uri: str, prefix: tuple[str, ...]) -> bool:
 
 
 def safe_name(name: str) -> str:
-    """A client's file name as one path segment: its last part, never empty, `.` or `..`."""
+    """A client's file name as one path segment: its last part, never empty, `.` or `..`, cut
+    to `MAX_SEGMENT_BYTES` (the end of its stem goes; its extension stays)."""
     base = posixpath.basename(name.replace("\\", "/").replace("\0", ""))
-    return base if base not in ("", ".", "..") else "file"
+    if base in ("", ".", ".."):
+        return "file"
+    return _shortened(base)
+
+
+def _shortened(name: str) -> str:
+    if len(name.encode("utf-8", "surrogatepass")) <= MAX_SEGMENT_BYTES:
+        return name
+    stem, extension = posixpath.splitext(name)
+    if len(extension.encode("utf-8", "surrogatepass")) > 32:
+        stem, extension = name, ""
+    room = MAX_SEGMENT_BYTES - len(extension.encode("utf-8", "surrogatepass"))
+    cut = stem.encode("utf-8", "surrogatepass")[:room].decode("utf-8", "ignore")
+    return cut + extension
 
 
 def shown(value: object) -> str:

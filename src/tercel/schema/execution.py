@@ -9,6 +9,12 @@ directly from the collected selection set: aliases, `__typename`, fragments and 
 are honoured because the selection is collected by graphql-core itself. Anything unexpected
 (a null in a non-null field, a type outside the list) falls back to the general path, which
 then reports it as usual.
+
+The stream events (`StateChange`, `LogEntry`) are plain data too (`schema.streams`): a
+subscription executes its selection set once per event and per group of subscribers, and that
+execution, not the event itself, was most of a lone subscriber's server CPU per message. A field
+of a plain type whose type is not plain (`StateChange.execution`, on an execution's first live
+entry) completes a null here; any other value sends the whole object to the general path.
 """
 
 from __future__ import annotations
@@ -31,9 +37,13 @@ from tercel.schema import leaves
 __all__ = ["PLAIN", "FastExecutionContext"]
 
 #: object types whose every field is a plain attribute of the `from_domain()` object
-PLAIN = frozenset({"TaskRun", "Attempt", "Metric", "State", "StateHistory", "Label"})
+PLAIN = frozenset(
+    {"TaskRun", "Attempt", "Metric", "State", "StateHistory", "Label", "StateChange", "LogEntry"}
+)
 
 _NAMES: dict[tuple[str, str], str] = {}
+#: an executor's completers (an attribute of its own, shared with its per-event copies)
+_CACHE = "_tercel_completers"
 
 
 Completer = Callable[[Any], Any]
@@ -58,16 +68,21 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return_type, field_details_list, info, path, result, position_context
         )
 
-    def _completer(self, kind: GraphQLOutputType, details: Any) -> Completer:
-        """A function completing values of `kind` for this selection, built once per query.
+    def build_per_event_executor(self, payload: Any) -> Any:
+        """A subscription's executor for one event: a shallow copy of this one, which then
+        shares this one's completers, so a selection's completer is built once per operation,
+        not once per event (building it costs more than completing a small event)."""
+        self.__dict__.setdefault(_CACHE, {})
+        return super().build_per_event_executor(payload)
 
-        graphql-core memoizes selection lists, so the same `details` object comes back for
-        every item of a list and every parent: the cache is keyed on its identity and keeps
-        it alive so the identity cannot be reused during the execution."""
-        cache: dict[tuple[int, int], tuple[Any, Completer]] = self.__dict__.setdefault(
-            "_tercel_completers", {}
-        )
-        key = (id(kind), id(details))
+    def _completer(self, kind: GraphQLOutputType, details: Any) -> Completer:
+        """A function completing values of `kind` for this selection, built once per query
+        (once per subscription operation, shared by its events).
+
+        The cache keeps `details` alive, so the identities in its key cannot be reused while
+        it lives; the variables are the operation's own, the same for every event."""
+        cache: dict[tuple[int, ...], tuple[Any, Completer]] = self.__dict__.setdefault(_CACHE, {})
+        key = _selection_key(kind, details)
         found = cache.get(key)
         if found is None:
             found = cache[key] = (details, self._build(kind, details))
@@ -94,7 +109,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             item = self._completer(kind.of_type, details)
             return lambda values: [item(value) for value in values]
         if not isinstance(kind, GraphQLObjectType) or kind.name not in PLAIN:
-            raise leaves.NotPlain
+            return _general  # a null completes as null (`_build`); a value needs the general path
         steps: list[tuple[str, str | None, Any]] = []
         for key, sub_details in self.collect_subfields(kind, details).grouped_field_set.items():
             name = sub_details[0].node.name.value
@@ -112,6 +127,21 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             }
 
         return complete
+
+
+def _selection_key(kind: GraphQLOutputType, details: Any) -> tuple[int, ...]:
+    """What a completer depends on. graphql-core memoizes selection lists within one
+    executor, so the same `details` object comes back for every item of a list and every
+    parent; a subscription collects its root fields again for each event, into new lists of the
+    same field nodes of the one parsed document: keyed on those nodes, so the events share."""
+    if all(d.defer_usage is None and d.fragment_variable_values is None for d in details):
+        return (id(kind), *(id(d.node) for d in details))
+    return (id(kind), -1, id(details))
+
+
+def _general(value: Any) -> Any:
+    """A value of a type this path does not complete."""
+    raise leaves.NotPlain
 
 
 def _nullable(inner: Completer) -> Completer:

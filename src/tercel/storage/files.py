@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -29,7 +30,13 @@ from tercel.storage.pendingsync import PendingSyncs
 __all__ = ["LocalFiles", "default_folder"]
 
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+#: how a stored file is opened for reading: never through a link, and never waiting (a FIFO
+#: placed in the folder would hold the opening thread until a writer came; it is refused as
+#: not a file instead). O_NONBLOCK does nothing to a regular file's reads.
+_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 _CHUNK = 1 << 20
+#: the name `put` writes under before renaming into place
+_TEMPORARY = re.compile(r"\.tmp-[0-9a-f]{16}")
 
 
 def default_folder(db_path: str) -> str:
@@ -86,7 +93,7 @@ class LocalFiles:
         parts = self._scoped(uri, scope)
         folder = self._folder(parts[:-1], create=False, uri=uri)
         try:
-            handle = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+            handle = os.open(parts[-1], _READ, dir_fd=folder)
         except OSError as error:
             raise _refusal(error, uri) from None
         finally:
@@ -257,7 +264,7 @@ class LocalFiles:
 
 
 def _fsync_at(folder: int, name: str) -> None:
-    handle = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+    handle = os.open(name, _READ, dir_fd=folder)
     try:
         os.fsync(handle)
     finally:
@@ -269,6 +276,8 @@ def _refusal(error: OSError, uri: str) -> Exception:
         return FileRefused(f"`{uri}`: a symbolic link or a file is in the way")
     if error.errno == errno.ENOENT:
         return FileMissing(f"`{uri}` does not exist")
+    if error.errno == errno.ENAMETOOLONG:  # a file system whose names are shorter than 255 bytes
+        return FileRefused(f"`{uri}`: a name in it is too long for the file system")
     return error
 
 
@@ -314,4 +323,6 @@ def _is_link(name: str, folder: int) -> bool:
 
 
 def _temporary(name: str) -> bool:
-    return name.startswith(".tmp-")
+    """A file `put` is still writing (its exact name shape: a user's `.tmp-report.csv` is
+    listed like any other file)."""
+    return _TEMPORARY.fullmatch(name) is not None

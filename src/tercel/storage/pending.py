@@ -71,7 +71,7 @@ def marked(root: str) -> list[tuple[str, str, str]]:
 
 def _read(path: str) -> tuple[str, str] | None:
     try:
-        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK  # a FIFO: no wait
         handle = os.open(path, flags)
         with os.fdopen(handle, "rb") as opened:
             data = json.loads(opened.read(4096))

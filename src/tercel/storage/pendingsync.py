@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,8 +26,13 @@ __all__ = ["PendingSyncs"]
 
 #: concurrent fsyncs of one flush (the file system joins them into shared journal commits)
 _THREADS = 16
-_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+#: O_NONBLOCK: a FIFO put in a file's place must not hold the writer's flush (and every commit)
+_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 _GONE = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP)
+#: folders held open at once by a flush: thousands pending (namespace files uploaded one per
+#: folder between two commits) are synced in groups, never one descriptor each at once (past
+#: the process's limit every commit failed, and was retried, for good)
+_FOLDERS_AT_ONCE = 64
 
 #: a folder as segments under the storage root
 Folder = tuple[str, ...]
@@ -70,6 +76,15 @@ class PendingSyncs:
             raise
 
     def _sync(self, taken: dict[Folder, set[str]], open_folder: Callable[[Folder], int]) -> None:
+        folders = list(taken)
+        for start in range(0, len(folders), _FOLDERS_AT_ONCE):
+            group = folders[start : start + _FOLDERS_AT_ONCE]
+            self._sync_group({folder: taken[folder] for folder in group}, open_folder)
+
+    def _sync_group(
+        self, taken: dict[Folder, set[str]], open_folder: Callable[[Folder], int]
+    ) -> None:
+        """Sync the files of these folders, then the folders, concurrently."""
         opened: dict[Folder, int] = {}
         try:
             for folder in taken:
@@ -108,6 +123,7 @@ def _sync_one(job: tuple[int, str | None]) -> None:
             return  # removed, or replaced by a folder or a link since: nothing of it to keep
         raise
     try:
-        os.fsync(handle)
+        if stat.S_ISREG(os.fstat(handle).st_mode):  # else replaced (a FIFO): nothing to keep
+            os.fsync(handle)
     finally:
         os.close(handle)

@@ -91,6 +91,17 @@ def test_a_file_uri_must_belong_to_the_namespace_or_a_parent(uri: str, fits: boo
     assert resolved.valid is fits
 
 
+def test_a_namespace_file_given_as_a_file_input_says_how_to_use_it() -> None:
+    """Its namespace is the flow's own, so "must belong to namespace `company.team`" alone
+    read as a contradiction."""
+    uri = "kestra:///company/team/_files/data.csv"
+    [problem] = fileinputs.namespace_problems(FLOW.inputs, {"data": uri}, "company.team")
+    assert problem.message.endswith(
+        f"but received `{uri}` (a namespace file is no execution's file: read it in an"
+        " expression with `read('path')`, or upload it as the input)"
+    )
+
+
 def test_a_value_that_is_not_a_uri_is_left_to_the_type_check() -> None:
     assert fileinputs.namespace_problems(FLOW.inputs, {"data": "/etc/passwd"}, "x") == []
     resolved = inputs.resolve(FLOW.inputs, {"data": "/etc/passwd"}, namespace="company.team")

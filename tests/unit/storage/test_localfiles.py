@@ -47,6 +47,20 @@ def test_put_then_open_round_trips_and_leaves_no_temporary(tmp_path: Path) -> No
     assert store.size(_uri("sub/out.txt"), SCOPE) == 5
 
 
+def test_a_file_named_like_a_temporary_is_listed_like_any_other(tmp_path: Path) -> None:
+    """Only `put`'s own temporary names are hidden: `.tmp-report.csv` was stored, then left
+    out of every listing (files of an execution, a namespace's folder)."""
+    store = _store(tmp_path)
+    store.put(_uri(".tmp-report.csv"), io.BytesIO(b"a"))
+    (
+        tmp_path
+        / "db.sqlite.files/company/team/hello/executions/EX1/tasks/t1/TR1/.tmp-0123456789abcdef"
+    ).write_bytes(b"")
+    assert list(store.under(SCOPE)) == [_uri(".tmp-report.csv")]
+    folder = ("company", "team", "hello", "executions", "EX1", "tasks", "t1", "TR1")
+    assert [entry.name for entry in store.listing(folder)] == [".tmp-report.csv"]
+
+
 def test_a_file_of_another_execution_is_refused(tmp_path: Path) -> None:
     store = _store(tmp_path)
     store.put(_uri(), io.BytesIO(b"x"))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { shortId, elapsed, formatDate, formatDuration, formatMetric, tagPairs } from "./format";
+import { axisLabels, shortId, elapsed, formatDate, formatDuration, formatMetric, tagPairs } from "./format";
 
 describe("formatDuration", () => {
   it("reads at every scale", () => {
@@ -49,5 +49,17 @@ describe("formatMetric", () => {
     expect(tagPairs({ region: "eu", a: "1" })).toEqual([{ key: "a", value: "1" }, { key: "region", value: "eu" }]);
     expect(tagPairs({})).toEqual([]);
     expect(tagPairs(null)).toEqual([]);
+  });
+});
+
+describe("axisLabels", () => {
+  const quarters = [0, 0.25, 0.5, 0.75, 1];
+  it("keeps the decimals of a short axis, so no two labels read the same", () => {
+    expect(axisLabels(2.1, quarters)).toEqual(["0", "0.53ms", "1.05ms", "1.58ms", "2.10ms"]);
+    expect(axisLabels(0.8, quarters)).toEqual(["0", "0.200ms", "0.400ms", "0.600ms", "0.800ms"]);
+  });
+  it("reads a longer axis as durations", () => {
+    expect(axisLabels(1440, quarters)).toEqual(["0", "360ms", "720ms", "1.08s", "1.44s"]);
+    expect(axisLabels(40, quarters)).toEqual(["0", "10ms", "20ms", "30ms", "40ms"]);
   });
 });

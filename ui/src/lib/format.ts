@@ -54,6 +54,16 @@ export function formatDuration(ms: number): string {
   return `${m}m ${String(s).padStart(2, "0")}s`;
 }
 
+/** The labels of a time axis `total` ms long at `fractions` of it. Under 20 ms whole
+ * milliseconds would read `<1ms`, `1ms`, `2ms`, `2ms`: there they keep their decimals. */
+export function axisLabels(total: number, fractions: readonly number[]): string[] {
+  const digits = total < 20 ? (total < 2 ? 3 : 2) : -1;
+  return fractions.map((f) => {
+    if (f === 0) return "0";
+    return digits < 0 ? formatDuration(f * total) : `${(f * total).toFixed(digits)}ms`;
+  });
+}
+
 /** Live duration from a start and an optional end; without an end it runs until `now`. */
 export function elapsed(start: string, end: string | null | undefined, now: number): number {
   return (end ? toMillis(end) : now) - toMillis(start);

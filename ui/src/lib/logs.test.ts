@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { firstError, levelCounts, logsAsText, taskLabel, visibleLogs, type LogLine } from "./logs";
+import { firstError, levelCounts, logFilterFromParams, logFilterParams, logsAsText, taskLabel, visibleLogs, type LogLine } from "./logs";
 
 const line = (sequence: number, level: string, taskRunId: string | null, attemptNumber: number | null = 1): LogLine => ({
   cursor: `c${sequence}`, sequence, level, taskRunId, taskId: taskRunId && `t-${taskRunId}`, attemptNumber, message: `m${sequence}`, timestamp: `2026-01-01T00:00:0${sequence}Z`,
@@ -33,5 +33,24 @@ describe("taskLabel", () => {
     expect(taskLabel(lines[2], (id) => values[id])).toBe("t-b (eu-west) #2");
     expect(taskLabel(lines[0], (id) => values[id])).toBe("t-a #1");
     expect(taskLabel(lines[3], (id) => values[id])).toBe("");
+  });
+});
+
+describe("log filters in the URL", () => {
+  it("reads the level, task run and attempt a URL holds", () => {
+    const params = new URLSearchParams("tab=logs&level=WARN&taskRun=tr1&attempt=2");
+    expect(logFilterFromParams(params)).toEqual({ level: "WARN", taskRun: "tr1", attempt: "2" });
+    expect(logFilterFromParams(new URLSearchParams("tab=logs"))).toEqual({ level: "TRACE", taskRun: "", attempt: "" });
+  });
+  it("reads a level or attempt that cannot be one as all", () => {
+    const params = new URLSearchParams("level=LOUD&attempt=-1");
+    expect(logFilterFromParams(params)).toEqual({ level: "TRACE", taskRun: "", attempt: "" });
+    expect(logFilterFromParams(new URLSearchParams("attempt=0")).attempt).toBe("");
+  });
+  it("writes only what narrows the lines, and round-trips", () => {
+    expect(logFilterParams({ level: "TRACE", taskRun: "", attempt: "" })).toEqual({ level: null, taskRun: null, attempt: null });
+    const filter = { level: "ERROR", taskRun: "tr9", attempt: "3" };
+    const written = logFilterParams(filter) as Record<string, string>;
+    expect(logFilterFromParams(new URLSearchParams(written))).toEqual(filter);
   });
 });

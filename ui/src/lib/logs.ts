@@ -47,3 +47,31 @@ export function taskLabel(line: LogLine, valueOf: (taskRunId: string) => string 
   const value = line.taskRunId ? valueOf(line.taskRunId) : null;
   return `${line.taskId}${value ? ` (${value})` : ""}${line.attemptNumber ? ` #${line.attemptNumber}` : ""}`;
 }
+
+/** The Logs tab's filters: a minimum level, a task run and an attempt ("" = all). */
+export interface LogFilter {
+  level: string;
+  taskRun: string;
+  attempt: string;
+}
+
+/** The filters a URL holds (`?tab=logs&level=WARN&taskRun=…&attempt=2`), so a reload or a
+ * shared link shows the same lines; a level or attempt that cannot be one reads as "all". */
+export function logFilterFromParams(params: URLSearchParams): LogFilter {
+  const level = params.get("level") ?? "";
+  const attempt = params.get("attempt") ?? "";
+  return {
+    level: (LEVELS as readonly string[]).includes(level) ? level : "TRACE",
+    taskRun: params.get("taskRun") ?? "",
+    attempt: /^[1-9]\d{0,5}$/.test(attempt) ? attempt : "",
+  };
+}
+
+/** The query parameters for `filter` (null removes one: "all" stays out of the URL). */
+export function logFilterParams(filter: LogFilter): Record<string, string | null> {
+  return {
+    level: filter.level === "TRACE" ? null : filter.level,
+    taskRun: filter.taskRun || null,
+    attempt: filter.attempt || null,
+  };
+}

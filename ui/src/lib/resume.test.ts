@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { findOnResume, resumeInputs } from "./resume";
+import { inputFields, mustGive } from "./inputs";
+import { onResumeOf, resumeInputs } from "./resume";
 
 const flow = {
   id: "approval",
@@ -15,23 +16,23 @@ const flow = {
   ],
 };
 
-describe("findOnResume", () => {
-  it("finds a nested Pause's inputs", () => {
-    const fields = findOnResume(flow, "wait");
-    expect(fields.map((f) => [f.id, f.type, f.required])).toEqual([
+describe("onResumeOf", () => {
+  it("finds a nested Pause's inputs, fields as the Execute dialog's", () => {
+    const fields = inputFields(onResumeOf(flow, "wait"));
+    expect(fields.map((f) => [f.id, f.type, mustGive(f)])).toEqual([
       ["approved", "BOOLEAN", true], ["count", "INT", false], ["note", "STRING", false],
     ]);
     expect(fields[0].description).toBe("OK?");
   });
   it("answers nothing for a task without onResume", () => {
-    expect(findOnResume(flow, "first")).toEqual([]);
-    expect(findOnResume(null, "x")).toEqual([]);
+    expect(onResumeOf(flow, "first")).toEqual([]);
+    expect(onResumeOf(null, "x")).toEqual([]);
   });
 });
 
 describe("resumeInputs", () => {
   it("types the values and leaves out empty optional ones", () => {
-    const fields = findOnResume(flow, "wait");
+    const fields = inputFields(onResumeOf(flow, "wait"));
     expect(resumeInputs(fields, { approved: true, count: "5", note: "" })).toEqual({ approved: true, count: 5 });
     expect(resumeInputs(fields, { count: "x" })).toEqual({ approved: false, count: "x" });
   });

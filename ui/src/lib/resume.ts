@@ -10,25 +10,16 @@ export interface ResumeField {
   defaults: unknown;
 }
 
-/** The `onResume` inputs of the task `taskId`, wherever it is nested in the flow. */
-export function findOnResume(flow: unknown, taskId: string): ResumeField[] {
+/** The `onResume` list of the task `taskId`, wherever it is nested in the flow, as written (the
+ * same shape as a flow's `inputs`: the Resume form builds its fields as the Execute dialog does). */
+export function onResumeOf(flow: unknown, taskId: string): unknown[] {
   const stack: unknown[] = [flow];
   while (stack.length) {
     const node = stack.pop();
     if (Array.isArray(node)) stack.push(...node);
     else if (node && typeof node === "object") {
       const record = node as Record<string, unknown>;
-      if (record.id === taskId && typeof record.type === "string" && Array.isArray(record.onResume)) {
-        return record.onResume
-          .filter((x): x is Record<string, unknown> => !!x && typeof x === "object" && typeof (x as Record<string, unknown>).id === "string")
-          .map((x) => ({
-            id: String(x.id),
-            type: String(x.type ?? "STRING").toUpperCase(),
-            description: typeof x.description === "string" ? x.description : null,
-            required: x.required !== false && x.defaults === undefined,
-            defaults: x.defaults,
-          }));
-      }
+      if (record.id === taskId && typeof record.type === "string" && Array.isArray(record.onResume)) return record.onResume;
       stack.push(...Object.values(record));
     }
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bounds, foldChanges, layoutGantt, place, treeOrder, type Change } from "./timeline";
+import { bounds, foldChanges, layoutGantt, momentAt, place, treeOrder, type Change } from "./timeline";
 
 const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString().replace("Z", "000Z");
 let seq = 0;
@@ -122,5 +122,17 @@ describe("treeOrder", () => {
     const order = treeOrder(deep, foldChanges([]));
     expect(order.length).toBe(10_000);
     expect(order[9_999].depth).toBe(9_999);
+  });
+});
+
+describe("momentAt", () => {
+  it("places an instant on the axis, clamped to its ends", () => {
+    const axis = { start: 1000, end: 3000 };
+    expect(momentAt(1000, axis)).toBe(0);
+    expect(momentAt(1500, axis)).toBe(25);
+    expect(momentAt(3000, axis)).toBe(100);
+    expect(momentAt(500, axis)).toBe(0);
+    expect(momentAt(9000, axis)).toBe(100);
+    expect(momentAt(1000, { start: 1000, end: 1000 })).toBe(0);
   });
 });

@@ -239,6 +239,12 @@ export function place(segment: Segment, axis: Segment): { left: number; width: n
   return { left, width: Math.max(0.4, Math.min(100 - left, width)) };
 }
 
+/** An instant as a percentage of the axis, clamped to it: where Time travel draws its moment. */
+export function momentAt(moment: number, axis: Segment): number {
+  const total = axis.end - axis.start;
+  return total > 0 ? Math.max(0, Math.min(100, ((moment - axis.start) / total) * 100)) : 0;
+}
+
 /** An entry's instant in epoch ms (the compact timeline's have it; the log's are ISO text). */
 function millisOf(entry: HistoryEntry): number {
   return entry instanceof TimedEntry ? entry.ms : toMillis(entry.date);

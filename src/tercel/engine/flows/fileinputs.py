@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from tercel.engine import faults, files, model
+from tercel.engine import faults, files, model, namespacefiles
 from tercel.engine.outcomes import InputIssue
 
 __all__ = [
@@ -161,6 +161,11 @@ def namespace_problems(
                 f"Invalid input for `{definition.id}`, the file must belong to namespace "
                 f"`{namespace}` or a parent namespace, but received `{value}`"
             )
+            if namespacefiles.FOLDER in parts:
+                message += (
+                    " (a namespace file is no execution's file: read it in an expression with"
+                    " `read('path')`, or upload it as the input)"
+                )
             problems.append(InputIssue(input=definition.id, message=message))
     return problems
 

@@ -63,6 +63,22 @@ class Reply:
     body: bytes = b""
 
 
+def _redirect_target(uri: str, location: str) -> str:
+    """Where a redirect from `uri` leads; ExchangeError unless an http or https URL (a
+    `file:` or `ftp:` location would be requested as HTTP on port 80 of its host)."""
+    try:
+        target = urllib.parse.urljoin(uri, location)
+        parts = urllib.parse.urlsplit(target)
+        host, _ = parts.hostname, parts.port  # urllib checks them only when read
+    except ValueError as error:
+        reason = str(error)
+    else:
+        if parts.scheme in ("http", "https") and host:
+            return target
+        reason = "not an http or https URL"
+    raise ExchangeError(f"the redirect from {uri} to `{location}` cannot be followed: {reason}")
+
+
 class Exchange:
     def __init__(self, request: Request) -> None:
         self.request = request
@@ -90,7 +106,7 @@ class Exchange:
             location = dict((k.lower(), v) for k, v in reply.headers).get("location")
             if not (self.request.follow_redirects and reply.code in _REDIRECTS and location):
                 return reply
-            uri = urllib.parse.urljoin(uri, location)
+            uri = _redirect_target(uri, location)
             if reply.code == 303 or (reply.code in (301, 302) and method == "POST"):
                 method, body = ("GET" if method != "HEAD" else "HEAD"), None
         raise ExchangeError(f"more than {MAX_REDIRECTS} redirects, the last to {uri}")

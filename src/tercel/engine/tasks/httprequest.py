@@ -89,8 +89,12 @@ def _options(rendered: Any) -> dict[str, Any]:
 def _request(ctx: base.RunContext, options: dict[str, Any]) -> Request:
     properties = ctx.task.properties
     uri = _text(ctx.render(properties.get("uri"))).strip()
-    parts = urllib.parse.urlsplit(uri)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:  # urllib checks the host and the port only when they are read
+        parts = urllib.parse.urlsplit(uri)
+        host, _ = parts.hostname, parts.port
+    except ValueError as error:
+        raise base.TaskFailure(f"`uri` is not a valid URL (`{uri}`): {error}") from None
+    if parts.scheme not in ("http", "https") or not host:
         raise base.TaskFailure(f"`uri` must be an http or https URL, got `{uri}`")
     method = _text(ctx.render(properties.get("method") or "GET")).upper()
     if method not in _METHODS:

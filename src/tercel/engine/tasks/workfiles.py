@@ -85,15 +85,26 @@ async def write_inputs(ctx: base.RunContext, folders: Folders, given: Any) -> No
     for name, value in rendered.items():
         parts = _relative(str(name), "inputFiles")
         target = os.path.join(folders.working, *parts)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
         await asyncio.to_thread(_write_input, ctx, target, str(name), value)
+
+
+def _create(target: str) -> int:
+    """A new file at `target`, its folders made; FileExistsError only for the file itself."""
+    try:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+    except FileExistsError as error:  # a file where a folder should be: not "given twice"
+        raise NotADirectoryError(error.errno, "a file is where a folder of it should be") from None
+    return os.open(target, _CREATE, 0o600)
 
 
 def _write_input(ctx: base.RunContext, target: str, name: str, value: Any) -> None:
     try:
-        handle = os.open(target, _CREATE, 0o600)
+        handle = _create(target)
     except FileExistsError:
         raise base.TaskFailure(f"inputFiles `{name}`: given twice") from None
+    except OSError as error:  # a name too long, a file where one of its folders should be
+        message = f"inputFiles `{name}`: cannot write it: {error.strerror}"
+        raise base.TaskFailure(message) from None
     with os.fdopen(handle, "wb") as out:
         if isinstance(value, str) and value.startswith(files.SCHEME):
             try:

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from cross_web import HTTPException
@@ -31,6 +31,7 @@ __all__ = [
     "BAD_FILE_MAP",
     "PROTOCOLS",
     "SUBSCRIPTION_OVER_HTTP",
+    "file_map_problem",
     "guarded",
     "is_subscription",
     "operation_type",
@@ -97,6 +98,24 @@ BAD_FILE_MAP = (
     "the multipart `map` must be an object mapping each file part to a list of variable paths "
     "(the GraphQL multipart request specification)"
 )
+
+
+def file_map_problem(file_map: object, parts: Iterable[str]) -> str:
+    """Why a multipart `map` does not fit the request's file parts (what Strawberry answers
+    as `File(s) missing in form data`, naming nothing)."""
+    if not isinstance(file_map, dict) or not all(
+        isinstance(paths, list) and all(isinstance(path, str) for path in paths)
+        for paths in file_map.values()
+    ):
+        return BAD_FILE_MAP
+    held = sorted(parts)
+    missing = sorted(str(key) for key in file_map if key not in held)
+    if not missing:
+        return BAD_FILE_MAP
+    return (
+        f"the multipart `map` names the file part `{'`, `'.join(missing)}`, which the request "
+        f"does not hold (its file parts: `{'`, `'.join(held) or 'none'}`)"
+    )
 
 
 def request_object(decoded: object) -> object:

@@ -63,7 +63,10 @@ async def execution_stats(
     )
     buckets: dict[int, dict[str, int]] = {}
     ended = case((E.c.end_date.is_not(None), E.c.end_date - E.c.start_date))
-    durations_q = select(ended).where(and_(*flt.where(), E.c.end_date.is_not(None))).order_by(ended)
+    # a PAUSED execution has an end date (Kestra's rule) but has not ended: its time until the
+    # pause is no duration of the flow
+    over = and_(*flt.where(), E.c.end_date.is_not(None), E.c.state_current != "PAUSED")
+    durations_q = select(ended).where(over).order_by(ended)
     for b, state, count in await db.rows(counted):
         buckets.setdefault(int(b), {})[state] = int(count)
     durations = [int(d) / 1e6 for (d,) in await db.rows(durations_q)]
