@@ -1,5 +1,5 @@
 """The Gantt's zoom: the time axis widens by the chosen factor, so each attempt's bar does, and
-the rows keep their hooks (the contract's test hooks: data-task-run-id, data-state, data-attempt)."""
+the rows keep their hooks (contract test hooks: data-task-run-id, data-state, data-attempt)."""
 
 from __future__ import annotations
 
