@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from tests.api.conftest import Server
+from tests.crash.server import health_waits
 
 T = "io.kestra.plugin.core.trigger"
 C = "io.kestra.plugin.core.condition"
@@ -323,3 +324,19 @@ def test_backfill_refusals(
     )["backfillTrigger"]
     assert answer["__typename"] == error, answer
     assert answer["message"]
+
+
+@pytest.mark.timing
+def test_a_backfill_over_decades_leaves_the_loop_free(api: Server) -> None:
+    """Counting the dates of 24 years of an hourly cron (refused past 10,000) took ~2 s of
+    croniter on the event loop, which serves every request: /health waited that long. The dates
+    are now counted on a thread."""
+    api.deploy("trig.backfill", "hourly", HOURLY)
+    variables = {"ns": "trig.backfill", "f": "hourly", "t": "top"}
+    with health_waits(api.url) as waits:
+        time.sleep(0.2)  # the probe's client is connected
+        answer = api.data(
+            BACKFILL, {**variables, "s": "2000-01-01T00:00:00Z", "e": "2024-01-01T00:00:00Z"}
+        )["backfillTrigger"]
+    assert answer["__typename"] == "InvalidInputsError", answer
+    assert len(waits) > 10 and max(waits) < 0.5, f"/health waited {max(waits):.2f} s"

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -287,6 +288,30 @@ def running_server(
 
 
 # --------------------------------------------------------------------------- processes
+
+
+@contextlib.contextmanager
+def health_waits(url: str) -> Iterator[list[float]]:
+    """How long each `/health` took, asked every 10 ms from a thread while the block runs:
+    the event loop that answers it also runs the engine, so a long wait is the loop held."""
+    waits: list[float] = []
+    done = threading.Event()
+
+    def probe() -> None:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            while not done.is_set():
+                asked = time.monotonic()
+                client.get("/health")
+                waits.append(time.monotonic() - asked)
+                time.sleep(0.01)
+
+    prober = threading.Thread(target=probe, daemon=True)
+    prober.start()
+    try:
+        yield waits
+    finally:
+        done.set()
+        prober.join(30)
 
 
 def processes_with_env(marker: str) -> list[tuple[int, str]]:

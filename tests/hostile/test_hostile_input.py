@@ -17,7 +17,6 @@ import contextlib
 import json
 import socket
 import struct
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -42,7 +41,7 @@ from graphql import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.crash.server import TERMINAL, TercelServer, running_server
+from tests.crash.server import TERMINAL, TercelServer, health_waits, running_server
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
@@ -290,25 +289,9 @@ def test_foreach_of_deadline_bound_renders_leaves_the_loop_free(
     within a fraction of a second (it waited ~1 s for the pass when renders held the loop) and
     every iteration fails with its own deadline's message."""
     assert server.deploy(_foreach_of("foreach-slow", template, inner))["__typename"] == "Flow"
-    waits: list[float] = []
-    done = threading.Event()
-
-    def probe() -> None:  # from before the execution is created until it ends
-        with httpx.Client(base_url=server.url, timeout=30) as client:
-            while not done.is_set():
-                asked = time.monotonic()
-                client.get("/health")
-                waits.append(time.monotonic() - asked)
-                time.sleep(0.01)
-
-    prober = threading.Thread(target=probe, daemon=True)
-    prober.start()
-    try:
+    with health_waits(server.url) as waits:  # from before the execution is created until it ends
         execution_id = server.create(NS, "foreach-slow")
         assert server.wait_terminal(execution_id, timeout=30) == "FAILED"
-    finally:
-        done.set()
-        prober.join(30)
     assert len(waits) > 10 and max(waits) < 0.5, f"/health waited {max(waits):.2f}s"
     errors = [m for level, m in server.logs(execution_id) if level == "ERROR"]
     assert sum(error in m for m in errors) == 8, errors
