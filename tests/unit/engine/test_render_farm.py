@@ -8,6 +8,7 @@ import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +77,36 @@ def test_a_worker_past_its_deadline_is_killed_and_replaced(
     monkeypatch.setattr(guard, "DEADLINE_SECONDS", 1.0)
     assert farm.render_away(pool, template, farm.pack({}), 0.0) == "1000000"
     assert _pid(pool) != first
+
+
+def _slow_farm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> farm.Farm:
+    """A farm whose workers import `slow_start` (`body`) before they are ready."""
+    (tmp_path / "slow_start.py").write_text(body)
+    paths = [str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
+    return farm.Farm(1, preload=("slow_start",))
+
+
+def test_a_slow_start_is_outside_the_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At load ~12 a worker took longer to start than the deadline and its grace, so the first
+    render off the loop was killed as overrunning (a 15 ms render failed with the deadline's
+    message): a job now waits for its worker to be ready before its deadline runs."""
+    slower = guard.DEADLINE_SECONDS + farm.GRACE_SECONDS + 0.5  # than the deadline and grace
+    pool = _slow_farm(tmp_path, monkeypatch, f"import time\ntime.sleep({slower})\n")
+    try:
+        assert farm.render_away(pool, "{{ 1 + 1 }}", farm.pack({}), 0.0) == "2"
+    finally:
+        pool.close()
+
+
+def test_a_worker_that_cannot_start_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = _slow_farm(tmp_path, monkeypatch, "raise SystemExit(3)\n")
+    try:
+        with pytest.raises(ExpressionError, match="The render process exited while it started"):
+            farm.render_away(pool, "{{ 1 }}", farm.pack({}), 0.0)
+    finally:
+        pool.close()

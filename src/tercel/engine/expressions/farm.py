@@ -5,7 +5,8 @@ runs to its end holding it, and the event loop waits. Measured on the 2-core mac
 heavy renders back to back: the loop's lag was p50 1.2 ms, p99 6.2-6.4 ms with the render on a
 thread (switch interval 1 ms), p50 0.1 ms, p99 0.2-1.5 ms with the same renders in a worker
 process. So a render that leaves the loop runs here, in one of `WORKERS` Python processes
-started when first needed (~0.2 s each, outside any deadline) and kept for the next renders.
+started when first needed (~0.2 s each, seconds on a loaded machine; a job is sent once its
+worker says it is ready, so a start is outside any deadline) and kept for the next renders.
 
 A job is a pure function of plain data: a module-level callable (pickled by name), its
 arguments and a pickled expression context. The caller (a render thread, never the loop) waits
@@ -50,6 +51,9 @@ WORKERS = 1
 GRACE_SECONDS = 0.5
 #: address space of one render process
 MEMORY_LIMIT = 1 << 30
+#: how long a new render process may take to start (imports; seconds on a loaded machine),
+#: outside any render's deadline
+STARTUP_SECONDS = 30.0
 _ERROR_LOGS = "__errorLogs"
 
 Job = Callable[..., Any]
@@ -95,6 +99,19 @@ class _Worker:
                 process_group=0,  # its own group, so that its jq helper goes with it
             )
             self.conn = Connection(os.dup(ours.fileno()))
+
+    def wait_ready(self, timeout: float) -> None:
+        """Wait for the worker's imports: a job's deadline starts when it can run. (A deadline
+        counted from the spawn failed the first render at load ~12, where a start takes
+        seconds.)"""
+        problem = f"did not start within {timeout:g} s"
+        try:
+            if self.conn.poll(timeout) and self.conn.recv() == ("ready", None):
+                return
+        except (EOFError, OSError):
+            problem = "exited while it started"
+        self.kill()
+        raise errors.ExpressionError(f"The render process {problem}")
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -162,7 +179,9 @@ class Farm:
                 if worker.alive():
                     return worker
                 worker.kill()
-        return _Worker(self.preload)
+        worker = _Worker(self.preload)
+        worker.wait_ready(STARTUP_SECONDS)
+        return worker
 
     def _checkin(self, worker: _Worker) -> None:
         with self._lock:
@@ -230,9 +249,12 @@ def _templates(value: Any) -> Iterator[str]:
 
 def _serve(fd: int) -> None:
     """A worker's loop: one job at a time, until the engine's end of the socket closes."""
+    from tercel.engine import expressions  # noqa: F401 - imported before announcing readiness
+
     conn = Connection(fd)
     _limit_memory()
     guard.EXTENSION_HOOKS.append(lambda seconds: conn.send(("extend", seconds)))
+    conn.send(("ready", None))
     while True:
         try:
             request = conn.recv_bytes()
