@@ -199,8 +199,7 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
 
     async def health(request: Request) -> Response:
         """See supervision.health."""
-        engine = None if runtime.services is None else runtime.services.engine
-        body, status = supervision.health(engine, runtime.ready)
+        body, status = supervision.health(runtime.engine(), runtime.ready)
         return JSONResponse(body, status)
 
     graphql = TercelGraphQL(build_schema(settings, subscription), runtime, settings)
@@ -208,9 +207,9 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/health", health, methods=["GET"]),
-        *webhooks.routes(lambda: None if runtime.services is None else runtime.services.engine),
-        *filehttp.routes(lambda: None if runtime.services is None else runtime.services.engine),
-        *nsfilehttp.routes(lambda: None if runtime.services is None else runtime.services.engine),
+        *webhooks.routes(runtime.engine),
+        *filehttp.routes(runtime.engine),
+        *nsfilehttp.routes(runtime.engine),
         *webui.routes(),
     ]
     layers = [

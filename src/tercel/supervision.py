@@ -34,6 +34,10 @@ class Runtime:
     #: set by `tercel server`: stops the process once the engine loop died
     request_exit: Callable[[], None] | None = None
 
+    def engine(self) -> Engine | None:
+        """The running engine; None before the lifespan started it (routes answer 503)."""
+        return None if self.services is None else self.services.engine
+
 
 async def supervise(engine: Engine, runtime: Runtime) -> None:
     """Wait for the engine loop to end; if it died, record why and ask the server to exit."""

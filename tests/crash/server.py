@@ -5,6 +5,7 @@ read its RSS; plus a scan of /proc for the shell processes of a test's flows."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -288,6 +289,24 @@ def running_server(
 
 
 # --------------------------------------------------------------------------- processes
+
+
+def upload_input(
+    server: TercelServer, mutation: str, filename: str, content: bytes
+) -> httpx.Response:
+    """`mutation` (whose `$files` is `[FileInput!]`) posted with one file for the FILE input
+    `data`, as a multipart request (the GraphQL multipart request spec), preflight header
+    included."""
+    operations = {"query": mutation, "variables": {"files": [{"name": "data", "file": None}]}}
+    return server.client.post(
+        server.url + "/graphql",
+        data={
+            "operations": json.dumps(operations),
+            "map": json.dumps({"0": ["variables.files.0.file"]}),
+        },
+        files={"0": (filename, content, "text/csv")},
+        headers={"Apollo-Require-Preflight": "true"},
+    )
 
 
 @contextlib.contextmanager

@@ -5,11 +5,10 @@ files kept on purpose (`deleteStorage: false`) and committed executions' files s
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import httpx
-from tests.crash.server import TercelServer, running_server
+from tests.crash.server import TercelServer, running_server, upload_input
 
 FLOW = """\
 id: upload
@@ -29,13 +28,7 @@ CREATE = """mutation($files: [FileInput!]) {
 
 
 def _upload(server: TercelServer, content: bytes) -> httpx.Response:
-    operations = {"query": CREATE, "variables": {"files": [{"name": "data", "file": None}]}}
-    return server.client.post(
-        server.url + "/graphql",
-        data={"operations": json.dumps(operations), "map": '{"0": ["variables.files.0.file"]}'},
-        files={"0": ("rows.csv", content, "text/csv")},
-        headers={"Apollo-Require-Preflight": "true"},
-    )
+    return upload_input(server, CREATE, "rows.csv", content)
 
 
 def _executions_folder(tmp_path: Path) -> Path:

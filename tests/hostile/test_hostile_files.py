@@ -5,13 +5,12 @@ connection or a stalled engine."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.crash.server import TercelServer
+from tests.crash.server import TercelServer, upload_input
 from tests.hostile.test_hostile_input import assert_serving
 
 from tercel.engine import files
@@ -36,16 +35,7 @@ LONG = "y" * 300
 
 
 def _upload(server: TercelServer, filename: str, content: bytes) -> dict[str, Any]:
-    operations = {"query": CREATE, "variables": {"files": [{"name": "data", "file": None}]}}
-    response = server.client.post(
-        server.url + "/graphql",
-        data={
-            "operations": json.dumps(operations),
-            "map": json.dumps({"0": ["variables.files.0.file"]}),
-        },
-        files={"0": (filename, content, "text/csv")},
-        headers=PREFLIGHT,
-    )
+    response = upload_input(server, CREATE, filename, content)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     assert "errors" not in body, body

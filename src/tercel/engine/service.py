@@ -96,7 +96,7 @@ async def create_execution(
     refused = storable.label_problems(labels)
     issues = [*resolved.issues, *(inputs.InputIssue("labels", line) for line in refused)]
     if issues:
-        await fileinputs.drop(engine.files, flow, execution_id, stored)
+        await fileinputs.drop(engine.files, flow, execution_id, any_stored=bool(stored))
         return InvalidInputs(issues)
 
     def command() -> model.Execution:
@@ -118,9 +118,9 @@ async def create_execution(
     try:
         created = await engine.submit(command)
     except BaseException:
-        await fileinputs.drop(engine.files, flow, execution_id, stored)
+        await fileinputs.drop(engine.files, flow, execution_id, any_stored=bool(stored))
         raise
-    await fileinputs.settled(engine.files, execution_id, stored)
+    await fileinputs.settled(engine.files, execution_id, any_stored=bool(stored))
     return created
 
 
@@ -300,8 +300,8 @@ async def replay_execution(
         engine, execution_id, lambda es: replay_one(engine, es, task_run_id, flow, values, new_id)
     )
     if uploads and flow is not None and not isinstance(outcome, model.Execution):
-        await fileinputs.drop(engine.files, flow, new_id, {"": ""})
-    await fileinputs.settled(engine.files, new_id, {"": ""} if uploads else {})
+        await fileinputs.drop(engine.files, flow, new_id, any_stored=True)
+    await fileinputs.settled(engine.files, new_id, any_stored=bool(uploads))
     return outcome
 
 

@@ -85,7 +85,7 @@ async def store(
         return await asyncio.to_thread(_store_all, storage, flow, execution_id, uploads)
     except OSError as error:
         if defs is None:
-            await drop(storage, flow, execution_id, {"": ""})
+            await drop(storage, flow, execution_id, any_stored=True)
         raise faults.FilesTrouble(f"cannot store an input file: {error}") from error
 
 
@@ -116,17 +116,19 @@ def paused_inputs(flow: model.Flow, ex: model.Execution) -> tuple[model.InputDef
 
 
 async def drop(
-    storage: files.FileStorage, flow: model.Flow, execution_id: str, stored: Mapping[str, str]
+    storage: files.FileStorage, flow: model.Flow, execution_id: str, *, any_stored: bool
 ) -> None:
-    """Remove the files stored for an execution that was not created after all."""
-    if stored:
+    """Remove the files stored for an execution that was not created after all (nothing to do
+    unless `any_stored`)."""
+    if any_stored:
         await asyncio.to_thread(storage.delete_execution, flow.namespace, flow.id, execution_id)
-        await settled(storage, execution_id, stored)
+        await settled(storage, execution_id, any_stored=True)
 
 
-async def settled(storage: files.FileStorage, execution_id: str, stored: Mapping[str, str]) -> None:
-    """The execution whose files were `stored` is committed (or dropped): forget its mark."""
-    if stored:
+async def settled(storage: files.FileStorage, execution_id: str, *, any_stored: bool) -> None:
+    """The execution whose files were stored is committed (or dropped): forget its mark
+    (there is none unless `any_stored`)."""
+    if any_stored:
         await asyncio.to_thread(storage.clear_pending, execution_id)
 
 

@@ -30,6 +30,6 @@ async def for_replay(
         return stored
     resolved = inputs.resolve(flow.inputs, {**(given or {}), **stored}, namespace=flow.namespace)
     if resolved.issues:
-        await drop(storage, flow, new_id, stored)
+        await drop(storage, flow, new_id, any_stored=bool(stored))
         return list(resolved.issues)
     return resolved.values if flow.inputs else None
