@@ -19,7 +19,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import httpx
@@ -54,8 +54,11 @@ def _until_ended(client: httpx.Client, total: int) -> None:
         time.sleep(0.1)
 
 
-def one_run(src: str, rate: int, seconds: float, profile: str | None) -> dict[str, Any]:
-    """One server, one subscriber, one stream; the figures of it."""
+def one_run(
+    src: str, rate: int, seconds: float, profile: str | None, watch: bool = True
+) -> dict[str, Any]:
+    """One server, one subscriber (none without `watch`: the server's CPU without the list's
+    subscription), one stream; the figures of it."""
     launcher = ("-m", "bench.profiled", profile) if profile else ()
     with (
         tempfile.TemporaryDirectory(prefix="tercel-servefan-") as scratch,
@@ -64,8 +67,9 @@ def one_run(src: str, rate: int, seconds: float, profile: str | None) -> dict[st
         httpx.Client(base_url=running.url, timeout=60) as client,
     ):
         api.deploy(client, ui.live_flow(NAMESPACE))
-        with uiwatch.watching(running.url, NAMESPACE) as watched:
-            uiload._subscribed(client, 1)
+        watching = uiwatch.watching(running.url, NAMESPACE) if watch else nullcontext({})
+        with watching as watched:
+            uiload._subscribed(client, 1 if watch else 0)
             cpu_before = running.cpu_s()
             offered = uiload._offer(running.url, NAMESPACE, rate, seconds)
             _until_ended(client, offered.total)
@@ -106,6 +110,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rate", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--no-watcher", action="store_true", help="no subscriber at all")
     parser.add_argument("--profile", help="cProfile the servers into OUT.<variant>.<round>.prof")
     args = parser.parse_args()
     variants = dict(v.split("=", 1) for v in args.variant)
@@ -113,7 +118,7 @@ def main() -> None:
     for round_ in range(args.rounds):
         for name, src in variants.items():
             out = f"{args.profile}.{name}.{round_}.prof" if args.profile else None
-            figures = one_run(src, args.rate, args.seconds, out)
+            figures = one_run(src, args.rate, args.seconds, out, not args.no_watcher)
             found[name].append(figures)
             print(json.dumps({"variant": name, "round": round_, **figures}), flush=True)
     for name, runs in found.items():
