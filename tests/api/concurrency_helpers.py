@@ -25,10 +25,12 @@ HOLD = """\
       - while [ -e {hold} ]; do sleep 0.02; done
 """
 
+#: Kestra's flow-concurrency-*-pause.yml waits `delay: PT1S`; here the Pause waits for the test's
+#: resumeExecution, sent once it saw what the next execution became (a delay may end before
+#: that on a loaded host, and the test would no longer see a PAUSED execution hold its slot)
 PAUSE = """\
   - id: pause
     type: io.kestra.plugin.core.flow.Pause
-    delay: PT1S
     tasks:
       - id: post-pause
         type: io.kestra.plugin.core.log.Log

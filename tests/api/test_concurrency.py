@@ -85,8 +85,9 @@ def test_cancel_and_fail_end_the_new_execution_at_once(api: Server, tmp_path: Pa
 
 
 def test_a_paused_execution_holds_its_slot(api: Server) -> None:
-    """flowConcurrencyQueuePause / CancelPause: while the first waits PAUSED (Pause, delay
-    PT1S) the second is QUEUED (CANCELLED); once the first is resumed and done, it runs."""
+    """flowConcurrencyQueuePause / CancelPause: while the first waits PAUSED (a Pause the test
+    resumes, `PAUSE`) the second is QUEUED (CANCELLED); once the first is resumed and done, it
+    runs."""
     for behavior in ("QUEUE", "CANCEL"):
         namespace = f"conc.pause.{behavior.lower()}"
         flow_id = deploy_limited(api, namespace, behavior, pause="yes")
@@ -95,10 +96,15 @@ def test_a_paused_execution_holds_its_slot(api: Server) -> None:
         second = api.create(namespace, flow_id)
         if behavior == "CANCEL":
             assert states(wait_end(api, second)) == ["CREATED", "CANCELLED"]
+            act(api, "resumeExecution", first)
             assert wait_end(api, first)["state"]["current"] == "SUCCESS"
             continue
         wait_state(api, second, "QUEUED")
+        assert states(wait_state(api, first, "PAUSED")) == ["CREATED", "RUNNING", "PAUSED"]
+        act(api, "resumeExecution", first)
         assert wait_end(api, first)["state"]["current"] == "SUCCESS"
+        wait_state(api, second, "PAUSED", timeout=20)
+        act(api, "resumeExecution", second)
         ended = wait_end(api, second, timeout=20)
         assert states(ended)[:3] == ["CREATED", "QUEUED", "RUNNING"]
         assert ended["state"]["current"] == "SUCCESS"
