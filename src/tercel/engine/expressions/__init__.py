@@ -13,18 +13,20 @@ never copied. The only non-data key is `"__errorLogs"`, a zero-argument callable
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from tercel.engine.expressions import errors, functions, jqrun, renderer, values
 
 __all__ = [
     "ExpressionError",
+    "holds_template",
     "is_template",
     "render",
     "render_value",
     "secret_values",
     "shutdown",
+    "texts_in",
     "to_json",
     "to_text",
     "truthy",
@@ -38,6 +40,27 @@ ExpressionError = errors.ExpressionError
 def is_template(text: str) -> bool:
     """True when `text` contains `{{`, `{%` or `{#` (and so is rendered)."""
     return "{{" in text or "{%" in text or "{#" in text
+
+
+def texts_in(value: Any) -> Iterator[str]:
+    """The strings of `value` a render reads: the value itself, the keys and items of its maps
+    (dict), the items of its lists and tuples, at any depth."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str):
+                yield key
+            yield from texts_in(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from texts_in(item)
+
+
+def holds_template(value: Any) -> bool:
+    """True when a string of `value` (`texts_in`) is a template: rendering `value` in any context
+    returns it unchanged otherwise."""
+    return any(is_template(text) for text in texts_in(value))
 
 
 def validate(text: str) -> str | None:
