@@ -86,8 +86,11 @@ class ExecutionState:
         self.retry_pending: tuple[str, datetime] | None = None
         #: start dates of replacement executions to create (new-execution retries)
         self.replacements: list[datetime] = []
+        facts = flowfacts.facts(flow)
         #: every task of the flow by id, shared by the flow's executions (read-only)
-        self.tasks: Mapping[str, model.TaskDef] = flowfacts.facts(flow).tasks
+        self.tasks: Mapping[str, model.TaskDef] = facts.tasks
+        #: inline tasks that render nothing (`FlowFacts.plain_inline`)
+        self.plain_inline = facts.plain_inline
         self.on_log: Callable[[changes.LogRow], None] | None = None
         #: the engine that tracks this execution (subflows, inline tasks, its clock)
         self.hooks: EngineHooks | None = None
