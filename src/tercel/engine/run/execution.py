@@ -297,8 +297,11 @@ class ExecutionState:
         run: model.TaskRun | None = None,
         attempt: int | None = None,
     ) -> None:
-        message = storable.scrubbed(message)  # every log line enters here (see storable)
-        message = secretinputs.masked_text(message, secretinputs.secret_texts(self.ex.inputs))
+        if not message.isascii():  # every log line enters here (see storable)
+            message = storable.scrubbed(message)
+        secrets = secretinputs.secret_texts(self.ex.inputs)
+        if secrets:
+            message = secretinputs.masked_text(message, secrets)
         row = changes.LogRow(
             self.ex.id,
             run.id if run else None,
