@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -134,14 +134,16 @@ def server(db_path: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def running_server(db_path: str) -> Iterator[Running]:
-    """A `python -m tercel server` subprocess on `db_path`. Always stopped (SIGTERM, then
+def running_server(db_path: str, launcher: Sequence[str] = ()) -> Iterator[Running]:
+    """A `python -m tercel server` subprocess on `db_path` (`launcher`: python's arguments
+    before `-m tercel`, e.g. `-m cProfile -o OUT` to profile it). Always stopped (SIGTERM, then
     SIGKILL after 20 s) when the block ends."""
     port = _free_port()
     log_path = db_path + ".server.log"
+    command = [sys.executable, *launcher, "-m", "tercel", "server", "--db", db_path]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tercel", "server", "--db", db_path, "--port", str(port)],
+            [*command, "--port", str(port)],
             stdout=subprocess.DEVNULL,  # uvicorn's access log: one line per request
             stderr=log,
         )

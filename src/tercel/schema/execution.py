@@ -13,8 +13,14 @@ then reports it as usual.
 The stream events (`StateChange`, `LogEntry`) are plain data too (`schema.streams`): a
 subscription executes its selection set once per event and per group of subscribers, and that
 execution, not the event itself, was most of a lone subscriber's server CPU per message. A field
-of a plain type whose type is not plain (`StateChange.execution`, on an execution's first live
-entry) completes a null here; any other value sends the whole object to the general path.
+of a plain type whose type is not plain completes a null here; any other value sends the whole
+object to the general path.
+
+`Execution` is plain but for its resolvers: the ones in `IN_MEMORY` answer here from an
+execution held whole in memory (the row on a stream's CREATED entry, which the open list of the
+web UI asks for at every new execution, and a mutation's answer), and raise `NotPlain` for one
+read from storage (a list page), which then takes the general path, resolvers and loaders; a
+selection of any other resolver (`taskRunList`, `timeline`) takes the general path whole.
 """
 
 from __future__ import annotations
@@ -32,13 +38,17 @@ from graphql import (
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from tercel.schema import leaves
+from tercel.schema import leaves, types
 
-__all__ = ["PLAIN", "FastExecutionContext"]
+__all__ = ["IN_MEMORY", "PLAIN", "FastExecutionContext"]
 
-#: object types whose every field is a plain attribute of the `from_domain()` object
+#: object types whose every field is a plain attribute of the `from_domain()` object, or one of
+#: `IN_MEMORY`
 PLAIN = frozenset(
-    {"TaskRun", "Attempt", "Metric", "State", "StateHistory", "Label", "StateChange", "LogEntry"}
+    {
+        *("TaskRun", "Attempt", "Metric", "State", "StateHistory", "Label", "StateChange"),
+        *("LogEntry", "Execution", "ExecutionMetadata", "ExecutionTrigger"),
+    }
 )
 
 _NAMES: dict[tuple[str, str], str] = {}
@@ -47,6 +57,17 @@ _CACHE = "_tercel_completers"
 
 
 Completer = Callable[[Any], Any]
+
+
+def _state_in_memory(source: types.Execution) -> Any:
+    found = source.state_in_memory()
+    if found is None:
+        raise leaves.NotPlain  # read from storage: the resolver reads its histories
+    return found
+
+
+#: (type, field) -> the value of a resolver field, without its resolver, or `NotPlain`
+IN_MEMORY: dict[tuple[str, str], Completer] = {("Execution", "state"): _state_in_memory}
 
 
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -111,22 +132,52 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if not isinstance(kind, GraphQLObjectType) or kind.name not in PLAIN:
             return _general  # a null completes as null (`_build`); a value needs the general path
         steps: list[tuple[str, str | None, Any]] = []
+        computed: list[tuple[str, Completer]] = []
         for key, sub_details in self.collect_subfields(kind, details).grouped_field_set.items():
             name = sub_details[0].node.name.value
             if name == "__typename":
                 steps.append((key, None, kind.name))
                 continue
             field = kind.fields[name]
+            definition = field.extensions.get("strawberry-definition")
+            if getattr(definition, "base_resolver", None) is not None:
+                found = IN_MEMORY.get((kind.name, name))
+                if found is None:
+                    return _general  # a resolver of its own: the general path
+                computed.append((key, found))
             attribute = _python_name(kind, name, field.extensions)
             steps.append((key, attribute, self._completer(field.type, sub_details)))
+        return _with_computed(steps, computed) if computed else _of_attributes(steps)
 
-        def complete(source: Any) -> dict[str, Any]:
-            return {
-                key: complete_field(getattr(source, attribute)) if attribute else complete_field
-                for key, attribute, complete_field in steps
-            }
 
-        return complete
+def _of_attributes(steps: list[tuple[str, str | None, Any]]) -> Completer:
+    def complete(source: Any) -> dict[str, Any]:
+        return {
+            key: complete_field(getattr(source, attribute)) if attribute else complete_field
+            for key, attribute, complete_field in steps
+        }
+
+    return complete
+
+
+def _with_computed(
+    steps: list[tuple[str, str | None, Any]], computed: list[tuple[str, Completer]]
+) -> Completer:
+    """`_of_attributes` with some fields' values from `IN_MEMORY`, taken first: one that is not
+    in memory sends the object to the general path before any field is completed."""
+
+    def complete(source: Any) -> dict[str, Any]:
+        known = {key: value_of(source) for key, value_of in computed}
+        return {
+            key: (
+                complete_field(known[key] if key in known else getattr(source, attribute))
+                if attribute
+                else complete_field
+            )
+            for key, attribute, complete_field in steps
+        }
+
+    return complete
 
 
 def _selection_key(kind: GraphQLOutputType, details: Any) -> tuple[int, ...]:

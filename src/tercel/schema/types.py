@@ -160,8 +160,9 @@ class Execution:
 
     @strawberry.field
     async def state(self, info: strawberry.Info) -> State:
-        if self._full is not None:
-            return State.from_domain(self._full.state)
+        known = self.state_in_memory()
+        if known is not None:
+            return known
         histories = await context.loaders(info).histories.load(self.id)
         found = histories.get(("E", self.id, None))
         if found is None and self._row is not None:
@@ -170,6 +171,12 @@ class Execution:
         if found is None:
             raise LookupError(f"execution {self.id} has no state history")
         return State.from_domain(found)
+
+    def state_in_memory(self) -> State | None:
+        """What `state` answers without a read, when the whole execution is in memory (a
+        mutation's answer, the row on a stream's CREATED entry); None when it would read. The
+        fast completion path (`schema.execution`) answers `state` with it."""
+        return None if self._full is None else State.from_domain(self._full.state)
 
     @strawberry.field
     async def task_run_list(self, info: strawberry.Info) -> list[TaskRun]:

@@ -45,6 +45,15 @@ LIST = """subscription ($on: Boolean!, $filter: StateChangeFilter) {
 fragment More on StateChange { entity taskRunId attemptNumber value }"""
 PLAIN_ONLY = """subscription { stateChanges(executionId: "E", after: "HEAD") {
   cursor sequence entity executionId taskRunId attemptNumber state previous date taskId value } }"""
+#: every field of an execution that needs no read, aliased and under a fragment too
+WHOLE_ROW = """subscription { stateChanges(after: "HEAD") { sequence execution {
+  __typename id namespace flowId flowRevision inputs outputs labels { key value } parentId
+  originalId trigger { id type variables } s: state { current }
+  metadata { attemptNumber originalCreatedDate } ...Whole } } }
+fragment Whole on Execution { state { histories { state date } startDate endDate duration } }"""
+#: a resolver the fast path does not answer: the whole row takes the general path
+WITH_TASK_RUNS = """subscription { stateChanges(after: "HEAD") { sequence execution {
+  id state { current } taskRunList { taskId state { current } } } } }"""
 LOGS = """subscription { logs(executionId: "E") {
   cursor sequence taskRunId taskId attemptNumber level message timestamp t: __typename } }"""
 
@@ -106,6 +115,8 @@ def _answers(kind: type[Any], document: str, events: list[Any], variables: Any) 
         (LIST, _state_events, {"on": True, "filter": {"namespace": "company.team"}}),
         (LIST, _state_events, {"on": False}),
         (PLAIN_ONLY, _state_events, None),
+        (WHOLE_ROW, _state_events, None),
+        (WITH_TASK_RUNS, _state_events, None),
         (LOGS, _log_events, None),
     ],
 )
@@ -134,3 +145,23 @@ def test_a_subscription_builds_its_completers_once_for_all_its_events() -> None:
     built.clear()
     _answers(Counting, PLAIN_ONLY, payloads, None)
     assert len(built) == once  # not once per event
+
+
+def test_the_created_entry_and_its_execution_row_take_the_fast_path() -> None:
+    """The open list asks for the row on every new execution's CREATED entry: it completes
+    without graphql-core's object path (resolver calls, info objects), as the other entries do."""
+    general: list[str] = []
+
+    class Counting(execution.FastExecutionContext):
+        def complete_object_value(self, return_type: Any, *args: Any) -> Any:
+            general.append(return_type.name)
+            return super().complete_object_value(return_type, *args)
+
+    first = _state_events()[0]
+    assert first.execution is not None
+    [answer] = _answers(Counting, LIST, [first], {"on": True})
+    assert answer.errors is None
+    assert {"key": "team", "value": "a"} in answer.data["stateChanges"]["execution"]["labels"]
+    assert general == []
+    _answers(Counting, WITH_TASK_RUNS, [first], None)
+    assert "Execution" in general  # taskRunList: the general path, which still answers it
