@@ -59,8 +59,18 @@ def texts_in(value: Any) -> Iterator[str]:
 
 def holds_template(value: Any) -> bool:
     """True when a string of `value` (`texts_in`) is a template: rendering `value` in any context
-    returns it unchanged otherwise."""
-    return any(is_template(text) for text in texts_in(value))
+    returns it unchanged otherwise. The walk of `texts_in` without its generators (it runs over
+    every inline task of a flow when the flow is first used)."""
+    if isinstance(value, str):
+        return is_template(value)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if (isinstance(key, str) and is_template(key)) or holds_template(item):
+                return True
+        return False
+    if isinstance(value, list | tuple):
+        return any(holds_template(item) for item in value)
+    return False
 
 
 def validate(text: str) -> str | None:
