@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EMPTY, clickHeader, clickRow, headerState, isPicked, pickedCount, target, type Selection } from "./selection";
+import { EMPTY, clickHeader, clickRow, headerState, isPicked, nonePicked, pickedCount, target, type Selection } from "./selection";
 
 const order = ["a", "b", "c", "d", "e"];
 const ids = (s: Selection) => (s.kind === "rows" ? [...s.ids].sort() : "matching");
@@ -44,6 +44,14 @@ describe("selection", () => {
     expect(headerState(all, order)).toBe("all");
     expect(ids(clickHeader(all, order))).toEqual([]);
     expect(headerState(EMPTY, [])).toBe("none");
+  });
+
+  it("nothing picked: the header box is empty without the loaded rows (the list skips them)", () => {
+    expect(nonePicked(EMPTY)).toBe(true);
+    const some = clickRow(EMPTY, "a", order, false);
+    expect(nonePicked(some)).toBe(false);
+    expect(nonePicked(clickRow(some, "a", order, false))).toBe(true);
+    expect(nonePicked({ kind: "matching" })).toBe(false);
   });
 
   it("every match: all rows picked, the count from the server, the filter as target", () => {

@@ -30,6 +30,11 @@ export function clickRow(sel: Selection, id: string, order: readonly string[], s
 
 export type HeaderState = "none" | "some" | "all";
 
+/** Whether nothing is picked (the header box is empty whatever rows are loaded). */
+export function nonePicked(sel: Selection): boolean {
+  return sel.kind === "rows" && sel.ids.size === 0;
+}
+
 /** The header box: all loaded rows picked (or every match), some, or none. */
 export function headerState(sel: Selection, loaded: readonly string[]): HeaderState {
   if (sel.kind === "matching") return "all";
