@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
+from typing import Any
 
 from tercel.engine import model, rules, states, storable
 from tercel.engine.actions import newexecution, retries
@@ -41,10 +42,12 @@ def apply_result(es: ExecutionState, result: AttemptResult, now: Now) -> None:
     task = es.tasks[run.task_id]
     ancestors = [es.tasks[a.task_id] for a in es.ancestors(run)]
     policy = retries.policy_for(task, ancestors, es.flow)
+    warning_on_retry = policy is not None and policy.warning_on_retry
     state = rules.state_after_attempt(
         result.state,
-        warning_on_retry=policy is not None and policy.warning_on_retry,
-        counted_attempts=run.counted_attempts(),
+        warning_on_retry=warning_on_retry,
+        # counted only when the rule reads it: this runs for every task result
+        counted_attempts=run.counted_attempts() if warning_on_retry else 0,
     )
     if state is S.FAILED:
         _failed(es, run, task, _retry(es, run, policy, now) if policy else None, now)
@@ -98,9 +101,9 @@ def _storable(
 ) -> AttemptResult:
     """A task's outputs and metrics enter the execution here: text that cannot be stored
     (storable) fails the attempt with an error naming it, instead of failing the commit."""
-    found = storable.first_unstorable(result.outputs, "outputs")
-    if found is None and _metrics_storable(attempt.metrics):
+    if storable.storable(result.outputs) and _metrics_storable(attempt.metrics):
         return result
+    found = storable.first_unstorable(result.outputs, "outputs")
     for metric in attempt.metrics:
         found = found or storable.first_unstorable(
             {"name": metric.name, "tags": metric.tags}, f"metric `{storable.scrubbed(metric.name)}`"
@@ -117,7 +120,19 @@ def _storable(
 
 
 def _metrics_storable(metrics: list[model.Metric]) -> bool:
-    for metric in metrics:  # a loop, not all(): this runs for every task result
+    """Runs for every task result: names and tags of ASCII text (the common case) pass in one
+    C-level join, the rest by the general rules."""
+    texts: list[Any] = []
+    for metric in metrics:
+        texts.append(metric.name)
+        texts.extend(metric.tags)
+        texts.extend(metric.tags.values())
+    try:
+        if "".join(texts).isascii():
+            return True
+    except TypeError:  # a name, a tag key or a tag value that is not text
+        pass
+    for metric in metrics:  # a loop, not all(): cheaper for a handful
         if not (storable.storable(metric.name) and storable.storable(metric.tags)):
             return False
     return True

@@ -13,18 +13,20 @@ never copied. The only non-data key is `"__errorLogs"`, a zero-argument callable
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from tercel.engine.expressions import errors, functions, jqrun, renderer, values
 
 __all__ = [
     "ExpressionError",
+    "holds_template",
     "is_template",
     "render",
     "render_value",
     "secret_values",
     "shutdown",
+    "texts_in",
     "to_json",
     "to_text",
     "truthy",
@@ -38,6 +40,37 @@ ExpressionError = errors.ExpressionError
 def is_template(text: str) -> bool:
     """True when `text` contains `{{`, `{%` or `{#` (and so is rendered)."""
     return "{{" in text or "{%" in text or "{#" in text
+
+
+def texts_in(value: Any) -> Iterator[str]:
+    """The strings of `value` a render reads: the value itself, the keys and items of its maps
+    (dict), the items of its lists and tuples, at any depth."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str):
+                yield key
+            yield from texts_in(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from texts_in(item)
+
+
+def holds_template(value: Any) -> bool:
+    """True when a string of `value` (`texts_in`) is a template: rendering `value` in any context
+    returns it unchanged otherwise. The walk of `texts_in` without its generators (it runs over
+    every inline task of a flow when the flow is first used)."""
+    if isinstance(value, str):
+        return is_template(value)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if (isinstance(key, str) and is_template(key)) or holds_template(item):
+                return True
+        return False
+    if isinstance(value, list | tuple):
+        return any(holds_template(item) for item in value)
+    return False
 
 
 def validate(text: str) -> str | None:

@@ -3,7 +3,7 @@ template uses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from tercel.engine import expressions, filereach, model
@@ -13,25 +13,20 @@ from tercel.engine.run.execution import ExecutionState
 __all__ = ["execution_context", "render", "task_run_context"]
 
 
-def _strings(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(key, str):
-                yield key
-            yield from _strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _strings(item)
-
-
 def names_in(value: Any) -> frozenset[str]:
+    return _names(value) or frozenset()
+
+
+def _names(value: Any) -> frozenset[str] | None:
+    """The root variables the templates of `value` read; None when it holds no template (a
+    render returns it unchanged): one walk decides both."""
     found: set[str] = set()
-    for text in _strings(value):
+    templated = False
+    for text in expressions.texts_in(value):
         if expressions.is_template(text):
+            templated = True
             found |= expressions.variables(text)
-    return frozenset(found)
+    return frozenset(found) if templated else None
 
 
 def render(
@@ -43,8 +38,8 @@ def render(
 ) -> Any:
     """Render `value` in the context of `run` (or of the execution when `run` is None), with
     a task's own `variables` on top (`workingDir`, `outputDir` of a shell attempt)."""
-    names = names_in(value)
-    if not names and not any(expressions.is_template(t) for t in _strings(value)):
+    names = _names(value)
+    if names is None:
         return value
     ctx = task_run_context(es, run, names, attempts_before) if run else execution_context(es, names)
     if variables:

@@ -86,8 +86,11 @@ class ExecutionState:
         self.retry_pending: tuple[str, datetime] | None = None
         #: start dates of replacement executions to create (new-execution retries)
         self.replacements: list[datetime] = []
+        facts = flowfacts.facts(flow)
         #: every task of the flow by id, shared by the flow's executions (read-only)
-        self.tasks: Mapping[str, model.TaskDef] = flowfacts.facts(flow).tasks
+        self.tasks: Mapping[str, model.TaskDef] = facts.tasks
+        #: inline tasks that render nothing (`FlowFacts.plain_inline`)
+        self.plain_inline = facts.plain_inline
         self.on_log: Callable[[changes.LogRow], None] | None = None
         #: the engine that tracks this execution (subflows, inline tasks, its clock)
         self.hooks: EngineHooks | None = None
@@ -294,8 +297,11 @@ class ExecutionState:
         run: model.TaskRun | None = None,
         attempt: int | None = None,
     ) -> None:
-        message = storable.scrubbed(message)  # every log line enters here (see storable)
-        message = secretinputs.masked_text(message, secretinputs.secret_texts(self.ex.inputs))
+        if not message.isascii():  # every log line enters here (see storable)
+            message = storable.scrubbed(message)
+        secrets = secretinputs.secret_texts(self.ex.inputs)
+        if secrets:
+            message = secretinputs.masked_text(message, secrets)
         row = changes.LogRow(
             self.ex.id,
             run.id if run else None,

@@ -127,7 +127,11 @@ class HeldContext:
 
 
 def try_on_loop(ctx: runner.AttemptContext) -> runner.AttemptResult | None:
-    """Run an inline task within the loop's slice; None when it must run off the loop."""
+    """Run an inline task within the loop's slice; None when it must run off the loop. One
+    whose properties hold no template runs directly: its renders return their values as
+    written, so none can outgrow the slice and nothing needs holding back."""
+    if ctx.renders_as_written:
+        return runner.run_inline(ctx)
     held = HeldContext(ctx, ctx.render)
     guard.open_slice()
     try:

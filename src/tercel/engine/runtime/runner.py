@@ -59,6 +59,11 @@ class AttemptContext:
         return self._task
 
     @property
+    def renders_as_written(self) -> bool:
+        """An inline task whose properties hold no template (`ExecutionState.plain_inline`)."""
+        return self._run.task_id in self._es.plain_inline
+
+    @property
     def execution_id(self) -> str:
         return self._es.ex.id
 
