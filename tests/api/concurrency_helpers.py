@@ -16,10 +16,21 @@ SLEEP = """\
     duration: {duration}
 """
 
+#: holds its execution (and its slot) while the file exists: a slot is held for as long as the
+#: test needs it, however slow the host (a Sleep alone may end before the test's next step)
+HOLD = """\
+  - id: hold
+    type: io.kestra.plugin.scripts.shell.Commands
+    commands:
+      - while [ -e {hold} ]; do sleep 0.02; done
+"""
+
+#: Kestra's flow-concurrency-*-pause.yml waits `delay: PT1S`; here the Pause waits for the test's
+#: resumeExecution, sent once it saw what the next execution became (a delay may end before
+#: that on a loaded host, and the test would no longer see a PAUSED execution hold its slot)
 PAUSE = """\
   - id: pause
     type: io.kestra.plugin.core.flow.Pause
-    delay: PT1S
     tasks:
       - id: post-pause
         type: io.kestra.plugin.core.log.Log
@@ -39,10 +50,12 @@ def deploy_limited(
     api: Server, namespace: str, behavior: str = "QUEUE", limit: int = 1, **options: str
 ) -> str:
     """Deploy a limited flow named after its behavior; `pause=` uses the Pause body, else a
-    Sleep of `duration` (PT1S)."""
+    Sleep of `duration` (PT1S); `hold=PATH` first waits while that file exists (`HOLD`)."""
     tasks = (
         PAUSE if options.get("pause") else SLEEP.format(duration=options.get("duration", "PT1S"))
     )
+    if options.get("hold"):
+        tasks = HOLD.format(hold=options["hold"]) + tasks
     flow_id = f"flow-concurrency-{behavior.lower()}"
     api.deploy(namespace, flow_id, limited(flow_id, namespace, behavior, limit, tasks))
     return flow_id

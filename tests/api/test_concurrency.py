@@ -6,6 +6,7 @@ the running one; every change is seen on `stateChanges` by a real websocket clie
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from tests.api.concurrency_helpers import (
@@ -26,11 +27,14 @@ def execution_states(changes: list[dict[str, Any]]) -> list[str]:
     return [c["state"] for c in changes if c["entity"] == "EXECUTION"]
 
 
-def test_queue_starts_the_queued_one_when_the_first_ends(api: Server) -> None:
+def test_queue_starts_the_queued_one_when_the_first_ends(api: Server, tmp_path: Path) -> None:
     """flowConcurrencyQueue: the second is CREATED, QUEUED, then RUNNING once the first
-    succeeded, then SUCCESS; its stream shows each entry."""
+    succeeded, then SUCCESS; its stream shows each entry. The first holds its slot (`HOLD`)
+    until the second is seen QUEUED, however slow the host."""
     namespace = "conc.queue"
-    flow_id = deploy_limited(api, namespace, "QUEUE")
+    hold = tmp_path / "hold"
+    hold.touch()
+    flow_id = deploy_limited(api, namespace, "QUEUE", hold=str(hold))
 
     async def body() -> tuple[str, str, list[dict[str, Any]]]:
         first = await asyncio.to_thread(api.create, namespace, flow_id)
@@ -40,6 +44,7 @@ def test_queue_starts_the_queued_one_when_the_first_ends(api: Server) -> None:
             await ws.start("s", CHANGES, {"id": second})
             queued = await asyncio.to_thread(wait_state, api, second, "QUEUED")
             assert states(queued) == ["CREATED", "QUEUED"]
+            hold.unlink()
             outcome = await ws.collect("s", timeout=20)
         assert outcome.end == "complete"
         return first, second, outcome.data("stateChanges")
@@ -58,12 +63,14 @@ def test_queue_starts_the_queued_one_when_the_first_ends(api: Server) -> None:
     assert ended_seq < started_seq
 
 
-def test_cancel_and_fail_end_the_new_execution_at_once(api: Server) -> None:
+def test_cancel_and_fail_end_the_new_execution_at_once(api: Server, tmp_path: Path) -> None:
     """flowConcurrencyCancel / flowConcurrencyFail: the second ends CANCELLED (FAILED) with
-    a log line saying why, while the first runs on to SUCCESS."""
+    a log line saying why, while the first (held by `HOLD` until then) runs on to SUCCESS."""
     for behavior, end, level in (("CANCEL", "CANCELLED", "WARN"), ("FAIL", "FAILED", "ERROR")):
         namespace = f"conc.{behavior.lower()}"
-        flow_id = deploy_limited(api, namespace, behavior)
+        hold = tmp_path / behavior
+        hold.touch()
+        flow_id = deploy_limited(api, namespace, behavior, hold=str(hold))
         first = api.create(namespace, flow_id)
         wait_state(api, first, "RUNNING")
         second = api.create(namespace, flow_id)
@@ -73,12 +80,14 @@ def test_cancel_and_fail_end_the_new_execution_at_once(api: Server) -> None:
             "level": level,
             "message": f"Flow concurrency limit (1) reached: execution {verb}",
         } in log_lines(api, second)
+        hold.unlink()
         assert states(wait_end(api, first)) == ["CREATED", "RUNNING", "SUCCESS"]
 
 
 def test_a_paused_execution_holds_its_slot(api: Server) -> None:
-    """flowConcurrencyQueuePause / CancelPause: while the first waits PAUSED (Pause, delay
-    PT1S) the second is QUEUED (CANCELLED); once the first is resumed and done, it runs."""
+    """flowConcurrencyQueuePause / CancelPause: while the first waits PAUSED (a Pause the test
+    resumes, `PAUSE`) the second is QUEUED (CANCELLED); once the first is resumed and done, it
+    runs."""
     for behavior in ("QUEUE", "CANCEL"):
         namespace = f"conc.pause.{behavior.lower()}"
         flow_id = deploy_limited(api, namespace, behavior, pause="yes")
@@ -87,21 +96,35 @@ def test_a_paused_execution_holds_its_slot(api: Server) -> None:
         second = api.create(namespace, flow_id)
         if behavior == "CANCEL":
             assert states(wait_end(api, second)) == ["CREATED", "CANCELLED"]
+            act(api, "resumeExecution", first)
             assert wait_end(api, first)["state"]["current"] == "SUCCESS"
             continue
         wait_state(api, second, "QUEUED")
+        assert states(wait_state(api, first, "PAUSED")) == ["CREATED", "RUNNING", "PAUSED"]
+        act(api, "resumeExecution", first)
         assert wait_end(api, first)["state"]["current"] == "SUCCESS"
+        wait_state(api, second, "PAUSED", timeout=20)
+        act(api, "resumeExecution", second)
         ended = wait_end(api, second, timeout=20)
         assert states(ended)[:3] == ["CREATED", "QUEUED", "RUNNING"]
         assert ended["state"]["current"] == "SUCCESS"
 
 
-def test_queued_ones_start_in_creation_order_never_past_the_limit(api: Server) -> None:
+def test_queued_ones_start_in_creation_order_never_past_the_limit(
+    api: Server, tmp_path: Path
+) -> None:
     """Limit 2, eight executions at once: never more than two hold a slot in the state-change
-    log, and the six queued ones start in the order they were created."""
+    log, and the six queued ones start in the order they were created. The first two hold
+    their slots (`HOLD`) until the six are QUEUED: on a loaded host the eight creations can
+    take longer than a Sleep, and a late one would then start at once, never queued."""
     namespace = "conc.order"
-    flow_id = deploy_limited(api, namespace, "QUEUE", limit=2, duration="PT0.3S")
+    hold = tmp_path / "hold"
+    hold.touch()
+    flow_id = deploy_limited(api, namespace, "QUEUE", limit=2, duration="PT0.3S", hold=str(hold))
     created = [api.create(namespace, flow_id) for _ in range(8)]
+    for execution_id in created[2:]:
+        wait_state(api, execution_id, "QUEUED")
+    hold.unlink()
     for execution_id in created:
         assert wait_end(api, execution_id, timeout=30)["state"]["current"] == "SUCCESS"
     log = execution_log(api, namespace)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,12 +19,27 @@ from tercel import cli
 from .test_cli import GOOD, TERCEL, TYPED, run, write
 
 REPO = Path(__file__).resolve().parents[2]
+#: a line of `tercel run`'s live progress: HH:MM:SS.mmm, then a state change or a log line
+PROGRESS = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} ")
 PAUSING = """id: pausing
 namespace: cli.tests
 tasks:
   - id: wait
     type: io.kestra.plugin.core.flow.Pause
     timeout: PT1S
+"""
+LOG_THEN_PAUSE = """id: log-then-pause
+namespace: cli.tests
+tasks:
+  - id: before
+    type: io.kestra.plugin.core.log.Log
+    message: before the pause
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+    delay: PT0.5S
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: after the pause
 """
 CHILD = """id: child
 namespace: cli.tests
@@ -183,6 +199,21 @@ def test_run_says_that_a_pause_waits_and_until_when(tmp_path: Path) -> None:
     done = run("run", write(tmp_path, "pausing.yaml", PAUSING))
     assert "wait PAUSED: waits until 20" in done.stderr, done.stderr
     assert "(its timeout;" in done.stderr
+
+
+def test_run_prints_logs_and_state_changes_in_the_order_they_happened(tmp_path: Path) -> None:
+    """A commit holds state changes and log lines: the Log's line comes before the Pause's
+    PAUSED, and the stamps of the progress lines never go back."""
+    done = run("run", write(tmp_path, "log-then-pause.yaml", LOG_THEN_PAUSE))
+    assert done.returncode == 0, done.stderr
+    progress = [line for line in done.stderr.splitlines() if PROGRESS.match(line)]
+    order = [line.split(" ", 1)[1] for line in progress]
+    logged = order.index("INFO  before before the pause")
+    assert logged < order.index("wait PAUSED") < order.index("execution PAUSED"), progress
+    assert order.index("wait PAUSED") + 1 == order.index(next(
+        line for line in order if line.startswith("wait PAUSED: waits until")))  # fmt: skip
+    stamps = [line.split(" ", 1)[0] for line in progress]
+    assert stamps == sorted(stamps), progress
 
 
 def test_run_with_flows_deploys_the_folder_first(tmp_path: Path) -> None:

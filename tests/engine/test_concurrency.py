@@ -27,13 +27,30 @@ tasks:
     duration: {duration}
 """
 
+#: LIMITED whose executions first wait while the file {hold} exists: each holds its slot for as
+#: long as the test needs, however slow the host (a Sleep alone may end before the next step)
+HELD = """
+id: limited
+namespace: t.conc
+concurrency:
+  limit: 1
+tasks:
+  - id: hold
+    type: io.kestra.plugin.scripts.shell.Commands
+    commands:
+      - while [ -e {hold} ]; do sleep 0.02; done
+  - id: nap
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT0.2S
+"""
+
 
 def state_is(*wanted: str) -> Any:
     return lambda doc: doc["state"]["current"] in wanted
 
 
-async def _queue_of_three(h: Harness, duration: str) -> list[str]:
-    flow = await h.deploy(LIMITED.format(duration=duration))
+async def _queue_of_three(h: Harness, source: str) -> list[str]:
+    flow = await h.deploy(source)
     first = await h.create(flow)
     await h.wait_for(first.id, state_is("RUNNING"))
     queued = [(await h.create(flow)).id for _ in range(2)]
@@ -43,16 +60,20 @@ async def _queue_of_three(h: Harness, duration: str) -> list[str]:
 
 
 def test_the_queue_comes_back_from_the_file(db_path: Path) -> None:
-    """An engine stopped with one RUNNING and two QUEUED: the next engine on the same file
-    resubmits the running one and starts the queued ones one at a time, oldest first."""
+    """An engine stopped with one RUNNING (held there by `HELD`, whatever the host's speed) and
+    two QUEUED: the next engine on the same file resubmits the running one and starts the
+    queued ones one at a time, oldest first."""
+    hold = db_path.parent / "hold"
+    hold.touch()
 
     async def first_engine(h: Harness) -> list[str]:
-        return await _queue_of_three(h, "PT0.3S")
+        return await _queue_of_three(h, HELD.format(hold=hold))
 
     async def second_engine(h: Harness) -> list[Doc]:
         return [await h.wait(execution_id, timeout=20) for execution_id in ids]
 
     ids = asyncio.run(with_engine(db_path, first_engine))
+    hold.unlink()
     docs = asyncio.run(with_engine(db_path, second_engine))
     assert [d["state"]["current"] for d in docs] == ["SUCCESS"] * 3
     assert [states_of(d["state"]) for d in docs[1:]] == [
@@ -65,7 +86,7 @@ def test_the_queue_comes_back_from_the_file(db_path: Path) -> None:
 
 def test_unqueue_force_run_kill_delete_and_bulk(run_engine: Any) -> None:
     async def body(h: Harness) -> None:
-        running, queued, other = await _queue_of_three(h, "PT30S")
+        running, queued, other = await _queue_of_three(h, LIMITED.format(duration="PT30S"))
         engine = h.engine
         dry = await operations.run_bulk(engine, bulk.Action.UNQUEUE, [queued, running], dry=True)
         assert [i.outcome for i in dry.items] == [bulk.BulkOutcome.OK, bulk.BulkOutcome.SKIPPED]
@@ -92,15 +113,23 @@ def test_unqueue_force_run_kill_delete_and_bulk(run_engine: Any) -> None:
     run_engine(body)
 
 
-def test_a_replay_from_the_start_is_a_new_execution_and_waits_its_turn(run_engine: Any) -> None:
+def test_a_replay_from_the_start_is_a_new_execution_and_waits_its_turn(
+    run_engine: Any, tmp_path: Path
+) -> None:
+    """The replay is QUEUED while the running one holds the slot (`HELD` until then)."""
+    hold = tmp_path / "hold"
+
     async def body(h: Harness) -> None:
-        flow = await h.deploy(LIMITED.format(duration="PT0.2S"))
+        flow = await h.deploy(HELD.format(hold=hold))
         done = await h.create(flow)
         await h.wait(done.id)
+        hold.touch()
         running = await h.create(flow)
         await h.wait_for(running.id, state_is("RUNNING"))
         replayed = await service.replay_execution(h.engine, done.id, None)
         assert isinstance(replayed, model.Execution), replayed
+        await h.wait_for(replayed.id, state_is("QUEUED"))
+        hold.unlink()
         doc = await h.wait(replayed.id)
         assert states_of(doc["state"])[:3] == ["CREATED", "QUEUED", "RUNNING"]
 

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests.engine.conftest import (
     Doc,
     Harness,
@@ -22,6 +23,7 @@ from tests.engine.conftest import (
 )
 
 from tercel.engine import service
+from tercel.engine.tasks import commands
 
 C, R, K, KG, S = "CREATED", "RUNNING", "KILLED", "KILLING", "SUCCESS"
 
@@ -216,29 +218,65 @@ def _gone(pid: int) -> bool:
     return not Path(f"/proc/{pid}").exists()
 
 
+#: a script whose grandchild leaves the session and ignores SIGTERM, and writes its pid
+ESCAPING = """
+id: kill-escaped
+namespace: t.engine
+tasks:
+  - id: shell
+    type: io.kestra.plugin.scripts.shell.Commands
+    commands:
+      - setsid sh -c 'trap "" TERM HUP; echo $$ > {pidfile}; exec sleep 300' &
+      - sleep 300
+"""
+
+
+async def _pid_from(pidfile: Path) -> int:
+    """The grandchild's pid, once it wrote it; it is running."""
+    deadline = time.monotonic() + 10
+    while not (pidfile.exists() and pidfile.read_text().strip()):
+        assert time.monotonic() < deadline, "the grandchild never started"
+        await asyncio.sleep(0.02)
+    pid = int(pidfile.read_text())
+    assert not _gone(pid)
+    return pid
+
+
 def test_kill_ends_descendants_that_left_the_session(run_engine: Any, tmp_path: Path) -> None:
     pidfile = tmp_path / "grandchild.pid"
-    flow = f"""
-    id: kill-escaped
-    namespace: t.engine
-    tasks:
-      - id: shell
-        type: io.kestra.plugin.scripts.shell.Commands
-        commands:
-          - setsid sh -c 'trap "" TERM HUP; echo $$ > {pidfile}; exec sleep 300' &
-          - sleep 300
-    """
 
     async def body(h: Harness) -> None:
-        created = await h.create(await h.deploy(flow))
-        deadline = time.monotonic() + 10
-        while not (pidfile.exists() and pidfile.read_text().strip()):
-            assert time.monotonic() < deadline, "the grandchild never started"
-            await asyncio.sleep(0.02)
-        grandchild = int(pidfile.read_text())
-        assert not _gone(grandchild)
+        created = await h.create(await h.deploy(ESCAPING.format(pidfile=pidfile)))
+        grandchild = await _pid_from(pidfile)
         await service.kill_execution(h.engine, created.id)
         doc = await h.wait(created.id, timeout=6.0)
+        assert doc["state"]["current"] == K
+        assert _gone(grandchild), "a descendant outlived the kill of its execution"
+
+    run_engine(body)
+
+
+def test_a_kill_during_the_spawn_ends_and_reaps_the_descendants(
+    run_engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kill that lands while the script's process exists but its spawn is not finished for
+    asyncio (its pipes not yet connected: the window a loaded host widens, here held 1 s
+    open) ends the escaped grandchild and reaps it: no zombie is left to the engine."""
+    real_spawn = asyncio.create_subprocess_exec
+
+    async def slow_spawn(*args: Any, **kwargs: Any) -> asyncio.subprocess.Process:
+        proc = await real_spawn(*args, **kwargs)
+        await asyncio.sleep(1.0)
+        return proc
+
+    monkeypatch.setattr(commands.asyncio, "create_subprocess_exec", slow_spawn)
+    pidfile = tmp_path / "grandchild.pid"
+
+    async def body(h: Harness) -> None:
+        created = await h.create(await h.deploy(ESCAPING.format(pidfile=pidfile)))
+        grandchild = await _pid_from(pidfile)
+        await service.kill_execution(h.engine, created.id)
+        doc = await h.wait(created.id, timeout=10.0)
         assert doc["state"]["current"] == K
         assert _gone(grandchild), "a descendant outlived the kill of its execution"
 

@@ -158,13 +158,39 @@ async def _follow(proc: asyncio.subprocess.Process, mark: str, collector: _Colle
 
 
 async def _spawn(script: _Script, workdir: str) -> asyncio.subprocess.Process:
-    with processgroups.spawning():
-        proc = await _start(script, workdir)
+    """Start the script's root process, counted in `processgroups.spawning` until it is known.
+
+    A kill that lands while the root already runs but its spawn is not finished (the window a
+    loaded host widens) ends it once the spawn is done and counted out: the cleanup inside the
+    count would skip reaping (`stop_group` reaps adopted orphans only when no spawn is under
+    way), leaving the escaped descendants it kills as zombies of the engine.
+    """
+    spawned: list[asyncio.subprocess.Process] = []
+
+    async def keep(proc: asyncio.subprocess.Process) -> None:
+        spawned.append(proc)
+
+    try:
+        with processgroups.spawning():
+            proc = await _start(script, workdir, keep)
+    except asyncio.CancelledError:
+        for proc in spawned:
+            processgroups.roots.add(proc.pid)  # the child watcher reaps it, never `stop_group`
+            try:
+                await _uninterruptible(_cleanup(proc, script.mark, None))
+            finally:
+                processgroups.roots.discard(proc.pid)
+        raise
     processgroups.roots.add(proc.pid)
     return proc
 
 
-async def _start(script: _Script, workdir: str) -> asyncio.subprocess.Process:
+async def _start(
+    script: _Script,
+    workdir: str,
+    on_cancel: Callable[[asyncio.subprocess.Process], Awaitable[None]],
+) -> asyncio.subprocess.Process:
+    """Create the root process; one created while a cancel arrived goes to `on_cancel`."""
     try:
         return await _uninterruptible(
             asyncio.create_subprocess_exec(
@@ -177,7 +203,7 @@ async def _start(script: _Script, workdir: str) -> asyncio.subprocess.Process:
                 start_new_session=True,
                 preexec_fn=processgroups.die_with_parent(),
             ),
-            on_cancel=lambda proc: _cleanup(proc, script.mark, None),
+            on_cancel=on_cancel,
         )
     except OSError as error:
         raise base.TaskFailure(f"Cannot start {script.args[0]}: {error.strerror}") from error
