@@ -55,6 +55,8 @@ export class KeysetList<T extends { id: string }> {
   #cursor: string | null = null;
   /** a first page came: the head can be compared with it */
   #loaded = false;
+  /** bumped by each `load(true)`: answers to loads begun before it are stale */
+  #generation = 0;
   #look: Promise<void> | null = null;
   #again: Promise<void> | null = null;
   #fetch: (after: string | null, first?: number) => Promise<KeysetPage<T>>;
@@ -88,11 +90,17 @@ export class KeysetList<T extends { id: string }> {
     for (let i = 0; i < count; i++) this.#index.set(from[i].id, from[i]);
   }
 
-  /** The first page again (`reset`), or the next one after the last row. */
+  /** The first page again (`reset`), or the next one after the last row. An answer to a load
+   * begun before the latest first page was asked for is dropped: a screen whose filter or sort
+   * changed asks again while the old first page may still be out, and that answer, coming
+   * last, would replace the rows with the old filter's (seen under load: the task runs sorted
+   * by duration showed the newest-first page). */
   async load(reset: boolean): Promise<void> {
+    const generation = reset ? ++this.#generation : this.#generation;
     this.loading = true;
     try {
       const page = await this.#fetch(reset ? null : this.#cursor);
+      if (generation !== this.#generation) return;
       if (reset) {
         this.#rows = page.nodes.map(reactive);
         this.#held = [];
@@ -112,9 +120,9 @@ export class KeysetList<T extends { id: string }> {
       this.hasMore = page.hasMore;
       this.error = "";
     } catch (e) {
-      this.error = (e as Error).message;
+      if (generation === this.#generation) this.error = (e as Error).message;
     } finally {
-      this.loading = false;
+      if (generation === this.#generation) this.loading = false;
     }
   }
 

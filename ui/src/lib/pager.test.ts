@@ -56,6 +56,29 @@ describe("KeysetList", () => {
     ids.unshift("g");
     expect((await list.unseenHead()).map((r) => r.id)).toEqual(["g"]);
   });
+  it("keeps the newest first page when an older one answers after it", async () => {
+    // a screen whose filter or sort changed asks for its first page again while the first
+    // page of the old one is still out: that answer, coming last, must not replace the rows
+    const answers: ((page: KeysetPage<Row>) => void)[] = [];
+    const list = new KeysetList<Row>(() => new Promise((resolve) => answers.push(resolve)));
+    const old = list.load(true);
+    const current = list.load(true);
+    answers[1]({ nodes: [{ id: "by-duration" }], endCursor: "1", hasMore: false });
+    await current;
+    expect(list.loading).toBe(false);
+    answers[0]({ nodes: [{ id: "newest" }], endCursor: "1", hasMore: true });
+    await old;
+    expect(list.rows.map((r) => r.id)).toEqual(["by-duration"]);
+    expect(list.hasMore).toBe(false);
+    // and a next page asked for the old first page is dropped too
+    const more = list.load(false);
+    const again = list.load(true);
+    answers[3]({ nodes: [{ id: "fresh" }], endCursor: "1", hasMore: false });
+    await again;
+    answers[2]({ nodes: [{ id: "stale-next" }], endCursor: "2", hasMore: true });
+    await more;
+    expect(list.rows.map((r) => r.id)).toEqual(["fresh"]);
+  });
   it("keeps the rows and reports the error of a failed page", async () => {
     const list = new KeysetList<Row>(async () => { throw new Error("HTTP 500"); });
     await list.load(true);
