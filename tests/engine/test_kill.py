@@ -242,18 +242,19 @@ async def _pid_from(pidfile: Path) -> int:
     return pid
 
 
+async def _kill_ends_the_escaped_grandchild(h: Harness, pidfile: Path, timeout: float) -> None:
+    """Run ESCAPING, kill it once its grandchild runs: KILLED, and the grandchild gone."""
+    created = await h.create(await h.deploy(ESCAPING.format(pidfile=pidfile)))
+    grandchild = await _pid_from(pidfile)
+    await service.kill_execution(h.engine, created.id)
+    doc = await h.wait(created.id, timeout=timeout)
+    assert doc["state"]["current"] == K
+    assert _gone(grandchild), "a descendant outlived the kill of its execution"
+
+
 def test_kill_ends_descendants_that_left_the_session(run_engine: Any, tmp_path: Path) -> None:
     pidfile = tmp_path / "grandchild.pid"
-
-    async def body(h: Harness) -> None:
-        created = await h.create(await h.deploy(ESCAPING.format(pidfile=pidfile)))
-        grandchild = await _pid_from(pidfile)
-        await service.kill_execution(h.engine, created.id)
-        doc = await h.wait(created.id, timeout=6.0)
-        assert doc["state"]["current"] == K
-        assert _gone(grandchild), "a descendant outlived the kill of its execution"
-
-    run_engine(body)
+    run_engine(lambda h: _kill_ends_the_escaped_grandchild(h, pidfile, 6.0))
 
 
 def test_a_kill_during_the_spawn_ends_and_reaps_the_descendants(
@@ -271,13 +272,4 @@ def test_a_kill_during_the_spawn_ends_and_reaps_the_descendants(
 
     monkeypatch.setattr(commands.asyncio, "create_subprocess_exec", slow_spawn)
     pidfile = tmp_path / "grandchild.pid"
-
-    async def body(h: Harness) -> None:
-        created = await h.create(await h.deploy(ESCAPING.format(pidfile=pidfile)))
-        grandchild = await _pid_from(pidfile)
-        await service.kill_execution(h.engine, created.id)
-        doc = await h.wait(created.id, timeout=10.0)
-        assert doc["state"]["current"] == K
-        assert _gone(grandchild), "a descendant outlived the kill of its execution"
-
-    run_engine(body)
+    run_engine(lambda h: _kill_ends_the_escaped_grandchild(h, pidfile, 10.0))
