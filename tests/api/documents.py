@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 STATE = "current histories { state date } startDate endDate duration"
 
 EXECUTION = f"""
@@ -53,3 +56,13 @@ query($filter: TaskRunFilter, $first: Int, $after: String, $orderBy: TaskRunOrde
   }}
 }}
 """
+
+
+def ui_list_subscription() -> str:
+    """The web UI's list subscription (`ListChanges`) with its row fragment, as
+    ui/src/lib/documents.ts writes them (read from there, so the two cannot drift apart)."""
+    source = (Path(__file__).parents[2] / "ui/src/lib/documents.ts").read_text()
+    found = re.findall(r"graphql\(`(.*?)`", source, re.DOTALL)
+    [listing] = [d for d in found if "subscription ListChanges" in d]
+    [row] = [d for d in found if "fragment ExecutionRow" in d]
+    return str(listing + row)

@@ -96,6 +96,32 @@ def test_errors_and_extensions_are_never_shared() -> None:
     assert len(frames) == 0
 
 
+def test_a_rendering_operation_writes_its_events_once_strawberry_answered_plain_data() -> None:
+    """An operation with a renderer writes the events it can answer itself, and teaches them
+    to its group, but only after a result through Strawberry carried nothing but `data`; an
+    event it cannot answer, and every event after a result with errors, goes to Strawberry."""
+    frames, sink, other_sink = fanout.Frames(), Sink(), Sink()
+    rendering, other = scope(frames, sink, "a"), scope(frames, other_sink, "b")
+    unanswerable = object()
+    rendering.render = lambda payload: None if payload is unanswerable else {"n": id(payload)}
+    first, second, third = object(), object(), object()
+
+    async def body() -> None:
+        assert not await rendering.deliver(first)  # nothing through Strawberry yet
+        rendering.sent({"data": {"n": 0}})
+        assert await rendering.deliver(second)
+        assert await other.deliver(second)  # taught to the group
+        assert not await rendering.deliver(unanswerable)
+        rendering.sent({"data": None, "errors": [{"message": "no"}]})
+        assert not await rendering.deliver(third)
+
+    asyncio.run(body())
+    expected = '{"data":{"n":' + str(id(second)) + "}}"
+    assert sink.frames == ['{"id":"a","type":"next","payload":' + expected + "}"]
+    assert other_sink.frames == ['{"id":"b","type":"next","payload":' + expected + "}"]
+    assert (frames.rendered, frames.hits) == (1, 1)
+
+
 def test_a_message_without_a_pending_payload_is_not_remembered() -> None:
     frames, sink = fanout.Frames(), Sink()
     first = scope(frames, sink)

@@ -23,7 +23,8 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from tercel.resolvers import mutations, queries, subscriptions
-from tercel.schema import context, execution, extensions, querycost, scalars, streams, syntax
+from tercel.resolvers.live import executor
+from tercel.schema import context, extensions, querycost, scalars, streams, syntax
 from tercel.settings import Settings
 
 __all__ = ["build_schema"]
@@ -64,5 +65,5 @@ def build_schema(
         types=extra,
         extensions=chosen,
         config=StrawberryConfig(scalar_map=scalars.SCALARS),
-        execution_context_class=execution.FastExecutionContext,
+        execution_context_class=executor.StreamingExecutionContext,
     )

@@ -21,6 +21,11 @@ execution held whole in memory (the row on a stream's CREATED entry, which the o
 web UI asks for at every new execution, and a mutation's answer), and raise `NotPlain` for one
 read from storage (a list page), which then takes the general path, resolvers and loaders; a
 selection of any other resolver (`taskRunList`, `timeline`) takes the general path whole.
+
+`event_renderer()` goes one step further for a subscription whose one root field this path
+completes: an event's `data` without graphql-core's per-event execution (the executor's copy,
+the root field's collection, argument coercion and resolve info), which costs more than the
+completion itself; `resolvers.live.fanout` writes it as the event's frame.
 """
 
 from __future__ import annotations
@@ -29,18 +34,21 @@ from collections.abc import Callable
 from typing import Any
 
 from graphql import (
+    GraphQLField,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    OperationType,
     is_leaf_type,
 )
+from graphql.execution.collect_fields import collect_fields
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from tercel.schema import leaves, types
 
-__all__ = ["IN_MEMORY", "PLAIN", "FastExecutionContext"]
+__all__ = ["IN_MEMORY", "PLAIN", "EventRenderer", "FastExecutionContext"]
 
 #: object types whose every field is a plain attribute of the `from_domain()` object, or one of
 #: `IN_MEMORY`
@@ -57,6 +65,8 @@ _CACHE = "_tercel_completers"
 
 
 Completer = Callable[[Any], Any]
+#: an event -> the `data` of its result, or None when the event needs the general path
+EventRenderer = Callable[[Any], "dict[str, Any] | None"]
 
 
 def _state_in_memory(source: types.Execution) -> Any:
@@ -95,6 +105,40 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         not once per event (building it costs more than completing a small event)."""
         self.__dict__.setdefault(_CACHE, {})
         return super().build_per_event_executor(payload)
+
+    def event_renderer(self) -> EventRenderer | None:
+        """The `data` of a subscription event's result, as `execute_subscription_event` answers
+        it, for an operation whose one root field is of a type this path completes; None for
+        any other operation. Built once per operation: its variables are fixed, so the root
+        field's collection and arguments (coerced once by the subscribe step) are too."""
+        root = self.schema.subscription_type
+        if (
+            root is None
+            or self.operation.operation is not OperationType.SUBSCRIPTION
+            or (self.middleware_manager and self.middleware_manager.middlewares)
+        ):
+            return None
+        grouped, deferred, *_ = collect_fields(
+            self.schema, self.fragments, self.variable_values, root, self.operation,
+            self.hide_suggestions,
+        )  # fmt: skip
+        if len(grouped) != 1 or deferred:
+            return None
+        [(key, details)] = grouped.items()
+        field = root.fields.get(details[0].node.name.value)
+        if field is None or not _plain(field.type) or not _passes_events(field):
+            return None
+        complete = self._completer(field.type, details)
+
+        def data(event: Any) -> dict[str, Any] | None:
+            if event is None or isinstance(event, Exception):
+                return None  # the general path reports it
+            try:
+                return {key: complete(event)}
+            except leaves.NotPlain:
+                return None
+
+        return data
 
     def _completer(self, kind: GraphQLOutputType, details: Any) -> Completer:
         """A function completing values of `kind` for this selection, built once per query
@@ -188,6 +232,15 @@ def _selection_key(kind: GraphQLOutputType, details: Any) -> tuple[int, ...]:
     if all(d.defer_usage is None and d.fragment_variable_values is None for d in details):
         return (id(kind), *(id(d.node) for d in details))
     return (id(kind), -1, id(details))
+
+
+def _passes_events(field: GraphQLField) -> bool:
+    """The root field's value for an event is the event itself (strawberry resolves a
+    subscription field's events so), with no argument read."""
+    if field.resolve is None or field.subscribe is None:
+        return False
+    probe = object()
+    return field.resolve(probe, None) is probe
 
 
 def _general(value: Any) -> Any:

@@ -10,14 +10,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from bench import uiwatch
 from graphql import parse
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from tests.api import documents
 
 from tercel.engine import changes, model, states
 from tercel.engine.flows import loader
 from tercel.engine.run import creation
 from tercel.engine.runtime import pubsub
 from tercel.resolvers.build import build_schema
+from tercel.resolvers.live import fanout
 from tercel.schema import execution
 from tercel.schema.streams import LogEntry, StateChange
 from tercel.settings import Settings
@@ -54,6 +57,8 @@ fragment Whole on Execution { state { histories { state date } startDate endDate
 #: a resolver the fast path does not answer: the whole row takes the general path
 WITH_TASK_RUNS = """subscription { stateChanges(after: "HEAD") { sequence execution {
   id state { current } taskRunList { taskId state { current } } } } }"""
+COMPANY = {"namespace": "company"}
+UPDATES = 'subscription { executionUpdated(id: "E") { cursor execution { id } } }'
 LOGS = """subscription { logs(executionId: "E") {
   cursor sequence taskRunId taskId attemptNumber level message timestamp t: __typename } }"""
 
@@ -109,16 +114,20 @@ def _answers(kind: type[Any], document: str, events: list[Any], variables: Any) 
     return asyncio.run(each())
 
 
+#: (document, events, variables) answered whole on the fast path
+WHOLE: list[tuple[str, Any, Any]] = [
+    (LIST, _state_events, {"on": True, "filter": {"namespace": "company.team"}}),
+    (LIST, _state_events, {"on": False}),
+    (PLAIN_ONLY, _state_events, None),
+    (WHOLE_ROW, _state_events, None),
+    (documents.ui_list_subscription(), _state_events, {"after": "HEAD", "filter": COMPANY}),
+    (uiwatch.SUBSCRIBE, _state_events, {"f": {**COMPANY, "entities": ["EXECUTION"]}}),
+    (LOGS, _log_events, None),
+]
+
+
 @pytest.mark.parametrize(
-    ("document", "events", "variables"),
-    [
-        (LIST, _state_events, {"on": True, "filter": {"namespace": "company.team"}}),
-        (LIST, _state_events, {"on": False}),
-        (PLAIN_ONLY, _state_events, None),
-        (WHOLE_ROW, _state_events, None),
-        (WITH_TASK_RUNS, _state_events, None),
-        (LOGS, _log_events, None),
-    ],
+    ("document", "events", "variables"), [*WHOLE, (WITH_TASK_RUNS, _state_events, None)]
 )
 def test_every_event_answers_what_graphql_core_answers(
     document: str, events: Any, variables: Any
@@ -165,3 +174,41 @@ def test_the_created_entry_and_its_execution_row_take_the_fast_path() -> None:
     assert general == []
     _answers(Counting, WITH_TASK_RUNS, [first], None)
     assert "Execution" in general  # taskRunList: the general path, which still answers it
+
+
+@pytest.mark.parametrize(("document", "events", "variables"), WHOLE)
+def test_a_rendered_event_is_the_frame_graphql_core_answers(
+    document: str, events: Any, variables: Any
+) -> None:
+    """Every event of these documents (every state, the CREATED entry with its row) is rendered
+    without graphql-core's per-event execution, into the very `data` JSON it answers."""
+    payloads = events()
+    render = _renderer(document, variables)
+    assert render is not None
+    general = _answers(StrawberryGraphQLCoreExecutionContext, document, payloads, variables)
+    for payload, answer in zip(payloads, general, strict=True):
+        assert answer.errors is None
+        expected = fanout.json_text({"data": answer.data})
+        assert fanout.json_text({"data": render(payload)}) == expected
+
+
+def test_an_event_the_fast_path_cannot_answer_is_left_to_graphql_core() -> None:
+    first, *others = _state_events()
+    render = _renderer(WITH_TASK_RUNS, None)
+    assert render is not None
+    assert render(first) is None  # its row's taskRunList needs the general path
+    general = _answers(StrawberryGraphQLCoreExecutionContext, WITH_TASK_RUNS, others, None)
+    assert [render(p) for p in others] == [r.data for r in general]  # no row: rendered
+
+
+def test_only_a_subscription_of_a_plain_root_field_is_rendered() -> None:
+    assert _renderer(UPDATES, None) is None  # ExecutionUpdate: not a plain type
+    assert _renderer("{ namespaces }", None) is None
+
+
+def _renderer(document: str, variables: Any) -> execution.EventRenderer | None:
+    executor = execution.FastExecutionContext.build(
+        SCHEMA, parse(document), raw_variable_values=variables
+    )
+    assert isinstance(executor, execution.FastExecutionContext), executor
+    return executor.event_renderer()

@@ -18,6 +18,15 @@ running in that task reach it through `current()`:
   nor extensions. Every other subscription of the group then writes that body with its own id
   as one text frame: no selection-set execution, no extension hooks, no JSON encoding per
   subscriber. Order holds: a resolver resumes after a `yield` only once its message was sent.
+
+- **Rendered frames.** An operation whose events the fast completion path answers whole
+  (`schema.execution`'s `event_renderer`, given to the scope when the operation's executor is
+  built) writes a payload no subscription of its group has sent yet from that `data` itself,
+  and teaches it to the group: no per-event executor, extension hooks or result objects. It
+  does so once a result of the operation went through Strawberry with nothing but `data` (no
+  errors, no extensions: what a rendered frame could not carry), and the next result through
+  Strawberry decides again; an event the renderer cannot answer (a null in a non-null field)
+  is yielded, and Strawberry reports it as before.
 """
 
 from __future__ import annotations
@@ -50,6 +59,8 @@ FRAMES = 4096
 
 SendText = Callable[[str], Awaitable[None]]
 Group = bytes
+#: an event -> the `data` of its result, or None when it needs Strawberry's path
+Render = Callable[[object], "dict[str, object] | None"]
 
 
 def json_text(value: object) -> str:
@@ -75,8 +86,8 @@ class Frames:
 
     def __init__(self, size: int = FRAMES) -> None:
         self.size = size
-        #: frames written from a known body (for diagnostics and tests)
-        self.hits = 0
+        #: frames written from a known body, and from a rendered one (diagnostics and tests)
+        self.hits = self.rendered = 0
         self._bodies: collections.OrderedDict[tuple[Group, int], tuple[object, str]] = (
             collections.OrderedDict()
         )
@@ -100,7 +111,10 @@ class Frames:
 class OperationScope:
     """What one subscription operation holds: its subscribers, and how to write its frames."""
 
-    __slots__ = ("_pending", "_subscribers", "frames", "group", "prefix", "send_text")
+    __slots__ = (
+        *("_pending", "_plain", "_subscribers", "frames", "group", "prefix", "render"),
+        "send_text",
+    )
 
     def __init__(
         self, frames: Frames, group: Group | None, prefix: str, send_text: SendText
@@ -110,6 +124,10 @@ class OperationScope:
         self.frames, self.group, self.prefix, self.send_text = frames, group, prefix, send_text
         self._subscribers: list[tuple[pubsub.Broker, pubsub.Subscriber]] = []
         self._pending: object | None = None
+        #: how this operation's events are rendered without Strawberry (None: they are not)
+        self.render: Render | None = None
+        #: the operation's last result through Strawberry carried nothing but `data`
+        self._plain = False
 
     # ------------------------------------------------------------------ cleanup
 
@@ -123,15 +141,16 @@ class OperationScope:
             broker.unsubscribe(subscriber)
         self._subscribers.clear()
         self.group, self._pending, self.send_text = None, None, _closed
+        self.render = None
 
     # ------------------------------------------------------------------ ready frames
 
     async def deliver(self, payload: object) -> bool:
         """Write the group's body for `payload` as one frame: True when it was known. When it was
         not, the caller yields the payload and the handler's `sent` remembers the body."""
-        if self.group is None:
-            return False
-        body = self.frames.get(self.group, payload)
+        body = None if self.group is None else self.frames.get(self.group, payload)
+        if body is None:
+            body = self._rendered(payload)
         if body is None:
             self._pending = payload
             return False
@@ -142,12 +161,26 @@ class OperationScope:
             raise asyncio.CancelledError from None
         return True
 
+    def _rendered(self, payload: object) -> str | None:
+        """The body of `payload` rendered here (and taught to the group), or None."""
+        if self.render is None or not self._plain:
+            return None
+        data = self.render(payload)
+        if data is None:
+            return None
+        body = json_text({"data": data})
+        self.frames.rendered += 1
+        if self.group is not None:
+            self.frames.put(self.group, payload, body)
+        return body
+
     def sent(self, payload_body: Mapping[str, object]) -> str:
         """The handler is sending this operation's next message, `payload_body` its payload:
         its JSON, remembered for the group when it answers the pending shared payload."""
         body = json_text(payload_body)
         pending, self._pending = self._pending, None
-        if pending is not None and self.group is not None and payload_body.keys() == {"data"}:
+        self._plain = payload_body.keys() == {"data"}
+        if pending is not None and self.group is not None and self._plain:
             self.frames.put(self.group, pending, body)
         return body
 
