@@ -4,11 +4,12 @@ server` subprocess (PYTHONPATH=DIR: that copy of `src/` is imported) on a fresh 
 bench's live flow (one 0.3 s Sleep, bench/ui.py), one subscriber of the list's stream in its
 own process (bench/uiwatch.py) and RATE executions/s offered open loop for SECONDS
 (bench/uiload.py). Measured: the server's CPU (/proc/PID/stat) from the subscription to the
-last execution's end, per execution; the subscriber's latency (the history date, stamped just
-before the commit -> its frame read), p50/p99; every (execution, state) frame delivered once.
-Variants alternate within each round, so a busy machine loads each alike. `--profile OUT`
-runs the server under cProfile on its main thread's CPU clock (bench/profiled.py) into
-OUT.<variant>.<round>.prof."""
+last execution's end, per execution, and its main thread's apart (/proc/PID/task/PID/stat; the
+others are the storage writer's and the read pool's); the subscriber's latency (the history
+date, stamped just before the commit -> its frame read), p50/p99; every (execution, state)
+frame delivered once. Variants alternate within each round, so a busy machine loads each alike.
+`--profile OUT` runs the server under cProfile on its main thread's CPU clock
+(bench/profiled.py) into OUT.<variant>.<round>.prof."""
 
 from __future__ import annotations
 
@@ -70,18 +71,25 @@ def one_run(
         watching = uiwatch.watching(running.url, NAMESPACE) if watch else nullcontext({})
         with watching as watched:
             uiload._subscribed(client, 1 if watch else 0)
-            cpu_before = running.cpu_s()
+            cpu_before, main_before = running.cpu_s(), running.main_thread_cpu_s()
             offered = uiload._offer(running.url, NAMESPACE, rate, seconds)
             _until_ended(client, offered.total)
             cpu_s = running.cpu_s() - cpu_before
+            main_s = running.main_thread_cpu_s() - main_before
             time.sleep(0.5)  # the last frames reach the watcher
         dates = uiload._histories(client, NAMESPACE, "live")
-    return _figures(dates, watched, offered, cpu_s)
+    return _figures(dates, watched, offered, (cpu_s, main_s))
 
 
 def _figures(
-    dates: dict[str, list[Any]], watched: uiwatch.Watched, offered: uiload.Offered, cpu_s: float
+    dates: dict[str, list[Any]],
+    watched: uiwatch.Watched,
+    offered: uiload.Offered,
+    cpu: tuple[float, float],
 ) -> dict[str, Any]:
+    """`cpu`: the server's CPU seconds over the stream, all threads and the main one."""
+    cpu_s, main_s = cpu
+    per_execution = 1000 / max(1, len(dates))
     latencies, missing = [], 0
     for execution_id, history in dates.items():
         for state, at in history:
@@ -93,7 +101,9 @@ def _figures(
     return {
         "executions": len(dates),
         "sent_per_s": round(offered.sent_per_s, 1),
-        "cpu_ms_per_execution": round(cpu_s * 1000 / max(1, len(dates)), 2),
+        "cpu_ms_per_execution": round(cpu_s * per_execution, 2),
+        "main_ms_per_execution": round(main_s * per_execution, 2),
+        "others_ms_per_execution": round((cpu_s - main_s) * per_execution, 2),
         "server_p50_ms": round(api.percentile(latencies, 50), 1),
         "server_p99_ms": round(api.percentile(latencies, 99), 1),
         "frames": len(watched),
@@ -124,7 +134,10 @@ def main() -> None:
     for name, runs in found.items():
         summary = {
             key: statistics.median(run[key] for run in runs)
-            for key in ("cpu_ms_per_execution", "server_p50_ms", "server_p99_ms", "load")
+            for key in (
+                *("cpu_ms_per_execution", "main_ms_per_execution", "others_ms_per_execution"),
+                *("server_p50_ms", "server_p99_ms", "load"),
+            )
         }
         print(json.dumps({"variant": name, "median": summary}), flush=True)
 

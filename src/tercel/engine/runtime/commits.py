@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import errno
 import functools
 import sys
@@ -195,4 +194,4 @@ def collect(
 
 def snapshot(value: Any) -> Any:
     """A command's answer, frozen at its commit (the engine keeps mutating live objects)."""
-    return copy.deepcopy(value) if isinstance(value, model.Execution) else value
+    return value.snapshot() if isinstance(value, model.Execution) else value
