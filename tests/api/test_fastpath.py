@@ -5,6 +5,7 @@ masked errors, GET and named operations."""
 
 from __future__ import annotations
 
+import gc
 import re
 import uuid
 from collections.abc import Iterator
@@ -12,11 +13,14 @@ from typing import Any
 
 import httpx
 import pytest
+from strawberry.dataloader import DataLoader
 from tests.api.conftest import Server
 
 from tercel.engine import service
 from tercel.schema import argbounds
+from tercel.schema.context import Context, Loaders
 from tercel.schema.errors import PublicError
+from tercel.schema.execution import FastExecutionContext
 from tercel.storage.read import flows as flow_reads
 
 NAMESPACE = "fast.path"
@@ -140,3 +144,25 @@ def test_a_validated_document_takes_the_fast_path(api: Server) -> None:
     for _ in range(3):
         assert "errors" not in api.gql(query)
     assert fast.served == before + 2  # the first request validated it
+
+
+def test_a_request_leaves_no_cyclic_garbage(api: Server) -> None:
+    """The request's context, loaders and executor are freed by reference counting when it is
+    answered, not left in cycles for the collector's young collections."""
+    query = f"{CREATE} # {uuid.uuid4()}"
+    variables = {"ns": NAMESPACE, "f": "missing"}
+    api.gql(query, variables)  # validated: the next ones take the fast path
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for _ in range(5):
+            assert "errors" not in api.gql(query, variables)
+        gc.collect()
+        left = [type(o).__name__ for o in gc.garbage if type(o) in _REQUEST_TYPES]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert left == []
+
+
+_REQUEST_TYPES = (Context, Loaders, DataLoader, FastExecutionContext)
