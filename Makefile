@@ -80,6 +80,10 @@ fmt: $(STAMP)
 # process); each worker is a Python subprocess, measured like the servers. `--dist loadfile` keeps
 # a file's tests in one worker (its module-scoped server or browser starts once); in collection
 # order (`--no-loadscope-reorder`), so the many short unit files come last and keep both busy.
+# The untraced run uses them too: its tests mostly wait (servers killed and restarted, renders
+# at their deadline), 0.8 of a core in one process; on two, with the crash file (the longest,
+# random kills) started early by collection order, its tests take half the time and all kept
+# their budgets at a load of 4-6 (CONTRIBUTING.md#coverage).
 TEST_WORKERS ?= 2
 COVERAGE_MIN ?= 92
 COVERAGE_ENGINE_MIN ?= 90.8
@@ -98,7 +102,7 @@ test-prerequisites:
 test: test-prerequisites
 	rm -f .coverage .coverage.*
 	$(PY) -m coverage run -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m 'not timing and not untraced and not slow'
-	$(PY) -m pytest -q -p no:cacheprovider -m '(timing or untraced) and not slow'
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m '(timing or untraced) and not slow'
 	$(PY) -m coverage combine -q
 	$(PY) -m coverage report --fail-under=$(COVERAGE_MIN)
 	$(PY) -m coverage report --include='src/tercel/engine/*' --format=total --fail-under=$(COVERAGE_ENGINE_MIN)
