@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 DB ?= ./tercel.db
 
-.PHONY: run test lint fmt bench conformance clean schema crash ui ui-test browser
+.PHONY: run test test-prerequisites lint fmt bench conformance clean schema crash ui ui-test ui-vitest ui-check browser
 
 # The web UI (ui/, Vite + Svelte) is built into the package (src/tercel/webui/dist), where the
 # editable install serves it. Rebuilt only when a source, the lockfile or the schema changed.
@@ -22,14 +22,26 @@ $(UI_DEPS): ui/package-lock.json
 	cd ui && npm ci --no-audit --no-fund --loglevel=error
 	touch $(UI_DEPS)
 
-$(UI_DIST): $(UI_DEPS) $(UI_SOURCES)
-	cd ui && npm run --silent build -- --logLevel warn
+# The typed documents (graphql-codegen into ui/src/gql, not checked in): the build, vitest and
+# svelte-check read them, so each waits for them (`npm run build` is this step, then the next).
+UI_GQL := ui/src/gql/graphql.ts
+$(UI_GQL): $(UI_DEPS) $(UI_SOURCES)
+	cd ui && npx --no-install graphql-codegen --config codegen.ts --silent
+	touch $(UI_GQL)
+
+$(UI_DIST): $(UI_GQL)
+	cd ui && npx --no-install vite build --logLevel warn
 	test -f $(UI_DIST)
 
 ui: $(UI_DIST)
 
-ui-test: $(UI_DEPS)
-	cd ui && npx --no-install vitest run --reporter=dot && npx --no-install svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --output human
+ui-test: ui-vitest ui-check
+
+ui-vitest: $(UI_GQL)
+	cd ui && npx --no-install vitest run --reporter=dot
+
+ui-check: $(UI_GQL)
+	cd ui && npx --no-install svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --output human
 
 # The browser tests drive Debian's chromium (nothing downloads a browser).
 CHROMIUM ?= /usr/bin/chromium
@@ -68,6 +80,10 @@ fmt: $(STAMP)
 # process); each worker is a Python subprocess, measured like the servers. `--dist loadfile` keeps
 # a file's tests in one worker (its module-scoped server or browser starts once); in collection
 # order (`--no-loadscope-reorder`), so the many short unit files come last and keep both busy.
+# The untraced run uses them too: its tests mostly wait (servers killed and restarted, renders
+# at their deadline), 0.8 of a core in one process; on two, with the crash file (the longest,
+# random kills) started early by collection order, its tests take half the time and all kept
+# their budgets at a load of 4-6 (CONTRIBUTING.md#coverage).
 TEST_WORKERS ?= 2
 COVERAGE_MIN ?= 92
 COVERAGE_ENGINE_MIN ?= 90.8
@@ -75,10 +91,18 @@ COVERAGE_FULL := src/tercel/engine/states.py,src/tercel/engine/rules.py
 # absolute, so that subprocesses started in another directory write their data here too
 export COVERAGE_FILE := $(CURDIR)/.coverage
 
-test: $(STAMP) ui browser lint ui-test
+# What the suite needs and the checks before it run side by side (`-j`; `-O` prints each one's
+# output whole when it ends): the two installs (pip, npm ci) mostly wait on the network; lint
+# (mypy above all), the UI build, vitest and svelte-check each keep about one core busy. One after
+# the other they were some 2 min of a fresh clone's `make test` (CONTRIBUTING.md#coverage). Any
+# failure stops `make test` before the suite.
+test-prerequisites:
+	$(MAKE) --no-print-directory -j4 -O $(STAMP) ui browser lint ui-test
+
+test: test-prerequisites
 	rm -f .coverage .coverage.*
 	$(PY) -m coverage run -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m 'not timing and not untraced and not slow'
-	$(PY) -m pytest -q -p no:cacheprovider -m '(timing or untraced) and not slow'
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m '(timing or untraced) and not slow'
 	$(PY) -m coverage combine -q
 	$(PY) -m coverage report --fail-under=$(COVERAGE_MIN)
 	$(PY) -m coverage report --include='src/tercel/engine/*' --format=total --fail-under=$(COVERAGE_ENGINE_MIN)

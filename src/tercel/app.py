@@ -29,12 +29,13 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from tercel import filehttp, flowdir, middleware, nsfilehttp, supervision, webhooks, webui
 from tercel.engine.runtime import pubsub
 from tercel.engine.triggers import hub as triggerhub
-from tercel.resolvers.build import build_schema
+from tercel.resolvers.build import build_schema, fast_path
 from tercel.resolvers.live import fanout, http, legacy_ws, transport_ws
 from tercel.schema import extensions
 from tercel.schema.context import Context, Services, new_loaders
@@ -70,6 +71,8 @@ class TercelGraphQL(GraphQL[Context, None]):
             multipart_uploads_enabled=True,
         )
         self._runtime, self._settings = runtime, settings
+        #: validated documents skip strawberry's per-request extension machinery
+        self.fast = fast_path(schema, settings)
         #: encoded subscription events, shared by the operations of both protocols
         self.frames = fanout.Frames()
 
@@ -146,10 +149,29 @@ class TercelGraphQL(GraphQL[Context, None]):
     async def execute_single(self, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
         try:
             async with asyncio.timeout(self._settings.limits.operation_seconds):
+                answered = await self._fast_answer(**kwargs)
+                if answered is not None:
+                    return answered
                 return await super().execute_single(**kwargs)
         except TimeoutError:
             error = GraphQLError("operation timed out", extensions={"code": "TIMEOUT"})
             return ExecutionResult(data=None, errors=[error])
+
+    async def _fast_answer(self, **kwargs: Any) -> ExecutionResult | None:
+        """The answer of `schema.fastpath`, or None: `Schema.execute` answers."""
+        data, method = kwargs["request_data"], kwargs["request_adapter"].method
+        allowed = OperationType.from_http(method)
+        if not self.allow_queries_via_get and method == "GET":
+            allowed = allowed - {OperationType.QUERY}
+        return await self.fast.execute(
+            data.query,
+            variables=data.variables,
+            context_value=kwargs["context"],
+            root_value=kwargs["root_value"],
+            operation_name=data.operation_name,
+            allowed=allowed,
+            operation_extensions=data.extensions,
+        )
 
     async def on_ws_connect(self, context: Context) -> None:
         token = self._settings.token
@@ -236,5 +258,6 @@ def create_app(settings: Settings, *, subscription: type | None = None) -> Starl
         layers.insert(0, cors)
     app = Starlette(routes=routes, middleware=layers, lifespan=lifespan)
     app.state.frames = graphql.frames  # for diagnostics and tests
+    app.state.fast_path = graphql.fast
     app.state.runtime = runtime
     return app

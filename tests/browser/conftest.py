@@ -174,23 +174,58 @@ def tercel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TercelServer]:
     stop_tercel(server)
 
 
-# Module scope: Playwright's sync API keeps an asyncio loop running in this thread while it is
-# open, and the rest of the suite calls asyncio.run(); it must be closed before they run.
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    assert Path(CHROMIUM).is_file(), (
-        f"{CHROMIUM} missing: apt-get install chromium (make test does)"
-    )
-    with sync_playwright() as driver:
-        yield driver
+class SharedChromium:
+    """One Playwright driver and one Chromium for the browser files a process runs one after the
+    other (each test still gets a context of its own, `open_context`). Started per module, they
+    were some twenty launches of a node driver and a Chromium per run, about 2 s of CPU each.
+    Not for the whole session: Playwright's sync API keeps an asyncio loop running in this thread
+    while it is open, and the rest of the suite calls asyncio.run(), so the driver stops after
+    the last browser test that precedes another test (`pytest_runtest_teardown` below). A
+    pytest "package" scope would not do: tests/browser is no package, so it means the session."""
+
+    def __init__(self) -> None:
+        self._driver: Playwright | None = None
+        self._browser: Browser | None = None
+
+    def browser(self) -> Browser:
+        if self._browser is None or not self._browser.is_connected():
+            assert Path(CHROMIUM).is_file(), (
+                f"{CHROMIUM} missing: apt-get install chromium (make test does)"
+            )
+            self.close()
+            self._driver = sync_playwright().start()
+            args = ["--no-sandbox"] if os.geteuid() == 0 else []
+            self._browser = self._driver.chromium.launch(executable_path=CHROMIUM, args=args)
+        return self._browser
+
+    def close(self) -> None:
+        browser, driver, self._browser, self._driver = self._browser, self._driver, None, None
+        try:
+            if browser is not None and browser.is_connected():
+                browser.close()
+        finally:
+            if driver is not None:
+                driver.stop()
+
+
+CHROMIUM_OF_THIS_PROCESS = SharedChromium()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After the fixtures of a browser test: the driver stops when no browser test comes next
+    (on an xdist worker too: a worker runs a test once it knows the next one)."""
+    try:
+        yield
+    finally:
+        here = Path(__file__).parent
+        if nextitem is None or here not in nextitem.path.parents:
+            CHROMIUM_OF_THIS_PROCESS.close()
 
 
 @pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    args = ["--no-sandbox"] if os.geteuid() == 0 else []
-    found = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
-    yield found
-    found.close()
+def browser() -> Browser:
+    return CHROMIUM_OF_THIS_PROCESS.browser()
 
 
 @dataclass

@@ -6,8 +6,6 @@ writer loop; everything else reads snapshots.
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -245,17 +243,3 @@ class Execution:
     trigger: dict[str, Any] | None = None
     variables: dict[str, Any] = field(default_factory=dict)
     task_runs: list[TaskRun] = field(default_factory=list)
-
-    def snapshot(self) -> Execution:
-        """A copy of the execution as it is now, which the engine's later changes leave alone
-        (a command's answer, a new execution's row on the stream). Its state and labels are
-        immutable values the engine replaces (the list is copied), its task runs change in place
-        (copied whole); its outputs are copied; inputs, trigger and variables never change
-        after the creation (shared). Cheaper than a `deepcopy` of the whole (~4x on a new one):
-        the state's history and the datetimes are not rebuilt."""
-        return dataclasses.replace(
-            self,
-            labels=list(self.labels),
-            outputs=copy.deepcopy(self.outputs),
-            task_runs=copy.deepcopy(self.task_runs),
-        )

@@ -23,11 +23,22 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from tercel.resolvers import mutations, queries, subscriptions
-from tercel.resolvers.live import executor
-from tercel.schema import context, extensions, querycost, scalars, streams, syntax
+from tercel.schema import (
+    context,
+    execution,
+    extensions,
+    fastpath,
+    querycost,
+    scalars,
+    streams,
+    syntax,
+)
 from tercel.settings import Settings
 
-__all__ = ["build_schema"]
+__all__ = ["build_schema", "fast_path"]
+
+#: documents the parser cache keeps (shared by every schema built with this size)
+PARSER_CACHE_SIZE = 256
 
 
 def build_schema(
@@ -48,7 +59,7 @@ def build_schema(
     )
     chosen: list[Any] = [
         extensions.TercelMaskErrors,
-        lambda: syntax.NamingParserCache(maxsize=256),
+        lambda: syntax.NamingParserCache(maxsize=PARSER_CACHE_SIZE),
         lambda: MaxTokensLimiter(limits.tokens),
         lambda: AddValidationRules(list(rules)),
         lambda: querycost.CostedValidationCache(maxsize=256, max_fields=limits.fields),
@@ -65,5 +76,11 @@ def build_schema(
         types=extra,
         extensions=chosen,
         config=StrawberryConfig(scalar_map=scalars.SCALARS),
-        execution_context_class=executor.StreamingExecutionContext,
+        execution_context_class=execution.FastExecutionContext,
     )
+
+
+def fast_path(schema: strawberry.Schema, settings: Settings) -> fastpath.FastPath:
+    """The fast path of a schema `build_schema` made: the same parser cache and token limit."""
+    parse = syntax.NamingParserCache(maxsize=PARSER_CACHE_SIZE).cached_parse_document
+    return fastpath.FastPath(schema, parse, {"max_tokens": settings.limits.tokens})

@@ -11,10 +11,10 @@ context is created once per connection, so it must not hold loaders: subscriptio
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 _BATCH = 500
+V = TypeVar("V")
 
 
 @dataclass(slots=True)
@@ -51,31 +52,55 @@ class Services:
     db: connection.Reader
 
 
-@dataclass(slots=True)
 class Loaders:
-    """Batched loads keyed by execution id: one `WHERE execution_id IN (...)` per batch."""
+    """Batched loads keyed by execution id: one `WHERE execution_id IN (...)` per batch.
 
-    executions: DataLoader[str, rows.ExecutionRow | None]
-    task_runs: DataLoader[str, list[rows.TaskRunRow]]
-    metrics: DataLoader[str, dict[tuple[str, int], list[model.Metric]]]
-    histories: DataLoader[str, dict[HistoryKey, states.State]]
-    labels: DataLoader[str, list[model.Label]]
+    Each loader is made on its first use: most requests use none (a createExecution made ten,
+    five for its request and five again after its write), and a subscription event one or two.
+    """
+
+    __slots__ = ("_db", "_made")
+
+    def __init__(self, db: connection.Reader) -> None:
+        self._db = db
+        self._made: dict[str, DataLoader[str, Any]] = {}
+
+    @property
+    def executions(self) -> DataLoader[str, rows.ExecutionRow | None]:
+        return self._loader("executions", executions.executions_by_id)
+
+    @property
+    def task_runs(self) -> DataLoader[str, list[rows.TaskRunRow]]:
+        return self._loader("task_runs", executions.task_runs_by_execution)
+
+    @property
+    def metrics(self) -> DataLoader[str, dict[tuple[str, int], list[model.Metric]]]:
+        return self._loader("metrics", executions.metrics_by_execution)
+
+    @property
+    def histories(self) -> DataLoader[str, dict[HistoryKey, states.State]]:
+        return self._loader("histories", executions.histories_by_execution)
+
+    @property
+    def labels(self) -> DataLoader[str, list[model.Label]]:
+        return self._loader("labels", executions.labels_by_execution)
+
+    def _loader(
+        self, name: str, fn: Callable[[connection.Reader, list[str]], Awaitable[list[V]]]
+    ) -> DataLoader[str, V]:
+        made = self._made.get(name)
+        if made is None:
+            db = self._db
+
+            async def load(ids: list[str]) -> list[V]:
+                return await fn(db, ids)
+
+            made = self._made[name] = DataLoader(load_fn=load, max_batch_size=_BATCH)
+        return cast("DataLoader[str, V]", made)
 
 
 def new_loaders(db: connection.Reader) -> Loaders:
-    def loader(fn: Any) -> Any:
-        async def load(ids: list[str]) -> Any:
-            return await fn(db, ids)
-
-        return DataLoader(load_fn=load, max_batch_size=_BATCH)
-
-    return Loaders(
-        executions=loader(executions.executions_by_id),
-        task_runs=loader(executions.task_runs_by_execution),
-        metrics=loader(executions.metrics_by_execution),
-        histories=loader(executions.histories_by_execution),
-        labels=loader(executions.labels_by_execution),
-    )
+    return Loaders(db)
 
 
 @dataclass(slots=True)

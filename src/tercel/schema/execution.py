@@ -25,12 +25,15 @@ selection of any other resolver (`taskRunList`, `timeline`) takes the general pa
 `event_renderer()` goes one step further for a subscription whose one root field this path
 completes: an event's `data` without graphql-core's per-event execution (the executor's copy,
 the root field's collection, argument coercion and resolve info), which costs more than the
-completion itself; `resolvers.live.fanout` writes it as the event's frame.
+completion itself; `resolvers.live.fanout` writes it as the event's frame. A websocket
+operation's task sets `SUBSCRIPTION_BUILT` to hear of the subscription's executor when `build`
+makes it (the schema's executor class stays this one).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from graphql import (
@@ -48,7 +51,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from tercel.schema import leaves, types
 
-__all__ = ["IN_MEMORY", "PLAIN", "EventRenderer", "FastExecutionContext"]
+__all__ = ["IN_MEMORY", "PLAIN", "SUBSCRIPTION_BUILT", "EventRenderer", "FastExecutionContext"]
 
 #: object types whose every field is a plain attribute of the `from_domain()` object, or one of
 #: `IN_MEMORY`
@@ -69,6 +72,13 @@ Completer = Callable[[Any], Any]
 EventRenderer = Callable[[Any], "dict[str, Any] | None"]
 
 
+#: what a websocket operation's task does with a subscription executor built in it (None: no
+#: operation listens, an HTTP request)
+SUBSCRIPTION_BUILT: ContextVar[Callable[[FastExecutionContext], None] | None] = ContextVar(
+    "tercel_subscription_built", default=None
+)
+
+
 def _state_in_memory(source: types.Execution) -> Any:
     found = source.state_in_memory()
     if found is None:
@@ -81,6 +91,20 @@ IN_MEMORY: dict[tuple[str, str], Completer] = {("Execution", "state"): _state_in
 
 
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        """graphql-core's `build` (an executor, or the errors of the arguments); a subscription's
+        executor is handed to `SUBSCRIPTION_BUILT` when the running task set it."""
+        built = super().build(*args, **kwargs)
+        hear = SUBSCRIPTION_BUILT.get()
+        if (
+            hear is not None
+            and isinstance(built, FastExecutionContext)
+            and built.operation.operation is OperationType.SUBSCRIPTION
+        ):
+            hear(built)
+        return built
+
     def complete_value(
         self,
         return_type: GraphQLOutputType,

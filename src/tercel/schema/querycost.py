@@ -31,7 +31,7 @@ from strawberry.extensions import ValidationCache
 
 from tercel.schema import argbounds, literals
 
-__all__ = ["CostedValidationCache", "expanded_fields"]
+__all__ = ["CostedValidationCache", "expanded_fields", "passed_before"]
 
 
 class _TooCostly(Exception):
@@ -144,6 +144,22 @@ def expanded_fields(document: DocumentNode, max_fields: int) -> int:
 #: are not reused while it is here. Cleared when full.
 _PASSED: dict[tuple[Any, ...], tuple[DocumentNode, GraphQLSchema]] = {}
 PASSED_SIZE = 512
+#: (id(document), id(strawberry schema)) -> both, for a document that passed validation with
+#: that schema's extensions (whose rules and limits are fixed when the schema is built)
+_VALIDATED: dict[tuple[int, int], tuple[DocumentNode, object]] = {}
+
+
+def passed_before(document: DocumentNode, schema: object) -> bool:
+    """Whether `document` (by identity) passed this strawberry schema's validation before:
+    only its variables remain to be checked (`schema.fastpath`)."""
+    found = _VALIDATED.get((id(document), id(schema)))
+    return found is not None and found[0] is document and found[1] is schema
+
+
+def _passed(document: DocumentNode, schema: object) -> None:
+    if len(_VALIDATED) >= PASSED_SIZE:
+        _VALIDATED.clear()
+    _VALIDATED[(id(document), id(schema))] = (document, schema)
 
 
 class CostedValidationCache(ValidationCache):
@@ -176,6 +192,7 @@ class CostedValidationCache(ValidationCache):
                 lambda: argbounds.too_long_argument(document, context.variables)
             )
             context.pre_execution_errors = [] if refused is None else [refused]
+            _passed(document, context.schema)
             yield
             return
         refused = self._checked(lambda: self._refusal(document))
@@ -188,6 +205,7 @@ class CostedValidationCache(ValidationCache):
             if len(_PASSED) >= PASSED_SIZE:
                 _PASSED.clear()
             _PASSED[key] = (document, schema)
+            _passed(document, context.schema)
 
     def _refusal(self, document: DocumentNode) -> GraphQLError | None:
         """Why the document is refused before validation, if it is."""

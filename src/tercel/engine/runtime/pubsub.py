@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextvars
+import copy
+import dataclasses
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -110,7 +112,7 @@ class Event:
         )
         relabelled = frozenset(found.relabelled)
         created = (
-            {ex_id: ex.snapshot() for ex_id, ex in found.new_executions.items()}
+            {ex_id: _as_committed(ex) for ex_id, ex in found.new_executions.items()}
             if keep_created
             else {}
         )
@@ -124,6 +126,18 @@ class Event:
             relabelled,
             created,
         )
+
+
+def _as_committed(ex: model.Execution) -> model.Execution:
+    """A copy of `ex` as committed. Its state and labels are immutable values the engine
+    replaces (the list is copied), its task runs change in place (copied whole, usually none at
+    creation); inputs, trigger and variables never change after the creation (shared)."""
+    return dataclasses.replace(
+        ex,
+        labels=list(ex.labels),
+        outputs=copy.deepcopy(ex.outputs),
+        task_runs=copy.deepcopy(ex.task_runs),
+    )
 
 
 class Subscriber:

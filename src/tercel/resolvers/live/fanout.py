@@ -20,8 +20,8 @@ running in that task reach it through `current()`:
   subscriber. Order holds: a resolver resumes after a `yield` only once its message was sent.
 
 - **Rendered frames.** An operation whose events the fast completion path answers whole
-  (`schema.execution`'s `event_renderer`, given to the scope when the operation's executor is
-  built) writes a payload no subscription of its group has sent yet from that `data` itself,
+  (`schema.execution`'s `event_renderer`, taken by the scope when the operation's executor is
+  built: `SUBSCRIPTION_BUILT`) writes a payload no subscription of its group has sent yet from that `data` itself,
   and teaches it to the group: no per-event executor, extension hooks or result objects. It
   does so once a result of the operation went through Strawberry with nothing but `data` (no
   errors, no extensions: what a rendered frame could not carry), and the next result through
@@ -42,6 +42,7 @@ import orjson
 from strawberry.http.exceptions import WebSocketDisconnected
 
 from tercel.engine.runtime import pubsub
+from tercel.schema import execution
 
 __all__ = [
     "Frames",
@@ -161,6 +162,10 @@ class OperationScope:
             raise asyncio.CancelledError from None
         return True
 
+    def built(self, executor: execution.FastExecutionContext) -> None:
+        """The operation's subscription executor was built: how its events are rendered."""
+        self.render = executor.event_renderer()
+
     def _rendered(self, payload: object) -> str | None:
         """The body of `payload` rendered here (and taught to the group), or None."""
         if self.render is None or not self._plain:
@@ -215,8 +220,10 @@ _UNSCOPED = _Unscoped()
 
 
 def opened(scope: OperationScope) -> None:
-    """Make `scope` the current one for the rest of this task (call it in the operation task)."""
+    """Make `scope` the current one for the rest of this task (call it in the operation task),
+    and the one to hear of the task's subscription executor."""
     _CURRENT.set(scope)
+    execution.SUBSCRIPTION_BUILT.set(scope.built)
 
 
 def current() -> Scope:
