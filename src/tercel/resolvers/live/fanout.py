@@ -21,12 +21,12 @@ running in that task reach it through `current()`:
 
 - **Rendered frames.** An operation whose events the fast completion path answers whole
   (`schema.execution`'s `event_renderer`, taken by the scope when the operation's executor is
-  built: `SUBSCRIPTION_BUILT`) writes a payload no subscription of its group has sent yet from that `data` itself,
-  and teaches it to the group: no per-event executor, extension hooks or result objects. It
-  does so once a result of the operation went through Strawberry with nothing but `data` (no
-  errors, no extensions: what a rendered frame could not carry), and the next result through
-  Strawberry decides again; an event the renderer cannot answer (a null in a non-null field)
-  is yielded, and Strawberry reports it as before.
+  built: `SUBSCRIPTION_BUILT`) writes a payload no subscription of its group has sent yet from
+  that `data` itself, and teaches it to the group: no per-event executor, extension hooks or
+  result objects. It does so once a result of the operation went through Strawberry with
+  nothing but `data` (no errors, no extensions: what a rendered frame could not carry), and
+  the next result through Strawberry decides again; an event the renderer cannot answer (a
+  null in a non-null field) is yielded, and Strawberry reports it as before.
 """
 
 from __future__ import annotations
