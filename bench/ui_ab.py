@@ -9,8 +9,10 @@ bottom under a trace (frames/s and renderer CPU per frame), then once more untra
 bench/ui.py measures it; tracing slows the page). With `--stream`, the open list's stream
 too (bench/ui.py's `ui_list_commit_to_dom`: 100 executions/s for 10 s, a namespace of its own
 per variant and round): appearance and state change p50/p99, the split (server, browser, app)
-and `createExecution`'s answers. Prints one JSON line per measurement and a median summary with
-the load average.
+and `createExecution`'s answers, the frames/s in which the list's DOM changed
+(`dom_batches_per_s`) and the CPU per execution of each process (bench/uicpu.py: `cpu_chromium`
+sums chromium's) from the first send to the last DOM change. Prints one JSON line per
+measurement and a median summary with the load average.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from bench import api, ui, uitrace
+from bench import api, ui, uicpu, uitrace
 from bench.uiload import Browser, run_to_end, stream, stream_latencies
 
 
@@ -62,6 +64,9 @@ def seed(db: str) -> dict[int, str]:
 
 
 STREAM_KEYS = (
+    "median",
+    "p99",
+    "not_final_state",
     "appear_p50",
     "appear_p99",
     "change_p50",
@@ -77,6 +82,16 @@ STREAM_KEYS = (
     "app_p50",
     "app_p99",
     "main_thread_busy_ms",
+    "dom_batches_per_s",
+    "cpu_chromium",
+    "cpu_renderer",
+    "cpu_browser",
+    "cpu_gpu",
+    "cpu_network",
+    "cpu_node_driver",
+    "cpu_server",
+    "cpu_bench",
+    "cpu_window_s",
 )
 
 
@@ -84,13 +99,17 @@ def _stream(browser: Browser, url: str, namespace: str) -> dict[str, Any]:
     """One run of bench/ui.py's open-list stream into `namespace` (deployed here)."""
     with httpx.Client(base_url=url, timeout=60) as client:
         api.deploy(client, ui.live_flow(namespace))
-    rows, dates, offered, _, parts = stream(
-        browser, url, namespace, ui.STREAM_RATE, ui.STREAM_SECONDS
-    )
-    found = stream_latencies(rows, dates) | parts
+    with uicpu.sampling() as sampler:
+        rows, dates, offered, _, parts = stream(
+            browser, url, namespace, ui.STREAM_RATE, ui.STREAM_SECONDS
+        )
+    # CPU per execution from the first send to the last DOM change the probe saw
+    last_row = max(r["t"] for r in rows) / 1000
+    cpu = uicpu.per_execution_ms(sampler.per_kind(offered.started_at, last_row), len(dates))
+    found = stream_latencies(rows, dates) | parts | cpu
     found |= {"sent_per_s": offered.sent_per_s, "answer_p50": offered.answer_p50_ms}
     found["answer_p99"] = offered.answer_p99_ms
-    return {k: found[k] for k in STREAM_KEYS}
+    return {k: found.get(k) for k in STREAM_KEYS}
 
 
 def _median(rows: list[dict[str, Any]], key: str) -> float | None:

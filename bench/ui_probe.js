@@ -85,7 +85,10 @@
     probe.rows.push({ id, state, kind: seen.has(id) ? "state" : kind, t: epoch() });
     seen.set(id, state);
   }
+  // each observer callback (epoch ms): the frames in which the list's DOM changed
+  probe.domBatches = [];
   const observer = new MutationObserver((records) => {
+    probe.domBatches.push(epoch());
     for (const record of records) {
       if (record.type === "attributes") {
         if (record.target.matches?.("tr[data-execution-id]")) note(record.target, "state");

@@ -177,6 +177,8 @@ class Offered:
     how long `createExecution` took to answer (ms; it answers once its commit is durable)."""
 
     total: int
+    #: when the offer began (epoch s): the stream's window starts here
+    started_at: float
     sent_per_s: float
     answer_p50_ms: float
     answer_p99_ms: float
@@ -200,6 +202,7 @@ def _offer(url: str, namespace: str, rate: int, seconds: float) -> Offered:
                 pool.close()
         return load
 
+    started_at = time.time()
     with ThreadPoolExecutor(1) as thread:
         load = thread.submit(asyncio.run, offer()).result()
     if load.errors:
@@ -208,6 +211,7 @@ def _offer(url: str, namespace: str, rate: int, seconds: float) -> Offered:
     answers = [a * 1000 for a in load.answered.values()]
     return Offered(
         total=len(sends),
+        started_at=started_at,
         sent_per_s=(len(sends) - 1) / (sends[-1] - sends[0]) if len(sends) > 1 else 0.0,
         answer_p50_ms=round(api.percentile(answers, 50), 1),
         answer_p99_ms=round(api.percentile(answers, 99), 1),
@@ -244,6 +248,7 @@ def stream(
         in_dom: list[str] = page.evaluate(ROWS_IN_DOM)
         arrivals = uiparts.page_arrivals(page.evaluate("() => __probe.wsFrames"))
         page_clock: list[float] = page.evaluate(PAGE_CLOCK)
+        dom_batches: list[float] = page.evaluate("() => __probe.domBatches")
         if os.environ.get("TERCEL_BENCH_UI_DEBUG"):  # ms per GraphQL request of the page
             print(page.evaluate(GRAPHQL_TIMES))
         dates = _histories(client, namespace, "live")
@@ -252,7 +257,15 @@ def stream(
     parts = uiparts.breakdown(rows, dates, arrivals, watched)
     parts["main_thread_busy_ms"] = round(page_clock[0])
     parts["clock_skew_ms"] = [round(x, 1) for x in page_clock[1:]]
+    parts["dom_batches_per_s"] = _per_s(dom_batches, offered.started_at * 1000, rows)
     return rows, dates, offered, set(dates) - set(in_dom), parts
+
+
+def _per_s(stamps: list[float], start_ms: float, rows: list[dict[str, Any]]) -> float:
+    """How many of `stamps` (epoch ms) a second from `start_ms` to the last row record."""
+    end_ms = max((r["t"] for r in rows), default=start_ms)
+    inside = [t for t in stamps if start_ms <= t <= end_ms]
+    return round(len(inside) * 1000 / (end_ms - start_ms), 1) if end_ms > start_ms else 0.0
 
 
 def _subscribed(client: httpx.Client, count: int) -> None:
