@@ -23,7 +23,7 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any
 
 from tercel import clock as clocks
-from tercel.engine import faults, model, snapshots
+from tercel.engine import faults, frozencopy, model
 from tercel.engine.changes import Batch, ChangeSet
 from tercel.engine.run.execution import ExecutionState
 from tercel.engine.runtime import quarantine
@@ -194,4 +194,4 @@ def collect(
 
 def snapshot(value: Any) -> Any:
     """A command's answer, frozen at its commit (the engine keeps mutating live objects)."""
-    return snapshots.frozen_copy(value) if isinstance(value, model.Execution) else value
+    return frozencopy.frozen_copy(value) if isinstance(value, model.Execution) else value

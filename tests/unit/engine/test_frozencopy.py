@@ -1,4 +1,4 @@
-"""A command's answer is frozen at its commit by `snapshots.frozen_copy`: equal to what
+"""A command's answer is frozen at its commit by `frozencopy.frozen_copy`: equal to what
 `copy.deepcopy` made, untouched by the engine's later changes to the live execution, and
 sharing only what cannot change."""
 
@@ -9,7 +9,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tercel.engine import model, snapshots
+from tercel.engine import frozencopy, model
 from tercel.engine.runtime import commits
 from tercel.engine.states import State, StateType
 
@@ -116,7 +116,7 @@ def test_a_frozen_value_holding_a_list_is_copied() -> None:
         items: list[int]
 
     held = Holder([1])
-    taken = snapshots.frozen_copy(held)
+    taken = frozencopy.frozen_copy(held)
     held.items.append(2)
     assert taken == Holder([1]) and taken is not held
 
@@ -124,5 +124,5 @@ def test_a_frozen_value_holding_a_list_is_copied() -> None:
 def test_a_cyclic_value_is_copied_as_deepcopy_copies_it() -> None:
     looped: list[Any] = [1]
     looped.append(looped)
-    taken = snapshots.frozen_copy({"v": looped})
+    taken = frozencopy.frozen_copy({"v": looped})
     assert taken["v"] is not looped and taken["v"][1] is taken["v"]
