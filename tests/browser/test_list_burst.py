@@ -70,6 +70,22 @@ def shown_ids(page: Page) -> list[str]:
     return found
 
 
+def wait_settled(page: Page, quiet_s: float = 1.0, timeout: float = 30.0) -> None:
+    """Until the top row has not changed for `quiet_s`: the page took the burst's last frames.
+    `wait_all_ended` asks the server; a page on a loaded machine can still be taking frames
+    then, and a row arriving once the test has scrolled down waits behind the "N new" banner
+    (as it should), which the first part of the test does not expect."""
+    deadline = time.monotonic() + timeout
+    top, since = None, time.monotonic()
+    while time.monotonic() - since < quiet_s:
+        assert time.monotonic() < deadline, "the list kept changing"
+        shown = shown_ids(page)
+        now = shown[0] if shown else None
+        if now != top:
+            top, since = now, time.monotonic()
+        page.wait_for_timeout(100)
+
+
 def reveal_all(page: Page, expected: int) -> None:
     """Scroll to the end of the list until it renders `expected` rows (it renders the first
     RENDERED, and more as the reader nears its end)."""
@@ -91,6 +107,7 @@ def test_a_burst_shows_every_execution_once(page: Page, tercel: TercelServer) ->
     # would otherwise lay out thousands of rows per frame)
     first = burst(tercel, 400)
     wait_all_ended(tercel)
+    wait_settled(page)
     rows = page.locator("tr[data-execution-id]")
     success = page.locator('tr[data-execution-id][data-state="SUCCESS"]')
     expect(success).to_have_count(RENDERED, timeout=20_000)
