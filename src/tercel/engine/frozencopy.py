@@ -70,18 +70,11 @@ def _copied(value: Any) -> Any:
     if layout is None:
         return copy.deepcopy(value)
     names, frozen = layout
-    if frozen and _unchanging(value, names):
-        return value
-    return kind(**{name: _copied(getattr(value, name)) for name in names})
-
-
-def _unchanging(value: Any, names: tuple[str, ...]) -> bool:
-    """Whether every field of a frozen dataclass holds only values that cannot change."""
-    for name in names:
-        item = getattr(value, name)
-        if _copied(item) is not item:
-            return False
-    return True
+    fields = {name: getattr(value, name) for name in names}
+    copies = {name: _copied(item) for name, item in fields.items()}
+    if frozen and all(copies[name] is item for name, item in fields.items()):
+        return value  # a frozen dataclass holding only what cannot change
+    return kind(**copies)
 
 
 def _layout(kind: type) -> tuple[tuple[str, ...], bool] | None:

@@ -14,7 +14,7 @@ overlapping-fields rule makes pair by pair, walking their sub-selections.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, cast
+from typing import cast
 
 from graphql import (
     DocumentNode,
@@ -22,7 +22,6 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
-    GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -140,26 +139,24 @@ def expanded_fields(document: DocumentNode, max_fields: int) -> int:
 
 
 #: documents that passed the checks depending on the document alone and validation, by
-#: (document, schema, field cap, rules); each entry holds its document and schema, so their ids
-#: are not reused while it is here. Cleared when full.
-_PASSED: dict[tuple[Any, ...], tuple[DocumentNode, GraphQLSchema]] = {}
+#: (document, strawberry schema) identity: a schema's extensions, made with it, fix its field cap
+#: and validation rules. Each entry holds its document and schema, so their ids are not reused
+#: while it is here. Cleared when full.
+_PASSED: dict[tuple[int, int], tuple[DocumentNode, object]] = {}
 PASSED_SIZE = 512
-#: (id(document), id(strawberry schema)) -> both, for a document that passed validation with
-#: that schema's extensions (whose rules and limits are fixed when the schema is built)
-_VALIDATED: dict[tuple[int, int], tuple[DocumentNode, object]] = {}
 
 
 def passed_before(document: DocumentNode, schema: object) -> bool:
     """Whether `document` (by identity) passed this strawberry schema's validation before:
-    only its variables remain to be checked (`schema.fastpath`)."""
-    found = _VALIDATED.get((id(document), id(schema)))
+    only its variables remain to be checked (here and in `schema.fastpath`)."""
+    found = _PASSED.get((id(document), id(schema)))
     return found is not None and found[0] is document and found[1] is schema
 
 
-def _passed(document: DocumentNode, schema: object) -> None:
-    if len(_VALIDATED) >= PASSED_SIZE:
-        _VALIDATED.clear()
-    _VALIDATED[(id(document), id(schema))] = (document, schema)
+def _remember(document: DocumentNode, schema: object) -> None:
+    if len(_PASSED) >= PASSED_SIZE:
+        _PASSED.clear()
+    _PASSED[(id(document), id(schema))] = (document, schema)
 
 
 class CostedValidationCache(ValidationCache):
@@ -184,15 +181,11 @@ class CostedValidationCache(ValidationCache):
         if document is None:
             yield from super().on_validate()
             return
-        schema = context.schema._schema
-        key = (id(document), id(schema), self.max_fields, context.validation_rules)
-        passed = _PASSED.get(key)
-        if passed is not None and passed[0] is document and passed[1] is schema:
+        if passed_before(document, context.schema):
             refused = self._checked(
                 lambda: argbounds.too_long_argument(document, context.variables)
             )
             context.pre_execution_errors = [] if refused is None else [refused]
-            _passed(document, context.schema)
             yield
             return
         refused = self._checked(lambda: self._refusal(document))
@@ -202,10 +195,7 @@ class CostedValidationCache(ValidationCache):
             return
         yield from super().on_validate()
         if not context.pre_execution_errors:
-            if len(_PASSED) >= PASSED_SIZE:
-                _PASSED.clear()
-            _PASSED[key] = (document, schema)
-            _passed(document, context.schema)
+            _remember(document, context.schema)
 
     def _refusal(self, document: DocumentNode) -> GraphQLError | None:
         """Why the document is refused before validation, if it is."""

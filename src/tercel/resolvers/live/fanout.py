@@ -113,7 +113,13 @@ class OperationScope:
     """What one subscription operation holds: its subscribers, and how to write its frames."""
 
     __slots__ = (
-        *("_pending", "_plain", "_subscribers", "frames", "group", "prefix", "render"),
+        "_pending",
+        "_plain",
+        "_subscribers",
+        "frames",
+        "group",
+        "prefix",
+        "render",
         "send_text",
     )
 
